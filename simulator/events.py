@@ -1,0 +1,204 @@
+"""Events: every state change of the platform model, as a value.
+
+Rules:
+
+* Commands in, events out. Each state change (number allocated, overflow served, number
+  recycled, local numbers filled, ...) is a frozen :class:`Event`. Callers and tests observe
+  the model through events, never through private state.
+* An event's ``to_dict()`` is JSON-safe and deterministic: ``"event"`` (the kind), ``"at"``
+  (ISO-8601 UTC with ``Z``), then the event's own fields in declaration order.
+* :class:`EventLog` is bounded (the oldest entries are dropped first), thread-safe, and gives
+  each entry a monotonically increasing sequence number ``seq`` (starting at 1) that keeps
+  increasing even after old entries are dropped, so ``since(seq)`` works as a cursor.
+
+Other modules define their own :class:`Event` subclasses next to the code that emits them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any, ClassVar
+
+__all__ = [
+    "Event",
+    "EventLog",
+    "LocalNumbersFilled",
+    "NumberAllocated",
+    "NumberRecycled",
+    "OverflowServed",
+    "iso_utc",
+    "json_safe",
+]
+
+
+def iso_utc(instant: datetime) -> str:
+    """``2016-10-01T12:00:00Z`` (microseconds kept when non-zero)."""
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant.isoformat()} has no UTC rendering")
+    text = instant.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with datetimes, enums, tuples, mappings and dataclasses made JSON-safe."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return json_safe(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, Sequence | set | frozenset):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        return [json_safe(v) for v in items]
+    if hasattr(value, "to_dict"):
+        return json_safe(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON-safe")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event: something that happened ``at`` an instant."""
+
+    kind: ClassVar[str] = "Event"
+
+    at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"event": self.kind, "at": iso_utc(self.at)}
+        for field in dataclasses.fields(self):
+            if field.name != "at":
+                body[field.name] = json_safe(getattr(self, field.name))
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class NumberAllocated(Event):
+    """A visitor got a promo number of a ring pool (not the overflow number)."""
+
+    kind: ClassVar[str] = "NumberAllocated"
+
+    ring_pool_id: int
+    allocation_id: int
+    promo_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverflowServed(Event):
+    """Every number of the pool was held: the visitor got the pool's overflow number."""
+
+    kind: ClassVar[str] = "OverflowServed"
+
+    ring_pool_id: int
+    allocation_id: int
+    promo_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRecycled(Event):
+    """A promo number's hold ended (``at`` = that instant); it is free for reuse."""
+
+    kind: ClassVar[str] = "NumberRecycled"
+
+    ring_pool_id: int
+    promo_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class LocalNumbersFilled(Event):
+    """A Local RingPool's numbers became available (about 10 minutes after creation)."""
+
+    kind: ClassVar[str] = "LocalNumbersFilled"
+
+    ring_pool_id: int
+    local_count: int
+    toll_free_count: int
+
+
+class EventLog:
+    """A bounded, thread-safe, append-only log of events with increasing ``seq`` numbers."""
+
+    def __init__(self, maxlen: int | None = 100_000) -> None:
+        if maxlen is not None and (isinstance(maxlen, bool) or maxlen < 1):
+            raise ValueError(f"maxlen must be a positive integer or None, got {maxlen!r}")
+        self._entries: deque[tuple[int, Event]] = deque(maxlen=maxlen)
+        self._last_seq = 0
+        self._lock = threading.Lock()
+
+    @property
+    def maxlen(self) -> int | None:
+        return self._entries.maxlen
+
+    @property
+    def last_seq(self) -> int:
+        """The ``seq`` of the latest appended event (0 when none yet)."""
+        with self._lock:
+            return self._last_seq
+
+    def append(self, event: Event) -> int:
+        """Record ``event``; returns its ``seq``."""
+        if not isinstance(event, Event):
+            raise TypeError(f"EventLog holds Event values, got {type(event).__name__}")
+        with self._lock:
+            self._last_seq += 1
+            self._entries.append((self._last_seq, event))
+            return self._last_seq
+
+    def extend(self, events: Sequence[Event]) -> int:
+        """Record several events in order; returns the last ``seq``."""
+        with self._lock:
+            for event in events:
+                if not isinstance(event, Event):
+                    raise TypeError(f"EventLog holds Event values, got {type(event).__name__}")
+            for event in events:
+                self._last_seq += 1
+                self._entries.append((self._last_seq, event))
+            return self._last_seq
+
+    def since(self, seq: int) -> list[tuple[int, Event]]:
+        """Entries with a ``seq`` greater than ``seq`` still retained, oldest first."""
+        with self._lock:
+            entries = list(self._entries)
+        if not entries or seq < entries[0][0]:
+            return entries
+        start = seq - entries[0][0] + 1  # seqs are consecutive inside the deque
+        return entries[start:]
+
+    def events(self) -> list[Event]:
+        with self._lock:
+            return [event for _, event in self._entries]
+
+    def clear(self) -> None:
+        """Forget retained entries (``seq`` keeps counting)."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __iter__(self) -> Iterator[tuple[int, Event]]:
+        with self._lock:
+            return iter(list(self._entries))
+
+    def to_jsonl(self) -> str:
+        """One JSON object per line (``seq`` included), sorted keys, compact separators."""
+        lines = [
+            json.dumps({"seq": seq, **event.to_dict()}, sort_keys=True, separators=(",", ":"))
+            for seq, event in self
+        ]
+        return "".join(line + "\n" for line in lines)

@@ -1,0 +1,132 @@
+"""Events and the EventLog: JSON-safe values, bounded log, seq cursor, deterministic JSONL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from simulator.events import (
+    Event,
+    EventLog,
+    LocalNumbersFilled,
+    NumberAllocated,
+    NumberRecycled,
+    OverflowServed,
+)
+
+AT = datetime(2016, 10, 1, 12, 0, tzinfo=UTC)
+
+
+def allocated(n: int) -> NumberAllocated:
+    return NumberAllocated(
+        at=AT + timedelta(seconds=n), ring_pool_id=1, allocation_id=n, promo_number="8885550100"
+    )
+
+
+@pytest.fixture
+def event_log() -> EventLog:
+    return EventLog(maxlen=5)
+
+
+def test_dict_has_kind_at_and_fields_when_number_allocated() -> None:
+    assert allocated(3).to_dict() == {
+        "event": "NumberAllocated",
+        "at": "2016-10-01T12:00:03Z",
+        "ring_pool_id": 1,
+        "allocation_id": 3,
+        "promo_number": "8885550100",
+    }
+
+
+def test_each_event_kind_named_after_its_class_when_serialised() -> None:
+    events: list[Event] = [
+        OverflowServed(AT, 1, 2, "8005550100"),
+        NumberRecycled(AT, 1, "8005550100"),
+        LocalNumbersFilled(AT, 1, local_count=3, toll_free_count=1),
+    ]
+    assert [e.to_dict()["event"] for e in events] == [
+        "OverflowServed", "NumberRecycled", "LocalNumbersFilled",
+    ]
+    assert events[2].to_dict()["toll_free_count"] == 1
+
+
+def test_event_is_immutable_when_assigned() -> None:
+    event = allocated(1)
+    with pytest.raises(AttributeError):
+        event.promo_number = "x"  # type: ignore[misc]
+
+
+def test_seq_increases_from_one_when_appended(event_log: EventLog) -> None:
+    assert [event_log.append(allocated(n)) for n in range(3)] == [1, 2, 3]
+    assert len(event_log) == 3
+    assert [seq for seq, _ in event_log] == [1, 2, 3]
+
+
+def test_oldest_dropped_and_seq_kept_when_log_is_full(event_log: EventLog) -> None:
+    for n in range(8):
+        event_log.append(allocated(n))
+    assert len(event_log) == 5
+    assert [seq for seq, _ in event_log] == [4, 5, 6, 7, 8]
+    assert event_log.last_seq == 8
+
+
+def test_since_returns_only_newer_entries_when_given_a_cursor(event_log: EventLog) -> None:
+    for n in range(8):
+        event_log.append(allocated(n))
+    assert [seq for seq, _ in event_log.since(6)] == [7, 8]
+    assert event_log.since(8) == []
+    assert [seq for seq, _ in event_log.since(0)] == [4, 5, 6, 7, 8]  # older ones were dropped
+
+
+def test_type_error_and_no_change_when_appending_a_non_event(event_log: EventLog) -> None:
+    with pytest.raises(TypeError):
+        event_log.append({"event": "x"})  # type: ignore[arg-type]
+    assert len(event_log) == 0
+    assert event_log.last_seq == 0
+
+
+def test_value_error_when_maxlen_not_positive() -> None:
+    with pytest.raises(ValueError, match="maxlen"):
+        EventLog(maxlen=0)
+
+
+def test_unbounded_log_keeps_everything_when_maxlen_none() -> None:
+    log = EventLog(maxlen=None)
+    for n in range(1000):
+        log.append(allocated(n))
+    assert len(log) == 1000
+
+
+def test_jsonl_is_sorted_compact_lines_when_rendered(event_log: EventLog) -> None:
+    event_log.append(allocated(0))
+    event_log.append(NumberRecycled(AT, 1, "8885550100"))
+    text = event_log.to_jsonl()
+    lines = text.splitlines()
+    assert text.endswith("\n")
+    assert lines[0] == (
+        '{"allocation_id":0,"at":"2016-10-01T12:00:00Z","event":"NumberAllocated",'
+        '"promo_number":"8885550100","ring_pool_id":1,"seq":1}'
+    )
+    assert json.loads(lines[1])["event"] == "NumberRecycled"
+
+
+def test_jsonl_is_empty_when_log_is_empty(event_log: EventLog) -> None:
+    assert event_log.to_jsonl() == ""
+
+
+def test_seqs_unique_when_appended_from_many_threads() -> None:
+    log = EventLog(maxlen=None)
+
+    def append_many() -> None:
+        for n in range(500):
+            log.append(allocated(n))
+
+    threads = [threading.Thread(target=append_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [seq for seq, _ in log] == list(range(1, 2001))
