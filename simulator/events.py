@@ -32,6 +32,7 @@ __all__ = [
     "LocalNumbersFilled",
     "NumberAllocated",
     "NumberRecycled",
+    "NumberReleased",
     "OverflowServed",
     "iso_utc",
     "json_safe",
@@ -113,6 +114,16 @@ class NumberRecycled(Event):
     """A promo number's hold ended (``at`` = that instant); it is free for reuse."""
 
     kind: ClassVar[str] = "NumberRecycled"
+
+    ring_pool_id: int
+    promo_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumberReleased(Event):
+    """A promo number left its ring pool (the pool shrank); it no longer belongs to it."""
+
+    kind: ClassVar[str] = "NumberReleased"
 
     ring_pool_id: int
     promo_number: str

@@ -1,0 +1,420 @@
+"""Phone numbers: formatting, validation, the number inventory, local area codes.
+
+Rules:
+
+* A promo number is 10 NANP digits (``"8883906665"``), formatted as the docs show
+  (``"888-390-6665"``). Validity comes from ``phonenumbers`` (``is_valid_number``).
+* Toll-free numbers are those in :data:`TOLL_FREE_NPAS`; every other valid NPA is local
+  (geographic).
+* :class:`NumberInventory` issues numbers deterministically from the seeded
+  ``random.Random`` it is given, never the same number twice (until released). By default it
+  only issues the NANP range reserved for fiction, NXX-555-0100..0199, so a sandbox number
+  never rings a real phone: 100 numbers per NPA, 700 toll-free in all. ``fictional_only=False``
+  allows the whole valid range (needed for pools of 100,000 numbers). Issuing is O(1)
+  amortised: fictional numbers come from per-NPA lists shuffled once, on first use; the full
+  range uses rejection sampling against a set of issued numbers.
+* The set of geographic NPAs is derived once from the ``zipcodes`` package's ``area_codes``
+  data, keeping those ``phonenumbers`` accepts.
+* :func:`area_codes_for` resolves a ``local_center`` to candidate NPAs, nearest first, using
+  the ZIP codes' coordinates (a lazily built grid index; module-level read-only data).
+
+Sandbox choices (listed in docs/fidelity.md):
+
+* Local matching follows Invoca's description "same NPA, then nearest in the same state":
+  the center's own NPA(s) first, then NPAs of other ZIP codes within ``search_radius_miles``
+  (default 240, Invoca's ``local_number_preferences`` default) ordered by distance,
+  restricted to the center's state when ``restrict_search_to_state`` (default true).
+* A center far from every US ZIP (the docs' own example is latitude 45, longitude 45) gives
+  no candidates: the pool falls back to toll-free numbers, as Invoca's does.
+* Unknown ZIP codes, malformed NPAs and out-of-range coordinates are ``RecordInvalid``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import phonenumbers
+import zipcodes
+
+from simulator.errors import NumbersExhausted, RecordInvalid
+
+__all__ = [
+    "TOLL_FREE_NPAS",
+    "NumberInventory",
+    "area_codes_for",
+    "format_number",
+    "geographic_npas",
+    "is_toll_free",
+    "parse_number",
+]
+
+TOLL_FREE_NPAS = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+_TOLL_FREE_ORDER = tuple(sorted(TOLL_FREE_NPAS))
+_DIGITS = re.compile(r"\D+")
+_NPA = re.compile(r"^[2-9]\d\d$")
+_ZIP = re.compile(r"^\d{5}$")
+_EARTH_RADIUS_MILES = 3958.8
+DEFAULT_SEARCH_RADIUS_MILES = 240.0
+LOCAL_CENTER_KEYS = frozenset({"tn_prefix", "zipcode", "latitude", "longitude"})
+PROMO_LOCAL_CENTER_KEYS = LOCAL_CENTER_KEYS | {"city", "state"}
+
+
+def is_toll_free(number: str) -> bool:
+    """Whether a 10-digit number (or any form :func:`parse_number` accepts) is toll-free."""
+    digits = _DIGITS.sub("", number)
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return len(digits) == 10 and digits[:3] in TOLL_FREE_NPAS
+
+
+def format_number(number: str) -> str:
+    """``"8883906665"`` -> ``"888-390-6665"`` (accepts any form :func:`parse_number` does)."""
+    digits = parse_number(number)
+    return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+
+
+def parse_number(text: str) -> str:
+    """10 digits from a US number in any common form; RecordInvalid when not valid."""
+    if not isinstance(text, str) or not text.strip():
+        raise RecordInvalid(f"Invalid phone number {text!r}.")
+    try:
+        parsed = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException as error:
+        raise RecordInvalid(f"Invalid phone number {text!r}.") from error
+    if parsed.country_code != 1 or not phonenumbers.is_valid_number(parsed):
+        raise RecordInvalid(f"Invalid phone number {text!r}.")
+    return f"{parsed.national_number:010d}"
+
+
+def _is_valid(digits: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(digits, "US"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+# --------------------------------------------------------------------------- ZIP data
+@dataclass(frozen=True, slots=True)
+class _Zip:
+    code: str
+    city: str
+    state: str
+    latitude: float
+    longitude: float
+    area_codes: tuple[str, ...]
+
+
+
+@cache
+def _zips() -> dict[str, _Zip]:
+    table: dict[str, _Zip] = {}
+    for row in zipcodes.list_all():
+        try:
+            latitude, longitude = float(row["lat"]), float(row["long"])
+        except (TypeError, ValueError, KeyError):
+            continue
+        table[row["zip_code"]] = _Zip(
+            code=row["zip_code"],
+            city=str(row.get("city") or "").upper(),
+            state=str(row.get("state") or "").upper(),
+            latitude=latitude,
+            longitude=longitude,
+            area_codes=tuple(code for code in row.get("area_codes") or () if _NPA.match(code)),
+        )
+    return table
+
+
+@cache
+def geographic_npas() -> frozenset[str]:
+    """Every local NPA in the ZIP data that ``phonenumbers`` accepts (fictional line test)."""
+    codes = {code for zip_ in _zips().values() for code in zip_.area_codes}
+    return frozenset(
+        code for code in codes if code not in TOLL_FREE_NPAS and _is_valid(f"{code}5550100")
+    )
+
+
+@cache
+def _grid() -> dict[tuple[int, int], list[_Zip]]:
+    cells: dict[tuple[int, int], list[_Zip]] = defaultdict(list)
+    for zip_ in _zips().values():
+        cells[(math.floor(zip_.latitude), math.floor(zip_.longitude))].append(zip_)
+    return dict(cells)
+
+
+@cache
+def _npa_centers() -> dict[str, tuple[float, float, str]]:
+    """NPA -> (mean latitude, mean longitude, most common state) of its ZIP codes."""
+    points: dict[str, list[_Zip]] = defaultdict(list)
+    for zip_ in _zips().values():
+        for code in zip_.area_codes:
+            points[code].append(zip_)
+    centers = {}
+    for code, zips in points.items():
+        states: dict[str, int] = defaultdict(int)
+        for zip_ in zips:
+            states[zip_.state] += 1
+        state = max(sorted(states), key=lambda s: states[s])
+        centers[code] = (
+            sum(z.latitude for z in zips) / len(zips),
+            sum(z.longitude for z in zips) / len(zips),
+            state,
+        )
+    return centers
+
+
+@cache
+def _city_index() -> dict[tuple[str, str], list[_Zip]]:
+    index: dict[tuple[str, str], list[_Zip]] = defaultdict(list)
+    for zip_ in _zips().values():
+        index[(zip_.city, zip_.state)].append(zip_)
+    return dict(index)
+
+
+def _miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _nearby(latitude: float, longitude: float, radius: float) -> list[tuple[float, _Zip]]:
+    """ZIP codes within ``radius`` miles of the point, nearest first."""
+    grid = _grid()
+    lat_span = math.ceil(radius / 69.0) + 1
+    cos_lat = max(0.01, math.cos(math.radians(min(89.0, abs(latitude) + lat_span))))
+    lon_span = min(180, math.ceil(radius / (69.17 * cos_lat)) + 1)
+    base_lat, base_lon = math.floor(latitude), math.floor(longitude)
+    found: list[tuple[float, _Zip]] = []
+    for cell_lat in range(base_lat - lat_span, base_lat + lat_span + 1):
+        for step in range(-lon_span, lon_span + 1):
+            cell_lon = (base_lon + step + 180) % 360 - 180
+            for zip_ in grid.get((cell_lat, cell_lon), ()):
+                distance = _miles(latitude, longitude, zip_.latitude, zip_.longitude)
+                if distance <= radius:
+                    found.append((distance, zip_))
+    found.sort(key=lambda item: (item[0], item[1].code))
+    return found
+
+
+def _coordinate(name: str, value: Any, limit: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        raise RecordInvalid(f"Invalid {name} in Local Center.")
+    return number
+
+
+def area_codes_for(
+    local_center: Mapping[str, Any],
+    tn_prefix_whitelist: Sequence[str] | None = None,
+    *,
+    allow_city_state: bool = False,
+    search_radius_miles: float = DEFAULT_SEARCH_RADIUS_MILES,
+    restrict_search_to_state: bool = True,
+) -> list[str]:
+    """Candidate local NPAs for a ``local_center``, nearest first (may be empty).
+
+    ``local_center`` holds exactly one of ``tn_prefix``, ``zipcode``, or ``latitude`` with
+    ``longitude``; promo numbers (``allow_city_state=True``) also accept ``city`` with
+    ``state``. Any other key raises ``RecordInvalid("Invalid Key in Local Center.")``.
+    """
+    if not isinstance(local_center, Mapping):
+        raise RecordInvalid("Invalid Key in Local Center.")
+    allowed = PROMO_LOCAL_CENTER_KEYS if allow_city_state else LOCAL_CENTER_KEYS
+    keys = set(local_center)
+    if not keys or not keys <= allowed:
+        raise RecordInvalid("Invalid Key in Local Center.")
+    groups = [
+        group
+        for group in ({"tn_prefix"}, {"zipcode"}, {"latitude", "longitude"}, {"city", "state"})
+        if group & keys
+    ]
+    if len(groups) != 1 or not groups[0] <= keys:
+        raise RecordInvalid(
+            "Local Center requires exactly one of: tn_prefix, zipcode, "
+            "latitude & longitude together"
+            + (", city & state together." if allow_city_state else ".")
+        )
+    radius = float(search_radius_miles)
+    if not math.isfinite(radius) or radius < 0:
+        raise RecordInvalid("search_radius_miles must be 0 or more.")
+    whitelist = None
+    if tn_prefix_whitelist is not None:
+        if isinstance(tn_prefix_whitelist, str):
+            raise RecordInvalid("tn_prefix_whitelist must be an array of NPAs.")
+        whitelist = {str(code).strip() for code in tn_prefix_whitelist}
+    npas = geographic_npas()
+    first: list[str] = []
+    state: str | None
+    if "tn_prefix" in keys:
+        npa = str(local_center["tn_prefix"]).strip()
+        if not _NPA.match(npa):
+            raise RecordInvalid("Invalid tn_prefix in Local Center.")
+        center = _npa_centers().get(npa)
+        if npa not in npas or center is None:
+            return []
+        first = [npa]
+        latitude, longitude, state = center
+    elif "zipcode" in keys:
+        code = str(local_center["zipcode"]).strip()[:5]
+        zip_ = _zips().get(code) if _ZIP.match(code) else None
+        if zip_ is None:
+            raise RecordInvalid("Invalid zipcode in Local Center.")
+        first = list(zip_.area_codes)
+        latitude, longitude, state = zip_.latitude, zip_.longitude, zip_.state
+    elif "city" in keys:
+        key = (
+            str(local_center["city"]).strip().upper(),
+            str(local_center["state"]).strip().upper(),
+        )
+        zips = _city_index().get(key)
+        if not zips:
+            raise RecordInvalid("Invalid city and state in Local Center.")
+        counts: dict[str, int] = defaultdict(int)
+        for zip_ in zips:
+            for code in zip_.area_codes:
+                counts[code] += 1
+        first = sorted(counts, key=lambda c: (-counts[c], c))
+        latitude = sum(z.latitude for z in zips) / len(zips)
+        longitude = sum(z.longitude for z in zips) / len(zips)
+        state = key[1]
+    else:
+        latitude = _coordinate("latitude", local_center["latitude"], 90.0)
+        longitude = _coordinate("longitude", local_center["longitude"], 180.0)
+        state = None
+    nearby = _nearby(latitude, longitude, radius)
+    if state is None and nearby:
+        state = nearby[0][1].state
+    ordered: dict[str, None] = dict.fromkeys(code for code in first if code in npas)
+    for _, zip_ in nearby:
+        if restrict_search_to_state and zip_.state != state:
+            continue
+        for code in zip_.area_codes:
+            if code in npas:
+                ordered.setdefault(code)
+    result = list(ordered)
+    if whitelist is not None:
+        result = [code for code in result if code in whitelist]
+    return result
+
+
+# --------------------------------------------------------------------------- inventory
+class _NpaStock:
+    """The fictional numbers of one NPA still to issue, shuffled once on first use."""
+
+    __slots__ = ("numbers",)
+
+    def __init__(self, npa: str, rng: random.Random) -> None:
+        self.numbers = [f"{npa}555{line:04d}" for line in range(100, 200)]
+        rng.shuffle(self.numbers)
+
+
+class NumberInventory:
+    """Issues US numbers deterministically from a seeded rng, never the same one twice.
+
+    Not thread-safe by itself beyond an internal lock around each call.
+    """
+
+    #: rejection-sampling tries per NPA before the full range counts as exhausted
+    MAX_TRIES = 200
+
+    def __init__(self, rng: random.Random, *, fictional_only: bool = True) -> None:
+        if not isinstance(rng, random.Random):
+            raise TypeError("NumberInventory needs a seeded random.Random")
+        self._rng = rng
+        self.fictional_only = fictional_only
+        self._lock = threading.Lock()
+        self._stocks: dict[str, _NpaStock] = {}
+        self._issued: set[str] = set()
+        #: toll-free NPAs that may still have fictional numbers (swap-remove on exhaustion)
+        self._toll_free_open = list(_TOLL_FREE_ORDER)
+
+    @property
+    def issued_count(self) -> int:
+        with self._lock:
+            return len(self._issued)
+
+    def is_issued(self, number: str) -> bool:
+        with self._lock:
+            return number in self._issued
+
+    def _stock(self, npa: str) -> _NpaStock:
+        stock = self._stocks.get(npa)
+        if stock is None:
+            stock = self._stocks[npa] = _NpaStock(npa, self._rng)
+        return stock
+
+    def _issue_fictional(self, npa: str) -> str | None:
+        stock = self._stock(npa)
+        while stock.numbers:
+            number = stock.numbers.pop()
+            if number not in self._issued:
+                self._issued.add(number)
+                return number
+        return None
+
+    def _issue_any(self, npa: str) -> str | None:
+        for _ in range(self.MAX_TRIES):
+            number = f"{npa}{self._rng.randrange(2_000_000, 10_000_000):07d}"
+            if number[3:5] == "11" or number in self._issued:  # N11 exchanges are not lines
+                continue
+            if _is_valid(number):
+                self._issued.add(number)
+                return number
+        return None
+
+    def issue_toll_free(self) -> str:
+        """A new toll-free number (random toll-free NPA)."""
+        with self._lock:
+            open_npas = self._toll_free_open
+            while open_npas:
+                index = self._rng.randrange(len(open_npas))
+                npa = open_npas[index]
+                number = (
+                    self._issue_fictional(npa) if self.fictional_only else self._issue_any(npa)
+                )
+                if number is not None:
+                    return number
+                open_npas[index] = open_npas[-1]
+                open_npas.pop()
+            raise NumbersExhausted(
+                "No toll-free number left in the fictional range (NXX-555-0100..0199, "
+                f"{len(TOLL_FREE_NPAS) * 100} numbers): allow the full number range "
+                "(fictional_only=False) to issue more."
+            )
+
+    def issue_local(self, npas: Sequence[str]) -> str | None:
+        """A new local number in the first of ``npas`` that has one left; None if none."""
+        with self._lock:
+            for npa in npas:
+                if npa in TOLL_FREE_NPAS or not _NPA.match(npa):
+                    continue
+                number = (
+                    self._issue_fictional(npa) if self.fictional_only else self._issue_any(npa)
+                )
+                if number is not None:
+                    return number
+            return None
+
+    def release(self, number: str) -> bool:
+        """Return an issued number to the inventory; False when it was not issued."""
+        with self._lock:
+            if number not in self._issued:
+                return False
+            self._issued.discard(number)
+            npa = number[:3]
+            if self.fictional_only and number[3:6] == "555":
+                self._stock(npa).numbers.append(number)
+                if npa in TOLL_FREE_NPAS and npa not in self._toll_free_open:
+                    self._toll_free_open.append(npa)
+            return True
