@@ -1,0 +1,243 @@
+"""The application factory: ``create_app(config=None, *, platform=None) -> Flask``.
+
+Rules:
+1. State lives in ``app.extensions["invoca_sandbox"]`` (a :class:`SandboxState`), never in
+   module globals: two apps in one process share nothing.
+2. Every contract operation gets one URL rule whose endpoint is its ``operationId``
+   (:mod:`mock_server.binding`). Per request the frame does, in order: path parameters
+   (404 for a version or format the route does not have), credentials (401), query and body
+   validation (403), the handler under the state lock (one platform call), rendering.
+3. Errors raised anywhere on that path are :class:`~simulator.errors.SandboxError`s rendered by
+   :func:`mock_server.rendering.render_error` in the family's shape; any other exception is a
+   500 ``InternalServiceError`` whose 10-digit handle comes from a seeded generator (the same
+   seed gives the same handles in the same order).
+4. One ``threading.RLock`` per app serialises platform calls, so concurrent requests never
+   interleave half-made objects (the model itself is single-threaded by design).
+
+Config keys (all optional): ``SEED`` (int, 0), ``CLOCK`` (``manual``|``system``, ``manual``),
+``START`` (ISO-8601 start instant of a manual clock, ``2016-10-01T00:00:00Z``), ``WORLD``
+(a mapping for ``simulator.world.load_world``; without it the seeded demo world),
+``SPEC`` (a contract mapping; default ``openapi.contract.load_spec()``), ``HANDLERS`` (a
+mapping operation name -> handler, replacing the handlers package; for tests),
+``BASE_URL`` (the public base URL used in generated links; default the request's).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from mock_server.auth import authenticate, extract_credentials
+from mock_server.binding import FieldFilter, Operation, bind_operations
+from mock_server.control import EXTENSION, control, parse_instant
+from mock_server.handlers import Call, Reply
+from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
+from simulator.clock import ManualClock, SystemClock
+from simulator.errors import InternalServiceError, SandboxError
+
+DEFAULT_START = "2016-10-01T00:00:00Z"
+log = logging.getLogger("invoca_sandbox")
+
+
+class OperationNotImplemented(SandboxError):
+    """The contract has the operation; the sandbox has no handler for it yet (501)."""
+
+    error_class = "NotImplemented"
+    status_hint = 501
+
+
+@dataclass
+class SandboxState:
+    """Everything one app owns."""
+
+    platform: Any
+    spec: Mapping[str, Any]
+    operations: dict[str, Operation]
+    config: dict[str, Any]
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    handle_random: random.Random = field(default_factory=random.Random)
+    world: Any = None
+    rebuild: Callable[[], Any] | None = None
+    field_filter: FieldFilter | None = None
+
+    def next_handle(self) -> int:
+        """A 10-digit error handle, from the app's seeded generator."""
+        with self.lock:
+            return self.handle_random.randint(1_000_000_000, 9_999_999_999)
+
+
+def sandbox_state(app: Flask) -> SandboxState:
+    state: SandboxState = app.extensions[EXTENSION]
+    return state
+
+
+def _load_spec(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = config.get("SPEC")
+    if spec is not None:
+        return spec
+    from openapi.contract import load_spec  # noqa: PLC0415 - only without SPEC
+
+    loaded: Mapping[str, Any] = load_spec()
+    return loaded
+
+
+def build_platform(config: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The model's Platform for ``config`` and its world (seeded demo world or ``WORLD``)."""
+    from simulator.platform import Platform  # noqa: PLC0415 - only without a platform given
+    from simulator.world import build_world, load_world  # noqa: PLC0415
+
+    seed = int(config.get("SEED", 0))
+    clock: Any
+    if config.get("CLOCK", "manual") == "system":
+        clock = SystemClock()
+        if config.get("START"):
+            clock.set(parse_instant(str(config["START"])))
+    else:
+        clock = ManualClock(parse_instant(str(config.get("START") or DEFAULT_START)))
+    platform = Platform(clock, seed=seed)
+    world_spec = config.get("WORLD")
+    world = load_world(platform, world_spec) if world_spec else build_world(platform, seed)
+    return platform, world
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None) -> Flask:
+    """A sandbox app for ``config`` (see the module docstring), over ``platform`` if given."""
+    settings = dict(config or {})
+    app = Flask("mock_server")
+    app.config.update(settings)
+    spec = _load_spec(settings)
+    handlers = settings.get("HANDLERS")
+    operations = bind_operations(spec, handlers)
+    world = None
+    if platform is None:
+        platform, world = build_platform(settings)
+    state = SandboxState(
+        platform=platform,
+        spec=spec,
+        operations={op.operation_id: op for op in operations},
+        config=settings,
+        handle_random=random.Random(int(settings.get("SEED", 0))),
+        world=world,
+        field_filter=FieldFilter(spec),
+    )
+    app.extensions[EXTENSION] = state
+    for operation in operations:
+        app.add_url_rule(
+            operation.rule,
+            endpoint=operation.operation_id,
+            view_func=_view(state, operation),
+            methods=[operation.method.upper()],
+        )
+    app.register_blueprint(control)
+    _register_error_pages(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        name = "RecordNotFound" if status == 404 else (error.name or "Error").replace(" ", "")
+        body = {"errors": {"class": name, "invalid_data": error.description or name}}
+        return Response(json_body(body), status=status, content_type=JSON_TYPE)
+
+
+def _format_of(operation: Operation, path_values: Mapping[str, Any]) -> str:
+    if operation.fixed_format is not None:
+        return operation.fixed_format
+    fmt = path_values.get("format")
+    return fmt if fmt in {"json", "xml", "csv"} else "json"
+
+
+def _not_implemented(operation: Operation) -> Response:
+    body = {
+        "errors": {
+            "class": "NotImplemented",
+            "invalid_data": (
+                f"The sandbox does not implement {operation.operation_id} "
+                f"({operation.method.upper()} {operation.path}) yet"
+            ),
+        }
+    }
+    return Response(json_body(body), status=501, content_type=JSON_TYPE)
+
+
+def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
+    validator = operation.validator
+    needs_token = operation.security == "token"
+    handler = operation.handler
+    family = operation.family
+
+    def view(**path_values: str) -> Response:
+        fmt = _format_of(operation, path_values)
+        try:
+            path = validator.path(path_values)
+            query = validator.query(request.args, path.get("ring_pool_id"))
+            raw = request.get_data(cache=True) if request.content_length or (
+                request.headers.get("Transfer-Encoding")) else b""
+            form = request.form if validator.takes_form and raw else None
+            data = validator.parse_body(raw, form, request.mimetype) if (
+                raw or validator.body_required) else None
+            principal = None
+            if needs_token:
+                credentials = extract_credentials(
+                    request.headers.get("Authorization"), request.args, data
+                )
+                with state.lock:
+                    principal = authenticate(state.platform, credentials)
+            body = validator.body(data)
+            if handler is None:
+                return _not_implemented(operation)
+            version = path.get("version")
+            call = Call(
+                operation_id=operation.operation_id,
+                platform=state.platform,
+                principal=principal,
+                version=None if version is None else str(version),
+                format=fmt,
+                path=path,
+                query=query,
+                body=body,
+                base_url=state.config.get("BASE_URL") or request.host_url.rstrip("/"),
+                headers=request.headers,
+            )
+            with state.lock:
+                result = handler(call)
+            return _render(state, operation, call, result)
+        except SandboxError as error:
+            status, payload, content_type = render_error(error, family, fmt)
+            return Response(payload, status=status, content_type=content_type)
+        except Exception:
+            handle = state.next_handle()
+            log.exception("InternalServiceError %s in %s", handle, operation.operation_id)
+            status, payload, content_type = render_error(
+                InternalServiceError(handle), family, fmt
+            )
+            return Response(payload, status=status, content_type=content_type)
+
+    view.__name__ = operation.handler_name
+    return view
+
+
+def _render(state: SandboxState, operation: Operation, call: Call, result: Any) -> Response:
+    reply = result if isinstance(result, Reply) else Reply(result)
+    status = reply.status or operation.status
+    if reply.content_type is not None:
+        payload = reply.value if isinstance(reply.value, bytes) else str(reply.value).encode()
+        return Response(payload, status=status, content_type=reply.content_type,
+                        headers=reply.headers)
+    value = reply.value
+    if state.field_filter is not None and call.version is not None:
+        value = state.field_filter.apply(operation.operation_id, status, call.version, value)
+    payload, content_type = render_success(
+        value, call.format, xml_root=reply.xml_root, xml_item=reply.xml_item,
+        csv_options=reply.csv_options,
+    )
+    return Response(payload, status=status, content_type=content_type, headers=reply.headers)

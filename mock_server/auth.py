@@ -1,0 +1,89 @@
+"""Credentials: every way in the documents describe, handed to ``platform.authenticate``.
+
+Rules:
+1. The API token can come as the raw ``Authorization`` header (no ``Bearer`` prefix, as the
+   docs' curl examples show; a ``Bearer ``/``Token `` prefix is tolerated), as the
+   ``oauth_token`` query parameter, or as the ``oauth_token`` key of a JSON body. HTTP Basic
+   (``Authorization: Basic ...``) gives a username and password. The first found wins in that
+   order: header, query, body.
+2. The model decides who a credential is (``platform.authenticate(token=..., basic=...)`` ->
+   a principal, or :class:`~simulator.errors.Unauthorized`). Missing credentials never reach
+   it: they are ``Unauthorized`` here, rendered as 401
+   ``{"errors": {"class": "Unauthorized", "invalid_data": "..."}}``.
+3. Operations whose security is ``ring_pool_key`` or none skip this module entirely.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from simulator.errors import Unauthorized
+
+MISSING_MESSAGE = (
+    "API credentials are required: an API token in the Authorization header, the oauth_token "
+    "parameter or JSON key, or HTTP Basic"
+)
+
+
+class Authenticator(Protocol):
+    def authenticate(self, *, token: str | None, basic: tuple[str, str] | None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the request carried: a token, a Basic pair, or neither."""
+
+    token: str | None = None
+    basic: tuple[str, str] | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.token is not None or self.basic is not None
+
+
+def parse_basic(value: str) -> tuple[str, str] | None:
+    """``Basic dXNlcjpwYXNz`` -> ``("user", "pass")``; anything malformed -> ``None``."""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    return (username, password) if sep else None
+
+
+def extract_credentials(
+    authorization: str | None, query: Mapping[str, Any], body: Any
+) -> Credentials:
+    """Find the credentials of a request (see the rules above)."""
+    if authorization:
+        scheme, _, rest = authorization.strip().partition(" ")
+        lowered = scheme.lower()
+        if lowered == "basic" and rest:
+            pair = parse_basic(rest)
+            if pair is None:
+                raise Unauthorized("The HTTP Basic credentials are malformed")
+            return Credentials(basic=pair)
+        if lowered in {"bearer", "token"} and rest:
+            return Credentials(token=rest.strip())
+        return Credentials(token=authorization.strip())
+    token = query.get("oauth_token")
+    if isinstance(token, list):
+        token = token[-1] if token else None
+    if isinstance(token, str) and token:
+        return Credentials(token=token)
+    if isinstance(body, Mapping):
+        token = body.get("oauth_token")
+        if isinstance(token, str) and token:
+            return Credentials(token=token)
+    return Credentials()
+
+
+def authenticate(platform: Authenticator, credentials: Credentials) -> Any:
+    """The principal for ``credentials``; missing or wrong -> :class:`Unauthorized`."""
+    if not credentials.present:
+        raise Unauthorized(MISSING_MESSAGE)
+    return platform.authenticate(token=credentials.token, basic=credentials.basic)

@@ -1,0 +1,210 @@
+"""The control API under ``/_sandbox/`` (not part of Invoca's contract), and the contract itself.
+
+Endpoints:
+
+* ``GET /_sandbox/health`` -> ``{"status": "ok", "version": ..., "now": ISO}``
+* ``GET /_sandbox/world`` -> the world's credentials and ids (``World.summary()``)
+* ``POST /_sandbox/reset`` -> back to the seeded (or ``--world``) world; answers like health
+  plus ``"world"``
+* ``GET /_sandbox/clock`` -> ``{"now": ISO}``
+* ``POST /_sandbox/clock`` with ``{"advance_seconds": n}`` or ``{"now": ISO}`` -> ``{"now":
+  ISO, "events": [...]}``; moving backwards -> 403 (``ClockError``), a malformed body -> 403
+  ``RecordInvalid``. Errors have the JSON ``{"errors": {...}}`` shape.
+* ``GET /openapi.yaml``, ``GET /openapi.json``: the contract the server is bound to.
+* ``GET /_sandbox/docs``: Swagger UI, from the files of the ``swagger-ui-bundle`` package
+  (no CDN; works offline).
+
+Instants are rendered as ISO-8601 UTC with a ``Z`` suffix.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from flask import Blueprint, Response, current_app, request, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+import openapi
+from mock_server.rendering import JSON_TYPE, json_body, render_error
+from simulator.errors import RecordInvalid, SandboxError
+
+control = Blueprint("sandbox", __name__)
+
+#: the key of the app's :class:`mock_server.app.SandboxState` in ``app.extensions``
+EXTENSION = "invoca_sandbox"
+
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>invoca-sandbox API</title>
+  <link rel="stylesheet" href="/_sandbox/docs/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/_sandbox/docs/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});
+  </script>
+</body>
+</html>
+"""
+
+
+def iso(instant: datetime) -> str:
+    """``2016-10-01T00:00:00Z`` (microseconds kept when present)."""
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 instant (``Z`` accepted) as a tz-aware UTC datetime (naive means UTC)."""
+    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("invoca-sandbox")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def _state() -> Any:
+    return current_app.extensions[EXTENSION]
+
+
+def _now() -> datetime:
+    now: datetime = _state().platform.clock.now()
+    return now
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json_body(value), status=status, content_type=JSON_TYPE)
+
+
+@control.errorhandler(SandboxError)
+def sandbox_error(error: SandboxError) -> Response:
+    status, body, content_type = render_error(error, "network", "json")
+    return Response(body, status=status, content_type=content_type)
+
+
+@control.get("/_sandbox/health")
+def health() -> Response:
+    return _json({"status": "ok", "version": package_version(), "now": iso(_now())})
+
+
+def _world_summary(state: Any) -> Any:
+    if state.world is not None:
+        return state.world.summary()
+    summary = getattr(state.platform, "world_summary", None)
+    return summary() if callable(summary) else {}
+
+
+@control.get("/_sandbox/world")
+def world() -> Response:
+    state = _state()
+    with state.lock:
+        return _json(_world_summary(state))
+
+
+@control.post("/_sandbox/reset")
+def reset() -> Response:
+    state = _state()
+    with state.lock:
+        state.platform.reset()
+        if state.rebuild is not None:
+            state.world = state.rebuild()
+        summary = _world_summary(state)
+        return _json({"status": "ok", "now": iso(_now()), "world": summary})
+
+
+@control.get("/_sandbox/clock")
+def clock() -> Response:
+    return _json({"now": iso(_now())})
+
+
+def _control_body() -> dict[str, Any]:
+    raw = request.get_data(cache=True)
+    try:
+        data = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        raise RecordInvalid("The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise RecordInvalid('Send {"advance_seconds": n} or {"now": "ISO-8601"}')
+    return data
+
+
+@control.post("/_sandbox/clock")
+def move_clock() -> Response:
+    data = _control_body()
+    state = _state()
+    if ("advance_seconds" in data) == ("now" in data):
+        raise RecordInvalid('Send exactly one of {"advance_seconds": n} or {"now": "ISO-8601"}')
+    if "advance_seconds" in data:
+        seconds = data["advance_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
+            math.isfinite(seconds) and seconds >= 0
+        ):
+            raise RecordInvalid("advance_seconds must be a number of seconds >= 0")
+        with state.lock:
+            events = state.platform.advance_clock(seconds)
+            now = _now()
+    else:
+        try:
+            target = parse_instant(str(data["now"]))
+        except ValueError:
+            raise RecordInvalid(f"now is not an ISO-8601 instant: {data['now']!r}") from None
+        with state.lock:
+            events = state.platform.set_clock(target)
+            now = _now()
+    return _json({"now": iso(now), "events": [event.to_dict() for event in events or ()]})
+
+
+# ---------------------------------------------------------------------------- the contract
+
+
+def _documents() -> dict[str, bytes]:
+    state = _state()
+    cached: dict[str, bytes] | None = state.config.get("_documents")
+    if cached is None:
+        source = state.config.get("SPEC_PATH")
+        yaml_text: bytes
+        if source is None and state.config.get("SPEC") is None:
+            candidate = Path(openapi.__file__).parent / "invoca.yaml"
+            source = candidate if candidate.exists() else None
+        if source is not None:
+            yaml_text = Path(source).read_bytes()
+        else:
+            yaml_text = yaml.safe_dump(dict(state.spec), sort_keys=False).encode()
+        cached = {"yaml": yaml_text, "json": orjson.dumps(state.spec)}
+        state.config["_documents"] = cached
+    return cached
+
+
+@control.get("/openapi.yaml")
+def openapi_yaml() -> Response:
+    return Response(_documents()["yaml"], content_type="application/yaml; charset=utf-8")
+
+
+@control.get("/openapi.json")
+def openapi_json() -> Response:
+    return Response(_documents()["json"], content_type=JSON_TYPE)
+
+
+@control.get("/_sandbox/docs")
+@control.get("/_sandbox/docs/")
+def docs() -> Response:
+    return Response(DOCS_PAGE, content_type="text/html; charset=utf-8")
+
+
+@control.get("/_sandbox/docs/<path:filename>")
+def docs_file(filename: str) -> Response:
+    return send_from_directory(swagger_ui_path, filename)

@@ -1,0 +1,194 @@
+"""Bodies: success renderers (JSON, XML, CSV) and the one error renderer.
+
+Rules:
+1. One table (:data:`STATUS_BY_ERROR_CLASS`) maps an error class to its HTTP status; a class
+   not in the table falls back to the error's ``status_hint``.
+2. One renderer (:func:`render_error`) renders any :class:`~simulator.errors.SandboxError` in
+   the shape of the operation's API family and format:
+
+   * ``network`` / ``signal`` / ``bulk`` (JSON APIs): ``{"errors": {...}}`` (class shape or
+     field shape, from ``SandboxError.to_dict()``).
+   * ``ringpool`` (legacy allocation API): ``.xml`` ->
+     ``<?xml ...?><Error><Class>..</Class><Message>..</Message></Error>``; ``.json`` and
+     ``.csv`` -> the text ``Class: message`` (as the seed shows). The one exception is
+     ``OnlyBulkNumberAllocationAllowed``, which the docs show as a JSON ``{"errors": ...}``
+     body; it is rendered that way for ``.json``.
+   * ``conversion`` (Conversion Reporting API, 2014-04-15): always the XML ``<Error>`` body.
+   * ``transactions``: ``.json`` -> JSON; ``.xml`` -> XML ``<Error>``; ``.csv`` -> text
+     ``Class: message`` (sandbox choice: the docs do not show Transactions API error bodies).
+3. XML is built with ``xml.etree.ElementTree`` and CSV with the ``csv`` module: no string
+   concatenation of markup or fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from simulator.errors import SandboxError
+
+JSON_TYPE = "application/json; charset=utf-8"
+XML_TYPE = "application/xml; charset=utf-8"
+CSV_TYPE = "text/csv; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+#: error class -> HTTP status. The documents assign 401/403/404/500; classes whose status is
+#: undocumented (legacy RingPool errors) are sandbox choices listed in docs/fidelity.md.
+STATUS_BY_ERROR_CLASS: dict[str, int] = {
+    "Unauthorized": 401,
+    "RecordInvalid": 403,
+    "InvalidInput": 403,
+    "UnauthorizedOperation": 403,
+    "UnauthorizedAdvertiser": 403,
+    "InvalidKey": 403,
+    "OnlyBulkNumberAllocationAllowed": 403,
+    "RecordNotFound": 404,
+    "NotFound": 404,
+    "NotImplemented": 501,
+    "InternalServiceError": 500,
+}
+
+#: Legacy RingPool error classes the docs show as a JSON ``{"errors": ...}`` body.
+LEGACY_JSON_ERROR_CLASSES = frozenset({"OnlyBulkNumberAllocationAllowed"})
+
+FAMILIES = frozenset({"network", "signal", "bulk", "ringpool", "conversion", "transactions"})
+
+
+def status_for(error: SandboxError) -> int:
+    """The HTTP status of ``error``: the table by error class first, then the error's hint."""
+    return STATUS_BY_ERROR_CLASS.get(error.error_class, error.status_hint)
+
+
+# ---------------------------------------------------------------------------- success bodies
+
+
+def json_body(value: Any) -> bytes:
+    """A JSON body (orjson: compact, UTF-8, datetimes as ISO-8601)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(element: ET.Element, value: Any, item_tag: str) -> None:
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            _fill(ET.SubElement(element, str(key)), child, item_tag)
+    elif isinstance(value, list | tuple):
+        for child in value:
+            _fill(ET.SubElement(element, item_tag), child, item_tag)
+    else:
+        element.text = _text(value)
+
+
+def xml_body(value: Any, *, root: str = "Response", item: str = "Item") -> bytes:
+    """An XML document: ``<root>`` with one child element per key (lists repeat ``<item>``)."""
+    element = ET.Element(root)
+    _fill(element, value, item)
+    ET.indent(element, space="  ")
+    return XML_DECLARATION + ET.tostring(element, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, Mapping | list | tuple):
+        return orjson.dumps(value).decode()
+    return _text(value)
+
+
+def csv_body(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    columns: Sequence[str] | None = None,
+    column_separator: str = ",",
+    row_separator: str = "\n",
+    include_header: bool = True,
+    force_quotes: bool = False,
+) -> bytes:
+    """CSV via the ``csv`` module, with the Transactions API's formatting options.
+
+    ``columns`` defaults to the keys of the first row (in order). The options mirror the
+    Transactions API's ``column_separator``, ``row_separator``, ``include_header`` and
+    ``force_quotes`` query parameters.
+    """
+    materialised = list(rows)
+    names = list(columns) if columns is not None else (
+        list(materialised[0].keys()) if materialised else []
+    )
+    out = io.StringIO()
+    writer = csv.writer(
+        out,
+        delimiter=column_separator,
+        lineterminator=row_separator,
+        quoting=csv.QUOTE_ALL if force_quotes else csv.QUOTE_MINIMAL,
+    )
+    if include_header:
+        writer.writerow(names)
+    for row in materialised:
+        writer.writerow([_csv_cell(row.get(name)) for name in names])
+    return out.getvalue().encode()
+
+
+def render_success(
+    value: Any, fmt: str, *, xml_root: str = "Response", xml_item: str = "Item",
+    csv_options: Mapping[str, Any] | None = None,
+) -> tuple[bytes, str]:
+    """Body and content type of a success value in format ``fmt`` (json, xml, csv, text)."""
+    if fmt == "xml":
+        return xml_body(value, root=xml_root, item=xml_item), XML_TYPE
+    if fmt == "csv":
+        rows = value if isinstance(value, list) else [value]
+        return csv_body(rows, **dict(csv_options or {})), CSV_TYPE
+    if fmt == "text":
+        return _text(value).encode(), TEXT_TYPE
+    return json_body(value), JSON_TYPE
+
+
+# ---------------------------------------------------------------------------- error bodies
+
+
+def xml_error_body(error_class: str, message: str) -> bytes:
+    """``<Error><Class>..</Class><Message>..</Message></Error>`` with the XML declaration."""
+    root = ET.Element("Error")
+    ET.SubElement(root, "Class").text = error_class
+    ET.SubElement(root, "Message").text = message
+    ET.indent(root, space="  ")
+    return XML_DECLARATION + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+
+
+def text_error_body(error_class: str, message: str) -> bytes:
+    """The legacy ``Class: message`` text body."""
+    return f"{error_class}: {message}".encode()
+
+
+def _message(error: SandboxError) -> str:
+    if error.field_errors:
+        return "; ".join(
+            f"{field} {msg}" for field, msgs in error.field_errors.items() for msg in msgs
+        )
+    return error.message or error.error_class
+
+
+def render_error(error: SandboxError, family: str, fmt: str) -> tuple[int, bytes, str]:
+    """Status, body and content type of ``error`` for an operation of ``family``/``fmt``."""
+    status = status_for(error)
+    if family == "conversion" or (family in {"ringpool", "transactions"} and fmt == "xml"):
+        return status, xml_error_body(error.error_class, _message(error)), XML_TYPE
+    if family == "ringpool":
+        if fmt == "json" and error.error_class in LEGACY_JSON_ERROR_CLASSES:
+            return status, json_body(error.to_dict()), JSON_TYPE
+        return status, text_error_body(error.error_class, _message(error)), TEXT_TYPE
+    if family == "transactions" and fmt == "csv":
+        return status, text_error_body(error.error_class, _message(error)), TEXT_TYPE
+    return status, json_body(error.to_dict()), JSON_TYPE

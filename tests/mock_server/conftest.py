@@ -1,0 +1,332 @@
+"""Fixtures of the mock server's frame tests: a small contract, a fake platform, handlers.
+
+The frame (binding, validation, auth, rendering, control API) is generic: these tests drive it
+with a contract of a few operations shaped like Invoca's, so they do not depend on the full
+openapi/invoca.yaml or on the model's business rules.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mock_server.app import create_app
+from mock_server.handlers import Call, Reply
+from simulator.clock import ManualClock
+from simulator.errors import InvalidKey, RecordNotFound, Unauthorized
+
+TOKEN = "YbcFHZ38FNfptfZMB0RZ6dk9dOJCaCfU"
+BASIC = ("sandbox", "secret")
+RING_POOL_KEY = "A329F4DC002168"
+START = datetime(2016, 10, 1, tzinfo=UTC)
+
+NETWORK_VERSIONS = ["2016-10-01", "2017-02-01", "2018-05-01", "2018-11-01", "2019-05-01"]
+RING_POOL_PREFIX = (
+    "/api/{version}/{network_id}/advertisers/{advertiser_id_from_network}"
+    "/advertiser_campaigns/{advertiser_campaign_id_from_network}"
+)
+
+
+def _path_params(*names: str) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"$ref": "#/components/parameters/NetworkVersion"},
+    ]
+    params += [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in names
+    ]
+    return params
+
+
+def _error_responses() -> dict[str, Any]:
+    return {
+        "401": {"description": "Unauthorized"},
+        "403": {"description": "Invalid"},
+        "404": {"description": "Not found"},
+    }
+
+
+RING_POOL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "id_from_network": {"type": "string"},
+        "name": {"type": "string"},
+        "pool_type": {"$ref": "#/components/schemas/PoolType",
+                      "x-versions": {"until": "2018-11-01"}},
+        "destination_type": {"type": "string", "enum": ["Advertiser", "API"]},
+        "max_pool_size": {"anyOf": [{"type": "integer"}, {"type": "string",
+                                                          "pattern": "^[0-9]+$"}]},
+        "preferred": {"anyOf": [{"type": "boolean"}, {"type": "string",
+                                                      "enum": ["true", "false"]}]},
+        "lifetime_seconds": {"type": "integer"},
+        "allow_overflow": {"type": "boolean", "x-versions": {"from": "2019-05-01"}},
+        "local_center": {
+            "type": "object",
+            "properties": {
+                "tn_prefix": {"type": "string"},
+                "zipcode": {"type": "string"},
+                "latitude": {"type": "number"},
+                "longitude": {"type": "number"},
+            },
+            "additionalProperties": False,
+        },
+    },
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "fixture", "version": "1"},
+    "security": [{"api_token": []}, {"oauth_token_query": []}, {"basic": []}],
+    "paths": {
+        "/api/{version}/{network_id}/advertisers.json": {
+            "get": {
+                "operationId": "listAdvertisers",
+                "parameters": _path_params("network_id"),
+                "responses": {"200": {"description": "ok"}, **_error_responses()},
+            },
+        },
+        RING_POOL_PREFIX + "/ring_pools.json": {
+            "parameters": _path_params(
+                "network_id", "advertiser_id_from_network", "advertiser_campaign_id_from_network"
+            ),
+            "post": {
+                "operationId": "createRingPool",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {
+                        "allOf": [{"$ref": "#/components/schemas/RingPool"}],
+                        "required": ["pool_type", "destination_type"],
+                    }}},
+                },
+                "responses": {
+                    "201": {"description": "created", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/RingPool"}}}},
+                    **_error_responses(),
+                },
+            },
+        },
+        RING_POOL_PREFIX + "/ring_pools/{ring_pool_id_from_network}.json": {
+            "parameters": _path_params(
+                "network_id", "advertiser_id_from_network",
+                "advertiser_campaign_id_from_network", "ring_pool_id_from_network",
+            ),
+            "get": {
+                "operationId": "getRingPool",
+                "responses": {
+                    "200": {"description": "ok", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/RingPool"}}}},
+                    **_error_responses(),
+                },
+            },
+            "delete": {
+                "operationId": "deleteRingPool",
+                "responses": {"200": {"description": "ok"}, **_error_responses()},
+            },
+        },
+        "/api/{version}/ring_pools/{ring_pool_id}/allocate_number.{format}": {
+            "get": {
+                "operationId": "allocateNumber",
+                "security": [{"ring_pool_key": []}],
+                "parameters": [
+                    {"name": "version", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["2015-12-09"]}},
+                    {"name": "ring_pool_id", "in": "path", "required": True,
+                     "schema": {"type": "integer"}},
+                    {"name": "format", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["xml", "json", "csv"]}},
+                    {"name": "ring_pool_key", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "mobile_click_to_call", "in": "query",
+                     "schema": {"type": "boolean"}},
+                ],
+                "responses": {"200": {"description": "ok"}},
+            },
+        },
+        "/api/{version}/transactions.json": {
+            "get": {
+                "operationId": "listNetworkTransactions",
+                "parameters": [
+                    {"name": "version", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["2016-10-01"]}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 4000}},
+                    {"name": "include_columns", "in": "query", "explode": False,
+                     "schema": {"type": "array", "items": {"type": "string"}}},
+                ],
+                "responses": {"200": {"description": "ok"}},
+            },
+        },
+        "/api/{version}/calls/{conversion_reporting_id}.xml": {
+            "post": {
+                "operationId": "reportConversion",
+                "security": [{"basic": []}],
+                "parameters": [
+                    {"name": "version", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["2014-04-15"]}},
+                    {"name": "conversion_reporting_id", "in": "path", "required": True,
+                     "schema": {"type": "string"}},
+                ],
+                "requestBody": {"required": True, "content": {
+                    "application/x-www-form-urlencoded": {"schema": {
+                        "type": "object",
+                        "required": ["start_time_t"],
+                        "properties": {
+                            "start_time_t": {"type": "integer"},
+                            "sku_list": {"type": "array", "items": {"type": "string"}},
+                        },
+                    }},
+                }},
+                "responses": {"201": {"description": "created"}},
+            },
+        },
+        "/api/{version}/{network_id}/affiliates.json": {
+            "get": {
+                "operationId": "listAffiliates",
+                "parameters": _path_params("network_id"),
+                "responses": {"200": {"description": "ok"}, **_error_responses()},
+            },
+        },
+    },
+    "components": {
+        "parameters": {
+            "NetworkVersion": {"name": "version", "in": "path", "required": True,
+                               "schema": {"type": "string", "enum": NETWORK_VERSIONS}},
+        },
+        "schemas": {
+            "PoolType": {"type": "string", "enum": [
+                "Search", "SearchKeyword", "Custom", "CustomWithSearchTracking",
+                "ReferralDomain", "ReferralDomainWithSearchTracking"]},
+            "RingPool": RING_POOL_SCHEMA,
+        },
+        "securitySchemes": {
+            "api_token": {"type": "apiKey", "in": "header", "name": "Authorization"},
+            "oauth_token_query": {"type": "apiKey", "in": "query", "name": "oauth_token"},
+            "basic": {"type": "http", "scheme": "basic"},
+            "ring_pool_key": {"type": "apiKey", "in": "query", "name": "ring_pool_key"},
+        },
+    },
+}
+
+
+class FakeEvent:
+    def __init__(self, kind: str, at: datetime) -> None:
+        self.kind, self.at = kind, at
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind, "at": self.at.isoformat()}
+
+
+class FakePlatform:
+    """Just enough platform for the frame: credentials, a ring pool store, a clock."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock(START)
+        self.ring_pools: dict[str, dict[str, Any]] = {}
+        self.conversions: list[dict[str, Any]] = []
+        self.resets = 0
+
+    def authenticate(self, *, token: str | None, basic: tuple[str, str] | None) -> str:
+        if token == TOKEN:
+            return "network-user"
+        if basic == BASIC:
+            return "basic-user"
+        raise Unauthorized("The API token or credentials are not valid")
+
+    def advance_clock(self, seconds: float) -> list[FakeEvent]:
+        self.clock.advance(seconds)
+        return [FakeEvent("clock_advanced", self.clock.now())]
+
+    def set_clock(self, instant: datetime) -> list[FakeEvent]:
+        self.clock.set(instant)
+        return []
+
+    def reset(self) -> None:
+        self.ring_pools.clear()
+        self.resets += 1
+
+    def world_summary(self) -> dict[str, Any]:
+        return {"network_id": "1", "api_token": TOKEN}
+
+
+def create_ring_pool(call: Call) -> Any:
+    body = dict(call.body)
+    pool = {"id": len(call.platform.ring_pools) + 1, **body, "allow_overflow": True}
+    call.platform.ring_pools[str(body["id_from_network"])] = pool
+    return pool
+
+
+def get_ring_pool(call: Call) -> Any:
+    pool = call.platform.ring_pools.get(call.path["ring_pool_id_from_network"])
+    if pool is None:
+        raise RecordNotFound(f"Could not find RingPool {call.path['ring_pool_id_from_network']}")
+    return pool
+
+
+def allocate_number(call: Call) -> Any:
+    if call.query["ring_pool_key"] != RING_POOL_KEY:
+        raise InvalidKey(
+            f"API Key '{call.query['ring_pool_key']}' is not valid for resource "
+            f"'{call.path['ring_pool_id']}'"
+        )
+    return {"PromoNumberFormatted": "888-390-6665", "PromoNumber": "8883906665",
+            "TrackingUrl": f"{call.base_url}/c/1"} if call.format != "json" else {
+        "promo_number_formatted": "888-390-6665", "promo_number": "8883906665"}
+
+
+def list_network_transactions(call: Call) -> Any:
+    return Reply([{"limit": call.query.get("limit"),
+                   "columns": call.query.get("include_columns")}])
+
+
+def report_conversion(call: Call) -> Any:
+    call.platform.conversions.append(dict(call.body))
+    return Reply("", content_type="application/xml")
+
+
+def list_advertisers(call: Call) -> Any:
+    raise ZeroDivisionError("a bug in a handler")
+
+
+def delete_ring_pool(call: Call) -> Any:
+    call.platform.ring_pools.pop(call.path["ring_pool_id_from_network"], None)
+    return {}
+
+
+HANDLERS = {
+    "create_ring_pool": create_ring_pool,
+    "get_ring_pool": get_ring_pool,
+    "delete_ring_pool": delete_ring_pool,
+    "allocate_number": allocate_number,
+    "list_network_transactions": list_network_transactions,
+    "report_conversion": report_conversion,
+    "list_advertisers": list_advertisers,
+}
+
+
+@pytest.fixture
+def fixture_spec() -> dict[str, Any]:
+    return copy.deepcopy(SPEC)
+
+
+@pytest.fixture
+def fake_platform() -> FakePlatform:
+    return FakePlatform()
+
+
+@pytest.fixture
+def fixture_app(fixture_spec: dict[str, Any], fake_platform: FakePlatform) -> Flask:
+    return create_app({"SPEC": fixture_spec, "HANDLERS": HANDLERS, "SEED": 7},
+                      platform=fake_platform)
+
+
+@pytest.fixture
+def client(fixture_app: Flask) -> Iterator[FlaskClient]:
+    with fixture_app.test_client() as test_client:
+        yield test_client
