@@ -1,0 +1,1328 @@
+"""The Platform facade: the one object the mock server (and scenarios) talk to.
+
+Rules of this module:
+
+* One method per contract operation, named after its ``operationId`` in snake_case
+  (``createRingPool`` -> :meth:`Platform.create_ring_pool`). Methods take the path ids, the
+  parsed body or query and the API ``version``; they return plain data and raise
+  :class:`~simulator.errors.SandboxError` subclasses. No HTTP status codes here: the mock maps
+  verbs and error status hints.
+* Everything random is seeded from ``seed`` through *derived streams* (numbers, keys and
+  tokens, transaction ids, callers, error handles): adding a draw in one area never shifts
+  another. Time comes from the :class:`~simulator.clock.Clock` passed in.
+* Concurrency: one re-entrant lock around the directory (every Network Integration call,
+  calls and transactions). Allocation does not take it: it reads the pool from a dict and
+  the :class:`~simulator.ringpool.RingPool` locks only itself, so allocations on different
+  pools never contend (the hot path).
+* Auth: :meth:`Platform.authenticate` turns a token or HTTP Basic credentials into a
+  :class:`Principal` (network, advertiser or affiliate role); a principal reaches only its
+  own network. Network Integration operations need the network role. Allocation is
+  authorised by the pool's ``ring_pool_key`` alone.
+
+Sandbox choices (for docs/fidelity.md):
+
+* A non-network principal on a Network Integration path, or any principal on another
+  network's path, is ``Unauthorized``.
+* Allocation on an unknown ring pool id is ``InvalidKey`` (the same answer as a wrong key, so
+  ids cannot be probed).
+* ``mobile_click_to_call`` (any of 1/true/yes) makes the tracking URL ``tel:+1<number>``.
+* Bulk RingPool API: a malformed ``api_suffix`` is a row error ``InvalidInput``; a non-Custom
+  pool is a row error ``RecordInvalid`` "The Bulk RingPool API supports Custom RingPools
+  only"; a row without any pool parameter is ``RecordInvalid`` "At least one RingPool
+  parameter is required"; more rows than ``bulk_batch_limit`` (default 1,000) or no rows
+  fail the whole request with ``RecordInvalid``. Both ``requests`` and ``request`` keys are
+  accepted.
+* A simulated call may not start in the future (``RecordInvalid {"start_time": [...]}``);
+  calls to unknown numbers are ``RecordNotFound``. Calls default to 60 s and a fictional
+  caller number (NXX-555-01XX).
+* Transactions read through an advertiser/affiliate path by a network principal use that
+  path's role's columns; unknown ids in the network's own paths return ``[]``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from simulator.clock import Clock, as_utc
+from simulator.errors import (
+    InvalidInput,
+    InvalidKey,
+    OnlyBulkNumberAllocationAllowed,
+    RecordInvalid,
+    RecordNotFound,
+    SandboxError,
+    Unauthorized,
+)
+from simulator.events import Event, EventLog
+from simulator.network import (
+    DEFAULT_BASE_URL,
+    Advertiser,
+    AdvertiserCampaign,
+    AffiliateCampaign,
+    Directory,
+    Network,
+    PromoNumber,
+    formatted,
+)
+from simulator.numbers import NumberInventory, parse_number
+from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
+from simulator.transactions import (
+    CustomValue,
+    Transaction,
+    TransactionIds,
+    TransactionLog,
+    TransactionQuery,
+    blank_row,
+    columns_for,
+    time_fields,
+)
+from simulator.world import Principal, World, build_world, load_world
+
+__all__ = [
+    "AllocationResult",
+    "CallAttributed",
+    "Platform",
+    "PlatformSettings",
+    "Principal",
+]
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
+_CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSettings:
+    """Knobs of a platform (all have documented defaults)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    #: issue only NXX-555-01XX numbers (never a real phone)
+    fictional_only: bool = True
+    #: events kept in the event log
+    event_retention: int | None = 100_000
+    #: transactions kept (None = all)
+    transaction_retention: int | None = None
+    #: allocations kept per ring pool (None = all)
+    allocation_retention: int | None = None
+    #: rows per Bulk RingPool request
+    bulk_batch_limit: int = 1000
+    #: build the demo world (when ``world`` is None)
+    demo_world: bool = True
+    #: a parsed world file (see simulator.world.load_world) instead of the demo world
+    world: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationResult:
+    """What the RingPool APIs answer: the allocation plus its rendered number and URL."""
+
+    allocation: Allocation
+    promo_number: str
+    promo_number_formatted: str
+    tracking_url: str
+
+    @property
+    def overflow(self) -> bool:
+        return self.allocation.overflow
+
+    def to_dict(self) -> dict[str, Any]:
+        """The legacy API's JSON body (no overflow flag: the legacy API has none)."""
+        return {
+            "promo_number_formatted": self.promo_number_formatted,
+            "tracking_url": self.tracking_url,
+            "promo_number": self.promo_number,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallAttributed(Event):
+    """A simulated call became a transaction (attributed to an allocation, or not)."""
+
+    kind = "CallAttributed"
+
+    transaction_id: str
+    promo_number: str
+    ring_pool_id: int | None
+    allocation_id: int | None
+    attributed: bool
+
+
+@dataclass
+class _Streams:
+    """Independent seeded random streams, one per concern."""
+
+    seed: int
+    numbers: random.Random = field(init=False)
+    keys: random.Random = field(init=False)
+    transactions: random.Random = field(init=False)
+    callers: random.Random = field(init=False)
+    errors: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in ("numbers", "keys", "transactions", "callers", "errors"):
+            setattr(self, name, random.Random(f"invoca-sandbox:{self.seed}:{name}"))
+
+
+class Platform:
+    """The Invoca platform model behind every API of the sandbox."""
+
+    def __init__(self, clock: Clock, seed: int = 0, *,
+                 settings: PlatformSettings | None = None) -> None:
+        self.clock = clock
+        self.seed = seed
+        self.settings = settings or PlatformSettings()
+        self._lock = threading.RLock()
+        self.world: World | None = None
+        self._build()
+
+    # ---- state --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        settings = self.settings
+        self.streams = _Streams(self.seed)
+        self.events = EventLog(settings.event_retention)
+        self.inventory = NumberInventory(
+            self.streams.numbers, fictional_only=settings.fictional_only
+        )
+        self.directory = Directory(
+            inventory=self.inventory,
+            key_rng=self.streams.keys,
+            events=self.events,
+            base_url=settings.base_url,
+            retention=settings.allocation_retention,
+        )
+        self.transactions = TransactionLog(settings.transaction_retention)
+        self.transaction_ids = TransactionIds(self.streams.transactions)
+        self._tokens: dict[str, Principal] = {}
+        self._basic: dict[tuple[str, str], Principal] = {}
+        if settings.world is not None:
+            self.world = load_world(self, settings.world)
+        elif settings.demo_world:
+            self.world = build_world(self, self.seed)
+        else:
+            self.world = None
+
+    def reset(self) -> None:
+        """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
+        with self._lock:
+            self._build()
+
+    def now(self) -> datetime:
+        return as_utc(self.clock.now(), name="now")
+
+    # ---- credentials ----------------------------------------------------------------------
+
+    def new_token(self) -> str:
+        """A 32-character alphanumeric API token from the keys stream."""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(self.streams.keys.choice(alphabet) for _ in range(32))
+
+    def new_error_handle(self) -> int:
+        """A 10-digit InternalServiceError handle from its own stream."""
+        return self.streams.errors.randrange(1_000_000_000, 10_000_000_000)
+
+    def add_token(self, token: str, principal: Principal) -> None:
+        with self._lock:
+            self._tokens[token] = principal
+
+    def add_basic_credentials(self, username: str, password: str, principal: Principal) -> None:
+        with self._lock:
+            self._basic[(username, password)] = principal
+
+    def authenticate(self, *, token: str | None = None,
+                     basic: tuple[str, str] | None = None) -> Principal:
+        """The principal of a token or Basic credentials; ``Unauthorized`` otherwise."""
+        if token:
+            principal = self._tokens.get(token)
+            if principal is not None:
+                return principal
+        if basic is not None:
+            principal = self._basic.get((basic[0], basic[1]))
+            if principal is not None:
+                return principal
+        if not token and basic is None:
+            raise Unauthorized("Authentication required: pass an API token or Basic credentials")
+        raise Unauthorized("Invalid credentials")
+
+    def _network(self, principal: Principal, network_id: int | str) -> Network:
+        """The principal's network (network role), checked against the path's id."""
+        if str(principal.network_id) != str(network_id):
+            raise Unauthorized(f"Not authorized for network {network_id}")
+        if principal.role != "network":
+            raise Unauthorized("Network Integration needs a network API token")
+        return self.directory.network(network_id)
+
+    def _advertiser(self, principal: Principal, network_id: int | str,
+                    advertiser_id: str) -> Advertiser:
+        return self.directory.advertiser(self._network(principal, network_id), advertiser_id)
+
+    def _campaign(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                  campaign_id: str) -> AdvertiserCampaign:
+        advertiser = self._advertiser(principal, network_id, advertiser_id)
+        return self.directory.campaign(advertiser, campaign_id)
+
+    def _affiliate_campaign(self, principal: Principal, network_id: int | str,
+                            advertiser_id: str, campaign_id: str,
+                            affiliate_id: str) -> AffiliateCampaign:
+        campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
+        return self.directory.affiliate_campaign(campaign, affiliate_id)
+
+    # ---- networks -----------------------------------------------------------------------
+
+    def get_network(self, principal: Principal, network_id: int | str, *,
+                    version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_network(self._network(principal, network_id))
+
+    def update_network(self, principal: Principal, network_id: int | str,
+                       body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            return self.directory.render_network(self.directory.update_network(network, body))
+
+    create_network = update_network
+
+    # ---- advertisers --------------------------------------------------------------------
+
+    def list_advertisers(self, principal: Principal, network_id: int | str, *,
+                         version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            return [self.directory.render_advertiser(a) for a in network.advertisers.values()]
+
+    def get_advertiser(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                       *, version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_advertiser(
+                self._advertiser(principal, network_id, advertiser_id)
+            )
+
+    def create_advertiser(self, principal: Principal, network_id: int | str,
+                          body: Mapping[str, Any], *,
+                          version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            advertiser, _ = self.directory.upsert_advertiser(self.now(), network, body)
+            return self.directory.render_advertiser(advertiser)
+
+    def update_advertiser(self, principal: Principal, network_id: int | str,
+                          advertiser_id: str, body: Mapping[str, Any], *,
+                          version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            advertiser, _ = self.directory.upsert_advertiser(
+                self.now(), network, body, advertiser_id
+            )
+            return self.directory.render_advertiser(advertiser)
+
+    def delete_advertiser(self, principal: Principal, network_id: int | str,
+                          advertiser_id: str, *, version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            self.directory.delete_advertiser(self.now(), network, advertiser_id)
+            return {}
+
+    # ---- advertiser users (embedded in the advertiser, keyed by id_from_network) ----------
+
+    def _users(self, advertiser: Advertiser) -> list[dict[str, Any]]:
+        users: list[dict[str, Any]] = advertiser.values.setdefault("users", [])
+        return users
+
+    def list_advertiser_users(self, principal: Principal, network_id: int | str,
+                              advertiser_id: str, *,
+                              version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            return [dict(u) for u in self._users(advertiser)]
+
+    def get_advertiser_user(self, principal: Principal, network_id: int | str,
+                            advertiser_id: str, user_id: str, *,
+                            version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            for user in self._users(advertiser):
+                if str(user.get("id_from_network")) == str(user_id):
+                    return dict(user)
+            raise RecordNotFound(
+                f"Could not find User {user_id} for advertiser {advertiser_id}"
+            )
+
+    def _upsert_user(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                     body: Mapping[str, Any], user_id: str | None) -> dict[str, Any]:
+        user = body.get("user", body)
+        if not isinstance(user, Mapping):
+            raise RecordInvalid(field_errors={"user": ["is invalid"]})
+        problems: dict[str, list[str]] = {}
+        key = str(user_id) if user_id is not None else str(user.get("id_from_network") or "")
+        if not key:
+            problems["id_from_network"] = ["can't be blank"]
+        for name in ("first_name", "last_name"):
+            if not str(user.get(name) or "").strip():
+                problems[name] = ["can't be blank"]
+        if problems:
+            raise RecordInvalid(field_errors={"users": [problems]})
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            users = self._users(advertiser)
+            record = {**dict(user), "id_from_network": key, "can_login_via_platform": False}
+            record.pop("oauth_token", None)
+            for index, existing in enumerate(users):
+                if str(existing.get("id_from_network")) == key:
+                    users[index] = {**existing, **record}
+                    return dict(users[index])
+            users.append(record)
+            return dict(record)
+
+    def create_advertiser_user(self, principal: Principal, network_id: int | str,
+                               advertiser_id: str, body: Mapping[str, Any], *,
+                               version: str | None = None) -> dict[str, Any]:
+        return self._upsert_user(principal, network_id, advertiser_id, body, None)
+
+    def update_advertiser_user(self, principal: Principal, network_id: int | str,
+                               advertiser_id: str, user_id: str, body: Mapping[str, Any], *,
+                               version: str | None = None) -> dict[str, Any]:
+        return self._upsert_user(principal, network_id, advertiser_id, body, user_id)
+
+    def delete_advertiser_user(self, principal: Principal, network_id: int | str,
+                               advertiser_id: str, user_id: str, *,
+                               version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            users = self._users(advertiser)
+            users[:] = [u for u in users if str(u.get("id_from_network")) != str(user_id)]
+            return {}
+
+    # ---- advertiser campaigns -----------------------------------------------------------
+
+    def list_advertiser_campaigns(self, principal: Principal, network_id: int | str,
+                                  advertiser_id: str, *,
+                                  version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            return [self.directory.render_campaign(c) for c in advertiser.campaigns.values()]
+
+    def get_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                advertiser_id: str, advertiser_campaign_id: str, *,
+                                version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_campaign(
+                self._campaign(principal, network_id, advertiser_id, advertiser_campaign_id)
+            )
+
+    def create_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                   advertiser_id: str, body: Mapping[str, Any], *,
+                                   version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            campaign, _ = self.directory.upsert_campaign(self.now(), advertiser, body)
+            return self.directory.render_campaign(campaign)
+
+    def update_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                   advertiser_id: str, advertiser_campaign_id: str,
+                                   body: Mapping[str, Any], *,
+                                   version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            campaign, _ = self.directory.upsert_campaign(
+                self.now(), advertiser, body, advertiser_campaign_id
+            )
+            return self.directory.render_campaign(campaign)
+
+    def delete_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                   advertiser_id: str, advertiser_campaign_id: str, *,
+                                   version: str | None = None) -> dict[str, Any]:
+        """Refused, as documented: "You are not allowed to delete campaigns." """
+        with self._lock:
+            self._advertiser(principal, network_id, advertiser_id)
+            raise RecordInvalid("You are not allowed to delete campaigns.")
+
+    def go_live_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                    advertiser_id: str, advertiser_campaign_id: str,
+                                    body: Mapping[str, Any] | None = None, *,
+                                    version: str | None = None) -> dict[str, Any]:
+        """Make the campaign's terms live; ``timeout`` (2..60 s) is validated and ignored."""
+        timeout = (body or {}).get("timeout")
+        if timeout is not None:
+            try:
+                seconds = int(str(timeout))
+            except ValueError:
+                seconds = -1
+            if not 2 <= seconds <= 60:
+                raise RecordInvalid(field_errors={"timeout": ["must be between 2 and 60"]})
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            self.directory.set_campaign_status(self.now(), campaign, "Live")
+            return self.directory.render_campaign(campaign)
+
+    def archive_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                    advertiser_id: str, advertiser_campaign_id: str,
+                                    body: Mapping[str, Any] | None = None, *,
+                                    version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            self.directory.set_campaign_status(self.now(), campaign, "Archived")
+            return {}
+
+    def unarchive_advertiser_campaign(self, principal: Principal, network_id: int | str,
+                                      advertiser_id: str, advertiser_campaign_id: str,
+                                      body: Mapping[str, Any] | None = None, *,
+                                      version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            self.directory.set_campaign_status(self.now(), campaign, "Paused")
+            return {}
+
+    def get_advertiser_campaign_quick_stats(self, principal: Principal, network_id: int | str,
+                                            advertiser_id: str, advertiser_campaign_id: str, *,
+                                            version: str | None = None) -> dict[str, Any]:
+        """Call counts and mean durations over 30 days, 7 days and today (UTC)."""
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            now = self.now()
+            today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            windows = {
+                "last_30days": now - timedelta(days=30),
+                "last_7days": now - timedelta(days=7),
+                "today": today,
+            }
+            calls = [
+                t for t in self.transactions.all()
+                if t.fields["advertiser_campaign_id"] == campaign.id
+                and t.fields["transaction_type"] == "Call"
+            ]
+            stats: dict[str, Any] = {}
+            for name, since in windows.items():
+                durations = [int(t.fields["duration"]) for t in calls
+                             if since <= t.start_at <= now]
+                stats[name] = {
+                    "call_avg_total_duration": (
+                        round(sum(durations) / len(durations), 2) if durations else 0.0
+                    ),
+                    "call_count": len(durations),
+                }
+            return {"stats": stats}
+
+    # ---- affiliates ---------------------------------------------------------------------
+
+    def list_affiliates(self, principal: Principal, network_id: int | str, *,
+                        version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            return [self.directory.render_affiliate(a) for a in network.affiliates.values()]
+
+    def get_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str, *,
+                      version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            return self.directory.render_affiliate(
+                self.directory.affiliate(network, affiliate_id)
+            )
+
+    def create_affiliate(self, principal: Principal, network_id: int | str,
+                         body: Mapping[str, Any], *,
+                         version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            affiliate, _ = self.directory.upsert_affiliate(self.now(), network, body)
+            return self.directory.render_affiliate(affiliate)
+
+    def update_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
+                         body: Mapping[str, Any], *,
+                         version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            affiliate, _ = self.directory.upsert_affiliate(
+                self.now(), network, body, affiliate_id
+            )
+            return self.directory.render_affiliate(affiliate)
+
+    def delete_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
+                         *, version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            self.directory.delete_affiliate(self.now(), network, affiliate_id)
+            return {}
+
+    # ---- advertiser-affiliate relationships ----------------------------------------------
+
+    def list_advertiser_affiliates(self, principal: Principal, network_id: int | str,
+                                   advertiser_id: str, *,
+                                   version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            return [self.directory.render_relationship(r)
+                    for r in advertiser.relationships.values()]
+
+    def get_advertiser_affiliate(self, principal: Principal, network_id: int | str,
+                                 advertiser_id: str, affiliate_id: str, *,
+                                 version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            return self.directory.render_relationship(
+                self.directory.relationship(advertiser, affiliate_id)
+            )
+
+    def create_advertiser_affiliate(self, principal: Principal, network_id: int | str,
+                                    advertiser_id: str, affiliate_id: str,
+                                    body: Mapping[str, Any], *,
+                                    version: str | None = None) -> dict[str, Any]:
+        """Upsert the relationship; the docs answer ``{}`` (POST 201, PUT 200)."""
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            self.directory.upsert_relationship(self.now(), advertiser, affiliate_id, body)
+            return {}
+
+    update_advertiser_affiliate = create_advertiser_affiliate
+
+    def delete_advertiser_affiliate(self, principal: Principal, network_id: int | str,
+                                    advertiser_id: str, affiliate_id: str, *,
+                                    version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            advertiser = self._advertiser(principal, network_id, advertiser_id)
+            self.directory.delete_relationship(self.now(), advertiser, affiliate_id)
+            return {}
+
+    # ---- affiliate campaigns ------------------------------------------------------------
+
+    def list_affiliate_campaigns(self, principal: Principal, network_id: int | str,
+                                 advertiser_id: str, advertiser_campaign_id: str, *,
+                                 version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            return [self.directory.render_affiliate_campaign(c)
+                    for c in campaign.affiliate_campaigns.values()]
+
+    def get_affiliate_campaign(self, principal: Principal, network_id: int | str,
+                               advertiser_id: str, advertiser_campaign_id: str,
+                               affiliate_id: str, *,
+                               version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_affiliate_campaign(self._affiliate_campaign(
+                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id
+            ))
+
+    def create_affiliate_campaign(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str,
+                                  advertiser_id: str, advertiser_campaign_id: str,
+                                  affiliate_id: str, body: Mapping[str, Any], *,
+                                  version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            held, _ = self.directory.upsert_affiliate_campaign(
+                self.now(), campaign, affiliate_id, body
+            )
+            return self.directory.render_affiliate_campaign(held)
+
+    update_affiliate_campaign = create_affiliate_campaign
+
+    def delete_affiliate_campaign(self, principal: Principal, network_id: int | str,
+                                  advertiser_id: str, advertiser_campaign_id: str,
+                                  affiliate_id: str, *,
+                                  version: str | None = None) -> dict[str, Any]:
+        """Refused, as documented: "You are not allowed to delete an Affiliate Campaign." """
+        with self._lock:
+            self._campaign(principal, network_id, advertiser_id, advertiser_campaign_id)
+            raise RecordInvalid("You are not allowed to delete an Affiliate Campaign.")
+
+    # ---- promo numbers ------------------------------------------------------------------
+
+    def _promo_holder(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                      campaign_id: str, affiliate_id: str | None,
+                      ) -> tuple[AdvertiserCampaign, AffiliateCampaign | None]:
+        campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
+        if affiliate_id is None:
+            return campaign, None
+        return campaign, self.directory.affiliate_campaign(campaign, affiliate_id)
+
+    def _list_promo(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+                    campaign_id: str, affiliate_id: str | None,
+                    by_id: bool) -> list[dict[str, Any]]:
+        with self._lock:
+            campaign, held = self._promo_holder(principal, network_id, advertiser_id,
+                                                campaign_id, affiliate_id)
+            holder = held if held is not None else campaign
+            source = holder.promo_numbers_by_id if by_id else holder.promo_numbers
+            return [self.directory.render_promo_number(p) for p in source.values()]
+
+    def _find_promo(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+                    campaign_id: str, affiliate_id: str | None, key: str,
+                    by_id: bool) -> PromoNumber:
+        campaign, held = self._promo_holder(principal, network_id, advertiser_id,
+                                            campaign_id, affiliate_id)
+        if by_id:
+            return self.directory.promo_number_by_id(campaign, held, key)
+        return self.directory.promo_number(campaign, held, key)
+
+    def _create_promo(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+                      campaign_id: str, affiliate_id: str | None, body: Mapping[str, Any],
+                      by_id: str | None) -> dict[str, Any]:
+        with self._lock:
+            campaign, held = self._promo_holder(principal, network_id, advertiser_id,
+                                                campaign_id, affiliate_id)
+            if by_id is None and "id_from_network" in body and body.get("by_id"):
+                by_id = str(body["id_from_network"])
+            promo, _ = self.directory.create_promo_number(
+                self.now(), campaign, held, body, by_id=by_id
+            )
+            return self.directory.render_promo_number(promo)
+
+    def _update_promo(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+                      campaign_id: str, affiliate_id: str | None, key: str,
+                      body: Mapping[str, Any], by_id: bool) -> dict[str, Any]:
+        if by_id:
+            return self._create_promo(principal, network_id, advertiser_id, campaign_id,
+                                      affiliate_id, body, str(key))
+        with self._lock:
+            promo = self._find_promo(principal, network_id, advertiser_id, campaign_id,
+                                     affiliate_id, key, False)
+            self.directory.update_promo_number(self.now(), promo, body)
+            return self.directory.render_promo_number(promo)
+
+    def _delete_promo(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+                      campaign_id: str, affiliate_id: str | None, key: str,
+                      by_id: bool) -> dict[str, Any]:
+        with self._lock:
+            try:
+                promo = self._find_promo(principal, network_id, advertiser_id, campaign_id,
+                                         affiliate_id, key, by_id)
+            except RecordNotFound:
+                # a missing promo number is a no-op, but missing parents are still 404
+                self._promo_holder(principal, network_id, advertiser_id, campaign_id,
+                                   affiliate_id)
+                return {}
+            self.directory.delete_promo_number(self.now(), promo)
+            return {}
+
+    # advertiser campaign level, by number
+    def list_promo_numbers(self, principal: Principal, network_id: int | str,
+                           advertiser_id: str, advertiser_campaign_id: str, *,
+                           version: str | None = None) -> list[dict[str, Any]]:
+        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                None, False)
+
+    def get_promo_number(self, principal: Principal, network_id: int | str,
+                         advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
+                         *, version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_promo_number(self._find_promo(
+                principal, network_id, advertiser_id, advertiser_campaign_id, None,
+                promo_number, False,
+            ))
+
+    def create_promo_number(self, principal: Principal, network_id: int | str,
+                            advertiser_id: str, advertiser_campaign_id: str,
+                            body: Mapping[str, Any], *,
+                            version: str | None = None) -> dict[str, Any]:
+        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  None, body, None)
+
+    def update_promo_number(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str,
+                            advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
+                            body: Mapping[str, Any], *,
+                            version: str | None = None) -> dict[str, Any]:
+        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  None, promo_number, body, False)
+
+    def delete_promo_number(self, principal: Principal, network_id: int | str,
+                            advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
+                            *, version: str | None = None) -> dict[str, Any]:
+        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  None, promo_number, False)
+
+    # advertiser campaign level, by id_from_network
+    def list_promo_number_by_ids(self, principal: Principal, network_id: int | str,
+                                 advertiser_id: str, advertiser_campaign_id: str, *,
+                                 version: str | None = None) -> list[dict[str, Any]]:
+        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                None, True)
+
+    list_promo_numbers_by_id = list_promo_number_by_ids
+
+    def get_promo_number_by_id(self, principal: Principal, network_id: int | str,
+                               advertiser_id: str, advertiser_campaign_id: str,
+                               promo_number_id: str, *,
+                               version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_promo_number(self._find_promo(
+                principal, network_id, advertiser_id, advertiser_campaign_id, None,
+                promo_number_id, True,
+            ))
+
+    def create_promo_number_by_id(self, principal: Principal, network_id: int | str,
+                                  advertiser_id: str, advertiser_campaign_id: str,
+                                  body: Mapping[str, Any], *,
+                                  version: str | None = None) -> dict[str, Any]:
+        key = body.get("id_from_network")
+        if key is None or not str(key).strip():
+            raise RecordInvalid(field_errors={"id_from_network": ["can't be blank"]})
+        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  None, body, str(key))
+
+    def update_promo_number_by_id(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str,
+                                  advertiser_id: str, advertiser_campaign_id: str,
+                                  promo_number_id: str, body: Mapping[str, Any], *,
+                                  version: str | None = None) -> dict[str, Any]:
+        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  None, promo_number_id, body, True)
+
+    def delete_promo_number_by_id(self, principal: Principal, network_id: int | str,
+                                  advertiser_id: str, advertiser_campaign_id: str,
+                                  promo_number_id: str, *,
+                                  version: str | None = None) -> dict[str, Any]:
+        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  None, promo_number_id, True)
+
+    # affiliate campaign level, by number
+    def list_affiliate_campaign_promo_numbers(
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, *, version: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                affiliate_id, False)
+
+    def get_affiliate_campaign_promo_number(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, promo_number: str, *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_promo_number(self._find_promo(
+                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id,
+                promo_number, False,
+            ))
+
+    def create_affiliate_campaign_promo_number(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  affiliate_id, body, None)
+
+    def update_affiliate_campaign_promo_number(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, promo_number: str,
+        body: Mapping[str, Any], *, version: str | None = None,
+    ) -> dict[str, Any]:
+        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  affiliate_id, promo_number, body, False)
+
+    def delete_affiliate_campaign_promo_number(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, promo_number: str, *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  affiliate_id, promo_number, False)
+
+    # affiliate campaign level, by id_from_network
+    def list_affiliate_campaign_promo_number_by_ids(
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, *, version: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                affiliate_id, True)
+
+    list_affiliate_campaign_promo_numbers_by_id = list_affiliate_campaign_promo_number_by_ids
+
+    def get_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str, *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            return self.directory.render_promo_number(self._find_promo(
+                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id,
+                promo_number_id, True,
+            ))
+
+    def create_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        key = body.get("id_from_network")
+        if key is None or not str(key).strip():
+            raise RecordInvalid(field_errors={"id_from_network": ["can't be blank"]})
+        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  affiliate_id, body, str(key))
+
+    def update_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str,
+        body: Mapping[str, Any], *, version: str | None = None,
+    ) -> dict[str, Any]:
+        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  affiliate_id, promo_number_id, body, True)
+
+    def delete_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
+        self, principal: Principal, network_id: int | str, advertiser_id: str,
+        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str, *,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                  affiliate_id, promo_number_id, True)
+
+    # ---- ring pools ---------------------------------------------------------------------
+
+    def list_ring_pools(self, principal: Principal, network_id: int | str,
+                        advertiser_id: str, advertiser_campaign_id: str, *,
+                        version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            return [self.directory.render_ring_pool(p, version=version)
+                    for p in campaign.ring_pools.values()]
+
+    def get_ring_pool(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                      advertiser_campaign_id: str, ring_pool_id: str, *,
+                      version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            return self.directory.render_ring_pool(
+                self.directory.ring_pool(campaign, ring_pool_id), version=version
+            )
+
+    def create_ring_pool(self, principal: Principal, network_id: int | str,
+                         advertiser_id: str, advertiser_campaign_id: str,
+                         body: Mapping[str, Any], *,
+                         version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            pool, _ = self.directory.upsert_ring_pool(self.now(), campaign, body,
+                                                      version=version)
+            return self.directory.render_ring_pool(pool, version=version)
+
+    def update_ring_pool(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str,
+                         advertiser_id: str, advertiser_campaign_id: str, ring_pool_id: str,
+                         body: Mapping[str, Any], *,
+                         version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            pool, _ = self.directory.upsert_ring_pool(self.now(), campaign, body, ring_pool_id,
+                                                      version=version)
+            return self.directory.render_ring_pool(pool, version=version)
+
+    def delete_ring_pool(self, principal: Principal, network_id: int | str,
+                         advertiser_id: str, advertiser_campaign_id: str, ring_pool_id: str, *,
+                         version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            campaign = self._campaign(principal, network_id, advertiser_id,
+                                      advertiser_campaign_id)
+            self.directory.delete_ring_pool(self.now(), campaign, ring_pool_id)
+            return {}
+
+    # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
+
+    def ring_pool_by_id(self, ring_pool_id: int | str) -> RingPool:
+        """A pool by internal id (RecordNotFound when unknown)."""
+        try:
+            placement = self.directory.ring_pools_by_id[int(ring_pool_id)]
+        except (KeyError, ValueError, TypeError):
+            raise RecordNotFound(f"Could not find RingPool {ring_pool_id}") from None
+        return placement.pool
+
+    def allocate_number(self, ring_pool_id: int | str, query: Mapping[str, str], *,
+                        version: str | None = None, bulk: bool = False) -> AllocationResult:
+        """Allocate a promo number from a pool (legacy RingPool API semantics)."""
+        key = str(query.get("ring_pool_key") or "")
+        try:
+            placement = self.directory.ring_pools_by_id[int(ring_pool_id)]
+        except (KeyError, ValueError, TypeError):
+            raise InvalidKey(
+                f"API Key '{key}' is not valid for resource '{ring_pool_id}'"
+            ) from None
+        pool = placement.pool
+        if key != pool.properties["api_key"]:
+            raise InvalidKey(f"API Key '{key}' is not valid for resource '{ring_pool_id}'")
+        if not bulk and pool.properties["values"].get("bulk"):
+            raise OnlyBulkNumberAllocationAllowed(
+                "Numbers are automatically allocated by the PNAPI server"
+            )
+        affiliate_param = placement.network.affiliate_id_param
+        affiliate = query.get(affiliate_param) if affiliate_param else None
+        allocation = pool.allocate(
+            self.now(), query,
+            affiliate_id_from_network=None if affiliate in (None, "") else str(affiliate),
+        )
+        number = allocation.promo_number
+        if str(query.get("mobile_click_to_call") or "").strip().lower() in _TRUE:
+            url = f"tel:+1{number}"
+        else:
+            url = self.directory.tracking_url(pool, number)
+        return AllocationResult(allocation, number, formatted(number), url)
+
+    def bulk_allocate_numbers(self, body: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
+                              version: str | None = None) -> list[dict[str, Any]]:
+        """Rows of the Bulk RingPool API's ``responses``, in request order."""
+        requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
+        if not isinstance(requests, list | tuple) or not requests:
+            raise RecordInvalid("requests must be a non-empty array of {api_suffix, request_id}")
+        limit = self.settings.bulk_batch_limit
+        if len(requests) > limit:
+            raise RecordInvalid(
+                f"A bulk request may hold at most {limit} requests; got {len(requests)}"
+            )
+        return [self._bulk_row(request) for request in requests]
+
+    def _bulk_row(self, request: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        if isinstance(request, Mapping) and request.get("request_id") is not None:
+            row["request_id"] = request["request_id"]
+        try:
+            if not isinstance(request, Mapping):
+                raise InvalidInput("each request must be an object with api_suffix")
+            suffix = str(request.get("api_suffix") or "")
+            match = _SUFFIX.match(suffix)
+            if match is None:
+                raise InvalidInput(f"Invalid api_suffix '{suffix}'")
+            query = dict(parse_qsl(match["query"], keep_blank_values=True))
+            pool_id = match["id"]
+            key = query.get("ring_pool_key", "")
+            placement = self.directory.ring_pools_by_id.get(int(pool_id))
+            if placement is None or key != placement.pool.properties["api_key"]:
+                raise InvalidKey(f"API Key '{key}' is not valid for resource '{pool_id}'")
+            pool = placement.pool
+            if pool.pool_type != "Custom":
+                raise RecordInvalid("The Bulk RingPool API supports Custom RingPools only")
+            names = set(CUSTOM_PARAMS) | {n for n in pool.param_names if n}
+            if not names & set(query):
+                raise RecordInvalid("At least one RingPool parameter is required")
+            result = self.allocate_number(pool_id, query, bulk=True)
+        except SandboxError as error:
+            row["error_class"] = error.error_class
+            row["message"] = error.message or str(error)
+            return row
+        row["promo_number_formatted"] = result.promo_number_formatted
+        row["promo_number"] = result.promo_number
+        row["tracking_url"] = result.tracking_url
+        if result.overflow:
+            row["overflow"] = True
+        return row
+
+    def allocations(self, ring_pool_id: int | str) -> list[dict[str, Any]]:
+        """The retained allocation log of a pool (for ``/_sandbox/allocations``)."""
+        return [a.to_dict() for a in self.ring_pool_by_id(ring_pool_id).allocations()]
+
+    # ---- clock control --------------------------------------------------------------------
+
+    def _sweep(self, since_seq: int) -> list[Event]:
+        now = self.now()
+        for placement in list(self.directory.ring_pools_by_id.values()):
+            placement.pool.expire(now)
+        return [event for _, event in self.events.since(since_seq)]
+
+    def advance_clock(self, seconds: float | timedelta) -> list[Event]:
+        """Move the clock forward; returns the events that fired (recycling, local fills)."""
+        advance = getattr(self.clock, "advance", None)
+        if advance is None:
+            raise RecordInvalid("This platform's clock cannot be moved")
+        with self._lock:
+            seq = self.events.last_seq
+            advance(seconds)
+            return self._sweep(seq)
+
+    def set_clock(self, instant: datetime) -> list[Event]:
+        """Move the clock to ``instant`` (never backwards); returns the events that fired."""
+        setter = getattr(self.clock, "set", None)
+        if setter is None:
+            raise RecordInvalid("This platform's clock cannot be moved")
+        with self._lock:
+            seq = self.events.last_seq
+            setter(instant)
+            return self._sweep(seq)
+
+    # ---- calls --------------------------------------------------------------------------
+
+    def _caller_number(self) -> str:
+        npa = self.streams.callers.choice(_CALLER_NPAS)
+        return f"{npa}555{self.streams.callers.randrange(100, 200):04d}"
+
+    def simulate_call(
+        self,
+        promo_number: str,
+        start_at: datetime | None = None,
+        duration_seconds: int = 60,
+        calling_phone_number: str | None = None,
+    ) -> dict[str, Any]:
+        """An inbound call to ``promo_number`` becomes a ``Call`` transaction (returned).
+
+        Attributed to the allocation that held the number at ``start_at`` (ring pool
+        numbers) or to the static promo number's campaign; the overflow number or a
+        never-allocated pool number gives an unattributed transaction of the pool's campaign.
+        """
+        digits = parse_number(str(promo_number))
+        if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int) \
+                or duration_seconds < 0:
+            raise RecordInvalid(field_errors={"duration_seconds": ["is not a number"]})
+        caller = parse_number(calling_phone_number) if calling_phone_number else None
+        with self._lock:
+            now = self.now()
+            at = now if start_at is None else as_utc(start_at, name="start_time")
+            if at > now:
+                raise RecordInvalid(field_errors={"start_time": ["can't be in the future"]})
+            owner = self.directory.number_owners.get(digits)
+            if owner is None:
+                raise RecordNotFound(f"Could not find promo number {digits}")
+            fields = blank_row()
+            allocation: Allocation | None = None
+            pool: RingPool | None = None
+            affiliate_id_from_network: str | None = None
+            custom: dict[str, CustomValue] = {}
+            if owner.ring_pool_id is not None:
+                placement = self.directory.ring_pools_by_id[owner.ring_pool_id]
+                pool = placement.pool
+                campaign = placement.campaign
+                if digits != pool.overflow_number:
+                    allocation = pool.attribute(digits, at)
+                if allocation is not None:
+                    affiliate_id_from_network = allocation.affiliate_id_from_network
+                fields["media_type"] = "Pooling"
+                fields.update(self._pool_fields(pool, allocation))
+            else:
+                promo = owner.promo_number
+                assert promo is not None
+                campaign = promo.campaign
+                if promo.affiliate_campaign is not None:
+                    affiliate_id_from_network = promo.affiliate_campaign.affiliate.id_from_network
+                    fields["affiliate_campaign_id_from_network"] = (
+                        promo.affiliate_campaign.id_from_network
+                    )
+                fields["media_type"] = promo.values.get("media_type") or ""
+                fields["virtual_line_id"] = str(promo.id)
+                description = promo.values.get("description") or ""
+                fields["promo_line_description"] = description
+                fields["advertiser_promo_line_description"] = description
+                for name, value in (promo.values.get("custom_data") or {}).items():
+                    custom[str(name)] = CustomValue(value, "Short Text", "VirtualLine")
+            self._campaign_fields(fields, campaign, affiliate_id_from_network)
+            transaction_id = self.transaction_ids.next()
+            fields.update(time_fields(at))
+            destination = ""
+            if pool is not None:
+                destination = pool.properties["values"].get("destination_phone_number") or ""
+            if not destination:
+                destination = campaign.advertiser.values.get("web_integration_phone_number") or ""
+            fields.update({
+                "transaction_id": transaction_id,
+                "complete_call_id": transaction_id,
+                "transaction_type": "Call",
+                "duration": duration_seconds,
+                "connect_duration": duration_seconds,
+                "ivr_duration": 0,
+                "calling_phone_number": formatted(caller or self._caller_number()),
+                "destination_phone_number": _format_loose(str(destination)),
+                "call_source_description": fields["media_type"],
+                "call_result_description_detail": "Connected",
+                "hangup_cause": "Caller: Hang-up",
+                "transfer_from_type": "N/A",
+            })
+            transaction = self.transactions.append(Transaction(
+                campaign.advertiser.network.id, at, fields, custom
+            ))
+            self.events.append(CallAttributed(
+                now, transaction_id, digits,
+                pool.id if pool is not None else None,
+                allocation.id if allocation is not None else None,
+                allocation is not None or pool is None,
+            ))
+            return transaction.to_dict()
+
+    def _campaign_fields(self, fields: dict[str, Any], campaign: AdvertiserCampaign,
+                         affiliate_id_from_network: str | None) -> None:
+        advertiser = campaign.advertiser
+        fields.update({
+            "advertiser_id": advertiser.id,
+            "advertiser_id_from_network": advertiser.id_from_network,
+            "advertiser_name": advertiser.values.get("name") or "",
+            "advertiser_campaign_id": campaign.id,
+            "advertiser_campaign_id_from_network": campaign.id_from_network,
+            "advertiser_campaign_name": campaign.values.get("name") or "",
+        })
+        if affiliate_id_from_network is not None:
+            affiliate = advertiser.network.affiliates.get(affiliate_id_from_network)
+            if affiliate is not None:
+                fields["affiliate_id"] = affiliate.id
+                fields["affiliate_id_from_network"] = affiliate.id_from_network
+                fields["affiliate_name"] = affiliate.values.get("name") or ""
+                held = campaign.affiliate_campaigns.get(affiliate.id_from_network)
+                if held is not None and not fields.get("affiliate_campaign_id_from_network"):
+                    fields["affiliate_campaign_id_from_network"] = held.id_from_network
+
+    @staticmethod
+    def _pool_fields(pool: RingPool, allocation: Allocation | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "dynamic_number_pool_id": pool.id,
+            "dynamic_number_pool_pool_type": pool.pool_type,
+        }
+        if allocation is None:
+            return fields
+        params = allocation.params
+        names = pool.param_names
+        for index, param in enumerate(CUSTOM_PARAMS, start=1):
+            if param in params:
+                name = names[index - 1] if index <= len(names) and names[index - 1] else param
+                fields[f"dynamic_number_pool_referrer_param{index}_name"] = name
+                fields[f"dynamic_number_pool_referrer_param{index}_value"] = params[param]
+        fields["dynamic_number_pool_referrer_search_engine"] = params.get("search_engine", "")
+        fields["dynamic_number_pool_referrer_search_keywords"] = params.get("search_keywords", "")
+        fields["dynamic_number_pool_referrer_search_type"] = params.get("search_type", "")
+        return fields
+
+    # ---- transactions API -----------------------------------------------------------------
+
+    def _transactions(self, role: str, network_id: int, query: Mapping[str, Any], *,
+                      advertiser_id: int | None = None,
+                      affiliate_id: int | None = None) -> list[dict[str, Any]]:
+        parsed = TransactionQuery.from_params(query)
+        rows = self.transactions.select(parsed, network_id=network_id,
+                                        advertiser_id=advertiser_id, affiliate_id=affiliate_id)
+        columns = columns_for(role, parsed.include_columns, parsed.exclude_columns,
+                              self.transactions.custom_names(network_id))
+        return self.transactions.render(rows, columns)
+
+    def list_network_transactions(self, principal: Principal, network_id: int | str,
+                                  query: Mapping[str, Any], *,
+                                  version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            return self._transactions("network", network.id, query)
+
+    def list_advertiser_transactions(self, principal: Principal, advertiser_id: int | str,
+                                     query: Mapping[str, Any], *,
+                                     version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            advertiser = self._scoped_advertiser(principal, advertiser_id)
+            if advertiser is None:
+                TransactionQuery.from_params(query)  # bad parameters are still refused
+                return []
+            return self._transactions("advertiser", advertiser.network.id, query,
+                                      advertiser_id=advertiser.id)
+
+    def list_affiliate_transactions(self, principal: Principal, affiliate_id: int | str,
+                                    query: Mapping[str, Any], *,
+                                    version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            found = self._scoped_affiliate(principal, affiliate_id)
+            if found is None:
+                TransactionQuery.from_params(query)
+                return []
+            network_id, internal_id = found
+            return self._transactions("affiliate", network_id, query, affiliate_id=internal_id)
+
+    def _scoped_advertiser(self, principal: Principal,
+                           advertiser_id: int | str) -> Advertiser | None:
+        try:
+            advertiser = self.directory.advertisers_by_id.get(int(advertiser_id))
+        except (TypeError, ValueError):
+            advertiser = None
+        if principal.role == "network":
+            if advertiser is None:
+                return None
+            if advertiser.network.id != principal.network_id:
+                raise Unauthorized(f"Not authorized for advertiser {advertiser_id}")
+            return advertiser
+        if (principal.role != "advertiser" or advertiser is None
+                or advertiser.network.id != principal.network_id
+                or advertiser.id_from_network != principal.advertiser_id_from_network):
+            raise Unauthorized(f"Not authorized for advertiser {advertiser_id}")
+        return advertiser
+
+    def _scoped_affiliate(self, principal: Principal,
+                          affiliate_id: int | str) -> tuple[int, int] | None:
+        try:
+            found = self.directory.affiliates_by_id.get(int(affiliate_id))
+        except (TypeError, ValueError):
+            found = None
+        if principal.role == "network":
+            if found is None:
+                return None
+            if found[0].id != principal.network_id:
+                raise Unauthorized(f"Not authorized for affiliate {affiliate_id}")
+            return found[0].id, found[1].id
+        if (principal.role != "affiliate" or found is None
+                or found[0].id != principal.network_id
+                or found[1].id_from_network != principal.affiliate_id_from_network):
+            raise Unauthorized(f"Not authorized for affiliate {affiliate_id}")
+        return found[0].id, found[1].id
+
+    # ---- exports ------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """The whole observable state as JSON-safe data (world, transactions, event log)."""
+        with self._lock:
+            networks = []
+            for network in self.directory.networks.values():
+                advertisers = []
+                for advertiser in network.advertisers.values():
+                    campaigns = []
+                    for campaign in advertiser.campaigns.values():
+                        campaigns.append({
+                            **self.directory.render_campaign(campaign),
+                            "promo_numbers": [self.directory.render_promo_number(p)
+                                              for p in campaign.promo_numbers.values()],
+                            "ring_pools": [
+                                {**self.directory.render_ring_pool(p),
+                                 "allocations": [a.to_dict() for a in p.allocations()]}
+                                for p in campaign.ring_pools.values()
+                            ],
+                            "affiliate_campaigns": [
+                                {**self.directory.render_affiliate_campaign(c),
+                                 "promo_numbers": [self.directory.render_promo_number(p)
+                                                   for p in c.promo_numbers.values()]}
+                                for c in campaign.affiliate_campaigns.values()
+                            ],
+                        })
+                    advertisers.append({
+                        **self.directory.render_advertiser(advertiser),
+                        "advertiser_campaigns": campaigns,
+                        "affiliates": [self.directory.render_relationship(r)
+                                       for r in advertiser.relationships.values()],
+                    })
+                networks.append({
+                    **self.directory.render_network(network),
+                    "affiliate_id_param": network.affiliate_id_param,
+                    "advertisers": advertisers,
+                    "affiliates": [self.directory.render_affiliate(a)
+                                   for a in network.affiliates.values()],
+                })
+            return {
+                "now": self.now().isoformat(),
+                "seed": self.seed,
+                "networks": networks,
+                "transactions": [t.to_dict() for t in self.transactions.all()],
+                "events": [{"seq": seq, **event.to_dict()} for seq, event in self.events],
+            }
+
+
+def _format_loose(number: str) -> str:
+    """Format a 10-digit destination as ``866-555-1234``; leave anything else as given."""
+    try:
+        return formatted(parse_number(number))
+    except SandboxError:
+        return number
+

@@ -1,0 +1,514 @@
+"""Transactions: calls and conversions become rows of the Transactions API.
+
+Rules of this module:
+
+* :class:`TransactionLog` is append-only and ordered by transaction (the order rows were
+  recorded, ascending); corrections are new rows with ``corrects_transaction_id``.
+* Queries follow the Transactions API: ``from``/``to`` (dates, inclusive, on the call start
+  time, both needed or neither applies), ``limit`` (default 1000, at most 4000),
+  ``start_after_transaction_id`` (a cursor: seeking to it is O(1) through an index, not a scan
+  from the oldest row), ``transaction_id``, ``call_record_id``, ``transaction_type`` (one or
+  several of Call, PostCallEvent, Sale, Signal) and column selection with
+  ``include_columns``/``exclude_columns`` and the constants ``$invoca_default_columns``,
+  ``$invoca_custom_columns`` and ``$invoca_custom_source_columns``.
+* Role scoping: a network sees every row of its network; an advertiser only rows of its
+  advertiser; an affiliate only its own rows. Each role has its documented column set.
+* Transaction ids look like ``C624DA2C-CF3367C3`` and come from a seeded ``random.Random``.
+* No wall clock: instants are passed in.
+
+Sandbox choices (for docs/fidelity.md):
+
+* Dates and the ``start_time_local`` rendering use UTC (the docs say "user's time zone").
+* ``limit`` above 4000 is clamped to 4000; a non-integer or < 1 limit is
+  ``RecordInvalid {"limit": ["is not a number"]}``; a malformed date is
+  ``RecordInvalid {"from": ["is invalid"]}``.
+* An unknown ``start_after_transaction_id`` (never issued, or dropped by retention) returns
+  no rows.
+* Unknown column names in ``include_columns`` are ignored. ``custom_data`` is rendered only
+  when named in ``include_columns`` (as the docs say), as a list of
+  ``{name, data_type, source, value}``.
+* JSON value types follow the third-party tap: integers for durations, ``start_time_utc``
+  and ``dynamic_number_pool_id``; strings elsewhere (``""`` when empty).
+* Retention: the log keeps at most ``retention`` rows (None = unbounded); the oldest go first.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from simulator.errors import RecordInvalid
+
+__all__ = [
+    "ADVERTISER_COLUMNS",
+    "AFFILIATE_COLUMNS",
+    "CONVERSION_COLUMNS",
+    "DEFAULT_LIMIT",
+    "DNPR_COLUMNS",
+    "MAX_LIMIT",
+    "NETWORK_COLUMNS",
+    "ROLES",
+    "SIGNAL_COLUMNS",
+    "TRANSACTION_TYPES",
+    "CustomValue",
+    "Transaction",
+    "TransactionIds",
+    "TransactionLog",
+    "TransactionQuery",
+    "columns_for",
+    "time_fields",
+]
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 4000
+ROLES = ("network", "advertiser", "affiliate")
+
+#: query value -> the ``transaction_type`` column's value
+TRANSACTION_TYPES: dict[str, str] = {
+    "Call": "Call",
+    "PostCallEvent": "Post Call Event",
+    "Sale": "Reported Conversion",
+    "Signal": "Signal",
+}
+
+NETWORK_COLUMNS: tuple[str, ...] = (
+    "advertiser_call_fee_localized", "advertiser_campaign_id",
+    "advertiser_campaign_id_from_network", "advertiser_campaign_name", "advertiser_id",
+    "advertiser_id_from_network", "advertiser_name", "advertiser_payin_localized",
+    "affiliate_call_volume_ranking", "affiliate_commissions_ranking",
+    "affiliate_conversion_rate_ranking", "affiliate_id", "affiliate_id_from_network",
+    "affiliate_name", "affiliate_payout_localized", "call_fee_localized",
+    "call_result_description_detail", "call_source_description", "calling_phone_number", "city",
+    "complete_call_id", "connect_duration", "corrected_at", "corrects_transaction_id",
+    "destination_phone_number", "duration", "ivr_duration", "keypress_1", "keypress_2",
+    "keypress_3", "keypress_4", "keypresses", "margin_localized",
+    "matching_advertiser_payin_policies", "matching_affiliate_payout_policies", "media_type",
+    "mobile", "notes", "opt_in_SMS", "original_order_id", "payin_conditions", "payout_conditions",
+    "qualified_regions", "recording", "region", "repeat_calling_phone_number", "start_time_local",
+    "start_time_utc", "start_time_xml", "start_time_network_timezone",
+    "start_time_network_timezone_xml", "transaction_id", "transaction_type",
+    "transfer_from_type", "verified_zip", "hangup_cause", "virtual_line_id",
+)
+NETWORK_OPTIONAL_COLUMNS = (
+    "affiliate_campaign_id_from_network", "promo_line_description", "real_time_response",
+)
+ADVERTISER_COLUMNS: tuple[str, ...] = (
+    "advertiser_campaign_id", "advertiser_campaign_id_from_network", "advertiser_campaign_name",
+    "advertiser_payin_localized", "advertiser_promo_line_description",
+    "affiliate_call_volume_ranking", "affiliate_commissions_ranking",
+    "affiliate_conversion_rate_ranking", "affiliate_id", "affiliate_id_from_network",
+    "affiliate_name", "call_result_description_detail_managed_advertiser",
+    "call_source_description", "calling_phone_number", "city", "complete_call_id",
+    "connect_duration", "corrected_at", "corrects_transaction_id", "destination_phone_number",
+    "duration", "ivr_duration", "keypress_1", "keypress_2", "keypress_3", "keypress_4",
+    "keypresses", "matching_advertiser_payin_policies", "media_type", "mobile", "notes",
+    "opt_in_SMS", "original_order_id", "payin_conditions", "qualified_regions", "recording",
+    "region", "repeat_calling_phone_number", "start_time_local", "start_time_utc",
+    "start_time_xml", "start_time_network_timezone", "start_time_network_timezone_xml",
+    "syndicated_ident", "transaction_id", "transaction_type", "transfer_from_type",
+    "verified_zip", "virtual_line_id",
+)
+ADVERTISER_OPTIONAL_COLUMNS = (
+    "advertiser_call_fee_localized", "affiliate_campaign_id_from_network", "margin_localized",
+    "promo_line_description", "real_time_response",
+)
+AFFILIATE_COLUMNS: tuple[str, ...] = (
+    "advertiser_campaign_id", "advertiser_campaign_id_from_network", "advertiser_campaign_name",
+    "advertiser_id", "advertiser_id_from_network", "advertiser_name",
+    "affiliate_payout_localized", "call_result_description_detail", "call_source_description",
+    "city", "complete_call_id", "connect_duration", "corrected_at", "corrects_transaction_id",
+    "duration", "ivr_duration", "keypress_1", "keypress_2", "keypress_3", "keypress_4",
+    "keypresses", "matching_affiliate_payout_policies", "media_type", "mobile", "notes",
+    "opt_in_SMS", "original_order_id", "payout_conditions", "promo_line_description",
+    "qualified_regions", "region", "start_time_local", "start_time_utc", "start_time_xml",
+    "start_time_network_timezone", "start_time_network_timezone_xml", "syndicated_ident",
+    "transaction_id", "transaction_type", "transfer_from_type", "verified_zip",
+    "virtual_line_id",
+)
+AFFILIATE_OPTIONAL_COLUMNS = (
+    "signal_name", "external_data", "recording", "calling_phone_number",
+    "repeat_calling_phone_number", "real_time_response",
+)
+DNPR_COLUMNS: tuple[str, ...] = (
+    "dynamic_number_pool_id",
+    "dynamic_number_pool_pool_type",
+    *(f"dynamic_number_pool_referrer_param{n}_{part}" for n in range(1, 26)
+      for part in ("name", "value")),
+    "dynamic_number_pool_referrer_search_engine",
+    "dynamic_number_pool_referrer_search_keywords",
+    "dynamic_number_pool_referrer_search_type",
+)
+CONVERSION_COLUMNS: tuple[str, ...] = (
+    "address1", "address2", "cell_phone_number", "country", "email_address",
+    "home_phone_number", "name", "order_city", "quantity_list", "reason_code", "sale_amount",
+    "sku_list", "state_or_province", "zip_code",
+)
+SIGNAL_COLUMNS: tuple[str, ...] = (
+    "signal_name", "signal_description", "signal_partner_unique_id", "signal_occurred_at",
+    "signal_source", "signal_value", "revenue", "signal_custom_parameter_1",
+    "signal_custom_parameter_2", "signal_custom_parameter_3",
+)
+INTEGER_COLUMNS = frozenset({
+    "duration", "connect_duration", "ivr_duration", "start_time_utc", "dynamic_number_pool_id",
+})
+
+_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "network": (*NETWORK_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS),
+    "advertiser": (*ADVERTISER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS),
+    "affiliate": AFFILIATE_COLUMNS,
+}
+_OPTIONAL: dict[str, tuple[str, ...]] = {
+    "network": NETWORK_OPTIONAL_COLUMNS,
+    "advertiser": ADVERTISER_OPTIONAL_COLUMNS,
+    "affiliate": AFFILIATE_OPTIONAL_COLUMNS,
+}
+#: every column a row may carry
+ALL_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
+    *NETWORK_COLUMNS, *NETWORK_OPTIONAL_COLUMNS, *ADVERTISER_COLUMNS,
+    *ADVERTISER_OPTIONAL_COLUMNS, *AFFILIATE_COLUMNS, *AFFILIATE_OPTIONAL_COLUMNS,
+    *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS,
+)))
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def blank_row() -> dict[str, Any]:
+    """Every column, empty ("" for strings, "" for integer columns too until filled)."""
+    return dict.fromkeys(ALL_COLUMNS, "")
+
+
+def time_fields(start_at: datetime) -> dict[str, Any]:
+    """The start_time_* columns of a call starting at ``start_at`` (rendered in UTC)."""
+    at = start_at.astimezone(UTC)
+    local = at.strftime("%Y-%m-%d %H:%M:%S +00:00")
+    xml = at.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return {
+        "start_time_local": local,
+        "start_time_utc": int(at.timestamp() * 1000),
+        "start_time_xml": xml,
+        "start_time_network_timezone": local,
+        "start_time_network_timezone_xml": xml,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CustomValue:
+    """A custom data field value on a transaction (marketing data, signals)."""
+
+    value: Any
+    data_type: str = "Short Text"
+    source: str = "Api"
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One row: its network (for scoping), start instant and every column's value."""
+
+    network_id: int
+    start_at: datetime
+    fields: Mapping[str, Any]
+    custom: Mapping[str, CustomValue] = field(default_factory=dict)
+
+    @property
+    def transaction_id(self) -> str:
+        return str(self.fields["transaction_id"])
+
+    @property
+    def call_record_id(self) -> str:
+        return str(self.fields["complete_call_id"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every column plus ``custom_data`` (the full row, for exports and determinism)."""
+        return {**self.fields, "custom_data": _custom_list(self.custom)}
+
+
+def _custom_list(custom: Mapping[str, CustomValue]) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "data_type": v.data_type, "source": v.source, "value": v.value}
+        for name, v in custom.items()
+        if v.value is not None
+    ]
+
+
+class TransactionIds:
+    """Deterministic transaction ids like ``C624DA2C-CF3367C3``, never repeated."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._issued: set[str] = set()
+
+    def next(self) -> str:
+        while True:
+            value = f"{self._rng.getrandbits(32):08X}-{self._rng.getrandbits(32):08X}"
+            if value not in self._issued:
+                self._issued.add(value)
+                return value
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        out.extend(part.strip() for part in str(item).split(",") if part.strip())
+    return out
+
+
+def _parse_date(name: str, value: str | date | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    if not _DATE.match(str(value)):
+        raise RecordInvalid(field_errors={name: ["is invalid"]})
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise RecordInvalid(field_errors={name: ["is invalid"]}) from None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionQuery:
+    """The parsed query parameters of a Transactions API request."""
+
+    from_date: date | None = None
+    to_date: date | None = None
+    limit: int = DEFAULT_LIMIT
+    start_after_transaction_id: str = ""
+    transaction_id: str = ""
+    call_record_id: str = ""
+    transaction_types: tuple[str, ...] = ()
+    include_columns: tuple[str, ...] = ()
+    exclude_columns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> TransactionQuery:
+        """Parse request parameters (strings, or lists for repeated keys); RecordInvalid."""
+
+        def one(name: str) -> str:
+            value = params.get(name)
+            if isinstance(value, list | tuple):
+                value = value[-1] if value else None
+            return "" if value is None else str(value)
+
+        problems: dict[str, list[str]] = {}
+        limit = DEFAULT_LIMIT
+        raw_limit = one("limit").strip()
+        if raw_limit:
+            if not re.fullmatch(r"\d+", raw_limit) or int(raw_limit) < 1:
+                problems["limit"] = ["is not a number"]
+            else:
+                limit = min(int(raw_limit), MAX_LIMIT)
+        dates: dict[str, date | None] = {}
+        for name in ("from", "to"):
+            try:
+                dates[name] = _parse_date(name, one(name))
+            except RecordInvalid as error:
+                problems.update(error.field_errors or {})
+        types: list[str] = []
+        raw_types = params.get("transaction_type", params.get("transaction_type[]"))
+        for kind in _as_list(raw_types):
+            if kind not in TRANSACTION_TYPES:
+                problems["transaction_type"] = ["is not included in the list"]
+            else:
+                types.append(kind)
+        if problems:
+            raise RecordInvalid("Validation failed", field_errors=problems)
+        return cls(
+            from_date=dates.get("from"),
+            to_date=dates.get("to"),
+            limit=limit,
+            start_after_transaction_id=one("start_after_transaction_id"),
+            transaction_id=one("transaction_id"),
+            call_record_id=one("call_record_id"),
+            transaction_types=tuple(types),
+            include_columns=tuple(_as_list(params.get("include_columns"))),
+            exclude_columns=tuple(_as_list(params.get("exclude_columns"))),
+        )
+
+
+def columns_for(
+    role: str,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    custom_names: Sequence[str] = (),
+) -> list[str]:
+    """The ordered columns of a response for ``role`` (see module docstring)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    defaults = _DEFAULTS[role]
+    known = set(defaults) | set(_OPTIONAL[role]) | {"custom_data"}
+    custom_allowed = role != "affiliate"  # affiliates get only $invoca_default_columns
+
+    def expand(names: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            if name == "$invoca_default_columns":
+                out.extend(defaults)
+            elif name == "$invoca_custom_columns":
+                if custom_allowed:
+                    out.extend(custom_names)
+            elif name == "$invoca_custom_source_columns":
+                if custom_allowed:
+                    out.extend(f"{n}.source" for n in custom_names)
+            elif name in known or (custom_allowed and (
+                name in custom_names or name.removesuffix(".source") in custom_names
+            )):
+                out.append(name)
+        return out
+
+    chosen = expand(include) if include else list(defaults)
+    dropped = set(expand(exclude))
+    return [c for c in dict.fromkeys(chosen) if c not in dropped]
+
+
+class TransactionLog:
+    """Append-only transactions, ordered by transaction; O(1) cursor seek; bounded."""
+
+    def __init__(self, retention: int | None = None) -> None:
+        if retention is not None and retention < 1:
+            raise ValueError("retention must be positive or None")
+        self.retention = retention
+        self._rows: list[Transaction] = []
+        self._dropped = 0  # how many rows were forgotten from the front
+        self._position: dict[str, int] = {}  # transaction_id -> absolute position
+        self._by_call: dict[str, list[int]] = {}
+        #: custom field names in order of first appearance (for $invoca_custom_columns)
+        self._custom_names: dict[int, dict[str, None]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+    def append(self, transaction: Transaction) -> Transaction:
+        with self._lock:
+            if transaction.transaction_id in self._position:
+                raise ValueError(f"duplicate transaction_id {transaction.transaction_id}")
+            position = self._dropped + len(self._rows)
+            self._rows.append(transaction)
+            self._position[transaction.transaction_id] = position
+            self._by_call.setdefault(transaction.call_record_id, []).append(position)
+            names = self._custom_names.setdefault(transaction.network_id, {})
+            for name in transaction.custom:
+                names.setdefault(name, None)
+            if self.retention is not None and len(self._rows) > self.retention:
+                self._trim_locked(len(self._rows) - self.retention)
+            return transaction
+
+    def _trim_locked(self, count: int) -> None:
+        for old in self._rows[:count]:
+            self._position.pop(old.transaction_id, None)
+            positions = self._by_call.get(old.call_record_id)
+            if positions is not None:
+                del positions[0]
+                if not positions:
+                    del self._by_call[old.call_record_id]
+        del self._rows[:count]
+        self._dropped += count
+
+    def all(self) -> list[Transaction]:
+        with self._lock:
+            return list(self._rows)
+
+    def get(self, transaction_id: str) -> Transaction | None:
+        with self._lock:
+            position = self._position.get(transaction_id)
+            return None if position is None else self._rows[position - self._dropped]
+
+    def for_call(self, call_record_id: str) -> list[Transaction]:
+        with self._lock:
+            return [self._rows[p - self._dropped] for p in self._by_call.get(call_record_id, [])]
+
+    def custom_names(self, network_id: int) -> list[str]:
+        with self._lock:
+            return list(self._custom_names.get(network_id, {}))
+
+    def select(
+        self,
+        query: TransactionQuery,
+        *,
+        network_id: int,
+        advertiser_id: int | None = None,
+        affiliate_id: int | None = None,
+    ) -> list[Transaction]:
+        """The matching transactions (at most ``query.limit``), in transaction order."""
+        types = {TRANSACTION_TYPES[t] for t in query.transaction_types}
+        dated = query.from_date is not None and query.to_date is not None
+
+        def matches(row: Transaction) -> bool:
+            fields = row.fields
+            if row.network_id != network_id:
+                return False
+            if advertiser_id is not None and fields["advertiser_id"] != advertiser_id:
+                return False
+            if affiliate_id is not None and fields["affiliate_id"] != affiliate_id:
+                return False
+            if types and fields["transaction_type"] not in types:
+                return False
+            if query.call_record_id and row.call_record_id != query.call_record_id:
+                return False
+            if dated:
+                day = row.start_at.astimezone(UTC).date()
+                assert query.from_date is not None and query.to_date is not None
+                if not query.from_date <= day <= query.to_date:
+                    return False
+            return True
+
+        with self._lock:
+            if query.transaction_id:
+                position = self._position.get(query.transaction_id)
+                if position is None:
+                    return []
+                candidates: Iterable[Transaction] = [self._rows[position - self._dropped]]
+            elif query.call_record_id:
+                candidates = [self._rows[p - self._dropped]
+                              for p in self._by_call.get(query.call_record_id, [])]
+            else:
+                start = 0
+                if query.start_after_transaction_id:
+                    position = self._position.get(query.start_after_transaction_id)
+                    if position is None:
+                        return []
+                    start = position - self._dropped + 1
+                candidates = (self._rows[i] for i in range(start, len(self._rows)))
+            if query.start_after_transaction_id and (query.transaction_id or
+                                                     query.call_record_id):
+                cursor = self._position.get(query.start_after_transaction_id, -1)
+                candidates = [r for r in candidates if self._position[r.transaction_id] > cursor]
+            found: list[Transaction] = []
+            for row in candidates:
+                if matches(row):
+                    found.append(row)
+                    if len(found) >= query.limit:
+                        break
+            return found
+
+    def render(self, rows: Sequence[Transaction], columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Rows as dicts holding ``columns`` in that order."""
+        out: list[dict[str, Any]] = []
+        for row in rows:
+            rendered: dict[str, Any] = {}
+            for column in columns:
+                if column == "custom_data":
+                    rendered[column] = _custom_list(row.custom)
+                elif column in row.fields:
+                    rendered[column] = row.fields[column]
+                elif column.endswith(".source") and column[:-7] in row.custom:
+                    rendered[column] = row.custom[column[:-7]].source
+                elif column in row.custom:
+                    custom = row.custom[column]
+                    if custom.data_type == "Signal":  # flattened signals: "1" or null
+                        rendered[column] = "1" if custom.value else None
+                    else:
+                        rendered[column] = "" if custom.value is None else custom.value
+                else:
+                    rendered[column] = ""
+            out.append(rendered)
+        return out
