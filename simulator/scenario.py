@@ -1,0 +1,859 @@
+"""Scenarios: ring pools under simulated traffic, run offline, measured hour by hour.
+
+Rules:
+
+* Sans-IO: a :class:`Scenario` is built from a mapping (``Scenario.from_dict``; the CLI reads
+  TOML), run by :func:`run_scenario` with a seeded :class:`random.Random` and a
+  :class:`~simulator.clock.ManualClock`, and measured in a :class:`Report` whose
+  ``to_dict()`` is JSON-safe and deterministic: same scenario, same seed -> same JSON.
+* One allocation implementation: every visitor's number comes from
+  :class:`simulator.ringpool.RingPool.allocate`, and every call is attributed by
+  :meth:`RingPool.attribute`, the code the mock server runs. The runner only schedules events
+  and counts outcomes.
+* Event-driven: arrivals (a generator, in time order) and calls (a heap of pending calls) are
+  merged in time order; the clock is set to each event's instant before it is handled. A call
+  due at the same instant as an arrival is handled first.
+* Times inside the loop are integer microseconds from ``start_at`` (exact, cheap to compare);
+  the instants handed to the RingPool are ``start_at + timedelta(microseconds=...)``, so the
+  runner's own bookkeeping (numbers held) agrees exactly with the pool's.
+* Randomness comes in independent streams split off the given rng (traffic, calls, visit
+  parameters, number inventory, Faker). Traffic and calls never depend on the pool's answers,
+  so runs of the same seed with different pool sizes see the same visitors and the same calls
+  (common random numbers: :mod:`simulator.recommend` compares sizes on identical traffic).
+
+Metric definitions (sandbox choices, listed for docs/fidelity.md):
+
+* A visitor who gets the overflow number, or no number at all (``allow_overflow = false`` and
+  the pool is full: the page keeps its original number), counts as *overflowed*.
+* A call is *attributed* when ``RingPool.attribute(number, call instant)`` returns the
+  visitor's own allocation, *misattributed* when it returns another visitor's allocation (the
+  number was reallocated before the call), *unattributed* when the visitor dialled the
+  overflow number or the page's original number (or the pool had forgotten the allocation;
+  see ``retention`` in :func:`run_scenario`). A number keeps its last visitor after the hold
+  ends, as the RingPool does.
+* Calls are counted in the hour the visitor *arrived* (a cohort view), so every call of the
+  scenario's visitors is counted, including calls made after the scenario ends.
+* Numbers held: peak is exact (the maximum just after any allocation or at an hour start);
+  mean is time-weighted (the integral of held numbers over the hour, divided by one hour).
+  ``utilisation`` is mean held / ``max_pool_size``.
+* Call durations are drawn and reported (``call_minutes``); whether an active call extends a
+  hold is not documented by Invoca, and the sandbox's RingPool does not extend it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from heapq import heappop, heappush
+from itertools import accumulate
+from typing import Any
+
+from simulator.clock import ManualClock
+from simulator.errors import RecordInvalid
+from simulator.events import EventLog, iso_utc
+from simulator.numbers import NumberInventory
+from simulator.ringpool import NORMALIZED_PARAMS, RingPool, RingPoolFull
+from simulator.traffic import (
+    Burst,
+    Distribution,
+    ParamSampler,
+    ParamSpec,
+    TrafficProfile,
+    arrival_offsets,
+    rate_segments,
+)
+
+__all__ = [
+    "DEFAULT_START_AT",
+    "CallSpec",
+    "HourMetrics",
+    "PoolMetrics",
+    "PoolSpec",
+    "Report",
+    "Scenario",
+    "run_scenario",
+]
+
+#: a Monday, so weekly profiles line up with the first day
+DEFAULT_START_AT = datetime(2026, 1, 5, tzinfo=UTC)
+MICROS = 1_000_000
+HOUR_US = 3600 * MICROS
+#: fictional toll-free numbers the inventory can issue (NXX-555-0100..0199 x 7 NPAs)
+FICTIONAL_TOLL_FREE = 700
+#: calls come 5 minutes after the visit and last 4 minutes on average (sandbox defaults)
+DEFAULT_CALL_DELAY = Distribution("exponential", 300.0)
+DEFAULT_CALL_DURATION = Distribution("exponential", 240.0)
+
+
+def _invalid(field_name: str, message: str) -> RecordInvalid:
+    return RecordInvalid(f"{field_name} {message}", field_errors={field_name: [message]})
+
+
+def _prefixed(prefix: str, exc: RecordInvalid) -> RecordInvalid:
+    fields = exc.field_errors or {prefix: [exc.message]}
+    return RecordInvalid(
+        f"{prefix}: {exc.message}",
+        field_errors={
+            key if key.startswith(prefix) else f"{prefix}.{key}": value
+            for key, value in fields.items()
+        },
+    )
+
+
+def _number(data: Mapping[str, Any], key: str, default: Any = None, *, label: str) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        raise _invalid(f"{label}{key}", "can't be blank")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _invalid(f"{label}{key}", "must be a number")
+    return value
+
+
+def _instant(value: Any, name: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _invalid(name, "must be an ISO-8601 instant with a zone") from None
+    if not isinstance(value, datetime):
+        raise _invalid(name, "must be an instant (e.g. 2026-01-05T00:00:00Z)")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _invalid(name, "must have a zone (e.g. 2026-01-05T00:00:00Z)")
+    return value.astimezone(UTC)
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], label: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise _invalid(label or "scenario", f"has unknown keys: {', '.join(unknown)}")
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """One ring pool of the scenario; visitors pick a pool in proportion to ``weight``."""
+
+    name: str
+    max_pool_size: int
+    lifetime_seconds: int = 1800
+    allow_overflow: bool = True
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise _invalid("name", "can't be blank")
+        for key in ("max_pool_size", "lifetime_seconds"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise _invalid(key, "must be an integer greater than 0")
+        if not isinstance(self.allow_overflow, bool):
+            raise _invalid("allow_overflow", "must be true or false")
+        if (
+            isinstance(self.weight, bool)
+            or not isinstance(self.weight, int | float)
+            or not math.isfinite(self.weight)
+            or self.weight < 0
+        ):
+            raise _invalid("weight", "must be a finite number >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "max_pool_size": self.max_pool_size,
+            "lifetime_seconds": self.lifetime_seconds,
+            "allow_overflow": self.allow_overflow,
+            "weight": self.weight,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    """Each visitor calls with ``probability`` after ``delay``; the call lasts ``duration``."""
+
+    probability: float = 0.0
+    delay: Distribution = DEFAULT_CALL_DELAY
+    duration: Distribution = DEFAULT_CALL_DURATION
+
+    def __post_init__(self) -> None:
+        p = self.probability
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
+            raise _invalid("probability", "must be a number from 0 to 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "probability": self.probability,
+            "delay": self.delay.to_dict(),
+            "duration": self.duration.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Pools, traffic, calls and visit parameters over ``days`` days from ``start_at``."""
+
+    name: str
+    pools: tuple[PoolSpec, ...]
+    traffic: TrafficProfile
+    calls: CallSpec = CallSpec()
+    params: tuple[ParamSpec, ...] = ()
+    days: float = 1.0
+    start_at: datetime = DEFAULT_START_AT
+    seed: int = 0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.pools:
+            raise _invalid("pools", "can't be blank (give at least one [[pools]] table)")
+        names = [pool.name for pool in self.pools]
+        if len(set(names)) != len(names):
+            raise _invalid("pools", "names must be unique")
+        if sum(pool.weight for pool in self.pools) <= 0:
+            raise _invalid("pools", "weights must not all be 0")
+        if (
+            isinstance(self.days, bool)
+            or not isinstance(self.days, int | float)
+            or not math.isfinite(self.days)
+            or self.days <= 0
+        ):
+            raise _invalid("days", "must be a number greater than 0")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise _invalid("seed", "must be an integer")
+        custom = [p.name for p in self.params if p.name not in NORMALIZED_PARAMS]
+        if len(custom) > 10:
+            raise _invalid("params", "at most 10 custom parameters (param1..param10)")
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.days * 86_400.0
+
+    def with_pool(
+        self,
+        name: str,
+        *,
+        max_pool_size: int | None = None,
+        lifetime_seconds: int | None = None,
+    ) -> Scenario:
+        """A copy with one pool resized (None = unchanged)."""
+        pools = []
+        for pool in self.pools:
+            pools.append(
+                replace(
+                    pool,
+                    max_pool_size=pool.max_pool_size if max_pool_size is None else max_pool_size,
+                    lifetime_seconds=(
+                        pool.lifetime_seconds if lifetime_seconds is None else lifetime_seconds
+                    ),
+                )
+                if pool.name == name
+                else pool
+            )
+        if name not in {pool.name for pool in self.pools}:
+            raise _invalid("pool", f"{name!r} is not a pool of scenario {self.name!r}")
+        return replace(self, pools=tuple(pools))
+
+    def with_seed(self, seed: int) -> Scenario:
+        return replace(self, seed=seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "start_at": iso_utc(self.start_at),
+            "days": self.days,
+            "traffic": {
+                "visitors_per_day": self.traffic.visitors_per_day,
+                "daily": list(self.traffic.daily),
+                "weekly": list(self.traffic.weekly),
+                "bursts": [
+                    {
+                        "start_at": iso_utc(
+                            self.start_at + timedelta(seconds=burst.start_offset_seconds)
+                        ),
+                        "duration_minutes": burst.duration_seconds / 60.0,
+                        "multiplier": burst.multiplier,
+                    }
+                    for burst in self.traffic.bursts
+                ],
+            },
+            "calls": self.calls.to_dict(),
+            "pools": [pool.to_dict() for pool in self.pools],
+            "params": [param.to_dict() for param in self.params],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+        """Build and validate a scenario (the layout of the TOML files in
+        ``simulator/scenarios/``). Errors are :class:`RecordInvalid` with Rails-style field
+        errors keyed by the path of the offending value, e.g. ``pools[0].max_pool_size``."""
+        if not isinstance(data, Mapping):
+            raise _invalid("scenario", "must be a table")
+        _check_keys(
+            data,
+            {"name", "description", "seed", "start_at", "days", "traffic", "calls", "pools",
+             "params"},
+            "scenario",
+        )
+        start_at = _instant(data.get("start_at", DEFAULT_START_AT), "start_at")
+        days = _number(data, "days", 1.0, label="")
+        seed = data.get("seed", 0)
+        traffic = cls._traffic(data.get("traffic"), start_at)
+        calls = cls._calls(data.get("calls", {}))
+        raw_pools = data.get("pools")
+        if not isinstance(raw_pools, list) or not raw_pools:
+            raise _invalid("pools", "can't be blank (give at least one [[pools]] table)")
+        pools = []
+        for index, raw in enumerate(raw_pools):
+            label = f"pools[{index}]"
+            if not isinstance(raw, Mapping):
+                raise _invalid(label, "must be a table")
+            _check_keys(
+                raw,
+                {"name", "max_pool_size", "lifetime_seconds", "allow_overflow", "weight"},
+                label,
+            )
+            try:
+                pools.append(PoolSpec(**{"name": f"pool{index + 1}", **raw}))
+            except RecordInvalid as exc:
+                raise _prefixed(label, exc) from None
+        params = []
+        raw_params = data.get("params", [])
+        if not isinstance(raw_params, list):
+            raise _invalid("params", "must be an array of tables ([[params]])")
+        for index, raw in enumerate(raw_params):
+            label = f"params[{index}]"
+            if not isinstance(raw, Mapping):
+                raise _invalid(label, "must be a table")
+            _check_keys(raw, {"name", "values", "weights", "faker", "count", "zipf"}, label)
+            try:
+                params.append(
+                    ParamSpec(
+                        name=raw.get("name", ""),
+                        values=tuple(raw.get("values", ())),
+                        weights=tuple(raw.get("weights", ())),
+                        faker=raw.get("faker"),
+                        count=raw.get("count", 20),
+                        zipf=raw.get("zipf", 1.0),
+                    )
+                )
+            except RecordInvalid as exc:
+                own = f"params.{raw.get('name', '')}"
+                fields = {
+                    label + key.removeprefix(own).removeprefix("params"): value
+                    for key, value in (exc.field_errors or {label: [exc.message]}).items()
+                }
+                raise RecordInvalid(f"{label}: {exc.message}", field_errors=fields) from None
+        return cls(
+            name=str(data.get("name", "scenario")),
+            description=str(data.get("description", "")),
+            seed=seed,
+            start_at=start_at,
+            days=days,
+            traffic=traffic,
+            calls=calls,
+            pools=tuple(pools),
+            params=tuple(params),
+        )
+
+    @staticmethod
+    def _traffic(raw: Any, start_at: datetime) -> TrafficProfile:
+        if not isinstance(raw, Mapping):
+            raise _invalid("traffic", "can't be blank (give a [traffic] table)")
+        _check_keys(raw, {"visitors_per_day", "daily", "weekly", "bursts"}, "traffic")
+        bursts = []
+        raw_bursts = raw.get("bursts", [])
+        if not isinstance(raw_bursts, list):
+            raise _invalid("traffic.bursts", "must be an array of tables")
+        for index, burst in enumerate(raw_bursts):
+            label = f"traffic.bursts[{index}]"
+            if not isinstance(burst, Mapping):
+                raise _invalid(label, "must be a table")
+            _check_keys(
+                burst,
+                {"start_at", "start_offset_hours", "duration_minutes", "multiplier"},
+                label,
+            )
+            if ("start_at" in burst) == ("start_offset_hours" in burst):
+                raise _invalid(f"{label}.start_at", "give start_at or start_offset_hours")
+            if "start_at" in burst:
+                offset = (
+                    _instant(burst["start_at"], f"{label}.start_at") - start_at
+                ).total_seconds()
+            else:
+                offset = _number(burst, "start_offset_hours", label=f"{label}.") * 3600.0
+            try:
+                bursts.append(
+                    Burst(
+                        start_offset_seconds=offset,
+                        duration_seconds=_number(
+                            burst, "duration_minutes", label=f"{label}."
+                        ) * 60.0,
+                        multiplier=_number(burst, "multiplier", label=f"{label}."),
+                    )
+                )
+            except RecordInvalid as exc:
+                raise _prefixed(label, exc) from None
+        try:
+            return TrafficProfile(
+                visitors_per_day=_number(raw, "visitors_per_day", label="traffic."),
+                daily=tuple(raw.get("daily", (1.0,) * 24)),
+                weekly=tuple(raw.get("weekly", (1.0,) * 7)),
+                bursts=tuple(bursts),
+            )
+        except RecordInvalid as exc:
+            raise _prefixed("traffic", exc) from None
+
+    @staticmethod
+    def _calls(raw: Any) -> CallSpec:
+        if not isinstance(raw, Mapping):
+            raise _invalid("calls", "must be a table")
+        _check_keys(raw, {"probability", "delay", "duration"}, "calls")
+        default = CallSpec()
+        try:
+            return CallSpec(
+                probability=raw.get("probability", 0.0),
+                delay=(
+                    Distribution.from_dict(raw["delay"], name="calls.delay")
+                    if "delay" in raw
+                    else default.delay
+                ),
+                duration=(
+                    Distribution.from_dict(raw["duration"], name="calls.duration")
+                    if "duration" in raw
+                    else default.duration
+                ),
+            )
+        except RecordInvalid as exc:
+            raise _prefixed("calls", exc) from None
+
+
+# ---------------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMetrics:
+    """Outcomes of one pool over the whole scenario (or of all pools: ``name="all"``)."""
+
+    name: str
+    max_pool_size: int
+    lifetime_seconds: int
+    visitors: int
+    overflows: int
+    peak_held: int
+    mean_held: float
+    calls: int
+    attributed: int
+    misattributed: int
+    unattributed: int
+    call_minutes: float
+
+    @property
+    def overflow_rate(self) -> float:
+        return self.overflows / self.visitors if self.visitors else 0.0
+
+    @property
+    def attribution_rate(self) -> float:
+        """Share of calls attributed to the right visitor (1.0 when there were no calls)."""
+        return self.attributed / self.calls if self.calls else 1.0
+
+    @property
+    def utilisation(self) -> float:
+        return self.mean_held / self.max_pool_size if self.max_pool_size else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "max_pool_size": self.max_pool_size,
+            "lifetime_seconds": self.lifetime_seconds,
+            "visitors": self.visitors,
+            "overflows": self.overflows,
+            "overflow_rate": round(self.overflow_rate, 6),
+            "peak_held": self.peak_held,
+            "mean_held": round(self.mean_held, 4),
+            "utilisation": round(self.utilisation, 6),
+            "calls": self.calls,
+            "attributed": self.attributed,
+            "misattributed": self.misattributed,
+            "unattributed": self.unattributed,
+            "attribution_rate": round(self.attribution_rate, 6),
+            "call_minutes": round(self.call_minutes, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HourMetrics:
+    """One hour of the timeline (all pools together; ``held`` per pool, in pool order)."""
+
+    hour_at: datetime
+    visitors: int
+    overflows: int
+    calls: int
+    attributed: int
+    misattributed: int
+    unattributed: int
+    peak_held: int
+    mean_held: float
+    held_peak_by_pool: tuple[int, ...]
+    held_mean_by_pool: tuple[float, ...]
+
+    @property
+    def overflow_rate(self) -> float:
+        return self.overflows / self.visitors if self.visitors else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hour_at": iso_utc(self.hour_at),
+            "visitors": self.visitors,
+            "overflows": self.overflows,
+            "overflow_rate": round(self.overflow_rate, 6),
+            "calls": self.calls,
+            "attributed": self.attributed,
+            "misattributed": self.misattributed,
+            "unattributed": self.unattributed,
+            "peak_held": self.peak_held,
+            "mean_held": round(self.mean_held, 4),
+            "held_peak_by_pool": list(self.held_peak_by_pool),
+            "held_mean_by_pool": [round(v, 4) for v in self.held_mean_by_pool],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a scenario run measured. ``to_dict()`` is JSON-safe and deterministic."""
+
+    scenario: str
+    seed: int
+    start_at: datetime
+    days: float
+    total: PoolMetrics
+    pools: tuple[PoolMetrics, ...]
+    timeline: tuple[HourMetrics, ...]
+    allocations_forgotten: int = 0
+    scenario_spec: dict[str, Any] = field(default_factory=dict)
+
+    def pool(self, name: str) -> PoolMetrics:
+        for metrics in self.pools:
+            if metrics.name == name:
+                return metrics
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "start_at": iso_utc(self.start_at),
+            "days": self.days,
+            "total": self.total.to_dict(),
+            "pools": [pool.to_dict() for pool in self.pools],
+            "timeline": [hour.to_dict() for hour in self.timeline],
+            "allocations_forgotten": self.allocations_forgotten,
+            "spec": self.scenario_spec,
+        }
+
+
+# ---------------------------------------------------------------------------- runner
+
+
+class _PoolState:
+    """The runner's counters for one pool (per-hour lists indexed by hour)."""
+
+    __slots__ = (
+        "call_minutes",
+        "holds",
+        "hour_held_us",
+        "hour_peak",
+        "lifetime_us",
+        "overflow_number",
+        "peak",
+        "pool",
+        "spec",
+        "total_held_us",
+    )
+
+    def __init__(self, spec: PoolSpec, pool: RingPool, hours: int) -> None:
+        self.spec = spec
+        self.pool = pool
+        self.lifetime_us = spec.lifetime_seconds * MICROS
+        self.overflow_number = pool.overflow_number
+        #: expiry offsets (us) of live holds, in expiry order (fixed lifetime: FIFO)
+        self.holds: deque[int] = deque()
+        self.peak = 0
+        self.hour_peak = [0] * hours
+        self.hour_held_us = [0] * hours
+        self.total_held_us = 0
+        self.call_minutes = 0.0
+
+
+_OUTCOMES = ("visitors", "overflows", "calls", "attributed", "misattributed", "unattributed")
+
+
+def _retention(scenario: Scenario, spec: PoolSpec, share: float, peak_rate: float) -> int:
+    """Allocations a pool keeps for attribution: enough for calls up to a far quantile of the
+    call delay (1 - 1e-6) at the peak arrival rate, with margin, and never fewer than 10,000."""
+    delay = scenario.calls.delay
+    if delay.kind == "fixed":
+        horizon = delay.mean_seconds
+    elif delay.kind == "exponential":
+        horizon = delay.mean_seconds * math.log(1e6)
+    else:
+        mu = math.log(delay.mean_seconds) - delay.sigma**2 / 2
+        horizon = math.exp(mu + 4.75 * delay.sigma)
+    horizon = min(horizon, scenario.duration_seconds) + spec.lifetime_seconds
+    return max(10_000, math.ceil(2.0 * peak_rate * share * horizon) + 1000)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    rng: random.Random | None = None,
+    clock: ManualClock | None = None,
+    events: EventLog | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Report:
+    """Run ``scenario`` and measure it.
+
+    ``rng`` defaults to ``random.Random(scenario.seed)``; ``clock`` to a ManualClock at
+    ``start_at`` (a given clock must not be past ``start_at``; it ends at the last event).
+    ``events`` receives the pools' events (default: a log keeping the latest 10,000).
+    ``progress`` is called with the fraction of simulated time done, once per simulated hour.
+
+    Each pool keeps its allocation log bounded (``RingPool(retention=...)``, see
+    :func:`_retention`); a call whose allocation was forgotten counts as unattributed and
+    is reported in ``allocations_forgotten`` (0 unless calls come far later than planned).
+    """
+    rng = random.Random(scenario.seed) if rng is None else rng
+    clock = ManualClock(scenario.start_at) if clock is None else clock
+    events = EventLog(maxlen=10_000) if events is None else events
+    start_at = scenario.start_at
+    clock.set(start_at)
+    traffic_rng = random.Random(rng.getrandbits(64))
+    call_rng = random.Random(rng.getrandbits(64))
+    params_rng = random.Random(rng.getrandbits(64))
+    numbers_rng = random.Random(rng.getrandbits(64))
+    faker_seed = rng.getrandbits(32)
+
+    duration_us = round(scenario.duration_seconds * MICROS)
+    hours = max(1, -(-duration_us // HOUR_US))
+    segments = rate_segments(scenario.traffic, start_at, scenario.duration_seconds)
+    peak_rate = max((s.rate_per_second for s in segments), default=0.0)
+
+    needed = sum(spec.max_pool_size + spec.allow_overflow for spec in scenario.pools)
+    inventory = NumberInventory(numbers_rng, fictional_only=needed <= FICTIONAL_TOLL_FREE)
+    custom_names = tuple(p.name for p in scenario.params if p.name not in NORMALIZED_PARAMS)
+    weight_total = sum(spec.weight for spec in scenario.pools)
+    states: list[_PoolState] = []
+    for index, spec in enumerate(scenario.pools):
+        pool = RingPool(
+            id=index + 1,
+            lifetime_seconds=spec.lifetime_seconds,
+            max_pool_size=spec.max_pool_size,
+            supply=inventory.issue_toll_free,
+            events=events,
+            param_names=custom_names,
+            allow_overflow=spec.allow_overflow,
+            retention=_retention(scenario, spec, spec.weight / weight_total, peak_rate),
+        )
+        states.append(_PoolState(spec, pool, hours))
+    cumulative = list(accumulate(spec.weight for spec in scenario.pools))
+    single_pool = len(states) == 1
+
+    sampler = ParamSampler(scenario.params, faker_seed=faker_seed) if scenario.params else None
+    no_params: dict[str, str] = {}
+    p_call = scenario.calls.probability
+    delay_dist = scenario.calls.delay
+    duration_dist = scenario.calls.duration
+
+    # per-hour outcome counters, all pools together: rows of _OUTCOMES
+    counts = {name: [0] * hours for name in _OUTCOMES}
+    visitors_h = counts["visitors"]
+    overflows_h = counts["overflows"]
+    calls_h = counts["calls"]
+    attributed_h = counts["attributed"]
+    misattributed_h = counts["misattributed"]
+    unattributed_h = counts["unattributed"]
+    pool_counts = [dict.fromkeys(_OUTCOMES, 0) for _ in states]
+    forgotten = 0
+
+    pending: list[tuple[int, int, int, int, str, int, float]] = []  # the call heap
+    call_seq = 0
+
+    def handle_call(entry: tuple[int, int, int, int, str, int, float]) -> None:
+        nonlocal forgotten
+        at_us, _, pool_index, allocation_id, number, hour, minutes = entry
+        state = states[pool_index]
+        tally = pool_counts[pool_index]
+        calls_h[hour] += 1
+        tally["calls"] += 1
+        state.call_minutes += minutes
+        if allocation_id < 0:
+            unattributed_h[hour] += 1
+            tally["unattributed"] += 1
+            return
+        now = clock.set(start_at + timedelta(0, 0, at_us))
+        holder = state.pool.attribute(number, now)
+        if holder is None:
+            forgotten += 1
+            unattributed_h[hour] += 1
+            tally["unattributed"] += 1
+        elif holder.id == allocation_id:
+            attributed_h[hour] += 1
+            tally["attributed"] += 1
+        else:
+            misattributed_h[hour] += 1
+            tally["misattributed"] += 1
+
+    def close_hours(upto: int, current: int) -> int:
+        """Record the held count at the start of each hour after ``current`` up to ``upto``."""
+        while current < upto:
+            current += 1
+            if current >= hours:
+                break
+            boundary = current * HOUR_US
+            for state in states:
+                holds = state.holds
+                while holds and holds[0] <= boundary:
+                    holds.popleft()
+                state.hour_peak[current] = len(holds)
+            if progress is not None:
+                progress(current / hours)
+        return current
+
+    hour = 0
+    next_hour_us = HOUR_US
+    draw_call = call_rng.random
+    draw_pool = traffic_rng.random
+    for offset in arrival_offsets(segments, traffic_rng):
+        t_us = int(offset * MICROS)
+        while pending and pending[0][0] <= t_us:
+            handle_call(heappop(pending))
+        if t_us >= next_hour_us:
+            hour = close_hours(t_us // HOUR_US, hour)
+            next_hour_us = (hour + 1) * HOUR_US
+        pool_index = 0 if single_pool else bisect_right(cumulative, draw_pool() * weight_total)
+        state = states[pool_index]
+        query = no_params if sampler is None else sampler.draw(params_rng)
+        now = clock.set(start_at + timedelta(0, 0, t_us))
+        visitors_h[hour] += 1
+        tally = pool_counts[pool_index]
+        tally["visitors"] += 1
+        holds = state.holds
+        while holds and holds[0] <= t_us:
+            holds.popleft()
+        try:
+            allocation = state.pool.allocate(now, query)
+        except RingPoolFull:
+            allocation = None
+        if allocation is None or allocation.overflow:
+            overflows_h[hour] += 1
+            tally["overflows"] += 1
+            allocation_id = -1
+            number = state.overflow_number or ""
+        else:
+            allocation_id = allocation.id
+            number = allocation.promo_number
+            expires_us = t_us + state.lifetime_us
+            holds.append(expires_us)
+            held = len(holds)
+            state.hour_peak[hour] = max(held, state.hour_peak[hour])
+            # time-weighted held: the hold's overlap with each hour it spans
+            end_us = expires_us if expires_us < duration_us else duration_us
+            state.total_held_us += end_us - t_us
+            held_us = state.hour_held_us
+            if end_us <= next_hour_us:
+                held_us[hour] += end_us - t_us
+            else:
+                held_us[hour] += next_hour_us - t_us
+                bucket = hour + 1
+                left = next_hour_us
+                while left < end_us:
+                    right = min(left + HOUR_US, end_us)
+                    held_us[bucket] += right - left
+                    left = right
+                    bucket += 1
+        if draw_call() < p_call:
+            call_seq += 1
+            delay_us = int(delay_dist.sample(call_rng) * MICROS)
+            minutes = duration_dist.sample(call_rng) / 60.0
+            heappush(
+                pending,
+                (t_us + delay_us, call_seq, pool_index, allocation_id, number, hour, minutes),
+            )
+    close_hours(hours, hour)
+    while pending:
+        handle_call(heappop(pending))
+    if progress is not None:
+        progress(1.0)
+
+    return _report(
+        scenario,
+        states=states,
+        counts=counts,
+        pool_counts=pool_counts,
+        hours=hours,
+        duration_us=duration_us,
+        forgotten=forgotten,
+    )
+
+
+def _report(
+    scenario: Scenario,
+    *,
+    states: Sequence[_PoolState],
+    counts: Mapping[str, list[int]],
+    pool_counts: Sequence[Mapping[str, int]],
+    hours: int,
+    duration_us: int,
+    forgotten: int,
+) -> Report:
+    pools = []
+    for state, tally in zip(states, pool_counts, strict=True):
+        pools.append(
+            PoolMetrics(
+                name=state.spec.name,
+                max_pool_size=state.spec.max_pool_size,
+                lifetime_seconds=state.spec.lifetime_seconds,
+                peak_held=max(state.hour_peak, default=0),
+                mean_held=state.total_held_us / duration_us,
+                call_minutes=state.call_minutes,
+                **{name: tally[name] for name in _OUTCOMES},
+            )
+        )
+    timeline = []
+    for hour in range(hours):
+        span_us = min(HOUR_US, duration_us - hour * HOUR_US)
+        peaks = tuple(state.hour_peak[hour] for state in states)
+        means = tuple(state.hour_held_us[hour] / span_us for state in states)
+        timeline.append(
+            HourMetrics(
+                hour_at=scenario.start_at + timedelta(hours=hour),
+                peak_held=sum(peaks),
+                mean_held=math.fsum(means),
+                held_peak_by_pool=peaks,
+                held_mean_by_pool=means,
+                **{name: counts[name][hour] for name in _OUTCOMES},
+            )
+        )
+    total = PoolMetrics(
+        name="all",
+        max_pool_size=sum(state.spec.max_pool_size for state in states),
+        lifetime_seconds=max(state.spec.lifetime_seconds for state in states),
+        peak_held=max((hour.peak_held for hour in timeline), default=0),
+        mean_held=math.fsum(pool.mean_held for pool in pools),
+        call_minutes=math.fsum(pool.call_minutes for pool in pools),
+        **{name: sum(pool_tally[name] for pool_tally in pool_counts) for name in _OUTCOMES},
+    )
+    return Report(
+        scenario=scenario.name,
+        seed=scenario.seed,
+        start_at=scenario.start_at,
+        days=scenario.days,
+        total=total,
+        pools=tuple(pools),
+        timeline=tuple(timeline),
+        allocations_forgotten=forgotten,
+        scenario_spec=scenario.to_dict(),
+    )
