@@ -421,6 +421,8 @@ class AffiliateCampaign:
     campaign: AdvertiserCampaign = field(repr=False)
     promo_numbers: dict[str, PromoNumber] = field(default_factory=dict, repr=False)
     promo_numbers_by_id: dict[str, PromoNumber] = field(default_factory=dict, repr=False)
+    #: affiliate-campaign RingPools (documented until 2019), keyed by id_from_network
+    ring_pools: dict[str, RingPool] = field(default_factory=dict, repr=False)
 
 
 @dataclass(eq=False)
@@ -468,6 +470,8 @@ class RingPoolPlacement:
 
     pool: RingPool
     campaign: AdvertiserCampaign
+    #: set for an affiliate-campaign RingPool: its allocations credit that affiliate
+    affiliate_campaign: AffiliateCampaign | None = None
 
     @property
     def advertiser(self) -> Advertiser:
@@ -967,31 +971,38 @@ class Directory:
 
     # ---- ring pools -------------------------------------------------------------------------
 
-    def ring_pool(self, campaign: AdvertiserCampaign, ring_pool_id: str) -> RingPool:
-        found = campaign.ring_pools.get(str(ring_pool_id))
+    def ring_pool(self, campaign: AdvertiserCampaign, ring_pool_id: str,
+                  affiliate_campaign: AffiliateCampaign | None = None) -> RingPool:
+        holder = affiliate_campaign if affiliate_campaign is not None else campaign
+        found = holder.ring_pools.get(str(ring_pool_id))
         if found is None:
-            raise RecordNotFound(
+            text = (
                 f"Could not find RingPool {ring_pool_id} for advertiser campaign "
                 f"{campaign.id_from_network} and advertiser {campaign.advertiser.id_from_network}"
             )
+            if affiliate_campaign is not None:
+                text += f" and affiliate {affiliate_campaign.affiliate.id_from_network}"
+            raise RecordNotFound(text)
         return found
 
     def _ring_pool_in_network(self, network: Network, key: str) -> RingPool | None:
-        for advertiser in network.advertisers.values():
-            for campaign in advertiser.campaigns.values():
-                if key in campaign.ring_pools:
-                    return campaign.ring_pools[key]
+        for placement in self.ring_pools_by_id.values():
+            if (placement.network is network
+                    and placement.pool.properties["id_from_network"] == key):
+                return placement.pool
         return None
 
     def upsert_ring_pool(
         self, now: datetime, campaign: AdvertiserCampaign, body: Mapping[str, Any],
         ring_pool_id: str | None = None, *, version: str | None = None,
+        affiliate_campaign: AffiliateCampaign | None = None,
     ) -> tuple[RingPool, bool]:
+        holder = affiliate_campaign if affiliate_campaign is not None else campaign
         problems: dict[str, list[str]] = {}
         key, problem = _id_from_network(body, ring_pool_id)
         if problem:
             problems["id_from_network"] = [problem]
-        existing = campaign.ring_pools.get(key)
+        existing = holder.ring_pools.get(key)
         network = campaign.advertiser.network
         if existing is None and key and self._ring_pool_in_network(network, key) is not None:
             # id_from_network is unique within the network
@@ -1041,8 +1052,8 @@ class Directory:
                 "values": values,
             },
         )
-        campaign.ring_pools[key] = pool
-        self.ring_pools_by_id[pool_id] = RingPoolPlacement(pool, campaign)
+        holder.ring_pools[key] = pool
+        self.ring_pools_by_id[pool_id] = RingPoolPlacement(pool, campaign, affiliate_campaign)
         if overflow is not None:
             self.number_owners[overflow] = NumberOwner(ring_pool_id=pool_id)
         self._emit(now, network, "RingPool", "created", pool_id, key)
@@ -1061,8 +1072,10 @@ class Directory:
         self.number_owners.pop(number, None)
 
     def delete_ring_pool(self, now: datetime, campaign: AdvertiserCampaign,
-                         ring_pool_id: str) -> None:
-        pool = campaign.ring_pools.pop(str(ring_pool_id), None)
+                         ring_pool_id: str,
+                         affiliate_campaign: AffiliateCampaign | None = None) -> None:
+        holder = affiliate_campaign if affiliate_campaign is not None else campaign
+        pool = holder.ring_pools.pop(str(ring_pool_id), None)
         if pool is None:
             return
         self.ring_pools_by_id.pop(pool.id, None)

@@ -45,7 +45,7 @@ import random
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -83,7 +83,7 @@ from simulator.transactions import (
     columns_for,
     time_fields,
 )
-from simulator.world import Principal, World, build_world, load_world
+from simulator.world import Principal, World, populate_demo_world, populate_world
 
 __all__ = [
     "AllocationResult",
@@ -202,17 +202,36 @@ class Platform:
         self.transaction_ids = TransactionIds(self.streams.transactions)
         self._tokens: dict[str, Principal] = {}
         self._basic: dict[tuple[str, str], Principal] = {}
+        self.world = None
         if settings.world is not None:
-            self.world = load_world(self, settings.world)
+            self.world = populate_world(self, settings.world)
         elif settings.demo_world:
-            self.world = build_world(self, self.seed)
-        else:
-            self.world = None
+            self.world = populate_demo_world(self)
 
     def reset(self) -> None:
         """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
         with self._lock:
             self._build()
+
+    def use_world(self, world: Mapping[str, Any] | None) -> None:
+        """Rebuild from the seed with ``world`` (a parsed world file; None = demo world).
+
+        A world file that fails to load leaves the platform as it was.
+        """
+        with self._lock:
+            previous = self.settings
+            self.settings = replace(previous, world=world, demo_world=True)
+            saved = dict(self.__dict__)
+            try:
+                self._build()
+            except BaseException:
+                self.__dict__.update(saved)
+                self.settings = previous
+                raise
+
+    def world_summary(self) -> dict[str, Any]:
+        """What ``/_sandbox/world`` serves (``{}`` without a world)."""
+        return self.world.summary() if self.world is not None else {}
 
     def now(self) -> datetime:
         return as_utc(self.clock.now(), name="now")
@@ -936,6 +955,78 @@ class Platform:
             self.directory.delete_ring_pool(self.now(), campaign, ring_pool_id)
             return {}
 
+    # ---- affiliate campaign ring pools (documented until 2019) ------------------------------
+
+    def list_affiliate_campaign_ring_pool(
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+            advertiser_campaign_id: str, affiliate_id: str, *,
+            version: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            held = self._affiliate_campaign(principal, network_id, advertiser_id,
+                                            advertiser_campaign_id, affiliate_id)
+            return [self.directory.render_ring_pool(p, version=version)
+                    for p in held.ring_pools.values()]
+
+    def get_affiliate_campaign_ring_pool(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str, *,
+            version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            held = self._affiliate_campaign(principal, network_id, advertiser_id,
+                                            advertiser_campaign_id, affiliate_id)
+            pool = self.directory.ring_pool(held.campaign, ring_pool_id, held)
+            return self.directory.render_ring_pool(pool, version=version)
+
+    def create_affiliate_campaign_ring_pool(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+            advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
+            version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            held = self._affiliate_campaign(principal, network_id, advertiser_id,
+                                            advertiser_campaign_id, affiliate_id)
+            pool, _ = self.directory.upsert_ring_pool(self.now(), held.campaign, body,
+                                                      version=version, affiliate_campaign=held)
+            return self.directory.render_ring_pool(pool, version=version)
+
+    def update_affiliate_campaign_ring_pool(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str,
+            body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            held = self._affiliate_campaign(principal, network_id, advertiser_id,
+                                            advertiser_campaign_id, affiliate_id)
+            pool, _ = self.directory.upsert_ring_pool(self.now(), held.campaign, body,
+                                                      ring_pool_id, version=version,
+                                                      affiliate_campaign=held)
+            return self.directory.render_ring_pool(pool, version=version)
+
+    def delete_affiliate_campaign_ring_pool(  # noqa: PLR0917
+            self, principal: Principal, network_id: int | str, advertiser_id: str,
+            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str, *,
+            version: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            held = self._affiliate_campaign(principal, network_id, advertiser_id,
+                                            advertiser_campaign_id, affiliate_id)
+            self.directory.delete_ring_pool(self.now(), held.campaign, ring_pool_id, held)
+            return {}
+
+    # ---- the contract's operationIds that name the same operations ------------------------
+
+    list_advertiser = list_advertisers
+    list_advertiser_user = list_advertiser_users
+    list_advertiser_campaign = list_advertiser_campaigns
+    list_affiliate = list_affiliates
+    list_advertiser_affiliate = list_advertiser_affiliates
+    list_affiliate_campaign = list_affiliate_campaigns
+    list_promo_number = list_promo_numbers
+    list_promo_number_by_id = list_promo_number_by_ids
+    list_affiliate_campaign_promo_number = list_affiliate_campaign_promo_numbers
+    list_affiliate_campaign_promo_number_by_id = list_affiliate_campaign_promo_number_by_ids
+    list_ring_pool = list_ring_pools
+    create_network_user = update_network
+    update_network_user = update_network
+    create_advertiser_with_id = update_advertiser
+
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
 
     def ring_pool_by_id(self, ring_pool_id: int | str) -> RingPool:
@@ -965,6 +1056,8 @@ class Platform:
             )
         affiliate_param = placement.network.affiliate_id_param
         affiliate = query.get(affiliate_param) if affiliate_param else None
+        if affiliate in (None, "") and placement.affiliate_campaign is not None:
+            affiliate = placement.affiliate_campaign.affiliate.id_from_network
         allocation = pool.allocate(
             self.now(), query,
             affiliate_id_from_network=None if affiliate in (None, "") else str(affiliate),

@@ -54,7 +54,16 @@ from simulator.errors import RecordInvalid
 if TYPE_CHECKING:
     from simulator.platform import Platform
 
-__all__ = ["DEMO_VERSION", "OBJECT_TYPES", "Principal", "World", "build_world", "load_world"]
+__all__ = [
+    "DEMO_VERSION",
+    "OBJECT_TYPES",
+    "Principal",
+    "World",
+    "build_world",
+    "load_world",
+    "populate_demo_world",
+    "populate_world",
+]
 
 #: the Network Integration version the world's objects are created with
 DEMO_VERSION = "2016-10-01"
@@ -155,7 +164,24 @@ def _principal(platform: Platform, spec: Mapping[str, Any], where: str) -> Princ
 
 
 def build_world(platform: Platform, seed: int | None = None) -> World:
-    """The default demo world (``seed`` is the platform's; its streams do the drawing)."""
+    """The platform's demo world.
+
+    A :class:`~simulator.platform.Platform` builds its world when it is created (the demo
+    world unless its settings name a world file), so this returns the demo world it holds,
+    rebuilding the platform with the demo world first if it held another one. The drawing is
+    done by the platform's seeded streams; ``seed`` is accepted for symmetry and must be the
+    platform's seed when given.
+    """
+    if seed is not None and seed != platform.seed:
+        raise RecordInvalid(f"build_world: seed {seed} is not the platform's seed {platform.seed}")
+    if platform.world is None or platform.settings.world is not None:
+        platform.use_world(None)
+    assert platform.world is not None
+    return platform.world
+
+
+def populate_demo_world(platform: Platform) -> World:
+    """Create the demo world's objects and credentials inside an empty platform."""
     network = platform.directory.add_network("Sandbox Network", affiliate_id_param="pid")
     admin = Principal("network", network.id)
     world = World(network_id=network.id, affiliate_id_param=network.affiliate_id_param)
@@ -233,7 +259,17 @@ def _text(spec: Mapping[str, Any], name: str, where: str) -> str:
 
 
 def load_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
-    """A world from a parsed JSON/TOML file (layout in the module docstring)."""
+    """Rebuild ``platform`` with the world of a parsed JSON/TOML file; returns that world.
+
+    :meth:`Platform.reset` afterwards comes back to this world.
+    """
+    platform.use_world(mapping)
+    assert platform.world is not None
+    return platform.world
+
+
+def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
+    """Create a world file's networks, objects and credentials inside an empty platform."""
     if not isinstance(mapping, Mapping):
         raise RecordInvalid("a world file must be a mapping")
     networks = mapping.get("networks")
