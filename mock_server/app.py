@@ -5,8 +5,9 @@ Rules:
    module globals: two apps in one process share nothing.
 2. Every contract operation gets one URL rule whose endpoint is its ``operationId``
    (:mod:`mock_server.binding`). Per request the frame does, in order: path parameters
-   (404 for a version or format the route does not have), credentials (401), query and body
-   validation (403), the handler under the state lock (one platform call), rendering.
+   (404 for a version or format the route does not have), a missing ``ring_pool_key``
+   (403 ``InvalidKey``), query parameters (403), credentials (401), body validation (403), the
+   handler under the state lock (one platform call), rendering.
 3. Errors raised anywhere on that path are :class:`~simulator.errors.SandboxError`s rendered by
    :func:`mock_server.rendering.render_error` in the family's shape; any other exception is a
    500 ``InternalServiceError`` whose 10-digit handle comes from a seeded generator (the same
@@ -40,7 +41,7 @@ from mock_server.control import EXTENSION, control, parse_instant
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from simulator.clock import ManualClock, SystemClock
-from simulator.errors import InternalServiceError, SandboxError
+from simulator.errors import InternalServiceError, InvalidKey, SandboxError
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
 log = logging.getLogger("invoca_sandbox")
@@ -172,6 +173,7 @@ def _not_implemented(operation: Operation) -> Response:
 def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
     validator = operation.validator
     needs_token = operation.security == "token"
+    needs_key = operation.security == "ring_pool_key"
     handler = operation.handler
     family = operation.family
 
@@ -179,7 +181,11 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
         fmt = _format_of(operation, path_values)
         try:
             path = validator.path(path_values)
-            query = validator.query(request.args, path.get("ring_pool_id"))
+            if needs_key and not request.args.get("ring_pool_key"):
+                raise InvalidKey(
+                    f"API Key '' is not valid for resource '{path.get('ring_pool_id', '')}'"
+                )
+            query = validator.query(request.args)
             raw = request.get_data(cache=True) if request.content_length or (
                 request.headers.get("Transfer-Encoding")) else b""
             form = request.form if validator.takes_form and raw else None
@@ -192,10 +198,10 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
                 )
                 with state.lock:
                     principal = authenticate(state.platform, credentials)
-            body = validator.body(data)
+            version = path.get("version")
+            body = validator.body(data, None if version is None else str(version))
             if handler is None:
                 return _not_implemented(operation)
-            version = path.get("version")
             call = Call(
                 operation_id=operation.operation_id,
                 platform=state.platform,

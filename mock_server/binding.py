@@ -11,8 +11,11 @@ Rules:
 3. The handler of an operation is the function named after the snake_case of its
    ``operationId`` in one of the modules of :mod:`mock_server.handlers`; an operation without
    one answers 501 with a JSON body giving the reason (see :mod:`mock_server.app`).
-4. The API family (which error shape an operation speaks) comes from the vendor extension
-   ``x-api-family`` when the contract gives one, else from the path (see :func:`family_of`).
+4. The API family (which error shape an operation speaks) comes from the operation's tag
+   (``Network Integration``, ``Legacy RingPool``, ...), else from the path (:func:`family_of`).
+5. ``x-versions`` (``{from, until}``, both inclusive) on an operation limits the versions it
+   answers (see :mod:`mock_server.validation`); on a response property it drops the field
+   from responses of other versions (:class:`FieldFilter`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,23 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.validation import RequestValidator, resolve
+from mock_server.validation import RequestValidator, resolve, version_predicate
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 Handler = Callable[..., Any]
+
+#: the contract's tags -> the API family (the error shape an operation speaks)
+FAMILY_BY_TAG: dict[str, str] = {
+    "Network Integration": "network",
+    "Legacy RingPool": "ringpool",
+    "Bulk RingPool": "bulk",
+    "Transactions": "transactions",
+    "Signal": "signal",
+    "Conversion Reporting": "conversion",
+}
 
 
 def snake_case(operation_id: str) -> str:
@@ -46,7 +59,8 @@ def flask_rule(path: str) -> str:
 def family_of(path: str, operation: Mapping[str, Any]) -> str:
     """The API family of an operation: the error shape it speaks.
 
-    ``x-api-family`` in the contract wins; otherwise: ``/allocate_number.`` -> ``ringpool``;
+    ``x-api-family`` in the contract wins, then the operation's tag (:data:`FAMILY_BY_TAG`);
+    otherwise the path: ``/allocate_number.`` -> ``ringpool``;
     ``/bulk.json`` -> ``bulk``; ``/calls/`` ending ``.xml`` -> ``conversion``; a path with
     ``signals`` or a write to ``transactions.json`` -> ``signal``; any other ``transactions``
     path -> ``transactions``; everything else -> ``network``.
@@ -54,6 +68,9 @@ def family_of(path: str, operation: Mapping[str, Any]) -> str:
     declared = operation.get("x-api-family")
     if isinstance(declared, str):
         return declared
+    for tag in operation.get("tags") or ():
+        if tag in FAMILY_BY_TAG:
+            return FAMILY_BY_TAG[tag]
     if "/allocate_number." in path:
         return "ringpool"
     if path.endswith("/bulk.json"):
@@ -181,49 +198,6 @@ def bind_operations(
 
 
 # ---------------------------------------------------------------------------- version field sets
-
-
-def version_predicate(marking: Any) -> Callable[[str], bool]:
-    """A test ``version -> bool`` for a property's ``x-versions`` marking.
-
-    Accepted markings (dates compare as ISO strings): a list of the versions that have the
-    field; a mapping with ``from``/``since``/``min`` (inclusive) and ``until``/``to``/``max``
-    (inclusive) or ``before`` (exclusive); a string ``">=2018-05-01"``, ``"<=2018-11-01"``,
-    ``"<2019-05-01"`` or ``"2016-10-01..2018-11-01"``.
-    """
-    if isinstance(marking, list | tuple | set | frozenset):
-        members = {str(v) for v in marking}
-        return lambda version: version in members
-    low: str | None = None
-    high: str | None = None
-    high_exclusive = False
-    if isinstance(marking, Mapping):
-        low = next((str(marking[k]) for k in ("from", "since", "min") if k in marking), None)
-        high = next((str(marking[k]) for k in ("until", "to", "max") if k in marking), None)
-        if high is None and "before" in marking:
-            high, high_exclusive = str(marking["before"]), True
-    elif isinstance(marking, str):
-        text = marking.strip()
-        if ".." in text:
-            low_text, high_text = text.split("..", 1)
-            low, high = low_text.strip() or None, high_text.strip() or None
-        elif text.startswith(">="):
-            low = text[2:].strip()
-        elif text.startswith("<="):
-            high = text[2:].strip()
-        elif text.startswith("<"):
-            high, high_exclusive = text[1:].strip(), True
-        else:
-            return lambda version: version == text
-
-    def contains(version: str) -> bool:
-        if low is not None and version < low:
-            return False
-        if high is not None:
-            return version < high if high_exclusive else version <= high
-        return True
-
-    return contains
 
 
 def _properties(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:

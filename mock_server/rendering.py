@@ -42,6 +42,7 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 #: error class -> HTTP status. The documents assign 401/403/404/500; classes whose status is
 #: undocumented (legacy RingPool errors) are sandbox choices listed in docs/fidelity.md.
 STATUS_BY_ERROR_CLASS: dict[str, int] = {
+    "BadRequest": 400,
     "Unauthorized": 401,
     "RecordInvalid": 403,
     "InvalidInput": 403,

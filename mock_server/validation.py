@@ -8,21 +8,22 @@ Rules:
    validating (``"15"`` -> ``15`` for an integer, ``"true"`` -> ``True`` for a boolean). A
    parameter whose schema also accepts strings stays a string.
 3. Errors are the model's errors, rendered by :mod:`mock_server.rendering` in the shape of the
-   API family:
+   API family (the contract: "a request that does not match this document gets 403
+   ``InvalidInput``"):
 
    * a path parameter outside its schema (a version date not in the enum, a format that is not
-     ``xml|json|csv``) -> 404 ``RecordNotFound`` (the route does not exist for that version);
-   * a bad query or form parameter -> 403 ``RecordInvalid`` (class shape,
-     ``invalid_data`` names the parameter);
-   * a bad JSON body -> 403 ``RecordInvalid`` in the Rails field shape
-     ``{"errors": {"pool_type": ["can't be blank"]}}``, unless the failing schema carries the
-     vendor extension ``x-invalid-data`` (a message) or the failure is inside ``local_center``:
-     then the class shape the seed shows, ``"Invalid Key in Local Center."``.
-   * for the legacy RingPool API a missing ``ring_pool_key`` is ``InvalidKey`` (the seed's
-     ``API Key '' is not valid for resource 'N'``).
-4. Unknown query parameters are allowed (the RingPool API takes free-form custom and affiliate
-   parameter names); ``oauth_token`` is removed from the query and body before validation
-   (it is a credential, read by :mod:`mock_server.auth`).
+     ``xml|json|csv``), or a version outside the operation's ``x-versions`` range -> 404
+     (``RecordNotFound``; ``NotFound`` for the legacy RingPool and Conversion Reporting APIs);
+     the Signal API answers a wrong version with 400 ``BadRequest`` as Invoca documents;
+   * a bad query or form parameter -> 403 ``InvalidInput`` (class shape, ``invalid_data``
+     names the parameter);
+   * a bad JSON body of the Network Integration API -> 403 in the Rails field shape
+     ``{"errors": {"pool_type": ["can't be blank"]}}`` (also for ``x-required-by-version``);
+     an unknown key inside ``local_center`` (when the schema refuses it) or a schema carrying
+     ``x-invalid-data`` -> 403 ``RecordInvalid`` class shape ("Invalid Key in Local Center.");
+     other families -> 403 ``InvalidInput`` class shape;
+   * a body property outside its ``x-versions`` range -> 403 ``InvalidInput`` "<name> is not
+     supported in API version <v>".
 """
 
 from __future__ import annotations
@@ -35,9 +36,77 @@ import jsonschema_rs
 import orjson
 from werkzeug.datastructures import MultiDict
 
-from simulator.errors import InvalidKey, RecordInvalid, RecordNotFound
+from simulator.errors import (
+    InvalidInput,
+    NotFound,
+    RecordInvalid,
+    RecordNotFound,
+    SandboxError,
+)
 
 Coercer = Callable[[list[str]], Any]
+VersionTest = Callable[[str], bool]
+
+
+class WrongVersion(SandboxError):
+    """Signal API: the path's version does not serve this route (400, as Invoca documents)."""
+
+    error_class = "BadRequest"
+    status_hint = 400
+
+
+def route_missing(family: str, message: str) -> SandboxError:
+    """The 'no such route' error of a family (404; 400 ``BadRequest`` for the Signal API)."""
+    if family == "signal":
+        return WrongVersion(message)
+    if family in {"ringpool", "conversion"}:
+        return NotFound(message)
+    return RecordNotFound(message)
+
+
+def version_predicate(marking: Any) -> Callable[[str], bool]:
+    """A test ``version -> bool`` for a property's ``x-versions`` marking.
+
+    Accepted markings (dates compare as ISO strings): a list of the versions that have the
+    field; a mapping with ``from``/``since``/``min`` (inclusive) and ``until``/``to``/``max``
+    (inclusive) or ``before`` (exclusive); a string ``">=2018-05-01"``, ``"<=2018-11-01"``,
+    ``"<2019-05-01"`` or ``"2016-10-01..2018-11-01"``.
+    """
+    if isinstance(marking, list | tuple | set | frozenset):
+        members = {str(v) for v in marking}
+        return lambda version: version in members
+    low: str | None = None
+    high: str | None = None
+    high_exclusive = False
+    if isinstance(marking, Mapping):
+        low = next((str(marking[k]) for k in ("from", "since", "min") if k in marking), None)
+        high = next((str(marking[k]) for k in ("until", "to", "max") if k in marking), None)
+        if high is None and "before" in marking:
+            high, high_exclusive = str(marking["before"]), True
+    elif isinstance(marking, str):
+        text = marking.strip()
+        if ".." in text:
+            low_text, high_text = text.split("..", 1)
+            low, high = low_text.strip() or None, high_text.strip() or None
+        elif text.startswith(">="):
+            low = text[2:].strip()
+        elif text.startswith("<="):
+            high = text[2:].strip()
+        elif text.startswith("<"):
+            high, high_exclusive = text[1:].strip(), True
+        else:
+            return lambda version: version == text
+
+    def contains(version: str) -> bool:
+        if low is not None and version < low:
+            return False
+        if high is not None:
+            return version < high if high_exclusive else version <= high
+        return True
+
+    return contains
+
+
 
 #: Rails' words for the JSON Schema keywords that fail most often.
 RAILS_MESSAGES: dict[str, str] = {
@@ -203,6 +272,10 @@ class RequestValidator:
         family: str = "network",
     ) -> None:
         self.family = family
+        marking = operation.get("x-versions")
+        self.version_test: VersionTest | None = (
+            version_predicate(marking) if marking is not None else None
+        )
         params = _operation_parameters(path_item, operation, root)
         self.parameters: list[Parameter] = []
         sections: dict[str, dict[str, Any]] = {"path": {}, "query": {}}
@@ -234,7 +307,6 @@ class RequestValidator:
         )
         self.query_parameters = [p for p in self.parameters if p.location == "query"]
         self.path_parameters = [p for p in self.parameters if p.location == "path"]
-        self.requires_ring_pool_key = family == "ringpool" and "ring_pool_key" in required["query"]
 
         body = resolve(operation.get("requestBody"), root) or {}
         content: Mapping[str, Any] = body.get("content", {}) if isinstance(body, Mapping) else {}
@@ -249,33 +321,53 @@ class RequestValidator:
             if "schema" in media_object and ("json" in media or not self.takes_json):
                 body_schema = media_object["schema"]
                 break
-        self.root = root
-        self.body_schema = body_schema
         self.body_validator = _compile(body_schema, root) if body_schema is not None else None
-        self.form_coercers: dict[str, Coercer] = {}
-        if body_schema is not None and self.takes_form:
-            props = resolve(body_schema, root).get("properties", {})
-            for name, prop in props.items():
-                self.form_coercers[name] = coercer_for(prop, root)
-        self._body_root = self.body_validator and {
-            **dict(body_schema or {}), "components": root.get("components", {})
+        self._body_root: Mapping[str, Any] = (
+            {**dict(body_schema), "components": root.get("components", {})}
+            if body_schema is not None else {}
+        )
+        resolved_body = resolve(body_schema, root) if body_schema is not None else {}
+        properties = _top_properties(resolved_body, root)
+        self.form_coercers: dict[str, Coercer] = (
+            {name: coercer_for(prop, root) for name, prop in properties.items()}
+            if self.takes_form else {}
+        )
+        #: body property -> its x-versions test (refused outside the range)
+        self.versioned_properties: dict[str, VersionTest] = {
+            name: version_predicate(prop["x-versions"])
+            for name, prop in properties.items()
+            if isinstance(prop, Mapping) and "x-versions" in prop
         }
+        #: (version test, names) pairs from ``x-required-by-version``
+        self.required_by_version: list[tuple[VersionTest, tuple[str, ...]]] = [
+            (version_predicate(rule), tuple(rule.get("required", ())))
+            for rule in (resolved_body.get("x-required-by-version") or ())
+            if isinstance(rule, Mapping)
+        ] if isinstance(resolved_body, Mapping) else []
 
     # ------------------------------------------------------------------ parameters
 
     def path(self, values: Mapping[str, str]) -> dict[str, Any]:
-        """Coerced path parameters; anything outside the schema -> 404 RecordNotFound."""
+        """Coerced path parameters; outside the schema or the operation's versions -> 404."""
         coerced = {p.name: p.coerce([values[p.name]]) for p in self.path_parameters
                    if p.name in values}
         if not self.path_validator.is_valid(coerced):
             error = next(iter(self.path_validator.iter_errors(coerced)))
-            name = error.instance_path[0] if error.instance_path else "path"
-            raise RecordNotFound(
-                f"No route matches {name} '{values.get(str(name), '')}'"
-            )
+            name = str(error.instance_path[0]) if error.instance_path else "path"
+            if name == "version":
+                raise route_missing(
+                    self.family,
+                    f"API version {values.get('version', '')} does not support this route",
+                )
+            raise route_missing(self.family, f"No route matches {name} '{values.get(name, '')}'")
+        version = coerced.get("version")
+        if self.version_test is not None and version is not None and not self.version_test(
+            str(version)
+        ):
+            raise route_missing(self.family, f"API version {version} does not support this route")
         return coerced
 
-    def query(self, args: MultiDict[str, str], ring_pool_id: Any = None) -> dict[str, Any]:
+    def query(self, args: MultiDict[str, str]) -> dict[str, Any]:
         """Coerced query parameters (declared ones coerced, the rest kept as strings)."""
         result: dict[str, Any] = {}
         for key in args:
@@ -288,12 +380,10 @@ class RequestValidator:
                 result[param.name] = param.coerce(args.getlist(param.name))
         if self.query_validator.is_valid(result):
             return result
-        if self.requires_ring_pool_key and not result.get("ring_pool_key"):
-            raise InvalidKey(f"API Key '' is not valid for resource '{ring_pool_id}'")
         messages = [
             _parameter_message(error) for error in self.query_validator.iter_errors(result)
         ]
-        raise RecordInvalid("; ".join(messages))
+        raise InvalidInput("; ".join(messages))
 
     # ------------------------------------------------------------------ body
 
@@ -301,40 +391,41 @@ class RequestValidator:
         """The request body as data: JSON when the operation takes JSON, else the form."""
         if not raw and not form:
             if self.body_required and self.body_validator is not None:
-                raise RecordInvalid("A request body is required")
+                raise InvalidInput("A request body is required")
             return None
         if self.takes_json and ("json" in mimetype or not self.takes_form):
             try:
                 return orjson.loads(raw) if raw else {}
             except orjson.JSONDecodeError:
                 if not self.takes_form:
-                    raise RecordInvalid("The request body is not valid JSON") from None
+                    raise InvalidInput("The request body is not valid JSON") from None
         if self.takes_form and form is not None:
             data: dict[str, Any] = {}
             for key in form:
                 values = form.getlist(key)
-                coerce = self.form_coercers.get(key) or self.form_coercers.get(
-                    key.removesuffix("[]")
-                )
+                name = key if key in self.form_coercers else key.removesuffix("[]")
+                coerce = self.form_coercers.get(name)
                 if coerce is not None:
-                    data[key.removesuffix("[]") if key not in self.form_coercers else key] = (
-                        coerce(values)
-                    )
+                    data[name] = coerce(values)
                 else:
                     data[key] = values[-1] if len(values) == 1 else values
             return data
         return None
 
-    def body(self, data: Any) -> Any:
+    def body(self, data: Any, version: str | None = None) -> Any:
         """Validate parsed body data; JSON bodies lose their ``oauth_token`` key first."""
         if isinstance(data, dict):
             for key in CREDENTIAL_KEYS:
                 data.pop(key, None)
         if self.body_validator is None or data is None:
             return data
-        if self.body_validator.is_valid(data):
+        if version is not None and isinstance(data, dict):
+            self._check_versions(data, version)
+        missing = self._missing_by_version(data, version)
+        if not missing and self.body_validator.is_valid(data):
             return data
-        field_errors: dict[str, list[str]] = {}
+        field_errors: dict[str, list[str]] = {name: ["can't be blank"] for name in missing}
+        messages: list[str] = [f"{name} can't be blank" for name in missing]
         for error in self.body_validator.iter_errors(data):
             special = self._class_message(error)
             if special is not None:
@@ -343,16 +434,52 @@ class RequestValidator:
             field_errors.setdefault(field, [])
             if message not in field_errors[field]:
                 field_errors[field].append(message)
-        raise RecordInvalid("Validation failed", field_errors=field_errors)
+                messages.append(f"{field}: {error.message}")
+        if self.family == "network":
+            raise RecordInvalid("Validation failed", field_errors=field_errors)
+        raise InvalidInput("; ".join(messages))
+
+    def _check_versions(self, data: Mapping[str, Any], version: str) -> None:
+        refused = [
+            name for name, test in self.versioned_properties.items()
+            if name in data and not test(version)
+        ]
+        if refused:
+            raise InvalidInput(
+                "; ".join(f"{name} is not supported in API version {version}" for name in refused)
+            )
+
+    def _missing_by_version(self, data: Any, version: str | None) -> list[str]:
+        if version is None or not self.required_by_version or not isinstance(data, Mapping):
+            return []
+        missing: list[str] = []
+        for test, names in self.required_by_version:
+            if test(version):
+                missing += [n for n in names if data.get(n) in (None, "") and n not in missing]
+        return missing
 
     def _class_message(self, error: Any) -> str | None:
-        for node in reversed(_walk(self._body_root or {}, list(error.schema_path))):
+        for node in reversed(_walk(self._body_root, list(error.schema_path))):
             if isinstance(node, Mapping) and isinstance(node.get("x-invalid-data"), str):
                 return str(node["x-invalid-data"])
         path = list(error.instance_path)
-        if path and path[0] == "local_center":
+        if path and path[0] == "local_center" and _kind(error) == "AdditionalProperties":
             return LOCAL_CENTER_MESSAGE
         return None
+
+
+def _top_properties(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level properties of a body schema (following ``$ref`` and ``allOf``)."""
+    schema = resolve(schema, root)
+    if not isinstance(schema, Mapping):
+        return {}
+    found: dict[str, Any] = {}
+    for part in schema.get("allOf", ()) or ():
+        found.update(_top_properties(part, root))
+    for name, prop in (schema.get("properties") or {}).items():
+        found[name] = prop if isinstance(prop, Mapping) and "x-versions" in prop else resolve(
+            prop, root)
+    return found
 
 
 def _kind(error: Any) -> str:

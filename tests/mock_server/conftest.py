@@ -60,7 +60,8 @@ RING_POOL_SCHEMA: dict[str, Any] = {
         "name": {"type": "string"},
         "pool_type": {"$ref": "#/components/schemas/PoolType",
                       "x-versions": {"until": "2018-11-01"}},
-        "destination_type": {"type": "string", "enum": ["Advertiser", "API"]},
+        "destination_type": {"type": "string", "enum": ["Advertiser", "API"],
+                             "x-versions": {"until": "2018-11-01"}},
         "max_pool_size": {"anyOf": [{"type": "integer"}, {"type": "string",
                                                           "pattern": "^[0-9]+$"}]},
         "preferred": {"anyOf": [{"type": "boolean"}, {"type": "string",
@@ -98,12 +99,11 @@ SPEC: dict[str, Any] = {
             ),
             "post": {
                 "operationId": "createRingPool",
+                "tags": ["Network Integration"],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {
-                        "allOf": [{"$ref": "#/components/schemas/RingPool"}],
-                        "required": ["pool_type", "destination_type"],
-                    }}},
+                        "$ref": "#/components/schemas/RingPoolWrite"}}},
                 },
                 "responses": {
                     "201": {"description": "created", "content": {"application/json": {
@@ -141,8 +141,6 @@ SPEC: dict[str, Any] = {
                      "schema": {"type": "integer"}},
                     {"name": "format", "in": "path", "required": True,
                      "schema": {"type": "string", "enum": ["xml", "json", "csv"]}},
-                    {"name": "ring_pool_key", "in": "query", "required": True,
-                     "schema": {"type": "string"}},
                     {"name": "mobile_click_to_call", "in": "query",
                      "schema": {"type": "boolean"}},
                 ],
@@ -186,9 +184,25 @@ SPEC: dict[str, Any] = {
                 "responses": {"201": {"description": "created"}},
             },
         },
+        "/api/{version}/transactions/signals.json": {
+            "post": {
+                "operationId": "reportSignal",
+                "tags": ["Signal"],
+                "x-versions": {"until": "2017-02-01"},
+                "parameters": [
+                    {"name": "version", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": ["2016-08-01", "2018-02-01"]}},
+                ],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["signal"],
+                    "properties": {"signal": {"type": "object"}}}}}},
+                "responses": {"201": {"description": "created"}},
+            },
+        },
         "/api/{version}/{network_id}/affiliates.json": {
             "get": {
                 "operationId": "listAffiliates",
+                "x-versions": {"from": "2017-02-01"},
                 "parameters": _path_params("network_id"),
                 "responses": {"200": {"description": "ok"}, **_error_responses()},
             },
@@ -204,6 +218,12 @@ SPEC: dict[str, Any] = {
                 "Search", "SearchKeyword", "Custom", "CustomWithSearchTracking",
                 "ReferralDomain", "ReferralDomainWithSearchTracking"]},
             "RingPool": RING_POOL_SCHEMA,
+            "RingPoolWrite": {
+                "allOf": [{"$ref": "#/components/schemas/RingPool"}],
+                "x-required-by-version": [
+                    {"until": "2018-11-01", "required": ["pool_type", "destination_type"]},
+                ],
+            },
         },
         "securitySchemes": {
             "api_token": {"type": "apiKey", "in": "header", "name": "Authorization"},

@@ -18,7 +18,8 @@ def test_unknown_version_is_404_when_the_date_is_not_in_the_enum(client: FlaskCl
     response = client.get(POOLS.format(v="2010-01-01").replace(".json", "/12.json"), headers=AUTH)
     assert response.status_code == 404
     assert response.get_json() == {"errors": {
-        "class": "RecordNotFound", "invalid_data": "No route matches version '2010-01-01'"}}
+        "class": "RecordNotFound",
+        "invalid_data": "API version 2010-01-01 does not support this route"}}
 
 
 def test_unknown_format_is_404_when_the_extension_is_not_xml_json_csv(
@@ -71,7 +72,7 @@ def test_malformed_json_is_403_when_the_body_does_not_parse(
                                                                 "Content-Type": "application/json"}
     )
     assert response.status_code == 403
-    assert response.get_json()["errors"]["class"] == "RecordInvalid"
+    assert response.get_json()["errors"]["class"] == "InvalidInput"
     assert fake_platform.ring_pools == {}
 
 
@@ -87,7 +88,7 @@ def test_json_body_is_read_when_curl_sends_it_as_form_content_type(client: Flask
 def test_missing_body_is_403_when_the_operation_requires_one(client: FlaskClient) -> None:
     response = client.post(POOLS.format(v="2016-10-01"), headers=AUTH)
     assert response.status_code == 403
-    assert response.get_json()["errors"]["class"] == "RecordInvalid"
+    assert response.get_json()["errors"]["class"] == "InvalidInput"
 
 
 def test_query_values_are_coerced_when_the_schema_wants_numbers_and_arrays(
@@ -107,7 +108,7 @@ def test_bad_query_parameter_is_403_class_shape_when_out_of_schema(
     response = client.get(f"/api/2016-10-01/transactions.json?limit={limit}", headers=AUTH)
     assert response.status_code == 403
     errors = response.get_json()["errors"]
-    assert errors["class"] == "RecordInvalid"
+    assert errors["class"] == "InvalidInput"
     assert "limit" in errors["invalid_data"]
 
 
@@ -120,7 +121,7 @@ def test_bad_boolean_is_text_error_when_the_legacy_api_is_called_as_json(
     )
     assert response.status_code == 403
     assert response.mimetype == "text/plain"
-    assert response.data.decode().startswith("RecordInvalid: Invalid parameter 'mobile_click")
+    assert response.data.decode().startswith("InvalidInput: Invalid parameter 'mobile_click")
 
 
 def test_missing_ring_pool_key_is_invalid_key_when_allocating(client: FlaskClient) -> None:
@@ -160,6 +161,51 @@ def test_bad_form_field_is_xml_error_when_reporting_a_conversion(
     assert response.status_code == 403
     root = ET.fromstring(response.data)
     assert root.tag == "Error"
-    assert root.findtext("Class") == "RecordInvalid"
+    assert root.findtext("Class") == "InvalidInput"
     assert "start_time_t" in (root.findtext("Message") or "")
     assert fake_platform.conversions == []
+
+
+def test_operation_outside_its_versions_is_404_when_the_date_is_in_the_enum(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/api/2016-10-01/1/affiliates.json", headers=AUTH)
+    assert response.status_code == 404
+    assert response.get_json()["errors"]["invalid_data"] == (
+        "API version 2016-10-01 does not support this route"
+    )
+    assert client.get("/api/2017-02-01/1/affiliates.json", headers=AUTH).status_code == 501
+
+
+def test_signal_api_answers_400_when_the_version_does_not_serve_the_route(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/api/2018-02-01/transactions/signals.json", json={"signal": {}},
+                           headers=AUTH)
+    assert response.status_code == 400
+    assert response.get_json() == {"errors": {
+        "class": "BadRequest",
+        "invalid_data": "API version 2018-02-01 does not support this route"}}
+
+
+def test_body_property_outside_its_versions_is_refused_when_posted(
+    client: FlaskClient, fake_platform: FakePlatform
+) -> None:
+    body = {"id_from_network": "12", "pool_type": "Custom"}
+    response = client.post(POOLS.format(v="2019-05-01"), json=body, headers=AUTH)
+    assert response.status_code == 403
+    assert response.get_json() == {"errors": {
+        "class": "InvalidInput",
+        "invalid_data": "pool_type is not supported in API version 2019-05-01"}}
+    assert fake_platform.ring_pools == {}
+
+
+def test_fields_required_by_version_are_optional_when_the_version_is_later(
+    client: FlaskClient,
+) -> None:
+    body = {"id_from_network": "12"}
+    assert client.post(POOLS.format(v="2019-05-01"), json=body, headers=AUTH).status_code == 201
+    refused = client.post(POOLS.format(v="2018-11-01"), json=body, headers=AUTH)
+    assert refused.status_code == 403
+    assert refused.get_json() == {"errors": {
+        "pool_type": ["can't be blank"], "destination_type": ["can't be blank"]}}

@@ -1,0 +1,222 @@
+"""``invoca-sandbox serve``: the sandbox on a real multi-threaded WSGI server.
+
+Usage::
+
+    invoca-sandbox serve [--host 127.0.0.1] [--port 8080] [--seed 0] [--clock system|manual]
+                         [--start ISO-8601] [--world FILE] [--server granian|waitress]
+                         [--threads 8]
+
+Rules:
+1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
+2. ONE process holds the state: granian runs one worker process with several blocking
+   threads (the app is built before the worker forks, so the banner and the server share the
+   same world); waitress runs threads in this process. The app serialises platform calls
+   with its own lock, so either keeps the state correct.
+3. ``--world FILE`` is JSON (``.json``) or TOML (anything else, read with ``tomllib``).
+4. The start-up banner prints the world's credentials and three curl commands that work as
+   printed, then ``Serving on http://HOST:PORT``.
+
+Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
+them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
+move it forward), ``--threads 8``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import signal
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from flask import Flask
+
+from mock_server.app import create_app, sandbox_state
+from mock_server.control import parse_instant
+
+SERVERS = ("granian", "waitress")
+NETWORK_VERSION = "2016-10-01"
+RINGPOOL_VERSION = "2015-12-09"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="invoca-sandbox serve",
+                                description="Run the Invoca API sandbox HTTP server.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to bind (default 8080)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the demo world (default 0)")
+    p.add_argument("--clock", choices=("system", "manual"), default="system",
+                   help="system: real time plus an adjustable offset; manual: moves only "
+                        "when told (default system)")
+    p.add_argument("--start", type=_instant, default=None,
+                   help="ISO-8601 start instant of the sandbox clock")
+    p.add_argument("--world", type=Path, default=None,
+                   help="JSON or TOML file describing the world (default: the seeded demo)")
+    p.add_argument("--server", choices=SERVERS, default="granian",
+                   help="WSGI server (default granian)")
+    p.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    return p
+
+
+def _instant(text: str) -> str:
+    try:
+        parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    return text
+
+
+def read_world(path: Path) -> dict[str, Any]:
+    """A world description from a JSON or TOML file."""
+    raw = path.read_bytes()
+    data: Any = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw.decode())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a world file holds one object/table at the top level")
+    return data
+
+
+def config_from(args: argparse.Namespace) -> dict[str, Any]:
+    config: dict[str, Any] = {"SEED": args.seed, "CLOCK": args.clock}
+    if args.start:
+        config["START"] = args.start
+    if args.world is not None:
+        config["WORLD"] = read_world(args.world)
+    return config
+
+
+# ---------------------------------------------------------------------------- banner
+
+
+def banner(app: Flask, host: str, port: int) -> str:
+    """Credentials and three curl commands that work against this server as printed."""
+    state = sandbox_state(app)
+    base = f"http://{host}:{port}"
+    summary: Mapping[str, Any] = {}
+    if state.world is not None:
+        summary = state.world.summary()
+    lines = ["invoca-sandbox: an offline Invoca API sandbox (not Invoca)", ""]
+    token = summary.get("api_token")
+    network_id = summary.get("network_id")
+    basic = summary.get("basic_auth") or {}
+    pool = summary.get("ring_pool") or {}
+    if summary:
+        lines += [
+            f"  network_id       {network_id}",
+            f"  API token        {token}",
+            f"  HTTP Basic       {basic.get('username')}:{basic.get('password')}",
+            f"  advertiser       {summary.get('advertiser_id_from_network')}",
+            f"  campaign         {summary.get('advertiser_campaign_id_from_network')}",
+            f"  affiliate        {summary.get('affiliate_id_from_network')}",
+            f"  ring pool        id {pool.get('id')}, key {pool.get('api_key')}",
+        ]
+        bulk = summary.get("bulk_ring_pool") or {}
+        if bulk:
+            lines.append(f"  bulk ring pool   id {bulk.get('id')}, key {bulk.get('api_key')}")
+        lines.append("")
+    lines += ["Try:", f"  curl -s {base}/_sandbox/health"]
+    if token and network_id is not None:
+        lines.append(
+            f"  curl -s -H 'Authorization: {token}' "
+            f"{base}/api/{NETWORK_VERSION}/{network_id}/advertisers.json"
+        )
+    allocate = state.operations.get("allocateNumber")
+    if pool and allocate is not None and allocate.handler is not None:
+        lines.append(
+            f"  curl -s '{base}/api/{RINGPOOL_VERSION}/ring_pools/{pool.get('id')}"
+            f"/allocate_number.json?ring_pool_key={pool.get('api_key')}&param1=demo'"
+        )
+    else:
+        lines.append(f"  curl -s {base}/_sandbox/world")
+    lines += ["", f"API docs: {base}/_sandbox/docs   contract: {base}/openapi.yaml",
+              f"Serving on {base} (Ctrl-C to stop)"]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- servers
+
+
+def _prebuilt(app: Flask, target: str) -> Flask:
+    return app
+
+
+def _rebuilt(config: Mapping[str, Any], target: str) -> Flask:
+    return create_app(config)
+
+
+def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int,
+                threads: int) -> int:
+    """Serve ``app`` on granian: one worker process, ``threads`` blocking threads."""
+    from granian.constants import Interfaces  # noqa: PLC0415 - only this server needs it
+    from granian.log import LogLevels  # noqa: PLC0415
+    from granian.server import Server  # noqa: PLC0415
+
+    server = Server(
+        target="mock_server.app:create_app",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=threads,
+        log_level=LogLevels.warning,
+    )
+    # With fork the worker inherits the app already built (and its world); with spawn
+    # (other platforms) it builds the same app again from the same config and seed.
+    loader = (
+        partial(_prebuilt, app) if multiprocessing.get_start_method() == "fork"
+        else partial(_rebuilt, dict(config))
+    )
+    server.serve(target_loader=loader)
+    return 0
+
+
+def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
+    """Serve ``app`` on waitress (threads in this process) until SIGINT/SIGTERM."""
+    from waitress.server import create_server  # noqa: PLC0415 - only this server needs it
+
+    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox")
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def serve(app: Flask, config: Mapping[str, Any], *, host: str, port: int, server: str,
+          threads: int) -> int:
+    if server == "waitress":
+        return run_waitress(app, host, port, threads)
+    return run_granian(app, config, host, port, threads)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        config = config_from(args)
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+        print(f"invoca-sandbox serve: cannot read the world: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(config)
+    print(banner(app, args.host, args.port), flush=True)
+    try:
+        return serve(app, config, host=args.host, port=args.port, server=args.server,
+                     threads=args.threads)
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
