@@ -238,7 +238,7 @@ def test_affiliate_delete_refused_when_it_has_campaigns(
 
 
 def test_campaign_delete_refused_always(platform: Platform, admin: Principal) -> None:
-    with pytest.raises(RecordInvalid, match="You are not allowed to delete campaigns."):
+    with pytest.raises(RecordInvalid, match=r"You are not allowed to delete campaigns\."):
         platform.delete_advertiser_campaign(admin, 1, "adv-1", "camp-1", version=V)
     with pytest.raises(RecordInvalid, match="not allowed to delete an Affiliate Campaign"):
         platform.delete_affiliate_campaign(admin, 1, "adv-1", "camp-1", "aff-1", version=V)
