@@ -16,11 +16,13 @@ Rules:
    interleave half-made objects (the model itself is single-threaded by design).
 
 Config keys (all optional): ``SEED`` (int, 0), ``CLOCK`` (``manual``|``system``, ``manual``),
-``START`` (ISO-8601 start instant of a manual clock, ``2016-10-01T00:00:00Z``), ``WORLD``
-(a mapping for ``simulator.world.load_world``; without it the seeded demo world),
+``START`` (ISO-8601 start instant of the clock; a manual clock defaults to
+``2016-10-01T00:00:00Z``), ``WORLD`` (a parsed world file, see ``simulator.world``; without
+it the seeded demo world),
 ``SPEC`` (a contract mapping; default ``openapi.contract.load_spec()``), ``HANDLERS`` (a
 mapping operation name -> handler, replacing the handlers package; for tests),
-``BASE_URL`` (the public base URL used in generated links; default the request's).
+``BASE_URL`` (the public base URL: the platform builds ``object_url``, ``sample_api_url``,
+``test_click_url`` and tracking URLs from it; handlers also get the request's).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, SandboxError
+from simulator.platform import Platform, PlatformSettings
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
 log = logging.getLogger("invoca_sandbox")
@@ -64,8 +67,6 @@ class SandboxState:
     config: dict[str, Any]
     lock: threading.RLock = field(default_factory=threading.RLock)
     handle_random: random.Random = field(default_factory=random.Random)
-    world: Any = None
-    rebuild: Callable[[], Any] | None = None
     field_filter: FieldFilter | None = None
 
     def next_handle(self) -> int:
@@ -89,11 +90,8 @@ def _load_spec(config: Mapping[str, Any]) -> Mapping[str, Any]:
     return loaded
 
 
-def build_platform(config: Mapping[str, Any]) -> tuple[Any, Any]:
-    """The model's Platform for ``config`` and its world (seeded demo world or ``WORLD``)."""
-    from simulator.platform import Platform  # noqa: PLC0415 - only without a platform given
-    from simulator.world import build_world, load_world  # noqa: PLC0415
-
+def build_platform(config: Mapping[str, Any]) -> Any:
+    """The model's Platform for ``config``, holding its world (the seeded demo or ``WORLD``)."""
     seed = int(config.get("SEED", 0))
     clock: Any
     if config.get("CLOCK", "manual") == "system":
@@ -102,10 +100,10 @@ def build_platform(config: Mapping[str, Any]) -> tuple[Any, Any]:
             clock.set(parse_instant(str(config["START"])))
     else:
         clock = ManualClock(parse_instant(str(config.get("START") or DEFAULT_START)))
-    platform = Platform(clock, seed=seed)
-    world_spec = config.get("WORLD")
-    world = load_world(platform, world_spec) if world_spec else build_world(platform, seed)
-    return platform, world
+    options: dict[str, Any] = {"world": config.get("WORLD")}
+    if config.get("BASE_URL"):
+        options["base_url"] = str(config["BASE_URL"]).rstrip("/")
+    return Platform(clock, seed=seed, settings=PlatformSettings(**options))
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None) -> Flask:
@@ -116,16 +114,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
     spec = _load_spec(settings)
     handlers = settings.get("HANDLERS")
     operations = bind_operations(spec, handlers)
-    world = None
     if platform is None:
-        platform, world = build_platform(settings)
+        platform = build_platform(settings)
     state = SandboxState(
         platform=platform,
         spec=spec,
         operations={op.operation_id: op for op in operations},
         config=settings,
         handle_random=random.Random(int(settings.get("SEED", 0))),
-        world=world,
         field_filter=FieldFilter(spec),
     )
     app.extensions[EXTENSION] = state
@@ -174,6 +170,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
     validator = operation.validator
     needs_token = operation.security == "token"
     needs_key = operation.security == "ring_pool_key"
+    id_names = operation.id_names
     handler = operation.handler
     family = operation.family
 
@@ -212,6 +209,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
                 query=query,
                 body=body,
                 base_url=state.config.get("BASE_URL") or request.host_url.rstrip("/"),
+                ids=tuple(path[name] for name in id_names),
                 headers=request.headers,
             )
             with state.lock:

@@ -141,6 +141,8 @@ class Operation:
     validator: RequestValidator
     spec: Mapping[str, Any] = field(repr=False)
     handler: Handler | None = None
+    #: the path's ids in template order (without ``version`` and ``format``)
+    id_names: tuple[str, ...] = ()
 
     @property
     def handler_name(self) -> str:
@@ -192,6 +194,9 @@ def bind_operations(
                 validator=RequestValidator(path_item, raw, spec, family=family),
                 spec=raw,
                 handler=registry.get(snake_case(operation_id)),
+                id_names=tuple(
+                    name for name in TEMPLATE.findall(path) if name not in ("version", "format")
+                ),
             )
         )
     return operations

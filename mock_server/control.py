@@ -82,7 +82,7 @@ def _state() -> Any:
 
 
 def _now() -> datetime:
-    now: datetime = _state().platform.clock.now()
+    now: datetime = _state().platform.now()
     return now
 
 
@@ -101,18 +101,11 @@ def health() -> Response:
     return _json({"status": "ok", "version": package_version(), "now": iso(_now())})
 
 
-def _world_summary(state: Any) -> Any:
-    if state.world is not None:
-        return state.world.summary()
-    summary = getattr(state.platform, "world_summary", None)
-    return summary() if callable(summary) else {}
-
-
 @control.get("/_sandbox/world")
 def world() -> Response:
     state = _state()
     with state.lock:
-        return _json(_world_summary(state))
+        return _json(state.platform.world_summary())
 
 
 @control.post("/_sandbox/reset")
@@ -120,10 +113,8 @@ def reset() -> Response:
     state = _state()
     with state.lock:
         state.platform.reset()
-        if state.rebuild is not None:
-            state.world = state.rebuild()
-        summary = _world_summary(state)
-        return _json({"status": "ok", "now": iso(_now()), "world": summary})
+        summary = state.platform.world_summary()
+    return _json({"status": "ok", "now": iso(_now()), "world": summary})
 
 
 @control.get("/_sandbox/clock")

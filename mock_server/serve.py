@@ -39,6 +39,7 @@ from flask import Flask
 
 from mock_server.app import create_app, sandbox_state
 from mock_server.control import parse_instant
+from simulator.errors import SandboxError
 
 SERVERS = ("granian", "waitress")
 NETWORK_VERSION = "2016-10-01"
@@ -82,7 +83,9 @@ def read_world(path: Path) -> dict[str, Any]:
 
 
 def config_from(args: argparse.Namespace) -> dict[str, Any]:
-    config: dict[str, Any] = {"SEED": args.seed, "CLOCK": args.clock}
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    config: dict[str, Any] = {"SEED": args.seed, "CLOCK": args.clock,
+                              "BASE_URL": f"http://{host}:{args.port}"}
     if args.start:
         config["START"] = args.start
     if args.world is not None:
@@ -97,9 +100,7 @@ def banner(app: Flask, host: str, port: int) -> str:
     """Credentials and three curl commands that work against this server as printed."""
     state = sandbox_state(app)
     base = f"http://{host}:{port}"
-    summary: Mapping[str, Any] = {}
-    if state.world is not None:
-        summary = state.world.summary()
+    summary: Mapping[str, Any] = state.platform.world_summary()
     lines = ["invoca-sandbox: an offline Invoca API sandbox (not Invoca)", ""]
     token = summary.get("api_token")
     network_id = summary.get("network_id")
@@ -209,7 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
         print(f"invoca-sandbox serve: cannot read the world: {exc}", file=sys.stderr)
         return 2
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except SandboxError as exc:
+        print(f"invoca-sandbox serve: the world cannot be built: {exc}", file=sys.stderr)
+        return 2
     print(banner(app, args.host, args.port), flush=True)
     try:
         return serve(app, config, host=args.host, port=args.port, server=args.server,

@@ -30,6 +30,8 @@ class Call:
     query: Mapping[str, Any]
     body: Any
     base_url: str
+    #: the path's ids in template order (``network_id``, ``advertiser_id_from_network``, ...)
+    ids: tuple[Any, ...] = ()
     #: the request's headers (werkzeug ``Headers``: case-insensitive)
     headers: Any = field(default_factory=dict)
 
@@ -46,3 +48,8 @@ class Reply:
     csv_options: dict[str, Any] = field(default_factory=dict)
     #: When set, the body is sent as is (already rendered) with this content type.
     content_type: str | None = None
+
+
+def body_of(call: Call) -> Any:
+    """The request body, ``{}`` when the request had none."""
+    return {} if call.body is None else call.body

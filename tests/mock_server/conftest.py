@@ -259,6 +259,9 @@ class FakePlatform:
             return "basic-user"
         raise Unauthorized("The API token or credentials are not valid")
 
+    def now(self) -> datetime:
+        return self.clock.now()
+
     def advance_clock(self, seconds: float) -> list[FakeEvent]:
         self.clock.advance(seconds)
         return [FakeEvent("clock_advanced", self.clock.now())]
