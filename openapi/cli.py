@@ -59,6 +59,14 @@ def report(document: dict[str, Any], out: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return run(args)
+    except BrokenPipeError:  # output piped into e.g. head: not an error
+        sys.stderr.close()
+        return 0
+
+
+def run(args: argparse.Namespace) -> int:
     path: Path = args.path
     if args.validate:
         try:
@@ -75,13 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         report(document, sys.stdout)
         return 0
     try:
-        if args.json:
-            sys.stdout.write(json.dumps(parse_spec(path), indent=2, ensure_ascii=False) + "\n")
-        else:
-            sys.stdout.write(path.read_text(encoding="utf-8"))
-        sys.stdout.flush()
-    except BrokenPipeError:  # e.g. piped into head: not an error
-        sys.stderr.close()
+        text = (
+            json.dumps(parse_spec(path), indent=2, ensure_ascii=False) + "\n"
+            if args.json
+            else path.read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError) as exc:
+        print(f"invoca-sandbox spec: cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    sys.stdout.flush()
     return 0
 
 
