@@ -1,0 +1,180 @@
+"""``invoca-sandbox serve`` in a subprocess on a free loopback port: it answers, then stops."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock_server.serve import parser, read_world
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.server
+
+WORLD_TOML = """
+[[networks]]
+id = 7
+name = "Acme Network"
+affiliate_id_param = "pid"
+
+[[tokens]]
+token = "TOKENTOKENTOKENTOKENTOKENTOKEN12"
+role = "network"
+network_id = 7
+
+[[basic_auth]]
+username = "acme"
+password = "secret"
+role = "network"
+network_id = 7
+
+[[objects]]
+type = "advertiser"
+body = { id_from_network = "a1", name = "Acme" }
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@contextmanager
+def running_server(*extra: str) -> Iterator[tuple[str, list[str]]]:
+    """A server on a free port; yields its base URL and its (growing) stdout lines."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), *extra],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")),
+                              daemon=True)
+    reader.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "".join(lines)
+            try:
+                if get(f"{base}/_sandbox/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server did not answer:\n" + "".join(lines)
+            time.sleep(0.1)
+        yield base, lines
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            status = process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        reader.join(timeout=5)
+        stdout.close()
+    assert status == 0, "".join(lines)
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_server_answers_then_stops_cleanly_when_sent_sigterm(server: str) -> None:
+    with running_server("--server", server, "--clock", "manual",
+                        "--start", "2016-10-01T00:00:00Z") as (base, _):
+        status, body = get(f"{base}/_sandbox/health")
+        assert status == 200
+        assert json.loads(body)["now"] == "2016-10-01T00:00:00Z"
+        world = json.loads(get(f"{base}/_sandbox/world")[1])
+        status, body = get(f"{base}/api/2016-10-01/{world['network_id']}/advertisers.json",
+                           {"Authorization": world["api_token"]})
+        assert status == 200
+        assert json.loads(body)[0]["id_from_network"] == world["advertiser_id_from_network"]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_banner_curl_commands_work_when_run_as_printed() -> None:
+    with running_server("--clock", "manual") as (_, lines):
+        deadline = time.monotonic() + 10
+        while not any(line.startswith("Serving on") for line in lines):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        commands = [line.strip() for line in lines if line.strip().startswith("curl ")]
+        assert len(commands) == 3
+        for command in commands:
+            result = subprocess.run([*shlex.split(command), "-f"], capture_output=True,
+                                    text=True, timeout=10, check=False)
+            assert result.returncode == 0, (command, result.stderr)
+            assert result.stdout
+
+
+def test_world_file_is_served_when_given_as_toml(tmp_path: Path) -> None:
+    world_file = tmp_path / "world.toml"
+    world_file.write_text(WORLD_TOML, encoding="utf-8")
+    with running_server("--world", str(world_file), "--server", "waitress") as (base, _):
+        world = json.loads(get(f"{base}/_sandbox/world")[1])
+        assert world["network_id"] == 7
+        assert world["api_token"] == "TOKENTOKENTOKENTOKENTOKENTOKEN12"
+        status, body = get(f"{base}/api/2016-10-01/7/advertisers/a1.json",
+                           {"Authorization": world["api_token"]})
+        assert status == 200 and json.loads(body)["name"] == "Acme"
+
+
+def test_bad_world_file_fails_with_status_2_when_serving(tmp_path: Path) -> None:
+    world_file = tmp_path / "world.json"
+    world_file.write_text('{"networks": []}', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(free_port()),
+         "--world", str(world_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "world" in result.stderr
+
+
+def test_world_reader_accepts_json_and_toml_when_given_files(tmp_path: Path) -> None:
+    as_json = tmp_path / "w.json"
+    as_json.write_text('{"networks": [{"id": 1}]}', encoding="utf-8")
+    as_toml = tmp_path / "w.toml"
+    as_toml.write_text("[[networks]]\nid = 1\n", encoding="utf-8")
+    expected: dict[str, Any] = {"networks": [{"id": 1}]}
+    assert read_world(as_json) == expected
+    assert read_world(as_toml) == expected
+
+
+def test_defaults_bind_loopback_when_no_options_are_given() -> None:
+    args = parser().parse_args([])
+    assert (args.host, args.port, args.seed, args.clock, args.server) == (
+        "127.0.0.1", 8080, 0, "system", "granian")
+
+
+def test_bad_start_instant_is_a_usage_error_when_parsed() -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--start", "yesterday"])
