@@ -1,0 +1,387 @@
+"""``invoca-sandbox simulate``: run an offline traffic scenario, or size a ring pool.
+
+Usage::
+
+    invoca-sandbox simulate SCENARIO [--seed N] [--plot out.png] [--json out.json]
+    invoca-sandbox simulate --recommend SCENARIO --target-overflow 1% [--target-attribution 99%]
+        [--pool NAME] [--search-lifetime [--lifetimes 300,600,1800]] [--plot ...] [--json ...]
+    invoca-sandbox simulate --list
+
+``SCENARIO`` is a TOML file, or the name of a bundled example (``simulate --list``).
+
+Rules:
+
+* One of the two simulator modules allowed to do I/O (with :mod:`simulator.plot`): it reads
+  the TOML file (``tomllib``), writes the JSON and PNG files asked for, prints the report
+  (``rich`` tables) and a progress bar (``rich.progress``, shown when stdout is a terminal or
+  with ``--progress``; never with ``--no-progress``). Everything else is the sans-IO model.
+* Deterministic output: the printed report and the JSON hold no timings or wall-clock
+  instants; the same scenario and seed print the same text and write the same JSON.
+* Errors: bad input prints the model's error body (``{"errors": {...}}``, the Network
+  Integration shape) on stderr and exits with status 2, writing nothing. Exit status 1 means
+  the recommendation search found no size within its cap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+from rich.table import Table
+
+from simulator.errors import RecordInvalid, SandboxError
+from simulator.recommend import DEFAULT_LIFETIMES, Recommendation, Targets, recommend
+from simulator.scenario import PoolMetrics, Report, Scenario, run_scenario
+
+__all__ = ["bundled_scenarios", "load_scenario", "main", "parse_share"]
+
+
+def bundled_scenarios() -> dict[str, str]:
+    """Example scenario name -> its first comment line (``simulator/scenarios/*.toml``)."""
+    found: dict[str, str] = {}
+    folder = resources.files("simulator") / "scenarios"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            first = entry.read_text(encoding="utf-8").splitlines()[:1]
+            found[entry.name.removesuffix(".toml")] = (
+                first[0].lstrip("# ").strip() if first else ""
+            )
+    return found
+
+
+def load_scenario(source: str) -> Scenario:
+    """Read a scenario from a TOML path, or a bundled example by name."""
+    path = Path(source)
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    else:
+        bundled = resources.files("simulator") / "scenarios" / f"{source}.toml"
+        if not bundled.is_file():
+            names = ", ".join(bundled_scenarios())
+            raise RecordInvalid(
+                f"no scenario file {source!r} (bundled examples: {names})",
+                field_errors={"scenario": [f"file not found: {source}"]},
+            )
+        text = bundled.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecordInvalid(
+            f"{source} is not valid TOML: {exc}",
+            field_errors={"scenario": [f"is not valid TOML: {exc}"]},
+        ) from None
+    return Scenario.from_dict(data)
+
+
+def parse_share(text: str, *, name: str) -> float:
+    """``"1%"`` -> 0.01; ``"0.01"`` -> 0.01 (a bare number is a fraction from 0 to 1)."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise RecordInvalid(
+            f"{name} must be a percentage like 1% or a fraction like 0.01, got {text!r}",
+            field_errors={name: ["must be a percentage like 1% or a fraction like 0.01"]},
+        ) from None
+    if not 0.0 <= value <= 1.0:
+        raise RecordInvalid(
+            f"{name} must be from 0% to 100%, got {text!r}",
+            field_errors={name: ["must be from 0% to 100%"]},
+        )
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="invoca-sandbox simulate",
+        description="Run an offline ring pool scenario, or recommend a pool size.",
+    )
+    parser.add_argument("scenario", nargs="?", help="scenario TOML file or bundled example name")
+    parser.add_argument("--list", action="store_true", help="list the bundled example scenarios")
+    parser.add_argument("--seed", type=int, help="random seed (default: the scenario's seed)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
+    parser.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot")
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument("--progress", dest="progress", action="store_true", default=None,
+                          help="show a progress bar even when stdout is not a terminal")
+    progress.add_argument("--no-progress", dest="progress", action="store_false",
+                          help="never show a progress bar")
+    sizing = parser.add_argument_group("pool sizing")
+    sizing.add_argument("--recommend", action="store_true",
+                        help="search the smallest max_pool_size meeting the targets")
+    sizing.add_argument("--target-overflow", metavar="PCT",
+                        help="highest acceptable overflow rate, e.g. 1%%")
+    sizing.add_argument("--target-attribution", metavar="PCT",
+                        help="lowest acceptable share of correctly attributed calls, e.g. 99%%")
+    sizing.add_argument("--pool", help="the pool to size (default: the first)")
+    sizing.add_argument("--search-lifetime", action="store_true",
+                        help="also search lifetime_seconds among --lifetimes")
+    sizing.add_argument(
+        "--lifetimes", metavar="LIST",
+        help="comma-separated candidate lifetimes in seconds "
+        f"(default {','.join(map(str, DEFAULT_LIFETIMES))})",
+    )
+    sizing.add_argument("--curve-points", type=int, default=None, metavar="N",
+                        help="extra sizes simulated for the plot's curve (default 8 with --plot)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    if args.list:
+        table = Table("scenario", "description", title="Bundled example scenarios")
+        for name, summary in bundled_scenarios().items():
+            table.add_row(name, summary)
+        console.print(table)
+        return 0
+    if not args.scenario:
+        parser.print_usage(sys.stderr)
+        print("invoca-sandbox simulate: error: a SCENARIO is required", file=sys.stderr)
+        return 2
+    show_progress = sys.stdout.isatty() if args.progress is None else args.progress
+    try:
+        scenario = load_scenario(args.scenario)
+        if args.seed is not None:
+            scenario = scenario.with_seed(args.seed)
+        if args.recommend:
+            return _recommend(args, scenario, console, show_progress)
+        if args.target_overflow or args.target_attribution or args.search_lifetime:
+            raise RecordInvalid(
+                "--target-overflow, --target-attribution and --search-lifetime need --recommend",
+                field_errors={"recommend": ["is required by the sizing options"]},
+            )
+        with _progress_bar(console, show_progress, f"Simulating {scenario.name}") as tick:
+            report = run_scenario(scenario, progress=lambda done: tick(done, None))
+    except SandboxError as exc:
+        print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
+        return 2
+    _print_report(console, report)
+    _write_outputs(console, args, report.to_dict(), lambda path: _plot_report(report, path))
+    return 0
+
+
+def _recommend(
+    args: argparse.Namespace, scenario: Scenario, console: Console, show_progress: bool
+) -> int:
+    if not args.target_overflow:
+        raise RecordInvalid(
+            "--recommend needs --target-overflow (e.g. 1%)",
+            field_errors={"target_overflow": ["can't be blank"]},
+        )
+    targets = Targets(
+        overflow_rate=parse_share(args.target_overflow, name="target_overflow"),
+        attribution_rate=(
+            parse_share(args.target_attribution, name="target_attribution")
+            if args.target_attribution
+            else None
+        ),
+    )
+    lifetimes: tuple[int, ...] | None = None
+    if args.search_lifetime or args.lifetimes:
+        lifetimes = DEFAULT_LIFETIMES if not args.lifetimes else _lifetimes(args.lifetimes)
+    curve_points = args.curve_points if args.curve_points is not None else (8 if args.plot else 0)
+    with _progress_bar(console, show_progress, "Sizing") as tick:
+        result = recommend(
+            scenario,
+            targets,
+            pool=args.pool,
+            lifetimes=lifetimes,
+            curve_points=curve_points,
+            progress=lambda message: tick(None, message),
+        )
+    report: Report | None = None
+    if result.max_pool_size is not None:
+        sized = scenario.with_pool(
+            result.pool,
+            max_pool_size=result.max_pool_size,
+            lifetime_seconds=result.lifetime_seconds,
+        )
+        report = run_scenario(sized)
+    _print_recommendation(console, result)
+    body: dict[str, Any] = {
+        "recommendation": result.to_dict(),
+        "report": None if report is None else report.to_dict(),
+    }
+    _write_outputs(
+        console, args, body, lambda path: _plot_recommendation(result, report, path)
+    )
+    return 0 if result.max_pool_size is not None else 1
+
+
+def _lifetimes(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or any(v < 1 for v in values):
+        raise RecordInvalid(
+            f"--lifetimes must be comma-separated seconds, got {text!r}",
+            field_errors={"lifetimes": ["must be comma-separated integers greater than 0"]},
+        )
+    return values
+
+
+def _plot_report(report: Report, path: Path) -> Path:
+    from simulator.plot import plot_report  # matplotlib loads only when a plot is asked for
+
+    return plot_report(report, path)
+
+
+def _plot_recommendation(result: Recommendation, report: Report | None, path: Path) -> Path:
+    from simulator.plot import plot_recommendation
+
+    if report is None:
+        raise RecordInvalid(
+            "no pool size met the targets: nothing to plot",
+            field_errors={"plot": ["needs a recommended size"]},
+        )
+    return plot_recommendation(result, report, path)
+
+
+def _write_outputs(
+    console: Console,
+    args: argparse.Namespace,
+    body: dict[str, Any],
+    plot: Callable[[Path], Path],
+) -> None:
+    if args.json is not None:
+        args.json.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        console.print(f"JSON report written to {args.json}")
+    if args.plot is not None:
+        plot(args.plot)
+        console.print(f"Plot written to {args.plot}")
+
+
+@contextmanager
+def _progress_bar(
+    console: Console, enabled: bool, title: str
+) -> Iterator[Callable[[float | None, str | None], None]]:
+    """Yields ``tick(fraction, message)``; a no-op when the bar is disabled."""
+    if not enabled:
+        yield lambda fraction, message: None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(title, total=1.0)
+
+        def tick(fraction: float | None, message: str | None) -> None:
+            if message is not None:
+                progress.update(task, description=f"{title}: {message}", total=None)
+            if fraction is not None:
+                progress.update(task, completed=fraction)
+
+        yield tick
+
+
+def _pct(value: float) -> str:
+    return f"{100.0 * value:.2f} %"
+
+
+def _metric_rows(metrics: PoolMetrics) -> list[tuple[str, str]]:
+    return [
+        ("visitors", f"{metrics.visitors:,}"),
+        ("overflow rate", _pct(metrics.overflow_rate)),
+        ("overflowed visitors", f"{metrics.overflows:,}"),
+        ("peak held / max_pool_size", f"{metrics.peak_held:,} / {metrics.max_pool_size:,}"),
+        ("mean held", f"{metrics.mean_held:,.1f}"),
+        ("utilisation", _pct(metrics.utilisation)),
+        ("calls", f"{metrics.calls:,}"),
+        ("attributed", f"{metrics.attributed:,}"),
+        ("misattributed", f"{metrics.misattributed:,}"),
+        ("unattributed (overflow)", f"{metrics.unattributed:,}"),
+        ("attribution rate", _pct(metrics.attribution_rate)),
+        ("call minutes", f"{metrics.call_minutes:,.0f}"),
+    ]
+
+
+def _print_report(console: Console, report: Report) -> None:
+    columns = list(report.pools) + ([report.total] if len(report.pools) > 1 else [])
+    table = Table(
+        title=(
+            f"Scenario {report.scenario} (seed {report.seed}): {report.days:g} days from "
+            f"{report.start_at:%Y-%m-%d %H:%M} UTC"
+        )
+    )
+    table.add_column("metric")
+    for metrics in columns:
+        label = "all pools" if metrics is report.total else f"pool {metrics.name}"
+        table.add_column(label, justify="right")
+    rows = [_metric_rows(metrics) for metrics in columns]
+    for index, (label, _) in enumerate(rows[0]):
+        table.add_row(label, *(row[index][1] for row in rows))
+    console.print(table)
+    busiest = sorted(
+        (hour for hour in report.timeline if hour.overflows),
+        key=lambda hour: (-hour.overflows, hour.hour_at),
+    )[:5]
+    if busiest:
+        hours = Table(title="Hours with the most overflow")
+        for name in ("hour (UTC)", "visitors", "overflowed", "overflow rate", "peak held"):
+            hours.add_column(name, justify="right")
+        for hour in busiest:
+            hours.add_row(
+                f"{hour.hour_at:%Y-%m-%d %H:00}",
+                f"{hour.visitors:,}",
+                f"{hour.overflows:,}",
+                _pct(hour.overflow_rate),
+                f"{hour.peak_held:,}",
+            )
+        console.print(hours)
+    else:
+        console.print("No visitor was served the overflow number.")
+    if report.allocations_forgotten:
+        console.print(
+            f"[yellow]{report.allocations_forgotten} calls came after their allocation was "
+            "forgotten (counted as unattributed).[/yellow]"
+        )
+
+
+def _print_recommendation(console: Console, result: Recommendation) -> None:
+    targets = f"overflow <= {_pct(result.targets.overflow_rate)}"
+    if result.targets.attribution_rate is not None:
+        targets += f", attribution >= {_pct(result.targets.attribution_rate)}"
+    console.print(f"Scenario {result.scenario}, pool {result.pool} (seed {result.seed}): {targets}")
+    console.print(
+        f"Erlang B estimate at the peak hour ({result.peak_arrivals_per_hour:,.1f} visitors/hour "
+        f"x {result.lifetime_seconds} s = {result.offered_load:,.1f} erlangs): "
+        f"{result.erlang_estimate:,} numbers"
+    )
+    if result.max_pool_size is None or result.at_size is None:
+        console.print("[red]No pool size up to the search cap meets the targets.[/red]")
+        return
+    console.print(
+        f"Recommended: max_pool_size = {result.max_pool_size:,}, "
+        f"lifetime_seconds = {result.lifetime_seconds} "
+        f"({len(result.evaluated)} sizes simulated)"
+    )
+    table = Table(title="At the recommended size and one below")
+    table.add_column("metric")
+    points = [result.at_size] + ([result.below] if result.below is not None else [])
+    for point in points:
+        verdict = "meets targets" if point.meets_targets else "misses targets"
+        table.add_column(f"{point.max_pool_size:,} numbers ({verdict})", justify="right")
+    rows = [_metric_rows(point.metrics) for point in points]
+    for index, (label, _) in enumerate(rows[0]):
+        table.add_row(label, *(row[index][1] for row in rows))
+    table.add_row("Erlang B (peak hour)", *(_pct(point.erlang_b) for point in points))
+    console.print(table)

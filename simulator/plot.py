@@ -1,0 +1,136 @@
+"""Plots of scenario reports and pool-size recommendations, as PNG files (matplotlib, Agg).
+
+Rules:
+
+* One of the two simulator modules allowed to touch files (with :mod:`simulator.cli`): it
+  writes the PNG it is asked for and nothing else. The platform model never imports it.
+* No pyplot and no global state: figures are :class:`matplotlib.figure.Figure` objects drawn
+  on an Agg canvas, so plotting works headless and in threads, and two plots never share a
+  figure. PNG metadata carries no software version, so the same report gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from simulator.erlang import erlang_b
+from simulator.recommend import Recommendation
+from simulator.scenario import HourMetrics, Report
+
+__all__ = ["plot_recommendation", "plot_report"]
+
+#: beyond this many hours, attribution outcomes are drawn per day
+HOURLY_BARS_UP_TO = 72
+COLOURS = {"attributed": "#2e7d32", "misattributed": "#c62828", "unattributed": "#9e9e9e"}
+
+
+def plot_report(report: Report, path: Path | str) -> Path:
+    """Write a PNG with numbers held, overflow rate per hour and attribution outcomes."""
+    figure = Figure(figsize=(11, 10), layout="constrained")
+    axes = figure.subplots(3, 1)
+    _draw_report(report, axes)
+    figure.suptitle(f"Scenario {report.scenario} (seed {report.seed})")
+    return _save(figure, path)
+
+
+def plot_recommendation(
+    recommendation: Recommendation, report: Report, path: Path | str
+) -> Path:
+    """Write a PNG: the report panels at the recommended size, plus overflow vs pool size
+    (simulated) beside Erlang B at the peak-hour offered load."""
+    figure = Figure(figsize=(11, 13), layout="constrained")
+    axes = figure.subplots(4, 1)
+    _draw_report(report, axes[:3])
+    _draw_curve(recommendation, axes[3])
+    size = recommendation.max_pool_size
+    figure.suptitle(
+        f"Scenario {report.scenario}: pool {recommendation.pool} needs "
+        + (f"{size} numbers" if size is not None else "more numbers than the search cap")
+        + f" at lifetime {recommendation.lifetime_seconds} s (seed {recommendation.seed})"
+    )
+    return _save(figure, path)
+
+
+def _save(figure: Figure, path: Path | str) -> Path:
+    target = Path(path)
+    FigureCanvasAgg(figure)
+    figure.savefig(target, format="png", dpi=100, metadata={"Software": None})
+    return target
+
+
+def _draw_report(report: Report, axes: Sequence[Axes]) -> None:
+    held_axes, overflow_axes, calls_axes = axes[0], axes[1], axes[2]
+    timeline = report.timeline
+    hours = list(range(len(timeline)))
+    for index, pool in enumerate(report.pools):
+        peaks = [hour.held_peak_by_pool[index] for hour in timeline]
+        means = [hour.held_mean_by_pool[index] for hour in timeline]
+        line = held_axes.step(hours, peaks, where="post", label=f"{pool.name}: peak held")[0]
+        held_axes.plot(hours, means, color=line.get_color(), alpha=0.5, linestyle=":",
+                       label=f"{pool.name}: mean held")
+        held_axes.axhline(pool.max_pool_size, color=line.get_color(), linestyle="--",
+                          linewidth=1, label=f"{pool.name}: max_pool_size {pool.max_pool_size}")
+    held_axes.set_ylabel("numbers held")
+    held_axes.set_xlabel(f"hours since {report.start_at:%Y-%m-%d %H:%M} UTC")
+    held_axes.set_title("Numbers held per hour against max_pool_size")
+    held_axes.legend(loc="upper right", fontsize="small")
+
+    overflow_axes.bar(hours, [100.0 * hour.overflow_rate for hour in timeline], width=1.0,
+                      color="#ef6c00")
+    overflow_axes.set_ylabel("overflow rate (%)")
+    overflow_axes.set_xlabel("hour")
+    overflow_axes.set_title(
+        f"Visitors served the overflow number: {100 * report.total.overflow_rate:.2f} % overall"
+    )
+
+    labels, rows = _call_buckets(timeline)
+    bottom = [0] * len(rows)
+    for outcome, colour in COLOURS.items():
+        values = [row[outcome] for row in rows]
+        calls_axes.bar(labels, values, bottom=bottom, width=1.0, color=colour, label=outcome)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    total = report.total
+    bucket = "hour" if len(rows) == len(timeline) else "day"
+    calls_axes.set_title(
+        f"Calls: {total.attributed} attributed, {total.misattributed} misattributed, "
+        f"{total.unattributed} unattributed (by the visitor's arrival {bucket})"
+    )
+    calls_axes.set_ylabel("calls")
+    calls_axes.legend(loc="upper right", fontsize="small")
+
+
+def _call_buckets(timeline: Sequence[HourMetrics]) -> tuple[list[int], list[dict[str, int]]]:
+    size = 1 if len(timeline) <= HOURLY_BARS_UP_TO else 24
+    rows: list[dict[str, int]] = []
+    for start in range(0, len(timeline), size):
+        chunk = timeline[start:start + size]
+        rows.append({outcome: sum(getattr(hour, outcome) for hour in chunk)
+                     for outcome in COLOURS})
+    return list(range(len(rows))), rows
+
+
+def _draw_curve(recommendation: Recommendation, axes: Axes) -> None:
+    lifetime = recommendation.lifetime_seconds
+    points = [p for p in recommendation.evaluated if p.lifetime_seconds == lifetime]
+    sizes = [p.max_pool_size for p in points]
+    axes.plot(sizes, [100.0 * p.metrics.overflow_rate for p in points], marker="o",
+              label="simulated overflow rate (whole scenario)")
+    top = max([*sizes, recommendation.erlang_estimate, 2])
+    grid = list(range(1, top + 1, max(1, top // 200)))
+    axes.plot(grid, [100.0 * erlang_b(c, recommendation.offered_load) for c in grid],
+              linestyle="--",
+              label=f"Erlang B at the peak hour ({recommendation.offered_load:.1f} erlangs)")
+    axes.axhline(100.0 * recommendation.targets.overflow_rate, color="#555555", linewidth=1,
+                 label="target overflow rate")
+    if recommendation.max_pool_size is not None:
+        axes.axvline(recommendation.max_pool_size, color="#2e7d32", linewidth=1,
+                     label=f"recommended: {recommendation.max_pool_size}")
+    axes.set_xlabel("max_pool_size")
+    axes.set_ylabel("overflow rate (%)")
+    axes.set_title(f"Overflow vs pool size (lifetime {lifetime} s)")
+    axes.legend(loc="upper right", fontsize="small")
