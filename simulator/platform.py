@@ -51,6 +51,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from simulator.clock import Clock, as_utc
+from simulator.conversions import CallScope, ConversionBook
 from simulator.errors import (
     InvalidInput,
     InvalidKey,
@@ -59,6 +60,8 @@ from simulator.errors import (
     RecordNotFound,
     SandboxError,
     Unauthorized,
+    UnauthorizedAdvertiser,
+    UnauthorizedOperation,
 )
 from simulator.events import Event, EventLog
 from simulator.network import (
@@ -200,6 +203,7 @@ class Platform:
         )
         self.transactions = TransactionLog(settings.transaction_retention)
         self.transaction_ids = TransactionIds(self.streams.transactions)
+        self.conversions = ConversionBook(self.transactions, self.transaction_ids)
         self._tokens: dict[str, Principal] = {}
         self._basic: dict[tuple[str, str], Principal] = {}
         self.world = None
@@ -1362,6 +1366,85 @@ class Platform:
                 or found[1].id_from_network != principal.affiliate_id_from_network):
             raise Unauthorized(f"Not authorized for affiliate {affiliate_id}")
         return found[0].id, found[1].id
+
+    # ---- conversions: Signal API and legacy Conversion Reporting ---------------------------
+
+    def _signal_scope(self, principal: Principal, search: Any) -> CallScope:
+        if principal.role == "affiliate":
+            raise UnauthorizedOperation(
+                "You do not have permissions to perform the requested operation."
+            )
+        scope = CallScope(principal.network_id, principal.advertiser_id_from_network)
+        if isinstance(search, Mapping):
+            network = search.get("network_id")
+            if network not in (None, "") and str(network) != str(principal.network_id):
+                raise UnauthorizedAdvertiser("You do not have access to this network")
+            advertiser = search.get("advertiser_id_from_network")
+            if advertiser not in (None, ""):
+                if principal.role != "network":
+                    raise UnauthorizedAdvertiser("You do not have access to this advertiser")
+                network_obj = self.directory.networks.get(principal.network_id)
+                if network_obj is None or str(advertiser) not in network_obj.advertisers:
+                    raise UnauthorizedAdvertiser("You do not have access to this advertiser")
+        return scope
+
+    def report_signals(self, principal: Principal, body: Mapping[str, Any], *,
+                       version: str | None = None) -> dict[str, Any]:
+        """Signal API (2018-02-01 shape): apply ``signals[]`` and ``custom_data[]`` to a call.
+
+        Returns the documented body; ``{}`` when ``call_in_progress`` is true (the mock
+        answers 201 then).
+        """
+        with self._lock:
+            scope = self._signal_scope(principal, body.get("search"))
+            return self.conversions.report_signals(self.now(), scope, body)
+
+    update_signals = report_signals
+
+    def report_signal(self, principal: Principal, body: Mapping[str, Any], *,
+                      version: str | None = None) -> dict[str, Any]:
+        """Signal API (2016-08-01 shape): one ``signal`` on the call ``search`` names."""
+        with self._lock:
+            scope = self._signal_scope(principal, body.get("search"))
+            return self.conversions.report_signals(self.now(), scope, body, old_shape=True)
+
+    update_signal = report_signal
+
+    def report_transaction_signal(self, principal: Principal, transaction_id: str,
+                                  body: Mapping[str, Any], *,
+                                  version: str | None = None) -> dict[str, Any]:
+        """Signal API (2016-08-01 shape) with the call's transaction id in the path."""
+        with self._lock:
+            scope = self._signal_scope(principal, None)
+            return self.conversions.report_signals(self.now(), scope, body, old_shape=True,
+                                                   transaction_id=str(transaction_id))
+
+    update_transaction_signal = report_transaction_signal
+
+    def report_conversion(self, principal: Principal, conversion_reporting_id: int | str,
+                          body: Mapping[str, Any], *,
+                          version: str | None = None) -> dict[str, Any]:
+        """Legacy Conversion Reporting: a sale on the matching call (the new row)."""
+        with self._lock:
+            if principal.role == "affiliate":
+                raise UnauthorizedOperation(
+                    "You do not have permissions to perform the requested operation."
+                )
+            try:
+                advertiser = self.directory.advertisers_by_id.get(int(conversion_reporting_id))
+            except (TypeError, ValueError):
+                advertiser = None
+            if (advertiser is None or advertiser.network.id != principal.network_id
+                    or (principal.role == "advertiser" and advertiser.id_from_network
+                        != principal.advertiser_id_from_network)):
+                raise RecordNotFound(
+                    f"Couldn't find conversion reporting id {conversion_reporting_id}"
+                )
+            scope = CallScope(principal.network_id, advertiser.id_from_network)
+            sale = self.conversions.report_conversion(self.now(), scope, advertiser.id, body)
+            return sale.to_dict()
+
+    update_conversion = report_conversion
 
     # ---- exports ------------------------------------------------------------------------
 
