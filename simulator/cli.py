@@ -39,6 +39,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
 from simulator.errors import RecordInvalid, SandboxError
+from simulator.plot import plot_recommendation, plot_report
 from simulator.recommend import DEFAULT_LIFETIMES, Recommendation, Targets, recommend
 from simulator.scenario import PoolMetrics, Report, Scenario, run_scenario
 
@@ -237,14 +238,10 @@ def _lifetimes(text: str) -> tuple[int, ...]:
 
 
 def _plot_report(report: Report, path: Path) -> Path:
-    from simulator.plot import plot_report  # matplotlib loads only when a plot is asked for
-
     return plot_report(report, path)
 
 
 def _plot_recommendation(result: Recommendation, report: Report | None, path: Path) -> Path:
-    from simulator.plot import plot_recommendation
-
     if report is None:
         raise RecordInvalid(
             "no pool size met the targets: nothing to plot",
