@@ -18,7 +18,8 @@ Rules:
    * a bad query or form parameter -> 403 ``InvalidInput`` (class shape, ``invalid_data``
      names the parameter);
    * a bad JSON body of the Network Integration API -> 403 in the Rails field shape
-     ``{"errors": {"pool_type": ["can't be blank"]}}`` (also for ``x-required-by-version``);
+     ``{"errors": {"pool_type": ["can't be blank"]}}`` (also for ``x-required-by-version``)
+     where the operation's 403 response schema allows that shape, else the class shape;
      an unknown key inside ``local_center`` (when the schema refuses it) or a schema carrying
      ``x-invalid-data`` -> 403 ``RecordInvalid`` class shape ("Invalid Key in Local Center.");
      other families -> 403 ``InvalidInput`` class shape;
@@ -367,6 +368,12 @@ class RequestValidator:
             for name, prop in properties.items()
             if isinstance(prop, Mapping) and "x-versions" in prop
         }
+        #: the contract's 403 body schema: a field-shaped error is used only where it allows it
+        forbidden = resolve((operation.get("responses") or {}).get("403"), root) or {}
+        forbidden_media = (forbidden.get("content") or {}).get("application/json") or {}
+        self.forbidden_validator = (
+            _compile(forbidden_media["schema"], root) if "schema" in forbidden_media else None
+        )
         #: (version test, names) pairs from ``x-required-by-version``
         self.required_by_version: list[tuple[VersionTest, tuple[str, ...]]] = [
             (version_predicate(rule), tuple(rule.get("required", ())))
@@ -464,7 +471,10 @@ class RequestValidator:
             if message not in field_errors[field]:
                 field_errors[field].append(message)
                 messages.append(f"{field}: {error.message}")
-        if self.family == "network":
+        if self.family == "network" and (
+            self.forbidden_validator is None
+            or self.forbidden_validator.is_valid({"errors": field_errors})
+        ):
             raise RecordInvalid("Validation failed", field_errors=field_errors)
         raise InvalidInput("; ".join(messages))
 
