@@ -562,30 +562,46 @@ class _PoolState:
     """The runner's counters for one pool (per-hour lists indexed by hour)."""
 
     __slots__ = (
+        "attributed",
         "call_minutes",
+        "calls",
         "holds",
         "hour_held_us",
         "hour_peak",
         "lifetime_us",
+        "misattributed",
         "overflow_number",
-        "peak",
+        "overflows",
         "pool",
         "spec",
         "total_held_us",
+        "unattributed",
+        "visitors",
     )
 
     def __init__(self, spec: PoolSpec, pool: RingPool, hours: int) -> None:
         self.spec = spec
         self.pool = pool
         self.lifetime_us = spec.lifetime_seconds * MICROS
-        self.overflow_number = pool.overflow_number
+        self.overflow_number = pool.overflow_number or ""
         #: expiry offsets (us) of live holds, in expiry order (fixed lifetime: FIFO)
         self.holds: deque[int] = deque()
-        self.peak = 0
         self.hour_peak = [0] * hours
         self.hour_held_us = [0] * hours
         self.total_held_us = 0
         self.call_minutes = 0.0
+        self.visitors = [0] * hours
+        self.overflows = [0] * hours
+        self.calls = [0] * hours
+        self.attributed = [0] * hours
+        self.misattributed = [0] * hours
+        self.unattributed = [0] * hours
+
+    def outcomes(self, hour: int | None = None) -> dict[str, int]:
+        """Outcome counts of one hour, or of the whole run (``hour=None``)."""
+        if hour is None:
+            return {name: sum(getattr(self, name)) for name in _OUTCOMES}
+        return {name: getattr(self, name)[hour] for name in _OUTCOMES}
 
 
 _OUTCOMES = ("visitors", "overflows", "calls", "attributed", "misattributed", "unattributed")
@@ -604,6 +620,11 @@ def _retention(scenario: Scenario, spec: PoolSpec, share: float, peak_rate: floa
         horizon = math.exp(mu + 4.75 * delay.sigma)
     horizon = min(horizon, scenario.duration_seconds) + spec.lifetime_seconds
     return max(10_000, math.ceil(2.0 * peak_rate * share * horizon) + 1000)
+
+
+#: a pending call: (instant us, sequence, pool index, allocation id or -1, number, visit hour,
+#: minutes)
+_Call = tuple[int, int, int, int, str, int, float]
 
 
 def run_scenario(
@@ -664,47 +685,30 @@ def run_scenario(
     sampler = ParamSampler(scenario.params, faker_seed=faker_seed) if scenario.params else None
     no_params: dict[str, str] = {}
     p_call = scenario.calls.probability
-    delay_dist = scenario.calls.delay
-    duration_dist = scenario.calls.duration
-
-    # per-hour outcome counters, all pools together: rows of _OUTCOMES
-    counts = {name: [0] * hours for name in _OUTCOMES}
-    visitors_h = counts["visitors"]
-    overflows_h = counts["overflows"]
-    calls_h = counts["calls"]
-    attributed_h = counts["attributed"]
-    misattributed_h = counts["misattributed"]
-    unattributed_h = counts["unattributed"]
-    pool_counts = [dict.fromkeys(_OUTCOMES, 0) for _ in states]
+    sample_delay = scenario.calls.delay.sample
+    sample_duration = scenario.calls.duration.sample
     forgotten = 0
-
-    pending: list[tuple[int, int, int, int, str, int, float]] = []  # the call heap
+    pending: list[_Call] = []  # the heap of calls still to come
     call_seq = 0
 
-    def handle_call(entry: tuple[int, int, int, int, str, int, float]) -> None:
+    def handle_call(entry: _Call) -> None:
         nonlocal forgotten
         at_us, _, pool_index, allocation_id, number, hour, minutes = entry
         state = states[pool_index]
-        tally = pool_counts[pool_index]
-        calls_h[hour] += 1
-        tally["calls"] += 1
+        state.calls[hour] += 1
         state.call_minutes += minutes
         if allocation_id < 0:
-            unattributed_h[hour] += 1
-            tally["unattributed"] += 1
+            state.unattributed[hour] += 1
             return
         now = clock.set(start_at + timedelta(0, 0, at_us))
         holder = state.pool.attribute(number, now)
         if holder is None:
             forgotten += 1
-            unattributed_h[hour] += 1
-            tally["unattributed"] += 1
+            state.unattributed[hour] += 1
         elif holder.id == allocation_id:
-            attributed_h[hour] += 1
-            tally["attributed"] += 1
+            state.attributed[hour] += 1
         else:
-            misattributed_h[hour] += 1
-            tally["misattributed"] += 1
+            state.misattributed[hour] += 1
 
     def close_hours(upto: int, current: int) -> int:
         """Record the held count at the start of each hour after ``current`` up to ``upto``."""
@@ -726,6 +730,7 @@ def run_scenario(
     next_hour_us = HOUR_US
     draw_call = call_rng.random
     draw_pool = traffic_rng.random
+    state = states[0]
     for offset in arrival_offsets(segments, traffic_rng):
         t_us = int(offset * MICROS)
         while pending and pending[0][0] <= t_us:
@@ -734,12 +739,11 @@ def run_scenario(
             hour = close_hours(t_us // HOUR_US, hour)
             next_hour_us = (hour + 1) * HOUR_US
         pool_index = 0 if single_pool else bisect_right(cumulative, draw_pool() * weight_total)
-        state = states[pool_index]
+        if not single_pool:
+            state = states[pool_index]
         query = no_params if sampler is None else sampler.draw(params_rng)
         now = clock.set(start_at + timedelta(0, 0, t_us))
-        visitors_h[hour] += 1
-        tally = pool_counts[pool_index]
-        tally["visitors"] += 1
+        state.visitors[hour] += 1
         holds = state.holds
         while holds and holds[0] <= t_us:
             holds.popleft()
@@ -748,19 +752,18 @@ def run_scenario(
         except RingPoolFull:
             allocation = None
         if allocation is None or allocation.overflow:
-            overflows_h[hour] += 1
-            tally["overflows"] += 1
+            state.overflows[hour] += 1
             allocation_id = -1
-            number = state.overflow_number or ""
+            number = state.overflow_number
         else:
             allocation_id = allocation.id
             number = allocation.promo_number
             expires_us = t_us + state.lifetime_us
             holds.append(expires_us)
-            held = len(holds)
-            state.hour_peak[hour] = max(held, state.hour_peak[hour])
+            peaks = state.hour_peak
+            peaks[hour] = max(len(holds), peaks[hour])
             # time-weighted held: the hold's overlap with each hour it spans
-            end_us = expires_us if expires_us < duration_us else duration_us
+            end_us = min(expires_us, duration_us)
             state.total_held_us += end_us - t_us
             held_us = state.hour_held_us
             if end_us <= next_hour_us:
@@ -776,8 +779,8 @@ def run_scenario(
                     bucket += 1
         if draw_call() < p_call:
             call_seq += 1
-            delay_us = int(delay_dist.sample(call_rng) * MICROS)
-            minutes = duration_dist.sample(call_rng) / 60.0
+            delay_us = int(sample_delay(call_rng) * MICROS)
+            minutes = sample_duration(call_rng) / 60.0
             heappush(
                 pending,
                 (t_us + delay_us, call_seq, pool_index, allocation_id, number, hour, minutes),
@@ -787,30 +790,20 @@ def run_scenario(
         handle_call(heappop(pending))
     if progress is not None:
         progress(1.0)
-
-    return _report(
-        scenario,
-        states=states,
-        counts=counts,
-        pool_counts=pool_counts,
-        hours=hours,
-        duration_us=duration_us,
-        forgotten=forgotten,
-    )
+    return _report(scenario, states=states, hours=hours, duration_us=duration_us,
+                   forgotten=forgotten)
 
 
 def _report(
     scenario: Scenario,
     *,
     states: Sequence[_PoolState],
-    counts: Mapping[str, list[int]],
-    pool_counts: Sequence[Mapping[str, int]],
     hours: int,
     duration_us: int,
     forgotten: int,
 ) -> Report:
     pools = []
-    for state, tally in zip(states, pool_counts, strict=True):
+    for state in states:
         pools.append(
             PoolMetrics(
                 name=state.spec.name,
@@ -819,7 +812,7 @@ def _report(
                 peak_held=max(state.hour_peak, default=0),
                 mean_held=state.total_held_us / duration_us,
                 call_minutes=state.call_minutes,
-                **{name: tally[name] for name in _OUTCOMES},
+                **state.outcomes(),
             )
         )
     timeline = []
@@ -827,6 +820,7 @@ def _report(
         span_us = min(HOUR_US, duration_us - hour * HOUR_US)
         peaks = tuple(state.hour_peak[hour] for state in states)
         means = tuple(state.hour_held_us[hour] / span_us for state in states)
+        per_pool = [state.outcomes(hour) for state in states]
         timeline.append(
             HourMetrics(
                 hour_at=scenario.start_at + timedelta(hours=hour),
@@ -834,7 +828,7 @@ def _report(
                 mean_held=math.fsum(means),
                 held_peak_by_pool=peaks,
                 held_mean_by_pool=means,
-                **{name: counts[name][hour] for name in _OUTCOMES},
+                **{name: sum(row[name] for row in per_pool) for name in _OUTCOMES},
             )
         )
     total = PoolMetrics(
@@ -844,7 +838,7 @@ def _report(
         peak_held=max((hour.peak_held for hour in timeline), default=0),
         mean_held=math.fsum(pool.mean_held for pool in pools),
         call_minutes=math.fsum(pool.call_minutes for pool in pools),
-        **{name: sum(pool_tally[name] for pool_tally in pool_counts) for name in _OUTCOMES},
+        **{name: sum(getattr(pool, name) for pool in pools) for name in _OUTCOMES},
     )
     return Report(
         scenario=scenario.name,
