@@ -1,0 +1,111 @@
+"""Benchmark: simulated visitors per second, the sandbox's scenario runner against SimPy.
+
+Run from the project root (SimPy is a bench-only dependency: ``pip install simpy``)::
+
+    .venv/bin/python bench/scenario.py                 # 30 days x 100,000 visitors/day
+    .venv/bin/python bench/scenario.py --days 2        # a quick look
+
+Both models run in this one process, one after the other, on the same traffic definition:
+one pool of 500 numbers, Poisson arrivals (flat profile), holds of ``--lifetime`` seconds,
+10 % of visitors calling after an exponential delay (mean 10 minutes), every call attributed.
+The sandbox side is :func:`simulator.scenario.run_scenario` (the real RingPool, a ManualClock
+set to every event, hourly metrics); the SimPy side is ``bench/simpy_model.py``, the model as
+a SimPy user would write it. The script prints both throughputs, their ratio, and the two
+overflow rates (they must agree: same model, different seeds' noise only).
+
+Timing uses the wall clock (``time.perf_counter``): this is the one place that may.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from simpy_model import run_simpy  # bench/ is not a package
+
+from simulator.scenario import CallSpec, PoolSpec, Scenario, run_scenario
+from simulator.traffic import Distribution, TrafficProfile, rate_segments
+
+START_AT = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def bench_scenario(args: argparse.Namespace) -> Scenario:
+    return Scenario(
+        name="bench",
+        pools=(PoolSpec("main", max_pool_size=args.pool_size, lifetime_seconds=args.lifetime),),
+        traffic=TrafficProfile(visitors_per_day=args.visitors_per_day),
+        calls=CallSpec(args.call_probability, Distribution("exponential", 600.0)),
+        days=args.days,
+        start_at=START_AT,
+        seed=args.seed,
+    )
+
+
+def timed_sandbox(scenario: Scenario) -> tuple[int, float, float, int]:
+    gc.collect()
+    started = time.perf_counter()
+    report = run_scenario(scenario)
+    elapsed = time.perf_counter() - started
+    total = report.total
+    return total.visitors, elapsed, total.overflow_rate, total.misattributed
+
+
+def timed_simpy(scenario: Scenario) -> tuple[int, float, float, int]:
+    segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
+    gc.collect()
+    started = time.perf_counter()
+    result = run_simpy(
+        segments,
+        max_pool_size=scenario.pools[0].max_pool_size,
+        lifetime_seconds=scenario.pools[0].lifetime_seconds,
+        call_probability=scenario.calls.probability,
+        call_delay=scenario.calls.delay,
+        seed=scenario.seed,
+    )
+    elapsed = time.perf_counter() - started
+    return result.visitors, elapsed, result.overflows / result.visitors, result.misattributed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--visitors-per-day", type=float, default=100_000.0)
+    parser.add_argument("--pool-size", type=int, default=500)
+    parser.add_argument("--lifetime", type=int, default=1800)
+    parser.add_argument("--call-probability", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip-simpy", action="store_true")
+    args = parser.parse_args(argv)
+    scenario = bench_scenario(args)
+    load = args.visitors_per_day / 86_400 * args.lifetime
+    print(
+        f"{args.days:g} days x {args.visitors_per_day:,.0f} visitors/day, one pool of "
+        f"{args.pool_size} numbers, lifetime {args.lifetime} s ({load:,.0f} erlangs), "
+        f"{100 * args.call_probability:g} % call"
+    )
+    print(f"Python {platform.python_version()} on {platform.machine()}")
+    rows = [("sandbox runner", *timed_sandbox(scenario))]
+    if not args.skip_simpy:
+        rows.append(("SimPy", *timed_simpy(scenario)))
+    for name, visitors, elapsed, overflow, misattributed in rows:
+        print(
+            f"{name:>15}: {visitors:>10,} visitors in {elapsed:8.1f} s = "
+            f"{visitors / elapsed:>10,.0f} visitors/s; overflow {100 * overflow:6.2f} %, "
+            f"misattributed calls {misattributed:,}"
+        )
+    if len(rows) == 2:
+        ours, simpy = rows[0], rows[1]
+        ratio = (ours[1] / ours[2]) / (simpy[1] / simpy[2])
+        print(f"ratio (sandbox / SimPy): {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
