@@ -167,6 +167,30 @@ def version_problems(spec: Mapping[str, Any]) -> list[str]:
             problems.append(f"{pointer}: x-versions range is empty")
     if found == 0:
         problems.append("no x-versions anywhere")
+    return problems + required_by_version_problems(spec)
+
+
+def required_by_version_problems(spec: Mapping[str, Any]) -> list[str]:
+    """``x-required-by-version`` names existing properties and documented dates."""
+    dates = documented_versions(spec)
+    problems: list[str] = []
+    for pointer, node in walk(spec):
+        if not isinstance(node, Mapping) or "x-required-by-version" not in node:
+            continue
+        for rule in node["x-required-by-version"]:
+            window = {k: v for k, v in rule.items() if k in {"from", "until"}}
+            if not window or set(rule) - {"from", "until", "required"}:
+                problems.append(f"{pointer}: bad x-required-by-version rule {rule!r}")
+            problems += [
+                f"{pointer}: {date!r} is not a documented version"
+                for date in window.values()
+                if date not in dates
+            ]
+            problems += [
+                f"{pointer}: required {name!r} is not a property"
+                for name in rule.get("required", [])
+                if name not in node["properties"]
+            ]
     return problems
 
 
@@ -378,3 +402,11 @@ def test_link_rule_fails_when_target_is_missing(spec_copy: dict[str, Any]) -> No
     problems = link_problems(spec_copy)
     assert any("no operation 'allocateNumbers'" in p for p in problems)
     assert any("no_such is not a property" in p for p in problems)
+
+
+def test_version_rule_fails_when_required_by_version_names_no_property(
+    spec_copy: dict[str, Any],
+) -> None:
+    rules = spec_copy["components"]["schemas"]["RingPoolWrite"]["x-required-by-version"]
+    rules[0]["required"].append("pool_kind")
+    assert any("'pool_kind' is not a property" in p for p in version_problems(spec_copy))

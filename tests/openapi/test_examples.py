@@ -212,3 +212,78 @@ def test_example_check_fails_when_text_error_lacks_its_class(spec: dict[str, Any
     text["example"] = "API Key is not valid"
     problems = [m for e in iter_examples(broken) for m in example_errors(broken, e)]
     assert any("LegacyForbidden text/plain" in m for m in problems)
+
+
+# --------------------------------------------------------------------------- examples and versions
+def _overlaps(outer: Mapping[str, str], inner: Mapping[str, str]) -> bool:
+    """Whether the ``x-versions`` range ``inner`` covers all of ``outer``."""
+    low_ok = "from" not in inner or ("from" in outer and outer["from"] >= inner["from"])
+    high_ok = "until" not in inner or ("until" in outer and outer["until"] <= inner["until"])
+    return low_ok and high_ok
+
+
+def version_errors(
+    spec: Mapping[str, Any], schema: Any, value: Any, window: Mapping[str, str], where: str
+) -> list[str]:
+    """Properties ``value`` uses that do not exist in every version of ``window``."""
+    schema = resolve(spec, schema)
+    errors: list[str] = []
+    if isinstance(value, Mapping) and isinstance(schema, Mapping):
+        properties = schema.get("properties", {})
+        for key, item in value.items():
+            if key not in properties:
+                continue
+            prop = properties[key]
+            versions = prop.get("x-versions") or resolve(spec, prop).get("x-versions")
+            if versions and not _overlaps(window, versions):
+                errors.append(
+                    f"{where}/{key}: exists only in {dict(versions)}, example claims "
+                    f"{dict(window) or 'every version'}"
+                )
+            errors += version_errors(spec, prop, item, window, f"{where}/{key}")
+    elif isinstance(value, list) and isinstance(schema, Mapping) and "items" in schema:
+        for index, item in enumerate(value):
+            errors += version_errors(spec, schema["items"], item, window, f"{where}/{index}")
+    return errors
+
+
+def examples_version_problems(spec: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            op_window = op.get("x-versions") or {}
+            media_list = []
+            body = op.get("requestBody")
+            if body:
+                media_list.append(body["content"].get("application/json"))
+            for response in op["responses"].values():
+                media_list.append(
+                    resolve(spec, response).get("content", {}).get("application/json")
+                )
+            for media in filter(None, media_list):
+                for name, raw in media.get("examples", {}).items():
+                    example = resolve(spec, raw)
+                    window = {**op_window, **example.get("x-versions", {})}
+                    problems += version_errors(
+                        spec,
+                        media["schema"],
+                        example["value"],
+                        window,
+                        f"{method.upper()} {path} {name}",
+                    )
+    return problems
+
+
+def test_examples_use_only_their_versions_fields_when_versions_differ(
+    spec: dict[str, Any],
+) -> None:
+    assert examples_version_problems(spec) == []
+
+
+def test_version_check_fails_when_example_mixes_old_and_new_fields(spec: dict[str, Any]) -> None:
+    broken = copy.deepcopy(spec)
+    broken["components"]["examples"]["RingPoolWrite"]["value"]["pool_type"] = "Custom"
+    problems = examples_version_problems(broken)
+    assert any("pool_type: exists only in {'until': '2018-11-01'}" in p for p in problems)
