@@ -268,7 +268,7 @@ def _referenced(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
     return components
 
 
-def _compile(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
+def compile_schema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
     document = dict(schema)
     components = _referenced(schema, root)
     if components:
@@ -327,11 +327,11 @@ class RequestValidator:
             sections[location][param["name"]] = schema
             if param.get("required") or location == "path":
                 required[location].append(param["name"])
-        self.path_validator = _compile(
+        self.path_validator = compile_schema(
             {"type": "object", "properties": sections["path"], "required": required["path"]},
             root,
         )
-        self.query_validator = _compile(
+        self.query_validator = compile_schema(
             {"type": "object", "properties": sections["query"], "required": required["query"]},
             root,
         )
@@ -351,7 +351,7 @@ class RequestValidator:
             if "schema" in media_object and ("json" in media or not self.takes_json):
                 body_schema = media_object["schema"]
                 break
-        self.body_validator = _compile(body_schema, root) if body_schema is not None else None
+        self.body_validator = compile_schema(body_schema, root) if body_schema is not None else None
         self._body_root: Mapping[str, Any] = (
             {**dict(body_schema), "components": _referenced(body_schema, root)}
             if body_schema is not None else {}
@@ -372,7 +372,7 @@ class RequestValidator:
         forbidden = resolve((operation.get("responses") or {}).get("403"), root) or {}
         forbidden_media = (forbidden.get("content") or {}).get("application/json") or {}
         self.forbidden_validator = (
-            _compile(forbidden_media["schema"], root) if "schema" in forbidden_media else None
+            compile_schema(forbidden_media["schema"], root) if "schema" in forbidden_media else None
         )
         #: (version test, names) pairs from ``x-required-by-version``
         self.required_by_version: list[tuple[VersionTest, tuple[str, ...]]] = [

@@ -8,16 +8,22 @@ openapi/invoca.yaml or on the model's business rules.
 from __future__ import annotations
 
 import copy
+import csv
+import io
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import HTTPException
 
 from mock_server.app import create_app
 from mock_server.handlers import Call, Reply
+from mock_server.validation import compile_schema, resolve
 from simulator.clock import ManualClock
 from simulator.errors import InvalidKey, RecordNotFound, Unauthorized
 
@@ -353,3 +359,69 @@ def fixture_app(fixture_spec: dict[str, Any], fake_platform: FakePlatform) -> Fl
 def client(fixture_app: Flask) -> Iterator[FlaskClient]:
     with fixture_app.test_client() as test_client:
         yield test_client
+
+
+# ---------------------------------------------------------------------------- contract check
+
+
+class ContractCheckingClient(FlaskClient):
+    """A test client that validates every contract response it sees against the contract.
+
+    JSON bodies against the response schema; XML bodies by root element and children (the
+    schema's ``xml.name`` and properties); text bodies against their string schema; CSV bodies
+    by their ``x-csv-columns`` header. A status or content type the operation does not list
+    fails too. Control endpoints (``/_sandbox/``) are not part of the contract and pass.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        check_against_contract(self.application, response)
+        return response
+
+
+def check_against_contract(app: Flask, response: Any) -> None:
+    state = app.extensions["invoca_sandbox"]
+    request = response.request
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(request.path, method=request.method)
+    except HTTPException:
+        return
+    operation = state.operations.get(endpoint)
+    if operation is None or response.status_code == 501:
+        return  # not part of the contract, or explicitly not implemented yet
+    spec = state.spec
+    responses = operation.spec.get("responses", {})
+    entry = resolve(responses.get(str(response.status_code)) or responses.get("default"), spec)
+    where = f"{operation.operation_id} {response.status_code}"
+    assert entry is not None, f"{where}: status not in the contract"
+    content = entry.get("content") or {}
+    data = response.get_data()
+    if not content:
+        return
+    media = content.get(response.mimetype)
+    assert media is not None, f"{where}: {response.mimetype} not in {sorted(content)}"
+    schema = media.get("schema")
+    if schema is None:
+        return
+    if response.mimetype == "application/json":
+        validator = compile_schema(schema, spec)
+        body = orjson.loads(data)
+        errors = [e.message for e in validator.iter_errors(body)]
+        assert not errors, f"{where}: {errors[:3]} in {data[:300]!r}"
+    elif response.mimetype == "application/xml":
+        resolved = resolve(schema, spec)
+        root = ET.fromstring(data)
+        assert root.tag == resolved.get("xml", {}).get("name", root.tag), where
+        children = {child.tag: child.text or "" for child in root}
+        if "properties" in resolved and all(len(child) == 0 for child in root):
+            validator = compile_schema(schema, spec)
+            errors = [e.message for e in validator.iter_errors(children)]
+            assert not errors, f"{where}: {errors[:3]}"
+    elif response.mimetype == "text/plain":
+        errors = [e.message for e in compile_schema(schema, spec).iter_errors(data.decode())]
+        assert not errors, f"{where}: {errors[:3]}"
+    elif response.mimetype == "text/csv":
+        columns = resolve(schema, spec).get("x-csv-columns")
+        if columns:
+            header = next(csv.reader(io.StringIO(data.decode())))
+            assert header == list(columns), f"{where}: header {header}"

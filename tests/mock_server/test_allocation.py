@@ -11,11 +11,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
+from tests.mock_server.conftest import ContractCheckingClient
 
 
 @pytest.fixture
 def sandbox() -> FlaskClient:
-    return create_app({"SEED": 0, "CLOCK": "manual"}).test_client()
+    app = create_app({"SEED": 0, "CLOCK": "manual"})
+    app.test_client_class = ContractCheckingClient
+    return app.test_client()
 
 
 @pytest.fixture

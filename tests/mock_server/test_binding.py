@@ -18,7 +18,8 @@ from mock_server.binding import (
     snake_case,
     version_predicate,
 )
-from tests.mock_server.conftest import HANDLERS, TOKEN, FakePlatform
+from mock_server.handlers import Call
+from tests.mock_server.conftest import HANDLERS, TOKEN, ContractCheckingClient, FakePlatform
 
 RING_POOL = (
     "/api/{v}/1/advertisers/a1/advertiser_campaigns/c1/ring_pools/12.json"
@@ -180,3 +181,16 @@ def test_field_filter_leaves_values_alone_when_nothing_is_marked(
     assert dropped == frozenset({"pool_type", "destination_type"})
     listed = field_filter.apply("getRingPool", 200, "2019-05-01", [{"pool_type": "x", "id": 1}])
     assert listed == [{"id": 1}]
+
+
+def test_contract_check_fails_when_a_handler_returns_an_off_contract_body(
+    fixture_spec: dict[str, Any],
+) -> None:
+    def get_ring_pool(call: Call) -> Any:
+        return {"id": "not-an-integer"}
+
+    app = create_app({"SPEC": fixture_spec, "HANDLERS": {"get_ring_pool": get_ring_pool}},
+                     platform=FakePlatform())
+    app.test_client_class = ContractCheckingClient
+    with pytest.raises(AssertionError, match="getRingPool 200"):
+        app.test_client().get(RING_POOL.format(v="2016-10-01"), headers={"Authorization": TOKEN})

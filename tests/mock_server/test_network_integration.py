@@ -12,11 +12,14 @@ from flask.testing import FlaskClient
 from mock_server.app import create_app
 from mock_server.binding import iter_operations
 from openapi.contract import load_spec
+from tests.mock_server.conftest import ContractCheckingClient
 
 
 @pytest.fixture
 def sandbox_app() -> Flask:
-    return create_app({"SEED": 0, "CLOCK": "manual"})
+    app = create_app({"SEED": 0, "CLOCK": "manual"})
+    app.test_client_class = ContractCheckingClient
+    return app
 
 
 @pytest.fixture
