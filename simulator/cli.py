@@ -143,7 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    # a fixed width off-terminal, so piped and captured reports do not depend on $COLUMNS
+    console = Console(
+        file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 100
+    )
     if args.list:
         table = Table("scenario", "description", title="Bundled example scenarios")
         for name, summary in bundled_scenarios().items():
@@ -376,7 +379,7 @@ def _print_recommendation(console: Console, result: Recommendation) -> None:
     points = [result.at_size] + ([result.below] if result.below is not None else [])
     for point in points:
         verdict = "meets targets" if point.meets_targets else "misses targets"
-        table.add_column(f"{point.max_pool_size:,} numbers ({verdict})", justify="right")
+        table.add_column(f"{point.max_pool_size:,} numbers\n({verdict})", justify="right")
     rows = [_metric_rows(point.metrics) for point in points]
     for index, (label, _) in enumerate(rows[0]):
         table.add_row(label, *(row[index][1] for row in rows))

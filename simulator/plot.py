@@ -101,6 +101,7 @@ def _draw_report(report: Report, axes: Sequence[Axes]) -> None:
         f"{total.unattributed} unattributed (by the visitor's arrival {bucket})"
     )
     calls_axes.set_ylabel("calls")
+    calls_axes.set_xlabel(f"{bucket} of the visit")
     calls_axes.legend(loc="upper right", fontsize="small")
 
 

@@ -25,7 +25,7 @@ def make_scenario(
         pools=(PoolSpec("main", max_pool_size=10, lifetime_seconds=900),),
         traffic=TrafficProfile(visitors_per_day=visitors_per_day, bursts=bursts),
         calls=CallSpec(0.2, call_delay or Distribution("exponential", 120.0)),
-        days=1,
+        days=0.5,
         start_at=datetime(2026, 1, 5, tzinfo=UTC),
         seed=5,
     )
@@ -92,7 +92,7 @@ def test_estimate_uses_the_peak_hour_when_a_burst_airs() -> None:
     assert peak_hourly_rate(scenario, "main") * 3600 == pytest.approx(1_000.0)
     result = recommend(scenario, Targets(0.01))
     assert result.erlang_estimate == servers_for(0.01, 250.0)
-    # over the whole day the burst is one hour in 24: far fewer numbers than its peak needs
+    # over the whole run the burst is one hour in 12: far fewer numbers than its peak needs
     assert result.max_pool_size is not None and result.max_pool_size < result.erlang_estimate
 
 
