@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid, Unauthorized
@@ -276,3 +278,33 @@ def test_unknown_advertiser_gives_empty_list_when_network_asks(
     assert platform.list_advertiser_transactions(admin, 999, {}, version=V) == []
     with pytest.raises(RecordInvalid):
         platform.list_advertiser_transactions(admin, 999, {"limit": "x"}, version=V)
+
+
+@given(
+    count=st.integers(min_value=0, max_value=40),
+    limit=st.integers(min_value=1, max_value=7),
+    retention=st.one_of(st.none(), st.integers(min_value=1, max_value=30)),
+    advertisers=st.lists(st.integers(min_value=1, max_value=3), min_size=40, max_size=40),
+)
+def test_pages_rebuild_the_log_when_cursor_walks_any_log(
+    count: int, limit: int, retention: int | None, advertisers: list[int]
+) -> None:
+    log = TransactionLog(retention=retention)
+    ids = TransactionIds(random.Random(count))
+    made = [log.append(call_row(ids, START, advertiser_id=advertisers[i]))
+            for i in range(count)]
+    kept = made[-retention:] if retention is not None and count else made
+    for advertiser in (None, 2):
+        expected = [t for t in kept
+                    if advertiser is None or t.fields["advertiser_id"] == advertiser]
+        walked: list[Transaction] = []
+        cursor = ""
+        while True:
+            page = log.select(TransactionQuery(limit=limit, start_after_transaction_id=cursor),
+                              network_id=1, advertiser_id=advertiser)
+            assert len(page) <= limit
+            walked += page
+            if len(page) < limit:
+                break
+            cursor = page[-1].transaction_id
+        assert walked == expected
