@@ -146,6 +146,14 @@ def _register_error_pages(app: Flask) -> None:
         return Response(json_body(body), status=status, content_type=JSON_TYPE)
 
 
+def _request_base_url(environ: Mapping[str, Any]) -> str:
+    """``scheme://host[:port]`` of a request, straight from the WSGI environ (cheap)."""
+    host = environ.get("HTTP_HOST") or (
+        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    )
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+
+
 def _format_of(operation: Operation, path_values: Mapping[str, Any]) -> str:
     if operation.fixed_format is not None:
         return operation.fixed_format
@@ -171,6 +179,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
     needs_token = operation.security == "token"
     needs_key = operation.security == "ring_pool_key"
     id_names = operation.id_names
+    base_url = str(state.config.get("BASE_URL") or "").rstrip("/")
     handler = operation.handler
     family = operation.family
 
@@ -208,7 +217,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
                 path=path,
                 query=query,
                 body=body,
-                base_url=state.config.get("BASE_URL") or request.host_url.rstrip("/"),
+                base_url=base_url or _request_base_url(request.environ),
                 ids=tuple(path[name] for name in id_names),
                 headers=request.headers,
             )
