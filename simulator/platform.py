@@ -1259,6 +1259,7 @@ class Platform:
             "advertiser_campaign_id": campaign.id,
             "advertiser_campaign_id_from_network": campaign.id_from_network,
             "advertiser_campaign_name": campaign.values.get("name") or "",
+            "advertiser_campaign_country": campaign.values.get("campaign_country") or "",
         })
         if affiliate_id_from_network is not None:
             affiliate = advertiser.network.affiliates.get(affiliate_id_from_network)

@@ -28,7 +28,10 @@ Sandbox choices (for docs/fidelity.md):
   when named in ``include_columns`` (as the docs say), as a list of
   ``{name, data_type, source, value}``.
 * JSON value types follow the third-party tap: integers for durations, ``start_time_utc``
-  and ``dynamic_number_pool_id``; strings elsewhere (``""`` when empty).
+  and the Invoca ids (``advertiser_id``, ``advertiser_campaign_id``, ``affiliate_id``,
+  ``dynamic_number_pool_id``; ``null`` when the row has none); strings elsewhere (``""``
+  when empty). AdWords, demographic (``*_data_append``) and ``recording_download_url``
+  columns are empty in the sandbox and returned only when named in ``include_columns``.
 * Retention: the log keeps at most ``retention`` rows (None = unbounded); the oldest go first.
 """
 
@@ -153,33 +156,63 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
     "signal_source", "signal_value", "revenue", "signal_custom_parameter_1",
     "signal_custom_parameter_2", "signal_custom_parameter_3",
 )
+ADWORDS_COLUMNS: tuple[str, ...] = (
+    "dynamic_number_pool_referrer_ad", "dynamic_number_pool_referrer_ad_group",
+    "dynamic_number_pool_referrer_ad_group_id", "dynamic_number_pool_referrer_ad_id",
+    "dynamic_number_pool_referrer_referrer_campaign",
+    "dynamic_number_pool_referrer_referrer_campaign_id",
+    "dynamic_number_pool_referrer_search_keywords_id",
+    "dynamic_number_pool_referrer_keyword_match_type",
+)
+DEMOGRAPHIC_COLUMNS: tuple[str, ...] = tuple(f"{name}_data_append" for name in (
+    "address_city", "address_country", "address_full_street", "address_state", "address_type",
+    "address_zip", "age_range", "carrier", "display_name", "first_name", "gender",
+    "is_prepaid", "last_name", "line_type", "primary_email_address", "linked_email_addresses",
+    "household_income", "marital_status", "home_owner_status", "home_market_value",
+    "length_of_residence_years", "occupation", "education", "has_children", "high_net_worth",
+))
+#: columns Invoca added after 2016-10-01 (2022-08-01 docs)
+LATER_COLUMNS = ("advertiser_campaign_country",)
 INTEGER_COLUMNS = frozenset({
     "duration", "connect_duration", "ivr_duration", "start_time_utc", "dynamic_number_pool_id",
 })
+#: Invoca ids: an integer, or null when the row has none (e.g. no affiliate)
+ID_COLUMNS = frozenset({
+    "advertiser_id", "advertiser_campaign_id", "affiliate_id", "dynamic_number_pool_id",
+})
 
 _DEFAULTS: dict[str, tuple[str, ...]] = {
-    "network": (*NETWORK_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS),
-    "advertiser": (*ADVERTISER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS),
+    "network": (*NETWORK_COLUMNS, *LATER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS,
+                *SIGNAL_COLUMNS),
+    "advertiser": (*ADVERTISER_COLUMNS, *LATER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS,
+                   *SIGNAL_COLUMNS),
     "affiliate": AFFILIATE_COLUMNS,
 }
+#: columns a role gets only when it names them in include_columns
 _OPTIONAL: dict[str, tuple[str, ...]] = {
-    "network": NETWORK_OPTIONAL_COLUMNS,
-    "advertiser": ADVERTISER_OPTIONAL_COLUMNS,
+    "network": (*NETWORK_OPTIONAL_COLUMNS, "recording_download_url", *ADWORDS_COLUMNS,
+                *DEMOGRAPHIC_COLUMNS),
+    "advertiser": (*ADVERTISER_OPTIONAL_COLUMNS, "recording_download_url", *ADWORDS_COLUMNS,
+                   *DEMOGRAPHIC_COLUMNS),
     "affiliate": AFFILIATE_OPTIONAL_COLUMNS,
 }
 #: every column a row may carry
 ALL_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
     *NETWORK_COLUMNS, *NETWORK_OPTIONAL_COLUMNS, *ADVERTISER_COLUMNS,
     *ADVERTISER_OPTIONAL_COLUMNS, *AFFILIATE_COLUMNS, *AFFILIATE_OPTIONAL_COLUMNS,
-    *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS,
+    *LATER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS, *ADWORDS_COLUMNS,
+    *DEMOGRAPHIC_COLUMNS, "recording_download_url",
 )))
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def blank_row() -> dict[str, Any]:
-    """Every column, empty ("" for strings, "" for integer columns too until filled)."""
-    return dict.fromkeys(ALL_COLUMNS, "")
+    """Every column, empty: ``""`` for text, ``None`` for the Invoca id columns."""
+    row: dict[str, Any] = dict.fromkeys(ALL_COLUMNS, "")
+    for column in ID_COLUMNS:
+        row[column] = None
+    return row
 
 
 def time_fields(start_at: datetime) -> dict[str, Any]:

@@ -287,7 +287,7 @@ def test_static_promo_campaign_when_call_hits_promo_number(
     assert row["custom_data"] == [
         {"name": "region", "data_type": "Short Text", "source": "VirtualLine", "value": "west"}
     ]
-    assert row["dynamic_number_pool_id"] == ""
+    assert row["dynamic_number_pool_id"] is None
 
 
 def test_call_refused_when_number_unknown_or_start_in_future(platform: Platform,

@@ -52,7 +52,7 @@ def call_row(ids: TransactionIds, start_at: datetime, **fields: Any) -> Transact
     transaction_id = ids.next()
     row.update(time_fields(start_at))
     row.update({"transaction_id": transaction_id, "complete_call_id": transaction_id,
-                "transaction_type": "Call", "advertiser_id": 1, "affiliate_id": ""})
+                "transaction_type": "Call", "advertiser_id": 1})
     row.update(fields)
     return Transaction(1, start_at, row)
 
