@@ -369,3 +369,29 @@ def test_distinct_numbers_when_threads_allocate_concurrently(
         thread.join()
     assert len(numbers) == 160
     assert len(set(numbers)) == 160
+
+
+def test_bulk_call_reads_back_with_params_when_number_was_recycled(
+    platform: Platform, admin: Principal
+) -> None:
+    pool = small_pool(platform, admin, id_from_network="rp-bulk3", bulk=True)
+    base = f"{pool['id']}/allocate_number.json?ring_pool_key={pool['api_key']}"
+    first = platform.bulk_allocate_numbers(
+        {"requests": [{"api_suffix": f"{base}&gclid=v{i}", "request_id": str(i)}
+                      for i in range(4)]}
+    )
+    assert [row.get("overflow", False) for row in first] == [False, False, False, True]
+    platform.advance_clock(1801)
+    again = platform.bulk_allocate_numbers(
+        {"requests": [{"api_suffix": f"{base}&gclid=fresh&utm_source=tv", "request_id": "r"}]}
+    )[0]
+    assert again["promo_number"] == first[0]["promo_number"]
+    platform.advance_clock(5)
+    call = platform.simulate_call(again["promo_number"])
+    rows = platform.list_network_transactions(admin, 1, {
+        "transaction_id": call["transaction_id"],
+        "include_columns": "dynamic_number_pool_referrer_param1_value,"
+                           "dynamic_number_pool_referrer_param2_value",
+    }, version=V)
+    assert rows == [{"dynamic_number_pool_referrer_param1_value": "fresh",
+                     "dynamic_number_pool_referrer_param2_value": "tv"}]
