@@ -18,7 +18,7 @@ def test_spec_prints_yaml_when_run_without_options(capsys: pytest.CaptureFixture
     assert main([]) == 0
     out = capsys.readouterr().out
     assert out == SPEC_PATH.read_text(encoding="utf-8")
-    assert yaml.safe_load(out) == load_spec()
+    assert yaml.load(out, Loader=yaml.CSafeLoader) == load_spec()
 
 
 def test_spec_prints_json_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
