@@ -10,6 +10,9 @@ Endpoints:
 * ``POST /_sandbox/clock`` with ``{"advance_seconds": n}`` or ``{"now": ISO}`` -> ``{"now":
   ISO, "events": [...]}``; moving backwards -> 403 (``ClockError``), a malformed body -> 403
   ``RecordInvalid``. Errors have the JSON ``{"errors": {...}}`` shape.
+* ``POST /_sandbox/calls`` with ``{"promo_number", "start_time" (ISO, default now),
+  "duration_seconds" (60), "calling_phone_number"}`` -> 201 and the call's transaction
+  (attributed to the allocation that held the number then).
 * ``GET /openapi.yaml``, ``GET /openapi.json``: the contract the server is bound to.
 * ``GET /_sandbox/docs``: Swagger UI, from the files of the ``swagger-ui-bundle`` package
   (no CDN; works offline).
@@ -122,14 +125,15 @@ def clock() -> Response:
     return _json({"now": iso(_now())})
 
 
-def _control_body() -> dict[str, Any]:
+def _control_body(usage: str = 'Send {"advance_seconds": n} or {"now": "ISO-8601"}',
+                  ) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     try:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
         raise RecordInvalid("The request body is not valid JSON") from None
     if not isinstance(data, dict):
-        raise RecordInvalid('Send {"advance_seconds": n} or {"now": "ISO-8601"}')
+        raise RecordInvalid(usage)
     return data
 
 
@@ -157,6 +161,36 @@ def move_clock() -> Response:
             events = state.platform.set_clock(target)
             now = _now()
     return _json({"now": iso(now), "events": [event.to_dict() for event in events or ()]})
+
+
+@control.post("/_sandbox/calls")
+def simulate_call() -> Response:
+    """An inbound call to a promo number: attributed, recorded, returned as a transaction."""
+    data = _control_body(
+        'Send {"promo_number": "8005550123", "start_time": ISO (default now), '
+        '"duration_seconds": n, "calling_phone_number": "..."}'
+    )
+    number = data.get("promo_number")
+    if not isinstance(number, str) or not number:
+        raise RecordInvalid("promo_number is required (a string of digits)")
+    start_at = None
+    if data.get("start_time") is not None:
+        try:
+            start_at = parse_instant(str(data["start_time"]))
+        except ValueError:
+            raise RecordInvalid(
+                f"start_time is not an ISO-8601 instant: {data['start_time']!r}"
+            ) from None
+    duration = data.get("duration_seconds", 60)
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
+        raise RecordInvalid("duration_seconds must be an integer >= 0")
+    caller = data.get("calling_phone_number")
+    if caller is not None and not isinstance(caller, str):
+        raise RecordInvalid("calling_phone_number must be a string")
+    state = _state()
+    with state.lock:
+        transaction = state.platform.simulate_call(number, start_at, duration, caller)
+    return _json(transaction, status=201)
 
 
 # ---------------------------------------------------------------------------- the contract

@@ -128,3 +128,70 @@ def test_bulk_request_without_rows_is_refused_when_posted(sandbox: FlaskClient) 
     response = sandbox.post("/api/2013-07-01/bulk.json", json={"requests": []})
     assert response.status_code == 403
     assert response.get_json()["errors"]["class"] == "InvalidInput"
+
+
+def test_call_on_an_allocated_number_reads_back_when_listing_transactions(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    allocated = sandbox.get(allocate_url(world["ring_pool"], "json")).get_json()
+    sandbox.post("/_sandbox/clock", json={"advance_seconds": 30})
+    call = sandbox.post("/_sandbox/calls", json={"promo_number": allocated["promo_number"],
+                                                 "duration_seconds": 90})
+    assert call.status_code == 201
+    transaction_id = call.get_json()["transaction_id"]
+    headers = {"Authorization": world["api_token"]}
+    base = f"/api/2016-10-01/networks/transactions/{world['network_id']}"
+    # in the contract's column order (x-csv-columns)
+    columns = ("include_columns=complete_call_id,duration,start_time_utc,transaction_id,"
+               "transaction_type,dynamic_number_pool_referrer_param1_value")
+    rows = sandbox.get(f"{base}.json?{columns}", headers=headers).get_json()
+    assert len(rows) == 1
+    assert rows[0]["transaction_id"] == transaction_id
+    assert rows[0]["dynamic_number_pool_referrer_param1_value"] == "demo"
+    assert rows[0]["duration"] == 90
+    as_xml = ET.fromstring(sandbox.get(f"{base}.xml?{columns}", headers=headers).data)
+    assert as_xml.tag == "Transactions"
+    assert [row.findtext("transaction_id") for row in as_xml] == [transaction_id]
+    as_csv = sandbox.get(f"{base}.csv?{columns}", headers=headers).get_data(as_text=True)
+    parsed = list(csv.DictReader(io.StringIO(as_csv)))
+    assert [(row["transaction_id"], row["dynamic_number_pool_referrer_param1_value"],
+             row["duration"]) for row in parsed] == [(transaction_id, "demo", "90")]
+
+
+def test_csv_options_shape_the_body_when_listing_transactions(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    allocated = sandbox.get(allocate_url(world["ring_pool"], "json")).get_json()
+    sandbox.post("/_sandbox/calls", json={"promo_number": allocated["promo_number"]})
+    response = sandbox.get(
+        f"/api/2016-10-01/networks/transactions/{world['network_id']}.csv"
+        "?include_columns=duration,dynamic_number_pool_referrer_param1_value"
+        "&column_separator=%7C&row_separator=%0D%0A&include_header=0&force_quotes=1",
+        headers={"Authorization": world["api_token"]},
+    )
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == '"60"|"demo"\r\n'
+
+
+def test_transactions_limit_above_4000_is_refused_when_requested(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    response = sandbox.get(
+        f"/api/2016-10-01/networks/transactions/{world['network_id']}.json?limit=4001",
+        headers={"Authorization": world["api_token"]},
+    )
+    assert response.status_code == 403
+    assert response.get_json()["errors"]["class"] == "InvalidInput"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"promo_number": 5}, {"promo_number": "8005550123", "start_time": "soon"},
+     {"promo_number": "8005550123", "duration_seconds": -1}],
+)
+def test_malformed_call_is_refused_when_simulated(
+    sandbox: FlaskClient, body: dict[str, Any]
+) -> None:
+    response = sandbox.post("/_sandbox/calls", json=body)
+    assert response.status_code == 403
+    assert response.get_json()["errors"]["class"] == "RecordInvalid"

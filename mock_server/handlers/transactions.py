@@ -1,0 +1,56 @@
+"""Transactions API handlers: network, advertiser and affiliate paths in json, xml and csv.
+
+Thin adapters: the platform filters, pages and selects the columns (``limit``, ``from``/
+``to``, ``start_after_transaction_id``, ``include_columns``/``exclude_columns``, ...); this
+module only renders. XML: root ``<Transactions>`` with one ``<Transaction>`` per row (the
+contract's sandbox choice). CSV: the ``column_separator``, ``row_separator``,
+``include_header`` and ``force_quotes`` options; an empty page is an empty body with no
+header row (the columns are not known without a row: a known gap).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.handlers import Call, Reply
+
+__all__ = [
+    "list_advertiser_transactions",
+    "list_affiliate_transactions",
+    "list_network_transactions",
+]
+
+
+def csv_options(query: Any) -> dict[str, Any]:
+    """The csv module options from the Transactions API's query parameters."""
+    return {
+        "column_separator": str(query.get("column_separator") or ","),
+        "row_separator": str(query.get("row_separator") or "\n"),
+        "include_header": str(query.get("include_header", 1)) != "0",
+        "force_quotes": str(query.get("force_quotes", 0)) == "1",
+    }
+
+
+def _reply(call: Call, rows: list[dict[str, Any]]) -> Reply:
+    if call.format == "csv" and not rows:
+        return Reply(b"", content_type="text/csv; charset=utf-8")
+    return Reply(rows, xml_root="Transactions", xml_item="Transaction",
+                 csv_options=csv_options(call.query) if call.format == "csv" else {})
+
+
+def list_network_transactions(call: Call) -> Any:
+    """GET: the network's transactions."""
+    return _reply(call, call.platform.list_network_transactions(
+        call.principal, *call.ids, call.query, version=call.version))
+
+
+def list_advertiser_transactions(call: Call) -> Any:
+    """GET: an advertiser's transactions."""
+    return _reply(call, call.platform.list_advertiser_transactions(
+        call.principal, *call.ids, call.query, version=call.version))
+
+
+def list_affiliate_transactions(call: Call) -> Any:
+    """GET: an affiliate's transactions."""
+    return _reply(call, call.platform.list_affiliate_transactions(
+        call.principal, *call.ids, call.query, version=call.version))
