@@ -112,6 +112,7 @@ NORMALIZED_PARAMS = (
     "mobile_click_to_call",
 )
 _NORMALIZED = frozenset(NORMALIZED_PARAMS)
+_PARAM_ORDER = {name: index for index, name in enumerate(NORMALIZED_PARAMS)}
 
 
 class RingPoolFull(RecordInvalid):
@@ -500,7 +501,7 @@ class RingPool:
             params["search_engine"] = referrer
             params.setdefault("search_keywords", "")
             params.setdefault("search_type", search_type_for(referrer, params.get("landing_page")))
-        ordered = {name: params[name] for name in NORMALIZED_PARAMS if name in params}
+        ordered = {name: params[name] for name in sorted(params, key=_PARAM_ORDER.__getitem__)}
         return MappingProxyType(ordered)
 
     def _advance_locked(self, now: datetime) -> tuple[datetime, list[NumberRecycled]]:
