@@ -41,6 +41,7 @@ Sandbox choices (for docs/fidelity.md):
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import threading
@@ -64,6 +65,7 @@ from simulator.errors import (
     UnauthorizedOperation,
 )
 from simulator.events import Event, EventLog
+from simulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
 from simulator.network import (
     DEFAULT_BASE_URL,
     Advertiser,
@@ -120,6 +122,8 @@ class PlatformSettings:
     demo_world: bool = True
     #: a parsed world file (see simulator.world.load_world) instead of the demo world
     world: Mapping[str, Any] | None = None
+    #: commands kept for export/import by replay (None = unbounded)
+    journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,9 @@ class Platform:
         self.seed = seed
         self.settings = settings or PlatformSettings()
         self._lock = threading.RLock()
+        #: per-thread: the instant the running journaled command sees as ``now``
+        self._pin = threading.local()
+        self._quiet = False  # True while building a world or replaying: nothing is journaled
         self.world: World | None = None
         self._build()
 
@@ -189,6 +196,8 @@ class Platform:
 
     def _build(self) -> None:
         settings = self.settings
+        self.built_at = self.now()
+        self.journal = Journal(settings.journal_limit)
         self.streams = _Streams(self.seed)
         self.events = EventLog(settings.event_retention)
         self.inventory = NumberInventory(
@@ -207,10 +216,14 @@ class Platform:
         self._tokens: dict[str, Principal] = {}
         self._basic: dict[tuple[str, str], Principal] = {}
         self.world = None
-        if settings.world is not None:
-            self.world = populate_world(self, settings.world)
-        elif settings.demo_world:
-            self.world = populate_demo_world(self)
+        quiet, self._quiet = self._quiet, True
+        try:
+            if settings.world is not None:
+                self.world = populate_world(self, settings.world)
+            elif settings.demo_world:
+                self.world = populate_demo_world(self)
+        finally:
+            self._quiet = quiet
 
     def reset(self) -> None:
         """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
@@ -238,7 +251,100 @@ class Platform:
         return self.world.summary() if self.world is not None else {}
 
     def now(self) -> datetime:
+        """The current instant (inside a journaled command: the instant it started at)."""
+        pinned: datetime | None = getattr(self._pin, "now", None)
+        if pinned is not None:
+            return pinned
         return as_utc(self.clock.now(), name="now")
+
+    # ---- journal: export and import by replay ---------------------------------------------
+
+    def _journaled_call(self, op: str, method: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Any:
+        if self._quiet or getattr(self._pin, "now", None) is not None:
+            return method(self, *args, **kwargs)  # nested, replaying or building
+        now = self.now()
+        self._pin.now = now
+        try:
+            result = method(self, *args, **kwargs)
+        except SandboxError:
+            self.journal.record(op, now, args, kwargs)  # it may have drawn from the seed
+            raise
+        finally:
+            self._pin.now = None
+        self.journal.record(op, now, args, kwargs)
+        return result
+
+    def _clock_call(self, method: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+        result = method(self, *args, **kwargs)
+        if not self._quiet:
+            now = self.now()
+            self.journal.record("set_clock", now, (now,), {})
+        return result
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        """Rebuild from an :meth:`export_state` document by replaying its journal.
+
+        The seed, world and commands come from ``state``; settings other than the world are
+        this platform's. The clock moves forward to the exported ``now`` when it is behind
+        (never backwards). A state that cannot be replayed changes nothing
+        (``RecordInvalid``).
+        """
+        replay = state.get("replay") if isinstance(state, Mapping) else None
+        if not isinstance(replay, Mapping):
+            raise RecordInvalid("state has no replay section (export it with export_state)")
+        if replay.get("truncated"):
+            raise RecordInvalid("state cannot be imported: its journal was truncated "
+                                f"(journal_limit {self.settings.journal_limit})")
+        try:
+            seed = int(replay["seed"])
+            built_at = as_utc(datetime.fromisoformat(str(replay["built_at"])))
+            final = as_utc(datetime.fromisoformat(str(state["now"])))
+        except (KeyError, TypeError, ValueError, SandboxError):
+            raise RecordInvalid("state needs replay.seed, replay.built_at and now") from None
+        raw_journal = replay.get("journal")
+        if not isinstance(raw_journal, list):
+            raise RecordInvalid("state's replay.journal must be an array")
+        entries = [JournalEntry.from_dict(item, i) for i, item in enumerate(raw_journal)]
+        world = replay.get("world")
+        if world is not None and not isinstance(world, Mapping):
+            raise RecordInvalid("state's replay.world must be an object or null")
+        from simulator.clock import ManualClock  # noqa: PLC0415 - only for replays
+
+        clock = ManualClock(built_at)
+        settings = replace(self.settings, world=world, demo_world=world is not None
+                           or bool(replay.get("demo_world", True)))
+        copy = Platform(clock, seed, settings=settings)
+        copy._quiet = True
+        for index, entry in enumerate(entries):
+            method = getattr(copy, entry.op, None)
+            if entry.op.startswith("_") or entry.op not in _JOURNALED_OPS or method is None:
+                raise RecordInvalid(f"journal[{index}]: unknown operation {entry.op!r}")
+            if entry.at > clock.now():
+                clock.set(entry.at)
+            if entry.op == "set_clock":
+                copy.set_clock(entry.at)
+                copy.journal.record("set_clock", entry.at, (entry.at,), {})
+                continue
+            copy._pin.now = entry.at
+            try:
+                method(*entry.args, **entry.kwargs)
+            except SandboxError:
+                pass  # it failed the first time too
+            except (TypeError, ValueError) as error:
+                raise RecordInvalid(f"journal[{index}]: {error}") from None
+            finally:
+                copy._pin.now = None
+            copy.journal.record(entry.op, entry.at, entry.args, entry.kwargs)
+        with self._lock:
+            setter = getattr(self.clock, "set", None)
+            if setter is not None and final > self.now():
+                setter(final)
+            for name in _STATE_ATTRIBUTES:
+                setattr(self, name, getattr(copy, name))
+            self.seed = seed
+            self.settings = replace(self.settings, world=world)
 
     # ---- credentials ----------------------------------------------------------------------
 
@@ -1133,7 +1239,7 @@ class Platform:
             placement.pool.expire(now)
         return [event for _, event in self.events.since(since_seq)]
 
-    def advance_clock(self, seconds: float | timedelta) -> list[Event]:
+    def advance_clock(self, seconds: float | timedelta) -> list[Event]:  # journaled
         """Move the clock forward; returns the events that fired (recycling, local fills)."""
         advance = getattr(self.clock, "advance", None)
         if advance is None:
@@ -1493,7 +1599,56 @@ class Platform:
                 "networks": networks,
                 "transactions": [t.to_dict() for t in self.transactions.all()],
                 "events": [{"seq": seq, **event.to_dict()} for seq, event in self.events],
+                "replay": {
+                    "seed": self.seed,
+                    "built_at": self.built_at.isoformat(),
+                    "world": _plain(self.settings.world),
+                    "demo_world": self.settings.demo_world,
+                    "truncated": self.journal.truncated,
+                    "journal": self.journal.to_list(),
+                },
             }
+
+
+#: what import_state copies from the replayed platform
+_STATE_ATTRIBUTES = (
+    "built_at", "journal", "streams", "events", "inventory", "directory", "transactions",
+    "transaction_ids", "conversions", "_tokens", "_basic", "world",
+)
+_CLOCK_OPS = ("advance_clock", "set_clock")
+_MUTATING_PREFIXES = ("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_",
+                      "report_", "add_")
+#: every command that changes state (journaled, and allowed in an imported journal)
+_JOURNALED_OPS = frozenset(
+    name for name in dir(Platform)
+    if not name.startswith("_") and callable(getattr(Platform, name))
+    and (name.startswith(_MUTATING_PREFIXES)
+         or name in ("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
+                     "new_error_handle", *_CLOCK_OPS))
+)
+
+
+def _journaled(op: str, method: Any) -> Any:
+    @functools.wraps(method)
+    def journaled(self: Platform, *args: Any, **kwargs: Any) -> Any:
+        if op in _CLOCK_OPS:
+            return self._clock_call(method, args, kwargs)
+        return self._journaled_call(op, method, args, kwargs)
+
+    return journaled
+
+
+for _op in sorted(_JOURNALED_OPS):
+    setattr(Platform, _op, _journaled(_op, getattr(Platform, _op)))
+
+
+def _plain(value: Any) -> Any:
+    """A world mapping as plain JSON data (TOML tables may be other Mapping types)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _format_loose(number: str) -> str:

@@ -1,0 +1,108 @@
+"""Journal: export a platform's commands and rebuild the same state by replaying them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from simulator.clock import ManualClock
+from simulator.errors import RecordInvalid
+from simulator.journal import Journal, decode, encode
+from simulator.platform import Platform, PlatformSettings, Principal
+
+START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+V = "2016-10-01"
+
+
+def busy_platform(seed: int = 42, **settings: Any) -> Platform:
+    """A platform after pools, allocations, bulk rows, calls, a signal and a clock jump."""
+    platform = Platform(ManualClock(START), seed=seed, settings=PlatformSettings(**settings))
+    world = platform.world
+    assert world is not None and world.bulk_ring_pool is not None
+    admin = platform.authenticate(token=world.api_token)
+    pool = platform.create_ring_pool(admin, 1, "adv-1", "camp-1", {
+        "id_from_network": "rp-j", "pool_type": "Custom", "destination_type": "Advertiser",
+        "max_pool_size": 2, "lifetime_seconds": 300, "param1": "gclid",
+    }, version=V)
+    bulk = world.bulk_ring_pool
+    for i in range(3):
+        result = platform.allocate_number(pool["id"], {"ring_pool_key": pool["api_key"],
+                                                       "gclid": f"g{i}"})
+        platform.advance_clock(200)
+        row = platform.simulate_call(result.promo_number, duration_seconds=30 + i,
+                                     start_at=platform.now() - timedelta(seconds=5))
+    platform.bulk_allocate_numbers({"requests": [
+        {"api_suffix": f"{bulk['id']}/allocate_number.json?ring_pool_key={bulk['api_key']}"
+                       "&utm_source=x"},
+    ]})
+    platform.report_signals(admin, {"search": {"transaction_id": row["transaction_id"]},
+                                    "signals": [{"name": "Sale", "revenue": "5"}]})
+    with pytest.raises(RecordInvalid):
+        platform.create_advertiser(admin, 1, {"id_from_network": "bad"}, version=V)
+    platform.new_token()
+    return platform
+
+
+def canonical(platform: Platform) -> str:
+    return json.dumps(platform.export_state(), sort_keys=True)
+
+
+def test_same_state_when_export_is_imported_elsewhere() -> None:
+    source = busy_platform()
+    exported = json.loads(canonical(source))
+    target = Platform(ManualClock(START), seed=3)
+    target.import_state(exported)
+    assert canonical(target) == canonical(source)
+    assert target.now() == source.now()
+    assert target.new_token() == source.new_token()  # the seeded streams continue alike
+
+
+def test_one_entry_per_command_when_commands_nest() -> None:
+    platform = busy_platform()
+    ops = [entry.op for entry in platform.journal.entries()]
+    assert ops.count("bulk_allocate_numbers") == 1
+    assert ops.count("allocate_number") == 3  # the bulk row's allocation is not journaled twice
+    assert ops.count("set_clock") == 3
+    assert ops[-2:] == ["create_advertiser", "new_token"]  # failed commands are kept too
+
+
+def test_state_unchanged_when_import_is_refused() -> None:
+    source = busy_platform(journal_limit=3)
+    target = busy_platform(seed=5)
+    before = canonical(target)
+    with pytest.raises(RecordInvalid, match="truncated"):
+        target.import_state(source.export_state())
+    state = busy_platform().export_state()
+    state["replay"]["journal"].append({"op": "reset", "at": START.isoformat()})
+    with pytest.raises(RecordInvalid, match="unknown operation 'reset'"):
+        target.import_state(state)
+    with pytest.raises(RecordInvalid):
+        target.import_state({"now": "yesterday"})
+    assert canonical(target) == before
+
+
+def test_journal_starts_over_when_platform_resets() -> None:
+    platform = busy_platform()
+    assert len(platform.journal) > 0
+    platform.reset()
+    assert len(platform.journal) == 0
+    assert platform.export_state()["replay"]["journal"] == []
+
+
+def test_values_round_trip_when_encoded() -> None:
+    value = {"who": Principal("advertiser", 2, advertiser_id_from_network="a"),
+             "at": START, "wait": timedelta(seconds=90), "list": [1, "x", None, True]}
+    assert decode(json.loads(json.dumps(encode(value)))) == value
+    with pytest.raises(TypeError):
+        encode(object())
+
+
+def test_recording_stops_when_limit_reached() -> None:
+    journal = Journal(limit=2)
+    for n in range(3):
+        journal.record("new_token", START, (), {"n": n})
+    assert len(journal) == 2
+    assert journal.truncated
