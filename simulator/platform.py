@@ -313,8 +313,8 @@ class Platform:
         from simulator.clock import ManualClock  # noqa: PLC0415 - only for replays
 
         clock = ManualClock(built_at)
-        settings = replace(self.settings, world=world, demo_world=world is not None
-                           or bool(replay.get("demo_world", True)))
+        settings = replace(self.settings, world=world,
+                           demo_world=bool(replay.get("demo_world", True)))
         copy = Platform(clock, seed, settings=settings)
         copy._quiet = True
         for index, entry in enumerate(entries):
@@ -344,7 +344,7 @@ class Platform:
             for name in _STATE_ATTRIBUTES:
                 setattr(self, name, getattr(copy, name))
             self.seed = seed
-            self.settings = replace(self.settings, world=world)
+            self.settings = copy.settings
 
     # ---- credentials ----------------------------------------------------------------------
 
@@ -1576,7 +1576,12 @@ class Platform:
                             "affiliate_campaigns": [
                                 {**self.directory.render_affiliate_campaign(c),
                                  "promo_numbers": [self.directory.render_promo_number(p)
-                                                   for p in c.promo_numbers.values()]}
+                                                   for p in c.promo_numbers.values()],
+                                 "ring_pools": [
+                                     {**self.directory.render_ring_pool(p),
+                                      "allocations": [a.to_dict() for a in p.allocations()]}
+                                     for p in c.ring_pools.values()
+                                 ]}
                                 for c in campaign.affiliate_campaigns.values()
                             ],
                         })

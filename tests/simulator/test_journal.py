@@ -106,3 +106,21 @@ def test_recording_stops_when_limit_reached() -> None:
         journal.record("new_token", START, (), {"n": n})
     assert len(journal) == 2
     assert journal.truncated
+
+
+def test_loaded_world_replayed_when_state_came_from_world_file() -> None:
+    world_file = {
+        "networks": [{"id": 4, "name": "Four"}],
+        "tokens": [{"token": "T" * 32, "role": "network", "network_id": 4}],
+        "objects": [{"type": "advertiser", "body": {"id_from_network": "a", "name": "A"}}],
+    }
+    source = Platform(ManualClock(START), seed=8, settings=PlatformSettings(world=world_file))
+    admin = source.authenticate(token="T" * 32)
+    source.create_affiliate(admin, 4, {"id_from_network": "p", "name": "P"})
+    target = Platform(ManualClock(START), seed=8)
+    target.import_state(source.export_state())
+    assert canonical(target) == canonical(source)
+    assert target.authenticate(token="T" * 32) == Principal("network", 4)
+    target.reset()
+    assert [a["id_from_network"] for a in target.list_affiliates(admin, 4)] == []
+    assert target.world is not None and target.world.network_id == 4
