@@ -19,8 +19,10 @@ Timing uses the wall clock (``time.perf_counter``): this is the one place that m
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import platform
+import pstats
 import sys
 import time
 from datetime import UTC, datetime
@@ -82,8 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call-probability", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-simpy", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true",
+        help="profile the sandbox runner (cProfile) and print the costliest functions",
+    )
     args = parser.parse_args(argv)
     scenario = bench_scenario(args)
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(run_scenario, scenario)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+        return 0
     load = args.visitors_per_day / 86_400 * args.lifetime
     print(
         f"{args.days:g} days x {args.visitors_per_day:,.0f} visitors/day, one pool of "
