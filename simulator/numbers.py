@@ -38,7 +38,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import phonenumbers
@@ -292,6 +292,27 @@ def area_codes_for(
         latitude = _coordinate("latitude", local_center["latitude"], 90.0)
         longitude = _coordinate("longitude", local_center["longitude"], 180.0)
         state = None
+    ordered = _ordered_npas(
+        tuple(first), round(latitude, 6), round(longitude, 6), state=state, radius=radius,
+        restrict_search_to_state=bool(restrict_search_to_state),
+    )
+    if whitelist is not None:
+        return [code for code in ordered if code in whitelist]
+    return list(ordered)
+
+
+@lru_cache(maxsize=4096)
+def _ordered_npas(
+    first: tuple[str, ...],
+    latitude: float,
+    longitude: float,
+    *,
+    state: str | None,
+    radius: float,
+    restrict_search_to_state: bool,
+) -> tuple[str, ...]:
+    """The center's own NPAs, then those of nearby ZIP codes by distance (memoised)."""
+    npas = geographic_npas()
     nearby = _nearby(latitude, longitude, radius)
     if state is None and nearby:
         state = nearby[0][1].state
@@ -302,10 +323,7 @@ def area_codes_for(
         for code in zip_.area_codes:
             if code in npas:
                 ordered.setdefault(code)
-    result = list(ordered)
-    if whitelist is not None:
-        result = [code for code in result if code in whitelist]
-    return result
+    return tuple(ordered)
 
 
 # --------------------------------------------------------------------------- inventory

@@ -19,6 +19,7 @@ from simulator.events import (
     OverflowServed,
 )
 from simulator.numbers import NumberInventory
+from simulator.referrer import parse_referrer, search_type_for
 from simulator.ringpool import Allocation, RingPool, RingPoolFull
 
 START_AT = datetime(2016, 10, 1, 12, 0, tzinfo=UTC)
@@ -506,3 +507,40 @@ def test_byte_identical_event_log_when_same_seed_and_commands() -> None:
     assert first == run_commands(11)
     assert first != run_commands(12)
     assert first.count("\n") > 200
+
+
+@pytest.mark.parametrize(
+    ("referrer", "engine", "keywords"),
+    [
+        ("https://www.google.com/search?q=home+loans", "google", "home loans"),
+        ("https://www.google.co.uk/search?q=flat%20rent", "google", "flat rent"),
+        ("http://search.yahoo.com/search?p=car+insurance", "yahoo", "car insurance"),
+        ("https://www.bing.com/search?q=plumber&form=QBLH", "bing", "plumber"),
+        ("https://duckduckgo.com/?q=dentist", "duckduckgo", "dentist"),
+        ("https://www.baidu.com/s?wd=hotel", "baidu", "hotel"),
+        ("https://yandex.ru/search/?text=taxi", "yandex", "taxi"),
+        ("https://www.google.com/", "google", ""),
+    ],
+)
+def test_engine_and_keywords_when_referrer_is_a_search_engine(
+    referrer: str, engine: str, keywords: str
+) -> None:
+    parsed = parse_referrer(referrer)
+    assert parsed is not None
+    assert (parsed.search_engine, parsed.search_keywords) == (engine, keywords)
+
+
+@pytest.mark.parametrize(
+    "referrer", ["", "   ", "https://news.example.com/?q=x", "not a url", "https://googled.example/"]
+)
+def test_none_when_referrer_is_not_a_search_engine(referrer: str) -> None:
+    assert parse_referrer(referrer) is None
+
+
+def test_paid_when_referrer_or_landing_page_carries_an_ad_click_id() -> None:
+    organic = parse_referrer("https://www.bing.com/search?q=a")
+    paid = parse_referrer("https://www.bing.com/search?q=a", "https://x.test/?msclkid=1")
+    assert organic is not None
+    assert paid is not None
+    assert (organic.search_type, paid.search_type) == ("Organic", "Paid")
+    assert search_type_for("https://www.google.com/aclk?sa=l") == "Paid"
