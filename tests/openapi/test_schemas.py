@@ -195,3 +195,13 @@ def test_signal_request_is_refused_when_it_uses_old_signal_fields(registry: Regi
     assert is_valid(registry, "SignalsRequest", body)
     signal["custom_parameter_1"] = "12345"
     assert not is_valid(registry, "SignalsRequest", body)
+
+
+def test_local_center_is_refused_with_docs_message_when_key_is_unknown(
+    registry: Registry[Any],
+) -> None:
+    local_center = load_spec()["components"]["schemas"]["RingPoolLocalCenterWrite"]
+    assert local_center["x-invalid-data"] == "Invalid Key in Local Center."
+    assert is_valid(registry, "RingPoolWrite", {"local_center": {"latitude": 45, "longitude": 45}})
+    assert not is_valid(registry, "RingPoolWrite", {"local_center": {"bad_key": ""}})
+    assert not is_valid(registry, "RingPoolWrite", {"local_center": {"latitude": 45}})
