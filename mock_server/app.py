@@ -12,8 +12,12 @@ Rules:
    :func:`mock_server.rendering.render_error` in the family's shape; any other exception is a
    500 ``InternalServiceError`` whose 10-digit handle comes from a seeded generator (the same
    seed gives the same handles in the same order).
-4. One ``threading.RLock`` per app serialises platform calls, so concurrent requests never
-   interleave half-made objects (the model itself is single-threaded by design).
+4. One ``threading.RLock`` per app serialises handler calls (config ``SERIALIZE_HANDLERS``,
+   default true), so concurrent requests never interleave half-made objects whatever the
+   model's own locking; set it false to rely on the Platform's locks alone.
+5. Faults (``POST /_sandbox/faults``) fire after validation and authentication, before the
+   handler: seeded by ``SEED``, so the same requests fail the same way in every run. The
+   request journal keeps the last ``REQUEST_JOURNAL`` (default 1000; 0 = off) requests.
 
 Config keys (all optional): ``SEED`` (int, 0), ``CLOCK`` (``manual``|``system``, ``manual``),
 ``START`` (ISO-8601 start instant of the clock; a manual clock defaults to
@@ -30,7 +34,10 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +46,7 @@ from werkzeug.exceptions import HTTPException
 
 from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
-from mock_server.control import EXTENSION, control, parse_instant
+from mock_server.control import EXTENSION, control, iso, parse_instant
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from simulator.clock import ManualClock, SystemClock
@@ -50,11 +57,27 @@ DEFAULT_START = "2016-10-01T00:00:00Z"
 log = logging.getLogger("invoca_sandbox")
 
 
-class OperationNotImplemented(SandboxError):
-    """The contract has the operation; the sandbox has no handler for it yet (501)."""
+class InjectedFault(InternalServiceError):
+    """A server error injected through ``POST /_sandbox/faults`` (any 5xx status)."""
 
-    error_class = "NotImplemented"
-    status_hint = 501
+    def __init__(self, handle: int, status: int) -> None:
+        super().__init__(handle)
+        self.status = status
+
+
+@dataclass
+class Fault:
+    """An injected fault: ``status`` (5xx, or None for latency only) on ``operation``."""
+
+    operation: str = "*"
+    status: int | None = 500
+    count: int | None = None
+    probability: float = 1.0
+    latency_ms: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operation": self.operation, "status": self.status, "count": self.count,
+                "probability": self.probability, "latency_ms": self.latency_ms}
 
 
 @dataclass
@@ -68,11 +91,31 @@ class SandboxState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     handle_random: random.Random = field(default_factory=random.Random)
     field_filter: FieldFilter | None = None
+    #: injected faults, checked in order; empty on the fast path
+    faults: list[Fault] = field(default_factory=list)
+    fault_random: random.Random = field(default_factory=random.Random)
+    #: the bounded request journal (``GET /_sandbox/requests``)
+    journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
 
     def next_handle(self) -> int:
         """A 10-digit error handle, from the app's seeded generator."""
         with self.lock:
             return self.handle_random.randint(1_000_000_000, 9_999_999_999)
+
+    def draw_fault(self, operation_id: str) -> Fault | None:
+        """The first fault that fires for ``operation_id`` now (seeded), spending its count."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.operation not in ("*", operation_id):
+                    continue
+                if fault.probability < 1.0 and self.fault_random.random() >= fault.probability:
+                    continue
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
 
 
 def sandbox_state(app: Flask) -> SandboxState:
@@ -116,13 +159,16 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
     operations = bind_operations(spec, handlers)
     if platform is None:
         platform = build_platform(settings)
+    seed = int(settings.get("SEED", 0))
     state = SandboxState(
         platform=platform,
         spec=spec,
         operations={op.operation_id: op for op in operations},
         config=settings,
-        handle_random=random.Random(int(settings.get("SEED", 0))),
+        handle_random=random.Random(f"invoca-sandbox:{seed}:handles"),
         field_filter=FieldFilter(spec),
+        fault_random=random.Random(f"invoca-sandbox:{seed}:faults"),
+        journal=deque(maxlen=max(0, int(settings.get("REQUEST_JOURNAL", 1000)))),
     )
     app.extensions[EXTENSION] = state
     for operation in operations:
@@ -182,58 +228,80 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
     base_url = str(state.config.get("BASE_URL") or "").rstrip("/")
     handler = operation.handler
     family = operation.family
+    operation_id = operation.operation_id
+    lock: Any = state.lock if state.config.get("SERIALIZE_HANDLERS", True) else nullcontext()
+
+    def answer(path_values: dict[str, str], fmt: str) -> Response:
+        path = validator.path(path_values)
+        if needs_key and not request.args.get("ring_pool_key"):
+            raise InvalidKey(
+                f"API Key '' is not valid for resource '{path.get('ring_pool_id', '')}'"
+            )
+        query = validator.query(request.args)
+        raw = request.get_data(cache=True) if request.content_length or (
+            request.headers.get("Transfer-Encoding")) else b""
+        form = request.form if validator.takes_form and raw else None
+        data = validator.parse_body(raw, form, request.mimetype) if (
+            raw or validator.body_required) else None
+        principal = None
+        if needs_token:
+            credentials = extract_credentials(
+                request.headers.get("Authorization"), request.args, data
+            )
+            with lock:
+                principal = authenticate(state.platform, credentials)
+        version = path.get("version")
+        body = validator.body(data, None if version is None else str(version))
+        if state.faults:
+            fault = state.draw_fault(operation_id)
+            if fault is not None:
+                if fault.latency_ms:
+                    time.sleep(fault.latency_ms / 1000)
+                if fault.status is not None:
+                    raise InjectedFault(state.next_handle(), fault.status)
+        if handler is None:
+            return _not_implemented(operation)
+        call = Call(
+            operation_id=operation_id,
+            platform=state.platform,
+            principal=principal,
+            version=None if version is None else str(version),
+            format=fmt,
+            path=path,
+            query=query,
+            body=body,
+            base_url=base_url or _request_base_url(request.environ),
+            ids=tuple(path[name] for name in id_names),
+            headers=request.headers,
+        )
+        with lock:
+            result = handler(call)
+        return _render(state, operation, call, result)
 
     def view(**path_values: str) -> Response:
         fmt = _format_of(operation, path_values)
         try:
-            path = validator.path(path_values)
-            if needs_key and not request.args.get("ring_pool_key"):
-                raise InvalidKey(
-                    f"API Key '' is not valid for resource '{path.get('ring_pool_id', '')}'"
-                )
-            query = validator.query(request.args)
-            raw = request.get_data(cache=True) if request.content_length or (
-                request.headers.get("Transfer-Encoding")) else b""
-            form = request.form if validator.takes_form and raw else None
-            data = validator.parse_body(raw, form, request.mimetype) if (
-                raw or validator.body_required) else None
-            principal = None
-            if needs_token:
-                credentials = extract_credentials(
-                    request.headers.get("Authorization"), request.args, data
-                )
-                with state.lock:
-                    principal = authenticate(state.platform, credentials)
-            version = path.get("version")
-            body = validator.body(data, None if version is None else str(version))
-            if handler is None:
-                return _not_implemented(operation)
-            call = Call(
-                operation_id=operation.operation_id,
-                platform=state.platform,
-                principal=principal,
-                version=None if version is None else str(version),
-                format=fmt,
-                path=path,
-                query=query,
-                body=body,
-                base_url=base_url or _request_base_url(request.environ),
-                ids=tuple(path[name] for name in id_names),
-                headers=request.headers,
-            )
-            with state.lock:
-                result = handler(call)
-            return _render(state, operation, call, result)
+            response = answer(path_values, fmt)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
-            return Response(payload, status=status, content_type=content_type)
+            response = Response(payload, status=status, content_type=content_type)
         except Exception:
             handle = state.next_handle()
-            log.exception("InternalServiceError %s in %s", handle, operation.operation_id)
+            log.exception("InternalServiceError %s in %s", handle, operation_id)
             status, payload, content_type = render_error(
                 InternalServiceError(handle), family, fmt
             )
-            return Response(payload, status=status, content_type=content_type)
+            response = Response(payload, status=status, content_type=content_type)
+        if state.journal.maxlen:
+            state.journal.append({
+                "at": iso(state.platform.now()),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("latin-1"),
+                "operation_id": operation_id,
+                "status": response.status_code,
+            })
+        return response
 
     view.__name__ = operation.handler_name
     return view

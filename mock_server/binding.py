@@ -118,11 +118,14 @@ def security_kind(operation: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
 
 
 def success_status(operation: Mapping[str, Any], method: str) -> int:
-    """The first 2xx status the contract lists (POST -> 201 by default, else 200)."""
-    for code in operation.get("responses", {}):
-        text = str(code)
-        if text.startswith("2") and text.isdigit():
-            return int(text)
+    """The operation's success status: 201 for a POST that lists it (the design principles:
+    POST 201, PUT 200, DELETE 200), else the first 2xx the contract lists, else 200."""
+    codes = [str(code) for code in operation.get("responses", {})]
+    successes = [int(code) for code in codes if code.isdigit() and code.startswith("2")]
+    if method == "post" and 201 in successes:
+        return 201
+    if successes:
+        return successes[0]
     return 201 if method == "post" else 200
 
 

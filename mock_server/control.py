@@ -13,6 +13,13 @@ Endpoints:
 * ``POST /_sandbox/calls`` with ``{"promo_number", "start_time" (ISO, default now),
   "duration_seconds" (60), "calling_phone_number"}`` -> 201 and the call's transaction
   (attributed to the allocation that held the number then).
+* ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log.
+* ``GET /_sandbox/requests``: the last requests answered (bounded, ``REQUEST_JOURNAL``).
+* ``GET /_sandbox/state`` exports the whole state; ``PUT /_sandbox/state`` imports one.
+* ``POST /_sandbox/faults`` ``{"operation": operationId or "*", "status": 500 (any 5xx, or
+  null for latency only), "count": n (null: until deleted), "probability": p (1.0),
+  "latency_ms": n (0)}``; ``GET`` lists them, ``DELETE`` removes them all. An injected error
+  is an ``InternalServiceError`` with a handle, in the API family's own format.
 * ``GET /openapi.yaml``, ``GET /openapi.json``: the contract the server is bound to.
 * ``GET /_sandbox/docs``: Swagger UI, from the files of the ``swagger-ui-bundle`` package
   (no CDN; works offline).
@@ -191,6 +198,101 @@ def simulate_call() -> Response:
     with state.lock:
         transaction = state.platform.simulate_call(number, start_at, duration, caller)
     return _json(transaction, status=201)
+
+
+@control.get("/_sandbox/allocations")
+def allocations() -> Response:
+    """The retained allocation log of one ring pool (``?ring_pool_id=N``)."""
+    ring_pool_id = request.args.get("ring_pool_id", "")
+    if not ring_pool_id.isdigit():
+        raise RecordInvalid("ring_pool_id is required (the ring pool's integer id)")
+    state = _state()
+    with state.lock:
+        return _json(state.platform.allocations(int(ring_pool_id)))
+
+
+@control.get("/_sandbox/requests")
+def requests_journal() -> Response:
+    """The last requests the contract routes answered (bounded: config REQUEST_JOURNAL)."""
+    state = _state()
+    with state.lock:
+        return _json(list(state.journal))
+
+
+@control.get("/_sandbox/state")
+def export_state() -> Response:
+    state = _state()
+    with state.lock:
+        return _json(state.platform.export_state())
+
+
+@control.put("/_sandbox/state")
+def import_state() -> Response:
+    data = _control_body("Send a document exported by GET /_sandbox/state")
+    state = _state()
+    with state.lock:
+        state.platform.import_state(data)
+    return _json({"status": "ok", "now": iso(_now())})
+
+
+FAULT_KEYS = frozenset({"operation", "status", "count", "probability", "latency_ms"})
+
+
+def _fault(data: dict[str, Any]) -> Any:
+    from mock_server.app import Fault  # noqa: PLC0415 - app imports this module
+
+    unknown = sorted(set(data) - FAULT_KEYS)
+    if unknown:
+        raise RecordInvalid(f"unknown fault keys: {', '.join(unknown)}")
+    operation = data.get("operation", "*")
+    if operation != "*" and operation not in _state().operations:
+        raise RecordInvalid(f"operation must be an operationId of the contract or '*': "
+                            f"{operation!r}")
+    status = data.get("status", 500)
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int)
+                               or not 500 <= status <= 599):
+        raise RecordInvalid("status must be a 5xx integer or null (latency only)")
+    count = data.get("count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                              or count < 1):
+        raise RecordInvalid("count must be an integer >= 1 or null (until deleted)")
+    probability = data.get("probability", 1.0)
+    if isinstance(probability, bool) or not isinstance(probability, int | float) or not (
+        0 < probability <= 1
+    ):
+        raise RecordInvalid("probability must be a number in (0, 1]")
+    latency = data.get("latency_ms", 0)
+    if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 60_000:
+        raise RecordInvalid("latency_ms must be an integer in [0, 60000]")
+    if status is None and latency == 0:
+        raise RecordInvalid("a fault needs a status or a latency_ms")
+    return Fault(str(operation), status, count, float(probability), latency)
+
+
+@control.post("/_sandbox/faults")
+def add_fault() -> Response:
+    """Inject a fault: ``{"operation": id or "*", "status": 500, "count": n,
+    "probability": p, "latency_ms": n}``; answers the list of active faults."""
+    fault = _fault(_control_body('Send {"operation": "allocateNumber", "status": 500}'))
+    state = _state()
+    with state.lock:
+        state.faults.append(fault)
+        return _json([f.to_dict() for f in state.faults], status=201)
+
+
+@control.get("/_sandbox/faults")
+def list_faults() -> Response:
+    state = _state()
+    with state.lock:
+        return _json([f.to_dict() for f in state.faults])
+
+
+@control.delete("/_sandbox/faults")
+def clear_faults() -> Response:
+    state = _state()
+    with state.lock:
+        state.faults.clear()
+    return _json([])
 
 
 # ---------------------------------------------------------------------------- the contract

@@ -63,7 +63,11 @@ FAMILIES = frozenset({"network", "signal", "bulk", "ringpool", "conversion", "tr
 
 
 def status_for(error: SandboxError) -> int:
-    """The HTTP status of ``error``: the table by error class first, then the error's hint."""
+    """The HTTP status of ``error``: an explicit ``status`` on the instance (injected faults),
+    then the table by error class, then the error's hint."""
+    explicit = getattr(error, "status", None)
+    if isinstance(explicit, int):
+        return explicit
     return STATUS_BY_ERROR_CLASS.get(error.error_class, error.status_hint)
 
 

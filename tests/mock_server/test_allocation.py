@@ -195,3 +195,28 @@ def test_malformed_call_is_refused_when_simulated(
     response = sandbox.post("/_sandbox/calls", json=body)
     assert response.status_code == 403
     assert response.get_json()["errors"]["class"] == "RecordInvalid"
+
+
+def test_allocation_log_lists_allocations_when_asked(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    sandbox.get(allocate_url(world["ring_pool"], "json"))
+    log = sandbox.get(f"/_sandbox/allocations?ring_pool_id={world['ring_pool']['id']}")
+    assert log.status_code == 200
+    assert len(log.get_json()) == 1
+    assert sandbox.get("/_sandbox/allocations").status_code == 403
+    assert sandbox.get("/_sandbox/allocations?ring_pool_id=999").status_code == 404
+
+
+def test_state_round_trips_when_exported_and_imported(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    sandbox.get(allocate_url(world["ring_pool"], "json"))
+    exported = sandbox.get("/_sandbox/state").get_json()
+    sandbox.post("/_sandbox/reset")
+    assert sandbox.get(f"/_sandbox/allocations?ring_pool_id={world['ring_pool']['id']}"
+                       ).get_json() == []
+    imported = sandbox.put("/_sandbox/state", json=exported)
+    assert imported.status_code == 200
+    assert sandbox.get("/_sandbox/state").get_json() == exported
+    assert sandbox.put("/_sandbox/state", json={"nothing": 1}).status_code == 403

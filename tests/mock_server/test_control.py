@@ -113,3 +113,87 @@ def test_wrong_method_is_json_405_when_requested(client: FlaskClient) -> None:
     response = client.patch(POOLS)
     assert response.status_code == 405
     assert response.get_json()["errors"]["class"] == "MethodNotAllowed"
+
+
+ALLOCATE = "/api/2015-12-09/ring_pools/16/allocate_number.{fmt}?ring_pool_key=A329F4DC002168"
+
+
+def test_injected_fault_answers_in_the_api_format_when_it_fires(client: FlaskClient) -> None:
+    added = client.post("/_sandbox/faults", json={"operation": "allocateNumber", "count": 2})
+    assert added.status_code == 201
+    xml = client.get(ALLOCATE.format(fmt="xml"))
+    assert xml.status_code == 500
+    assert b"<Class>InternalServiceError</Class>" in xml.data
+    text = client.get(ALLOCATE.format(fmt="json"))
+    assert text.status_code == 500
+    assert text.get_data(as_text=True).startswith("InternalServiceError: refer to error handle ")
+    assert client.get(ALLOCATE.format(fmt="json")).status_code == 200
+    assert client.get("/_sandbox/faults").get_json() == []
+
+
+def test_fault_only_hits_its_operation_when_named(client: FlaskClient) -> None:
+    client.post("/_sandbox/faults", json={"operation": "listNetworkTransactions", "status": 503})
+    assert client.get(ALLOCATE.format(fmt="json")).status_code == 200
+    response = client.get(f"/api/2016-10-01/transactions.json?oauth_token={TOKEN}")
+    assert response.status_code == 503
+    assert response.get_json()["errors"]["class"] == "InternalServiceError"
+    assert client.delete("/_sandbox/faults").get_json() == []
+    assert client.get(f"/api/2016-10-01/transactions.json?oauth_token={TOKEN}").status_code == 200
+
+
+def test_probabilistic_faults_repeat_when_the_seed_is_the_same(
+    fixture_spec: dict[str, Any],
+) -> None:
+    from mock_server.app import create_app  # noqa: PLC0415
+    from tests.mock_server.conftest import HANDLERS  # noqa: PLC0415
+
+    def statuses(seed: int) -> list[int]:
+        app = create_app({"SPEC": fixture_spec, "HANDLERS": HANDLERS, "SEED": seed},
+                         platform=FakePlatform())
+        test_client = app.test_client()
+        test_client.post("/_sandbox/faults", json={"probability": 0.5})
+        return [test_client.get(ALLOCATE.format(fmt="json")).status_code for _ in range(20)]
+
+    first = statuses(1)
+    assert first == statuses(1)
+    assert set(first) == {200, 500}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"operation": "noSuchOperation"}, {"status": 404}, {"count": 0}, {"probability": 0},
+     {"latency_ms": -1}, {"status": None}, {"colour": "red"}],
+)
+def test_bad_fault_is_refused_when_posted(client: FlaskClient, body: dict[str, Any]) -> None:
+    response = client.post("/_sandbox/faults", json=body)
+    assert response.status_code == 403
+    assert response.get_json()["errors"]["class"] == "RecordInvalid"
+    assert client.get("/_sandbox/faults").get_json() == []
+
+
+def test_latency_fault_delays_without_failing_when_status_is_null(client: FlaskClient) -> None:
+    client.post("/_sandbox/faults", json={"status": None, "latency_ms": 1, "count": 1})
+    assert client.get(ALLOCATE.format(fmt="json")).status_code == 200
+    assert client.get("/_sandbox/faults").get_json() == []
+
+
+def test_journal_records_each_request_when_answered(client: FlaskClient) -> None:
+    client.get(ALLOCATE.format(fmt="csv"))
+    client.get("/api/2016-10-01/transactions.json?limit=nope")
+    journal = client.get("/_sandbox/requests").get_json()
+    assert [(entry["operation_id"], entry["status"]) for entry in journal] == [
+        ("allocateNumber", 200), ("listNetworkTransactions", 403)]
+    assert journal[0]["path"] == "/api/2015-12-09/ring_pools/16/allocate_number.csv"
+    assert journal[0]["at"] == "2016-10-01T00:00:00Z"
+
+
+def test_journal_stays_bounded_when_configured(fixture_spec: dict[str, Any]) -> None:
+    from mock_server.app import create_app  # noqa: PLC0415
+    from tests.mock_server.conftest import HANDLERS  # noqa: PLC0415
+
+    app = create_app({"SPEC": fixture_spec, "HANDLERS": HANDLERS, "REQUEST_JOURNAL": 2},
+                     platform=FakePlatform())
+    test_client = app.test_client()
+    for _ in range(5):
+        test_client.get(ALLOCATE.format(fmt="json"))
+    assert len(test_client.get("/_sandbox/requests").get_json()) == 2

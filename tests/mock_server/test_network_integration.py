@@ -278,3 +278,22 @@ def test_same_seed_gives_identical_responses_when_apps_are_rebuilt() -> None:
         ]
 
     assert transcript() == transcript()
+
+
+def test_local_ring_pool_answers_200_when_created(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    body = {**RING_POOL, "id_from_network": "395", "pool_type": "Custom",
+            "local_center": {"zipcode": "93101"}, "tn_prefix_whitelist": ["805"]}
+    response = sandbox.post(f"{campaign_path(world)}/ring_pools.json", json=body, headers=auth)
+    assert response.status_code == 200
+    assert response.get_json()["id_from_network"] == "395"
+
+
+def test_handlers_work_unserialised_when_the_platform_locks_alone() -> None:
+    app = create_app({"SEED": 0, "CLOCK": "manual", "SERIALIZE_HANDLERS": False})
+    client = app.test_client()
+    world = client.get("/_sandbox/world").get_json()
+    response = client.post(f"{campaign_path(world)}/ring_pools.json", json=RING_POOL,
+                           headers={"Authorization": world["api_token"]})
+    assert response.status_code == 201
