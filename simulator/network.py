@@ -630,9 +630,7 @@ class Directory:
                 "You are not allowed to delete an advertiser if it has one or more campaigns."
             )
         del network.advertisers[advertiser.id_from_network]
-        self.advertisers_by_id.pop(advertiser.id, None)
-        for relationship in advertiser.relationships.values():
-            del relationship  # relationships go with the advertiser
+        self.advertisers_by_id.pop(advertiser.id, None)  # its relationships go with it
         self._emit(now, network, "Advertiser", "deleted", advertiser.id,
                    advertiser.id_from_network)
 

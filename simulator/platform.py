@@ -804,8 +804,6 @@ class Platform:
         with self._lock:
             campaign, held = self._promo_holder(principal, network_id, advertiser_id,
                                                 campaign_id, affiliate_id)
-            if by_id is None and "id_from_network" in body and body.get("by_id"):
-                by_id = str(body["id_from_network"])
             promo, _ = self.directory.create_promo_number(
                 self.now(), campaign, held, body, by_id=by_id
             )
