@@ -178,3 +178,34 @@ def test_defaults_bind_loopback_when_no_options_are_given() -> None:
 def test_bad_start_instant_is_a_usage_error_when_parsed() -> None:
     with pytest.raises(SystemExit):
         parser().parse_args(["--start", "yesterday"])
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_concurrent_allocations_never_share_a_held_number_when_32_threads_allocate(
+    server: str,
+) -> None:
+    with running_server("--server", server, "--clock", "manual", "--threads", "8") as (base, _):
+        world = json.loads(get(f"{base}/_sandbox/world")[1])
+        pool = world["ring_pool"]
+        url = (f"{base}/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
+               f"?ring_pool_key={pool['api_key']}&param1=t")
+        statuses: list[int] = []
+        barrier = threading.Barrier(32)
+
+        def allocate() -> None:
+            barrier.wait()
+            for _ in range(3):
+                statuses.append(get(url)[0])
+
+        threads = [threading.Thread(target=allocate) for _ in range(32)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert statuses == [200] * 96
+        log = json.loads(get(f"{base}/_sandbox/allocations?ring_pool_id={pool['id']}")[1])
+        assert len(log) == 96
+        held = [entry["promo_number"] for entry in log if not entry["overflow"]]
+        assert len(held) == 15  # max_pool_size of the demo pool; the clock never moved
+        assert len(set(held)) == len(held)
+        assert {entry["id"] for entry in log} == set(range(1, 97))
