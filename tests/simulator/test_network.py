@@ -418,3 +418,60 @@ def test_affiliate_ring_pool_credits_affiliate_when_allocating(
     with pytest.raises(RecordNotFound, match="and affiliate aff-1"):
         platform.get_affiliate_campaign_ring_pool(admin, 1, "adv-1", "camp-1", "aff-1", "zzz",
                                                   version=V)
+
+
+def test_number_moves_when_put_names_a_destination(platform: Platform, admin: Principal) -> None:
+    platform.create_advertiser_campaign(admin, 1, "adv-1", {"id_from_network": "camp-2",
+                                                            "name": "Two"}, version=V)
+    made = platform.create_promo_number_by_id(admin, 1, "adv-1", "camp-1",
+                                              {**PROMO, "id_from_network": "mv"}, version=V)
+    number = made["promo_number"]
+    moved = platform.update_promo_number(admin, 1, "adv-1", "camp-1", number, {
+        "destination_advertiser_id_from_network": "adv-1",
+        "destination_advertiser_campaign_id_from_network": "camp-2",
+    }, version=V)
+    assert moved["promo_number"] == number
+    assert platform.list_promo_numbers(admin, 1, "adv-1", "camp-1", version=V) == []
+    assert platform.get_promo_number_by_id(admin, 1, "adv-1", "camp-2", "mv",
+                                           version=V)["promo_number"] == number
+    row = platform.simulate_call(number)
+    assert row["advertiser_campaign_id_from_network"] == "camp-2"
+    platform.update_promo_number_by_id(admin, 1, "adv-1", "camp-2", "mv", {
+        "destination_advertiser_id_from_network": "adv-1",
+        "destination_advertiser_campaign_id_from_network": "camp-1",
+        "destination_affiliate_id_from_network": "aff-1",
+    }, version=V)
+    held = platform.list_affiliate_campaign_promo_numbers(admin, 1, "adv-1", "camp-1", "aff-1",
+                                                          version=V)
+    assert [p["promo_number"] for p in held] == [number]
+
+
+def test_move_refused_when_destination_is_incomplete_or_missing(
+    platform: Platform, admin: Principal
+) -> None:
+    number = platform.create_promo_number(admin, 1, "adv-1", "camp-1", PROMO,
+                                          version=V)["promo_number"]
+    with pytest.raises(RecordInvalid) as caught:
+        platform.update_promo_number(admin, 1, "adv-1", "camp-1", number, {
+            "destination_affiliate_id_from_network": "aff-1",
+        }, version=V)
+    assert caught.value.field_errors == {
+        "destination_advertiser_id_from_network": ["can't be blank"],
+        "destination_advertiser_campaign_id_from_network": ["can't be blank"],
+    }
+    with pytest.raises(RecordNotFound, match="Could not find AdvertiserCampaign nowhere"):
+        platform.update_promo_number(admin, 1, "adv-1", "camp-1", number, {
+            "destination_advertiser_id_from_network": "adv-1",
+            "destination_advertiser_campaign_id_from_network": "nowhere",
+        }, version=V)
+    assert [p["promo_number"] for p in platform.list_promo_numbers(
+        admin, 1, "adv-1", "camp-1", version=V)] == [number]
+
+
+def test_taken_when_promo_numbers_post_reuses_an_id(platform: Platform, admin: Principal) -> None:
+    platform.create_promo_number(admin, 1, "adv-1", "camp-1", {**PROMO, "id_from_network": "x"},
+                                 version=V)
+    with pytest.raises(RecordInvalid) as caught:
+        platform.create_promo_number(admin, 1, "adv-1", "camp-1",
+                                     {**PROMO, "id_from_network": "x"}, version=V)
+    assert caught.value.field_errors == {"id_from_network": ["has already been taken"]}
