@@ -298,3 +298,11 @@ def test_held_metrics_match_the_pool_events_when_replayed() -> None:
     lifetime = timedelta(seconds=600)
     held_seconds = sum((min(e.at + lifetime, end_at) - e.at).total_seconds() for e in allocated)
     assert report.total.mean_held == pytest.approx(held_seconds / (12 * 3600), rel=1e-9)
+
+
+def test_report_is_the_same_when_events_are_kept(small_scenario: Scenario) -> None:
+    events = EventLog(maxlen=None)
+    kept = run_scenario(small_scenario, events=events).to_dict()
+    assert run_scenario(small_scenario).to_dict() == kept
+    kinds = {event.kind for event in events.events()}
+    assert {"NumberAllocated", "OverflowServed", "NumberRecycled"} <= kinds
