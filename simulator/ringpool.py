@@ -50,6 +50,14 @@ Sandbox choices (gaps in the docs; listed in docs/fidelity.md):
   and ``release(number)``). A live hold is never cut short.
 * If ``supply()`` raises :class:`~simulator.errors.NumbersExhausted` the pool reuses a free
   number when it has one; otherwise the error propagates (nothing changed).
+* Required parameters by pool type: ``Search`` needs ``search_engine`` and
+  ``search_keywords``; ``SearchKeyword`` needs ``search_keyword_id``; ``ReferralDomain`` and
+  ``ReferralDomainWithSearchTracking`` need ``referrer``; ``Custom`` and
+  ``CustomWithSearchTracking`` need nothing. Missing ones raise ``RecordInvalid`` (message
+  plus Rails-style ``field_errors``). A ``referrer`` from a known search engine fills in
+  missing ``search_engine``/``search_keywords``/``search_type`` for every pool type (see
+  :mod:`simulator.referrer`); for ``ReferralDomainWithSearchTracking`` a referrer that is not
+  a search engine becomes the traffic source (``search_engine``), as the docs say.
 * Parameter precedence: an explicit ``paramN`` key wins over the custom name mapped to it.
   Keys that are neither normalized names nor custom names are ignored (e.g. ``ring_pool_key``
   and the network's affiliate id parameter, which the caller passes separately).
@@ -338,13 +346,14 @@ class RingPool:
 
         Raises :class:`~simulator.errors.RecordInvalid` when the pool type's parameters are
         missing and :class:`RingPoolFull` when every number is held and overflow is off; in
-        both cases nothing changes (holds that ended before ``now`` may still be recycled,
-        which is a fact about time, not about this request).
+        both cases nothing changes. (With RingPoolFull, holds that ended at or before ``now``
+        have been recycled first: a fact about time, not about this request.)
         """
-        params = self._normalize(query)  # validates before touching any state
+        instant = as_utc(now, name="now")
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
-            now = self._advance_locked(as_utc(now, name="now"))[0]
+            params = self._normalize(query)  # validates before touching any state
+            now = self._advance_locked(instant)[0]
             number = self._take_number_locked()
             if number is None:
                 if self._overflow_number is None:
