@@ -1,0 +1,157 @@
+"""Conformance: schemathesis over every operation of the contract, against one :class:`Target`.
+
+* :func:`load_schema` loads the contract (``--spec`` file, else the packaged
+  ``openapi/invoca.yaml``) and points it at the target: base URL, fixed path parameters the
+  target's world names (``network_id``, ``ring_pool_id``), phases and examples of the profile.
+  ``--read-only`` keeps only operations that change nothing (``GET``, minus ``allocateNumber``
+  which allocates).
+* :func:`authorize` puts the target's credentials on a case the way its operation's
+  ``security`` asks (token header, HTTP Basic, or ``ring_pool_key``), so schemathesis'
+  ``ignored_auth`` check can remove them again.
+* :func:`run_case` sends a case, runs every check (schemathesis' and ours) and records cases
+  and failures into the :class:`~contracts.report.Report`.
+
+The stateful phase is :func:`state_machine`: schemathesis' state machine over the contract's
+links (create -> get/update/delete), sending through :func:`run_case` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from schemathesis import Case, Response
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.generation.stateful.state_machine import APIStateMachine
+
+import contracts.hooks  # noqa: F401  (registers deserializers and checks)
+import openapi
+from contracts.checks import check_name
+from contracts.profile import Profile
+from contracts.report import FailureRecord, Report
+from contracts.target import Target, basic_header
+
+#: operations that change state although their method is GET
+STATEFUL_GETS = frozenset({"allocateNumber"})
+#: schemathesis checks we run (every one of them)
+CHECKS = "all"
+
+
+def default_spec() -> Path:
+    """The contract shipped with the project (``openapi/invoca.yaml``)."""
+    return Path(openapi.__file__).resolve().parent / "invoca.yaml"
+
+
+def changes_state(method: str, operation_id: str | None) -> bool:
+    return method.upper() != "GET" or operation_id in STATEFUL_GETS
+
+
+def load_schema(target: Target, profile: Profile, *, spec: Path | None = None,
+                seed: int | None = None) -> Any:
+    """The contract as a schemathesis schema, configured for ``target`` and ``profile``."""
+    schema = schemathesis.openapi.from_path(spec or default_spec())
+    config = schema.config
+    parameters: dict[str, Any] = {}
+    if target.network_id is not None:
+        parameters["path.network_id"] = target.network_id
+    if target.ring_pool is not None:
+        parameters["path.ring_pool_id"] = target.ring_pool.id
+    config.update(base_url=target.base_url, parameters=parameters or None)
+    config.phases.update(phases=[*profile.phases, "stateful"])
+    config.generation.update(max_examples=profile.max_examples, no_shrink=not profile.shrink,
+                             deterministic=profile.derandomize)
+    if seed is not None and hasattr(schema.config, "seed"):
+        schema.config.seed = seed
+    if target.read_only:
+        schema = schema.exclude(method=["POST", "PUT", "DELETE", "PATCH"]).exclude(
+            operation_id=sorted(STATEFUL_GETS))
+    return schema
+
+
+def _security(case: Case) -> list[Mapping[str, Any]]:
+    operation = case.operation.definition.raw
+    security = operation.get("security", case.operation.schema.raw_schema.get("security", []))
+    return list(security or [])
+
+
+def credentials(case: Case, target: Target) -> tuple[dict[str, str], dict[str, str]]:
+    """(headers, query) that authenticate ``case`` as the target's user, per its ``security``."""
+    schemes = {name for requirement in _security(case) for name in requirement}
+    headers: dict[str, str] = {}
+    query: dict[str, str] = {}
+    if "apiToken" in schemes and target.token is not None:
+        headers["Authorization"] = target.token
+    elif "basicAuth" in schemes and target.basic is not None:
+        headers["Authorization"] = basic_header(*target.basic)
+    elif "oauthTokenQuery" in schemes and target.token is not None:
+        query["oauth_token"] = target.token
+    if "ringPoolKey" in schemes and target.ring_pool is not None:
+        query["ring_pool_key"] = target.ring_pool.key
+    return headers, query
+
+
+def authorize(case: Case, target: Target) -> dict[str, str]:
+    """Put the credentials on ``case`` (unless it already carries some); the headers set."""
+    headers, query = credentials(case, target)
+    case.headers = dict(case.headers or {})
+    for name, value in headers.items():
+        case.headers.setdefault(name, value)
+    if query:
+        case.query = dict(case.query or {})
+        for name, value in query.items():
+            case.query.setdefault(name, value)
+    return {name: case.headers[name] for name in headers}
+
+
+def _failures(exc: BaseException) -> Iterable[Failure]:
+    if isinstance(exc, FailureGroup):
+        yield from exc.exceptions
+    elif isinstance(exc, Failure):
+        yield exc
+
+
+def record_failures(report: Report, exc: BaseException, case: Case, suite: str,
+                    headers: Mapping[str, str] | None = None) -> None:
+    curl = case.as_curl_command(headers=dict(headers or {}))
+    for failure in _failures(exc):
+        report.record_failure(FailureRecord(
+            check=check_name(failure), operation=case.operation.label,
+            title=failure.title or "", message=failure.message or "", curl=curl, suite=suite,
+        ))
+
+
+def run_case(case: Case, target: Target, report: Report, *, suite: str = "conformance",
+             **kwargs: Any) -> Response:
+    """Send ``case`` with credentials, run every check, record what happened."""
+    headers = authorize(case, target)
+    report.record_case(case.operation.label)
+    try:
+        return case.call_and_validate(base_url=target.base_url, session=target.session,
+                                      headers=headers or None, **kwargs)
+    except (Failure, FailureGroup) as exc:
+        record_failures(report, exc, case, suite, headers)
+        raise
+
+
+def state_machine(schema: Any, target: Target, report: Report) -> type[APIStateMachine]:
+    """Schemathesis' state machine over the contract's links, sending through :func:`run_case`."""
+    base = schema.as_state_machine()
+
+    class ContractStateMachine(base):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+            headers = authorize(case, target)
+            report.record_case(case.operation.label)
+            return {"base_url": target.base_url, "session": target.session,
+                    "headers": headers}
+
+        def validate_response(self, response: Response, case: Case,
+                              additional_checks: Any = None, **kwargs: Any) -> None:
+            try:
+                super().validate_response(response, case, additional_checks, **kwargs)
+            except (Failure, FailureGroup) as exc:
+                record_failures(report, exc, case, "stateful", kwargs.get("headers"))
+                raise
+
+    return ContractStateMachine

@@ -1,0 +1,1 @@
+"""The pytest modules that the plugin and ``invoca-sandbox contract`` run."""
