@@ -4,7 +4,7 @@ Usage::
 
     invoca-sandbox serve [--host 127.0.0.1] [--port 8080] [--seed 0] [--clock system|manual]
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
-                         [--threads 8]
+                         [--threads 8] [--tls [--cert FILE --key FILE]]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -15,6 +15,9 @@ Rules:
 3. ``--world FILE`` is JSON (``.json``) or TOML (anything else, read with ``tomllib``).
 4. The start-up banner prints the world's credentials and three curl commands that work as
    printed, then ``Serving on http://HOST:PORT``.
+5. ``--tls`` serves HTTPS (granian): with ``--cert``/``--key`` as given, else a self-signed
+   certificate for localhost/127.0.0.1 made at start by the ``openssl`` command (the banner's
+   curl commands then use ``-k``).
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -26,8 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -62,6 +68,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--server", choices=SERVERS, default="granian",
                    help="WSGI server (default granian)")
     p.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    p.add_argument("--tls", action="store_true",
+                   help="serve HTTPS (granian only); without --cert/--key a self-signed "
+                        "certificate for localhost/127.0.0.1 is generated at start")
+    p.add_argument("--cert", type=Path, default=None, help="TLS certificate (PEM)")
+    p.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
     return p
 
 
@@ -84,8 +95,9 @@ def read_world(path: Path) -> dict[str, Any]:
 
 def config_from(args: argparse.Namespace) -> dict[str, Any]:
     host = f"[{args.host}]" if ":" in args.host else args.host
+    scheme = "https" if args.tls else "http"
     config: dict[str, Any] = {"SEED": args.seed, "CLOCK": args.clock,
-                              "BASE_URL": f"http://{host}:{args.port}"}
+                              "BASE_URL": f"{scheme}://{host}:{args.port}"}
     if args.start:
         config["START"] = args.start
     if args.world is not None:
@@ -96,10 +108,11 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- banner
 
 
-def banner(app: Flask, host: str, port: int) -> str:
+def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
     """Credentials and three curl commands that work against this server as printed."""
     state = sandbox_state(app)
-    base = f"http://{host}:{port}"
+    base = f"{'https' if tls else 'http'}://{host}:{port}"
+    curl = "curl -sk" if tls else "curl -s"
     summary: Mapping[str, Any] = state.platform.world_summary()
     lines = ["invoca-sandbox: an offline Invoca API sandbox (not Invoca)", ""]
     token = summary.get("api_token")
@@ -120,20 +133,20 @@ def banner(app: Flask, host: str, port: int) -> str:
         if bulk:
             lines.append(f"  bulk ring pool   id {bulk.get('id')}, key {bulk.get('api_key')}")
         lines.append("")
-    lines += ["Try:", f"  curl -s {base}/_sandbox/health"]
+    lines += ["Try:", f"  {curl} {base}/_sandbox/health"]
     if token and network_id is not None:
         lines.append(
-            f"  curl -s -H 'Authorization: {token}' "
+            f"  {curl} -H 'Authorization: {token}' "
             f"{base}/api/{NETWORK_VERSION}/{network_id}/advertisers.json"
         )
     allocate = state.operations.get("allocateNumber")
     if pool and allocate is not None and allocate.handler is not None:
         lines.append(
-            f"  curl -s '{base}/api/{RINGPOOL_VERSION}/ring_pools/{pool.get('id')}"
+            f"  {curl} '{base}/api/{RINGPOOL_VERSION}/ring_pools/{pool.get('id')}"
             f"/allocate_number.json?ring_pool_key={pool.get('api_key')}&param1=demo'"
         )
     else:
-        lines.append(f"  curl -s {base}/_sandbox/world")
+        lines.append(f"  {curl} {base}/_sandbox/world")
     lines += ["", f"API docs: {base}/_sandbox/docs   contract: {base}/openapi.yaml",
               f"Serving on {base} (Ctrl-C to stop)"]
     return "\n".join(lines)
@@ -150,8 +163,29 @@ def _rebuilt(config: Mapping[str, Any], target: str) -> Flask:
     return create_app(config)
 
 
-def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int,
-                threads: int) -> int:
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1 (the ``openssl`` command)."""
+    cert, key = directory / "sandbox-cert.pem", directory / "sandbox-key.pem"
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise TLSSetupError("--tls without --cert/--key needs the openssl command")
+    result = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise TLSSetupError(f"openssl could not make a certificate: {result.stderr.strip()}")
+    return cert, key
+
+
+class TLSSetupError(RuntimeError):
+    """TLS was asked for and cannot be set up."""
+
+
+def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
+                threads: int, tls: tuple[Path, Path] | None = None) -> int:
     """Serve ``app`` on granian: one worker process, ``threads`` blocking threads."""
     from granian.constants import Interfaces  # noqa: PLC0415 - only this server needs it
     from granian.log import LogLevels  # noqa: PLC0415
@@ -165,6 +199,8 @@ def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int,
         workers=1,
         blocking_threads=threads,
         log_level=LogLevels.warning,
+        ssl_cert=tls[0] if tls else None,
+        ssl_key=tls[1] if tls else None,
     )
     # With fork the worker inherits the app already built (and its world); with spawn
     # (other platforms) it builds the same app again from the same config and seed.
@@ -197,14 +233,21 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
 
 
 def serve(app: Flask, config: Mapping[str, Any], *, host: str, port: int, server: str,
-          threads: int) -> int:
+          threads: int, tls: tuple[Path, Path] | None = None) -> int:
     if server == "waitress":
         return run_waitress(app, host, port, threads)
-    return run_granian(app, config, host, port, threads)
+    return run_granian(app, config, host, port, threads=threads, tls=tls)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.tls and args.server == "waitress":
+        print("invoca-sandbox serve: --tls needs --server granian", file=sys.stderr)
+        return 2
+    if (args.cert is None) != (args.key is None) or (args.cert and not args.tls):
+        print("invoca-sandbox serve: give --tls with both --cert and --key, or neither",
+              file=sys.stderr)
+        return 2
     try:
         config = config_from(args)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
@@ -215,12 +258,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SandboxError as exc:
         print(f"invoca-sandbox serve: the world cannot be built: {exc}", file=sys.stderr)
         return 2
-    print(banner(app, args.host, args.port), flush=True)
-    try:
-        return serve(app, config, host=args.host, port=args.port, server=args.server,
-                     threads=args.threads)
-    except KeyboardInterrupt:
-        return 0
+    with tempfile.TemporaryDirectory(prefix="invoca-sandbox-tls-") as scratch:
+        tls: tuple[Path, Path] | None = None
+        if args.tls:
+            try:
+                tls = (args.cert, args.key) if args.cert else self_signed_certificate(
+                    Path(scratch))
+            except TLSSetupError as exc:
+                print(f"invoca-sandbox serve: {exc}", file=sys.stderr)
+                return 2
+        print(banner(app, args.host, args.port, tls=args.tls), flush=True)
+        try:
+            return serve(app, config, host=args.host, port=args.port, server=args.server,
+                         threads=args.threads, tls=tls)
+        except KeyboardInterrupt:
+            return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -209,3 +210,46 @@ def test_concurrent_allocations_never_share_a_held_number_when_32_threads_alloca
         assert len(held) == 15  # max_pool_size of the demo pool; the clock never moved
         assert len(set(held)) == len(held)
         assert {entry["id"] for entry in log} == set(range(1, 97))
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_tls_serves_https_with_a_self_signed_certificate_when_asked() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), "--tls",
+         "--clock", "manual"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None
+            try:
+                url = f"https://127.0.0.1:{port}/_sandbox/health"
+                with urllib.request.urlopen(url, timeout=5, context=context) as response:
+                    assert json.loads(response.read())["status"] == "ok"
+                    break
+            except (OSError, ssl.SSLError):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/_sandbox/world", timeout=5,
+                                    context=context) as response:
+            world = json.loads(response.read())
+        assert world["ring_pool"]["api_key"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0, output
+    assert "curl -sk https://127.0.0.1:" in output
+
+
+def test_tls_is_refused_when_the_server_is_waitress() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server.cli", "serve", "--tls", "--server", "waitress"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "--tls needs --server granian" in result.stderr
