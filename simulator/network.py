@@ -96,6 +96,8 @@ __all__ = [
     "PromoNumber",
     "RingPoolPlacement",
     "validate_fields",
+    "validate_user",
+    "validate_users",
 ]
 
 DEFAULT_BASE_URL = "https://invoca.net"
@@ -268,9 +270,76 @@ def validate_fields(
     return values
 
 
-def _raise_if(problems: Mapping[str, list[str]]) -> None:
+def _raise_if(problems: Mapping[str, list[Any]]) -> None:
     if problems:
         raise RecordInvalid("Validation failed", field_errors=problems)
+
+
+USER_ROLES = ("Super", "Manager", "Member", "Observer")
+USER_NOTIFICATIONS = (
+    "notify_on_budgets", "notify_on_campaign_applications", "notify_on_campaign_expirations",
+    "notify_on_creative_duplication_requests", "notify_on_network_announcements",
+    "notify_on_performance_notifications", "notify_on_monthly_campaign_performance_reports",
+    "notify_on_weekly_campaign_performance_reports", "notify_on_call_activities",
+)
+USER_FIELDS = (
+    FieldSpec("id_from_network", required=True),
+    FieldSpec("first_name", required=True),
+    FieldSpec("last_name", required=True),
+    FieldSpec("email_address"),
+    FieldSpec("email_settings", "array"),
+    FieldSpec("contact_phone_number"),
+    FieldSpec("phone_number"),
+    FieldSpec("contact_country_code"),
+    FieldSpec("role", choices=USER_ROLES, default="Super"),
+    *(FieldSpec(name, "boolean", default=False) for name in USER_NOTIFICATIONS),
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_user(user: Any, existing: Mapping[str, Any] | None = None,
+                  ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """One embedded user (network, advertiser, affiliate): its values and its errors.
+
+    Errors nest as in the docs' example
+    ``{"users": [{"email_settings": [{"email_address": ["is invalid"]}]}]}``.
+    """
+    if not isinstance(user, Mapping):
+        return {}, {"user": ["is invalid"]}
+    problems: dict[str, list[Any]] = {}
+    flat: dict[str, list[str]] = {}
+    values = validate_fields(USER_FIELDS, user, existing, errors=flat)
+    problems.update(flat)
+    settings = values.get("email_settings")
+    if settings is not None:
+        nested: list[dict[str, list[str]]] = []
+        for setting in settings:
+            error: dict[str, list[str]] = {}
+            address = setting.get("email_address") if isinstance(setting, Mapping) else None
+            if not isinstance(address, str) or not _EMAIL.match(address):
+                error["email_address"] = ["is invalid"]
+            nested.append(error)
+        if any(nested):
+            problems["email_settings"] = nested
+    elif values.get("email_address") and not _EMAIL.match(str(values["email_address"])):
+        problems["email_address"] = ["is invalid"]
+    values["can_login_via_platform"] = False  # read-only: the API manages SSO users only
+    return {k: v for k, v in values.items() if v is not None}, problems
+
+
+def validate_users(users: Any) -> list[dict[str, Any]]:
+    """A full users list (it replaces the stored one); RecordInvalid with nested errors."""
+    if not isinstance(users, list | tuple):
+        raise RecordInvalid("Validation failed", field_errors={"users": ["is invalid"]})
+    values: list[dict[str, Any]] = []
+    errors: list[dict[str, list[Any]]] = []
+    for user in users:
+        value, problem = validate_user(user)
+        values.append(value)
+        errors.append(problem)
+    if any(errors):
+        raise RecordInvalid("Validation failed", field_errors={"users": errors})
+    return values
 
 
 ID_FROM_NETWORK = FieldSpec("id_from_network", required=True)
@@ -577,11 +646,8 @@ class Directory:
 
     def update_network(self, network: Network, body: Mapping[str, Any]) -> Network:
         """Network users: the list in the body replaces every user (``[]`` deletes all)."""
-        users, problem = _coerce(FieldSpec("users", "array"), body.get("users"))
-        if problem is not None:
-            raise RecordInvalid(field_errors={"users": [problem]})
         if "users" in body:
-            network.values["users"] = users or []
+            network.values["users"] = validate_users(body.get("users") or [])
         return network
 
     # ---- advertisers ------------------------------------------------------------------------
@@ -612,6 +678,8 @@ class Directory:
         )
         self._unique_name(problems, values, iter(network.advertisers.values()), existing)
         _raise_if(problems)
+        if "users" in body:
+            values["users"] = validate_users(values["users"])
         if existing is not None:
             existing.values = values
             self._emit(now, network, "Advertiser", "updated", existing.id, key)
@@ -657,6 +725,8 @@ class Directory:
         )
         self._unique_name(problems, values, iter(network.affiliates.values()), existing)
         _raise_if(problems)
+        if "users" in body:
+            values["users"] = validate_users(values["users"])
         if existing is not None:
             existing.values = values
             self._emit(now, network, "Affiliate", "updated", existing.id, key)

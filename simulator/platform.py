@@ -75,6 +75,7 @@ from simulator.network import (
     Network,
     PromoNumber,
     formatted,
+    validate_user,
 )
 from simulator.numbers import NumberInventory, parse_number
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
@@ -488,25 +489,21 @@ class Platform:
         user = body.get("user", body)
         if not isinstance(user, Mapping):
             raise RecordInvalid(field_errors={"user": ["is invalid"]})
-        problems: dict[str, list[str]] = {}
-        key = str(user_id) if user_id is not None else str(user.get("id_from_network") or "")
-        if not key:
-            problems["id_from_network"] = ["can't be blank"]
-        for name in ("first_name", "last_name"):
-            if not str(user.get(name) or "").strip():
-                problems[name] = ["can't be blank"]
-        if problems:
-            raise RecordInvalid(field_errors={"users": [problems]})
+        if user_id is not None:
+            user = {**user, "id_from_network": str(user_id)}
         with self._lock:
             advertiser = self._advertiser(principal, network_id, advertiser_id)
             users = self._users(advertiser)
-            record = {**dict(user), "id_from_network": key, "can_login_via_platform": False}
-            record.pop("oauth_token", None)
-            for index, existing in enumerate(users):
-                if str(existing.get("id_from_network")) == key:
-                    users[index] = {**existing, **record}
-                    return dict(users[index])
-            users.append(record)
+            key = str(user.get("id_from_network") or "")
+            index = next((i for i, u in enumerate(users)
+                          if key and str(u.get("id_from_network")) == key), None)
+            record, problems = validate_user(user, users[index] if index is not None else None)
+            if problems:
+                raise RecordInvalid("Validation failed", field_errors={"users": [problems]})
+            if index is not None:
+                users[index] = record
+            else:
+                users.append(record)
             return dict(record)
 
     def create_advertiser_user(self, principal: Principal, network_id: int | str,

@@ -475,3 +475,36 @@ def test_taken_when_promo_numbers_post_reuses_an_id(platform: Platform, admin: P
         platform.create_promo_number(admin, 1, "adv-1", "camp-1",
                                      {**PROMO, "id_from_network": "x"}, version=V)
     assert caught.value.field_errors == {"id_from_network": ["has already been taken"]}
+
+
+def test_nested_user_errors_when_network_users_are_invalid(
+    platform: Platform, admin: Principal
+) -> None:
+    good = {"id_from_network": "u1", "first_name": "Chris", "last_name": "Dean",
+            "email_settings": [{"email_address": "chris@example.com",
+                                "use_for_notifications": True}], "role": "Manager"}
+    bad = {**good, "id_from_network": "u2",
+           "email_settings": [{"email_address": "not-an-address"}]}
+    with pytest.raises(RecordInvalid) as caught:
+        platform.update_network(admin, 1, {"users": [good, bad]})
+    assert caught.value.to_dict() == {
+        "errors": {"users": [{}, {"email_settings": [{"email_address": ["is invalid"]}]}]}
+    }
+    assert platform.get_network(admin, 1)["users"] == []
+    saved = platform.update_network(admin, 1, {"users": [good]})["users"]
+    assert saved[0]["role"] == "Manager"
+    assert saved[0]["notify_on_budgets"] is False
+    assert saved[0]["can_login_via_platform"] is False
+    assert platform.update_network(admin, 1, {"users": []})["users"] == []
+
+
+def test_role_error_when_advertiser_user_role_unknown(
+    platform: Platform, admin: Principal
+) -> None:
+    with pytest.raises(RecordInvalid) as caught:
+        platform.create_advertiser(admin, 1, {
+            "id_from_network": "adv-u", "name": "U",
+            "users": [{"id_from_network": "x", "first_name": "A", "last_name": "B",
+                       "role": "Boss"}],
+        })
+    assert caught.value.field_errors == {"users": [{"role": ["is not included in the list"]}]}
