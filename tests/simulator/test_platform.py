@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -395,3 +400,26 @@ def test_bulk_call_reads_back_with_params_when_number_was_recycled(
     }, version=V)
     assert rows == [{"dynamic_number_pool_referrer_param1_value": "fresh",
                      "dynamic_number_pool_referrer_param2_value": "tv"}]
+
+
+def test_identical_state_when_processes_hash_differently() -> None:
+    script = (
+        "import sys, hashlib\n"
+        "from datetime import datetime, UTC\n"
+        "from simulator.clock import ManualClock\n"
+        "from simulator.platform import Platform\n"
+        "from tests.simulator.test_platform import drive\n"
+        "platform = Platform(ManualClock(datetime(2024, 3, 1, 12, tzinfo=UTC)), seed=42)\n"
+        "print(hashlib.sha256(drive(platform).encode()).hexdigest())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=root, check=True, capture_output=True, text=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout.strip()
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1
+    assert digests == {hashlib.sha256(drive(Platform(ManualClock(START), seed=42)).encode())
+                       .hexdigest()}
