@@ -95,6 +95,7 @@ __all__ = [
     "ObjectChanged",
     "PromoNumber",
     "RingPoolPlacement",
+    "require_object",
     "validate_fields",
     "validate_user",
     "validate_users",
@@ -436,8 +437,16 @@ def is_legacy_ring_pool_version(version: str | None) -> bool:
     return version is None or version <= LEGACY_RING_POOL_VERSION
 
 
+def require_object(body: Any) -> Mapping[str, Any]:
+    """``body`` when it is a JSON object; RecordInvalid otherwise."""
+    if not isinstance(body, Mapping):
+        raise RecordInvalid("The request body must be a JSON object")
+    return body
+
+
 def _id_from_network(body: Mapping[str, Any], path_id: str | None) -> tuple[str, str | None]:
     """The object's id_from_network: the path's when given, else the body's."""
+    require_object(body)
     if path_id is not None:
         return str(path_id), None
     value, problem = _coerce(ID_FROM_NETWORK, body.get("id_from_network"))
@@ -646,6 +655,7 @@ class Directory:
 
     def update_network(self, network: Network, body: Mapping[str, Any]) -> Network:
         """Network users: the list in the body replaces every user (``[]`` deletes all)."""
+        require_object(body)
         if "users" in body:
             network.values["users"] = validate_users(body.get("users") or [])
         return network
@@ -764,6 +774,7 @@ class Directory:
 
     def upsert_relationship(self, now: datetime, advertiser: Advertiser, affiliate_id: str,
                             body: Mapping[str, Any]) -> tuple[AdvertiserAffiliate, bool]:
+        require_object(body)
         affiliate = self.affiliate(advertiser.network, affiliate_id)
         existing = advertiser.relationships.get(affiliate.id_from_network)
         values = validate_fields(
@@ -867,6 +878,7 @@ class Directory:
         self, now: datetime, campaign: AdvertiserCampaign, affiliate_id: str,
         body: Mapping[str, Any],
     ) -> tuple[AffiliateCampaign, bool]:
+        require_object(body)
         network = campaign.advertiser.network
         affiliate = self.affiliate(network, affiliate_id)
         existing = campaign.affiliate_campaigns.get(affiliate.id_from_network)
@@ -995,6 +1007,7 @@ class Directory:
         campaign is refused ("has already been taken"); through ``promo_numbers_by_id`` it
         updates that number (and the ``destination_*`` fields move it).
         """
+        require_object(body)
         holder = affiliate_campaign if affiliate_campaign is not None else campaign
         problems: dict[str, list[str]] = {}
         key = by_id
@@ -1029,6 +1042,7 @@ class Directory:
         ``destination_advertiser_campaign_id_from_network`` go together; adding
         ``destination_affiliate_id_from_network`` moves it to that affiliate's campaign.
         """
+        require_object(body)
         problems: dict[str, list[str]] = {}
         values = validate_fields(PROMO_NUMBER_FIELDS, body, promo.values, errors=problems)
         target = self._move_target(promo, body, problems)

@@ -75,6 +75,7 @@ from simulator.network import (
     Network,
     PromoNumber,
     formatted,
+    require_object,
     validate_user,
 )
 from simulator.numbers import NumberInventory, parse_number
@@ -486,7 +487,7 @@ class Platform:
 
     def _upsert_user(self, principal: Principal, network_id: int | str, advertiser_id: str,
                      body: Mapping[str, Any], user_id: str | None) -> dict[str, Any]:
-        user = body.get("user", body)
+        user = require_object(body).get("user", body)
         if not isinstance(user, Mapping):
             raise RecordInvalid(field_errors={"user": ["is invalid"]})
         if user_id is not None:
@@ -1498,7 +1499,7 @@ class Platform:
         answers 201 then).
         """
         with self._lock:
-            scope = self._signal_scope(principal, body.get("search"))
+            scope = self._signal_scope(principal, require_object(body).get("search"))
             return self.conversions.report_signals(self.now(), scope, body)
 
     update_signals = report_signals
@@ -1507,7 +1508,7 @@ class Platform:
                       version: str | None = None) -> dict[str, Any]:
         """Signal API (2016-08-01 shape): one ``signal`` on the call ``search`` names."""
         with self._lock:
-            scope = self._signal_scope(principal, body.get("search"))
+            scope = self._signal_scope(principal, require_object(body).get("search"))
             return self.conversions.report_signals(self.now(), scope, body, old_shape=True)
 
     update_signal = report_signal
@@ -1518,6 +1519,7 @@ class Platform:
         """Signal API (2016-08-01 shape) with the call's transaction id in the path."""
         with self._lock:
             scope = self._signal_scope(principal, None)
+            require_object(body)
             return self.conversions.report_signals(self.now(), scope, body, old_shape=True,
                                                    transaction_id=str(transaction_id))
 
@@ -1543,7 +1545,8 @@ class Platform:
                     f"Couldn't find conversion reporting id {conversion_reporting_id}"
                 )
             scope = CallScope(principal.network_id, advertiser.id_from_network)
-            sale = self.conversions.report_conversion(self.now(), scope, advertiser.id, body)
+            sale = self.conversions.report_conversion(self.now(), scope, advertiser.id,
+                                                      require_object(body))
             return sale.to_dict()
 
     update_conversion = report_conversion

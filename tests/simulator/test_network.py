@@ -508,3 +508,22 @@ def test_role_error_when_advertiser_user_role_unknown(
                        "role": "Boss"}],
         })
     assert caught.value.field_errors == {"users": [{"role": ["is not included in the list"]}]}
+
+
+@pytest.mark.parametrize("body", [[], "text", None, 5])
+def test_class_error_when_body_is_not_an_object(
+    platform: Platform, admin: Principal, body: Any
+) -> None:
+    before = platform.export_state()
+    for create in (
+        lambda: platform.create_advertiser(admin, 1, body),
+        lambda: platform.create_ring_pool(admin, 1, "adv-1", "camp-1", body),
+        lambda: platform.create_promo_number(admin, 1, "adv-1", "camp-1", body),
+        lambda: platform.create_affiliate_campaign(admin, 1, "adv-1", "camp-1", "aff-1", body),
+    ):
+        with pytest.raises(RecordInvalid, match="must be a JSON object"):
+            create()
+    after = platform.export_state()
+    after.pop("replay")
+    before.pop("replay")
+    assert after == before
