@@ -18,6 +18,15 @@ Rules of this module:
   :class:`Principal` (network, advertiser or affiliate role); a principal reaches only its
   own network. Network Integration operations need the network role. Allocation is
   authorised by the pool's ``ring_pool_key`` alone.
+* Every state-changing call is journaled (:mod:`simulator.journal`) with the instant it saw
+  as ``now``; :meth:`Platform.export_state` carries the journal and
+  :meth:`Platform.import_state` rebuilds the same state by replaying it from the seed.
+  Refused commands are journaled too (they may have drawn from a seeded stream).
+* Beyond the contract operations: :meth:`~Platform.simulate_call`,
+  :meth:`~Platform.advance_clock`, :meth:`~Platform.set_clock`, :meth:`~Platform.reset`,
+  :meth:`~Platform.use_world`, :meth:`~Platform.allocations`,
+  :meth:`~Platform.world_summary`, :meth:`~Platform.export_state`,
+  :meth:`~Platform.import_state`, :meth:`~Platform.new_error_handle`.
 
 Sandbox choices (for docs/fidelity.md):
 
