@@ -51,7 +51,7 @@ def changes_state(method: str, operation_id: str | None) -> bool:
 def load_schema(target: Target, profile: Profile, *, spec: Path | None = None,
                 seed: int | None = None) -> Any:
     """The contract as a schemathesis schema, configured for ``target`` and ``profile``."""
-    schema = schemathesis.openapi.from_path(spec or default_spec())
+    schema: Any = schemathesis.openapi.from_path(spec or default_spec())
     config = schema.config
     parameters: dict[str, Any] = {}
     if target.network_id is not None:
@@ -95,9 +95,11 @@ def credentials(case: Case, target: Target) -> tuple[dict[str, str], dict[str, s
 def authorize(case: Case, target: Target) -> dict[str, str]:
     """Put the credentials on ``case`` (unless it already carries some); the headers set."""
     headers, query = credentials(case, target)
-    case.headers = dict(case.headers or {})
-    for name, value in headers.items():
-        case.headers.setdefault(name, value)
+    if headers:
+        merged: dict[str, Any] = dict(case.headers or {})
+        for name, value in headers.items():
+            merged.setdefault(name, value)
+        case.headers = merged  # type: ignore[assignment]
     if query:
         case.query = dict(case.query or {})
         for name, value in query.items():

@@ -32,8 +32,7 @@ class Profile:
         phases = [Phase.explicit, Phase.generate, Phase.target]
         if self.shrink:
             phases.append(Phase.shrink)
-        kwargs = {"stateful_step_count": steps} if steps is not None else {}
-        return settings(
+        chosen = settings(
             max_examples=max_examples if max_examples is not None else self.max_examples,
             deadline=None,
             derandomize=self.derandomize,
@@ -41,8 +40,8 @@ class Profile:
             phases=phases,
             print_blob=False,
             suppress_health_check=list(HealthCheck),
-            **kwargs,
         )
+        return settings(chosen, stateful_step_count=steps) if steps is not None else chosen
 
 
 PROFILES: dict[str, Profile] = {
