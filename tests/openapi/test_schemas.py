@@ -205,3 +205,20 @@ def test_local_center_is_refused_with_docs_message_when_key_is_unknown(
     assert is_valid(registry, "RingPoolWrite", {"local_center": {"latitude": 45, "longitude": 45}})
     assert not is_valid(registry, "RingPoolWrite", {"local_center": {"bad_key": ""}})
     assert not is_valid(registry, "RingPoolWrite", {"local_center": {"latitude": 45}})
+
+
+@pytest.mark.parametrize(
+    ("form", "valid"),
+    [
+        ({"start_time_t": "1273589993", "sale_amount": "60.50"}, True),
+        ({"web_conversion": "1", "reference_id": "2935812450"}, True),
+        ({"web_conversion": "1", "parent_reference_id": "2935812450"}, True),
+        ({"reference_id": "2935812450"}, False),
+        ({"web_conversion": "0", "reference_id": "2935812450"}, False),
+        ({"start_time_t": "127358999"}, False),
+    ],
+)
+def test_conversion_needs_a_call_time_or_a_web_reference_when_reported(
+    registry: Registry[Any], form: dict[str, str], valid: bool
+) -> None:
+    assert is_valid(registry, "ConversionRequest", form) is valid
