@@ -208,14 +208,7 @@ def _recommend(
             curve_points=curve_points,
             progress=lambda message: tick(None, message),
         )
-    report: Report | None = None
-    if result.max_pool_size is not None:
-        sized = scenario.with_pool(
-            result.pool,
-            max_pool_size=result.max_pool_size,
-            lifetime_seconds=result.lifetime_seconds,
-        )
-        report = run_scenario(sized)
+    report = result.report
     _print_recommendation(console, result)
     body: dict[str, Any] = {
         "recommendation": result.to_dict(),

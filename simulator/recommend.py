@@ -32,7 +32,7 @@ from typing import Any
 
 from simulator.erlang import erlang_b, servers_for
 from simulator.errors import RecordInvalid
-from simulator.scenario import PoolMetrics, Scenario, run_scenario
+from simulator.scenario import PoolMetrics, Report, Scenario, run_scenario
 from simulator.traffic import rate_segments
 
 __all__ = [
@@ -123,6 +123,8 @@ class Recommendation:
     at_size: SizePoint | None
     below: SizePoint | None
     evaluated: tuple[SizePoint, ...]
+    #: the full report of the run at the recommended size (not part of ``to_dict``)
+    report: Report | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +190,7 @@ def recommend(
                 field_errors={"lifetimes": ["must be integers greater than 0"]},
             )
     cache: dict[tuple[int, int], SizePoint] = {}
+    reports: dict[tuple[int, int], Report] = {}
 
     def evaluate(size: int, lifetime: int) -> SizePoint:
         key = (size, lifetime)
@@ -196,7 +199,8 @@ def recommend(
             if progress is not None:
                 progress(f"pool {name}: {size} numbers, lifetime {lifetime} s")
             sized = scenario.with_pool(name, max_pool_size=size, lifetime_seconds=lifetime)
-            metrics = run_scenario(sized.with_seed(seed), rng=random.Random(seed)).pool(name)
+            report = reports[key] = run_scenario(sized.with_seed(seed), rng=random.Random(seed))
+            metrics = report.pool(name)
             point = cache[key] = SizePoint(
                 max_pool_size=size,
                 lifetime_seconds=lifetime,
@@ -239,6 +243,7 @@ def recommend(
         evaluated=tuple(
             sorted(cache.values(), key=lambda p: (p.lifetime_seconds, p.max_pool_size))
         ),
+        report=None if size is None else reports[(size, lifetime)],
     )
 
 

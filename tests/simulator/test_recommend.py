@@ -10,7 +10,7 @@ import simulator.recommend as recommend_module
 from simulator.erlang import servers_for
 from simulator.errors import RecordInvalid
 from simulator.recommend import Targets, peak_hourly_rate, recommend
-from simulator.scenario import CallSpec, PoolSpec, Scenario
+from simulator.scenario import CallSpec, PoolSpec, Scenario, run_scenario
 from simulator.traffic import Burst, Distribution, TrafficProfile
 
 
@@ -135,3 +135,12 @@ def test_targets_are_refused_when_out_of_range(
 def test_recommend_is_refused_when_pool_is_unknown(flat_scenario: Scenario) -> None:
     with pytest.raises(RecordInvalid):
         recommend(flat_scenario, Targets(0.01), pool="nope")
+
+
+def test_report_is_the_run_at_the_recommended_size_when_a_size_is_found(
+    flat_scenario: Scenario,
+) -> None:
+    result = recommend(flat_scenario, Targets(0.01))
+    assert result.report is not None and result.max_pool_size is not None
+    sized = flat_scenario.with_pool("main", max_pool_size=result.max_pool_size)
+    assert result.report.to_dict() == run_scenario(sized).to_dict()
