@@ -1,5 +1,5 @@
-"""A RingPool driven by random allocations, clock advances and lifetime changes, checked
-after every step against a deliberately naive model (plain lists, linear scans)."""
+"""A RingPool driven by random allocations, clock advances, lifetime changes and resizes,
+checked after every step against a deliberately naive model (plain lists, linear scans)."""
 
 from __future__ import annotations
 
@@ -25,15 +25,25 @@ class ModelHold:
     number: str
     allocated_at: datetime
     expires_at: datetime
+    end_seen: bool = False
 
 
 class RingPoolMachine(RuleBasedStateMachine):
+    """The model: every non-overflow allocation in a list, the pool's numbers in a list.
+
+    Its only bookkeeping rule is the one the pool documents for shrinking: while the pool has
+    more numbers than ``max_pool_size``, a number whose hold ends leaves the pool; at a resize,
+    free numbers leave first, idle longest first.
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.now = START_AT
         self.issued: list[str] = []
-        #: the model: every non-overflow allocation, in allocation order
         self.holds: list[ModelHold] = []
+        self.numbers: list[str] = []  # the pool's numbers, in provisioning order
+        self.dropped: list[str] = []
+        self.released: list[str] = []
         self.overflow_count = 0
         self.events = EventLog(maxlen=None)
         self.lifetime = 1
@@ -49,30 +59,41 @@ class RingPoolMachine(RuleBasedStateMachine):
         self.lifetime, self.size = lifetime, size
         self.pool = RingPool(
             id=9, lifetime_seconds=lifetime, max_pool_size=size, supply=self.supply,
-            events=self.events, param_names=["visit"],
+            events=self.events, param_names=["visit"], release=self.released.append,
         )
 
     # ---------------------------------------------------------------- the naive model
     def live_holds(self, instant: datetime) -> list[ModelHold]:
         return [h for h in self.holds if h.allocated_at <= instant < h.expires_at]
 
-    def model_numbers(self) -> list[str]:
-        numbers: list[str] = []
+    def last_hold(self, number: str) -> ModelHold | None:
+        found = None
         for hold in self.holds:
-            if hold.number not in numbers:
-                numbers.append(hold.number)
-        return numbers
+            if hold.number == number:
+                found = hold
+        return found
 
-    def expected_reuse(self) -> str | None:
-        """The free number idle longest: the one whose last hold ended earliest."""
-        best: tuple[datetime, int, str] | None = None
-        for number in self.model_numbers():
-            last = [h for h in self.holds if h.number == number][-1]
+    def free_numbers(self) -> list[str]:
+        """The pool's numbers not held now, idle longest (earliest hold end) first."""
+        free = []
+        for number in self.numbers:
+            last = self.last_hold(number)
+            assert last is not None
             if last.expires_at <= self.now:
-                candidate = (last.expires_at, last.allocation_id, number)
-                if best is None or candidate < best:
-                    best = candidate
-        return None if best is None else best[2]
+                free.append((last.expires_at, last.allocation_id, number))
+        return [number for _, _, number in sorted(free)]
+
+    def sync(self) -> None:
+        """Hold ends up to now, in order: each leaves the pool while it is too big."""
+        ended = sorted(
+            (h for h in self.holds if h.expires_at <= self.now and not h.end_seen),
+            key=lambda h: (h.expires_at, h.allocation_id),
+        )
+        for hold in ended:
+            hold.end_seen = True
+            if len(self.numbers) > self.size:
+                self.numbers.remove(hold.number)
+                self.dropped.append(hold.number)
 
     def model_attribution(self, number: str, instant: datetime) -> ModelHold | None:
         found = None
@@ -84,30 +105,35 @@ class RingPoolMachine(RuleBasedStateMachine):
     # ---------------------------------------------------------------- rules
     @rule(visit=st.text(alphabet="abc123", max_size=5))
     def allocate(self, visit: str) -> None:
+        self.sync()
         held_before = len(self.live_holds(self.now))
-        provisioned_before = len(self.model_numbers())
-        reuse = self.expected_reuse()
+        free = self.free_numbers()
+        expect_new = len(self.numbers) < self.size
         allocation = self.pool.allocate(self.now, {"visit": visit, "junk": "x"})
         assert allocation.allocated_at == self.now
         assert dict(allocation.params) == {"param1": visit}
         if allocation.overflow:
-            # overflow only when max_pool_size numbers are held
-            assert held_before == self.size
+            # overflow only when max_pool_size numbers (or more, after a shrink) are held
+            assert not expect_new
+            assert not free
+            assert held_before >= self.size
             assert allocation.promo_number == self.pool.overflow_number
             assert allocation.expires_at == self.now
             assert isinstance(self.events.events()[-1], OverflowServed)
             self.overflow_count += 1
             return
-        assert held_before < self.size
         number = allocation.promo_number
-        if provisioned_before < self.size:
-            assert number not in self.model_numbers(), "a never-used number goes first"
+        if expect_new:
+            assert number not in self.numbers, "a never-used number goes first"
+            assert number not in self.dropped
+            self.numbers.append(number)
         else:
-            assert number == reuse, "reuse takes the number idle longest"
+            assert free, "a number was handed out although every number is held"
+            assert number == free[0], "reuse takes the number idle longest"
         # a number is reallocated only after its previous hold ended
-        previous = [h for h in self.holds if h.number == number]
-        if previous:
-            assert previous[-1].expires_at <= self.now
+        previous = self.last_hold(number)
+        if previous is not None:
+            assert previous.expires_at <= self.now
         assert allocation.expires_at == self.now + timedelta(seconds=self.lifetime)
         self.holds.append(ModelHold(allocation.id, number, self.now, allocation.expires_at))
 
@@ -125,15 +151,28 @@ class RingPoolMachine(RuleBasedStateMachine):
 
     @rule(lifetime=st.integers(1, 120))
     def change_lifetime(self, lifetime: int) -> None:
+        self.sync()
         self.pool.reconfigure(self.now, lifetime_seconds=lifetime)
         self.lifetime = lifetime
+
+    @rule(size=st.integers(1, 5))
+    def resize(self, size: int) -> None:
+        self.sync()
+        for number in self.free_numbers():
+            if len(self.numbers) <= size:
+                break
+            self.numbers.remove(number)
+            self.dropped.append(number)
+        self.pool.reconfigure(self.now, max_pool_size=size)
+        self.size = size
 
     @precondition(lambda self: bool(self.holds))
     @rule(data=st.data())
     def attribute_a_past_call(self, data: st.DataObject) -> None:
         overflow_number = self.pool.overflow_number
         assert overflow_number is not None
-        number = data.draw(st.sampled_from([*self.model_numbers(), overflow_number]))
+        numbers = sorted({h.number for h in self.holds})
+        number = data.draw(st.sampled_from([*numbers, overflow_number]))
         span = int((self.now - START_AT).total_seconds() * 1000)
         instant = START_AT + timedelta(milliseconds=data.draw(st.integers(-1000, span + 1000)))
         found = self.pool.attribute(number, instant)
@@ -146,6 +185,7 @@ class RingPoolMachine(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
+        self.sync()
         recycled = self.pool.expire(self.now)
         assert all(event.at <= self.now for event in recycled)
         assert [e.at for e in recycled] == sorted(e.at for e in recycled)
@@ -154,6 +194,7 @@ class RingPoolMachine(RuleBasedStateMachine):
     @invariant()
     def held_count_matches_model(self) -> None:
         if hasattr(self, "pool"):
+            self.sync()
             assert self.pool.held_count(self.now) == len(self.live_holds(self.now))
 
     @invariant()
@@ -168,9 +209,14 @@ class RingPoolMachine(RuleBasedStateMachine):
     @invariant()
     def numbers_match_model(self) -> None:
         if hasattr(self, "pool"):
-            assert self.pool.numbers == self.model_numbers()
-            assert len(self.pool.numbers) <= self.size
+            self.sync()
+            assert self.pool.numbers == self.numbers
+            assert self.pool.free_numbers(self.now) == self.free_numbers()
+            assert self.released == self.dropped
             assert self.pool.overflow_number not in self.pool.numbers
+            # more numbers than max_pool_size only while the extra ones are held
+            if len(self.numbers) > self.size:
+                assert not self.free_numbers()
 
     @invariant()
     def allocation_log_matches_model(self) -> None:
