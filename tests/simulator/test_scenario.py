@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.clock import ManualClock
 from simulator.errors import ClockError, RecordInvalid
@@ -306,3 +308,73 @@ def test_report_is_the_same_when_events_are_kept(small_scenario: Scenario) -> No
     assert run_scenario(small_scenario).to_dict() == kept
     kinds = {event.kind for event in events.events()}
     assert {"NumberAllocated", "OverflowServed", "NumberRecycled"} <= kinds
+
+
+class NaivePool:
+    """A deliberately naive ring pool: lists, linear scans, float seconds."""
+
+    def __init__(self, size: int, lifetime: float) -> None:
+        self.size, self.lifetime = size, lifetime
+        self.provisioned = 0
+        self.holds: list[tuple[float, str]] = []  # (expires, number)
+        self.free: list[tuple[float, str]] = []  # (idle since, number)
+
+    def allocate(self, t: float, fresh_number: str) -> str | None:
+        for hold in [h for h in self.holds if h[0] <= t]:
+            self.holds.remove(hold)
+            self.free.append(hold)
+        if self.provisioned < self.size:
+            self.provisioned += 1
+            number = fresh_number
+        elif self.free:
+            oldest = min(self.free)
+            self.free.remove(oldest)
+            number = oldest[1]
+        else:
+            return None
+        self.holds.append((t + self.lifetime, number))
+        return number
+
+
+@given(
+    size=st.integers(1, 6),
+    lifetime=st.integers(30, 3600),
+    visitors_per_day=st.integers(20, 4000),
+    seed=st.integers(0, 2**32),
+    allow_overflow=st.booleans(),
+)
+def test_runner_agrees_with_a_naive_pool_when_replaying_its_arrivals(
+    size: int, lifetime: int, visitors_per_day: int, seed: int, allow_overflow: bool
+) -> None:
+    pools = [{"name": "main", "max_pool_size": size, "lifetime_seconds": lifetime,
+              "allow_overflow": allow_overflow}]
+    scenario = Scenario.from_dict(
+        scenario_dict(days=0.25, seed=seed, pools=pools, params=[],
+                      traffic={"visitors_per_day": visitors_per_day})
+    )
+    events = EventLog(maxlen=None)
+    report = run_scenario(scenario, events=events)
+    served = [e for e in events.events() if isinstance(e, NumberAllocated | OverflowServed)]
+    naive = NaivePool(size, float(lifetime))
+    naive_overflows = 0
+    seen: set[str] = set()
+    for event in served:
+        t = (event.at - START_AT).total_seconds()
+        expected = naive.allocate(t, event.promo_number)
+        if expected is None:
+            naive_overflows += 1
+            assert isinstance(event, OverflowServed)
+        else:
+            assert isinstance(event, NumberAllocated)
+            assert event.promo_number == expected
+            seen.add(expected)
+    total = report.total
+    assert len(seen) <= size
+    if allow_overflow:
+        assert len(served) == total.visitors
+        assert naive_overflows == total.overflows
+    else:  # refused visitors leave no allocation event
+        assert naive_overflows == 0
+        assert len(served) == total.visitors - total.overflows
+    assert total.peak_held <= size
+    assert total.calls == total.attributed + total.misattributed + total.unattributed
