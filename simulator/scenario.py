@@ -33,9 +33,14 @@ Metric definitions (sandbox choices, listed for docs/fidelity.md):
   ends, as the RingPool does.
 * Calls are counted in the hour the visitor *arrived* (a cohort view), so every call of the
   scenario's visitors is counted, including calls made after the scenario ends.
-* Numbers held: peak is exact (the maximum just after any allocation or at an hour start);
-  mean is time-weighted (the integral of held numbers over the hour, divided by one hour).
-  ``utilisation`` is mean held / ``max_pool_size``.
+* Numbers held: a pool's peak is exact (the maximum just after any allocation or at an hour
+  start); with several pools, the all-pools peak of an hour is the sum of the pools' peaks
+  (an upper bound: the pools may peak at different instants). Mean held is time-weighted (the
+  integral of held numbers over the hour, divided by the hour). ``utilisation`` is mean held /
+  ``max_pool_size``. The overflow number is not counted: the RingPool keeps it apart from the
+  ``max_pool_size`` numbers, so a pool is an Erlang loss system with ``max_pool_size`` servers.
+* Offline runs keep no event log unless the caller passes one (``events=``): the pools still
+  emit every event, but storing them cost a third of a run's time.
 * Call durations are drawn and reported (``call_minutes``); whether an active call extends a
   hold is not documented by Invoca, and the sandbox's RingPool does not extend it.
 """
