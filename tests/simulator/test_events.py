@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -15,6 +15,8 @@ from simulator.events import (
     NumberAllocated,
     NumberRecycled,
     OverflowServed,
+    iso_utc,
+    json_safe,
 )
 
 AT = datetime(2016, 10, 1, 12, 0, tzinfo=UTC)
@@ -130,3 +132,35 @@ def test_seqs_unique_when_appended_from_many_threads() -> None:
     for thread in threads:
         thread.join()
     assert [seq for seq, _ in log] == list(range(1, 2001))
+
+
+def test_all_or_nothing_when_extending_with_a_bad_entry(event_log: EventLog) -> None:
+    with pytest.raises(TypeError):
+        event_log.extend([allocated(1), "not an event"])  # type: ignore[list-item]
+    assert len(event_log) == 0
+    assert event_log.extend([allocated(1), allocated(2)]) == 2
+    assert [e.allocation_id for e in event_log.events()] == [1, 2]  # type: ignore[attr-defined]
+
+
+def test_seq_keeps_counting_when_log_cleared(event_log: EventLog) -> None:
+    event_log.append(allocated(1))
+    event_log.clear()
+    assert len(event_log) == 0
+    assert event_log.append(allocated(2)) == 2
+
+
+def test_iso_utc_with_z_when_instant_in_another_zone() -> None:
+    eastern = timezone(timedelta(hours=-4))
+    assert iso_utc(datetime(2016, 10, 1, 8, 0, tzinfo=eastern)) == "2016-10-01T12:00:00Z"
+    assert iso_utc(AT + timedelta(microseconds=5)) == "2016-10-01T12:00:00.000005Z"
+    with pytest.raises(ValueError, match="naive"):
+        iso_utc(datetime(2016, 10, 1))
+
+
+def test_json_safe_values_when_fields_hold_containers() -> None:
+    value = {"when": AT, "tags": ("a", "b"), "ids": frozenset({2, 1}), "span": timedelta(1)}
+    assert json_safe(value) == {
+        "when": "2016-10-01T12:00:00Z", "tags": ["a", "b"], "ids": [1, 2], "span": 86400.0,
+    }
+    with pytest.raises(TypeError):
+        json_safe(object())
