@@ -177,3 +177,14 @@ def reset_target(contract_target: Target) -> Target:
     if contract_target.has("reset"):
         contract_target.reset()
     return contract_target
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    if REPORT_KEY not in config.stash or TARGET_KEY not in config.stash:
+        return
+    report = config.stash[REPORT_KEY]
+    failed = len(terminalreporter.stats.get("failed", []))
+    terminalreporter.section("invoca contract summary")
+    terminalreporter.write_line(report.summary(base_url=config.stash[TARGET_KEY].base_url,
+                                               tests_failed=failed))
