@@ -412,10 +412,15 @@ class NumberInventory:
             )
 
     def issue_local(self, npas: Sequence[str]) -> str | None:
-        """A new local number in the first of ``npas`` that has one left; None if none."""
+        """A new local number in the first of ``npas`` that has one left; None if none.
+
+        NPAs that are not geographic NPAs (toll-free, unassigned such as 455, malformed) are
+        skipped.
+        """
         with self._lock:
+            valid = geographic_npas()
             for npa in npas:
-                if npa in TOLL_FREE_NPAS or not _NPA.match(npa):
+                if npa not in valid:  # toll-free, unassigned or malformed NPA
                     continue
                 number = (
                     self._issue_fictional(npa) if self.fictional_only else self._issue_any(npa)

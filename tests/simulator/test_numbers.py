@@ -104,6 +104,7 @@ def test_none_when_no_local_number_left_in_those_npas(inventory: NumberInventory
     assert inventory.issue_local(["907"]) is None
     assert inventory.issue_local([]) is None
     assert inventory.issue_local(["800"]) is None  # toll-free NPAs are not local
+    assert inventory.issue_local(["455", "8O5"]) is None  # unassigned, malformed
 
 
 def test_number_issued_again_when_released(inventory: NumberInventory) -> None:
