@@ -229,6 +229,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
     handler = operation.handler
     family = operation.family
     operation_id = operation.operation_id
+    ways = operation.ways
     lock: Any = state.lock if state.config.get("SERIALIZE_HANDLERS", True) else nullcontext()
 
     def answer(path_values: dict[str, str], fmt: str) -> Response:
@@ -246,7 +247,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
         principal = None
         if needs_token:
             credentials = extract_credentials(
-                request.headers.get("Authorization"), request.args, data
+                request.headers.get("Authorization"), request.args, data, ways
             )
             with lock:
                 principal = authenticate(state.platform, credentials)

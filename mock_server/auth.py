@@ -5,7 +5,8 @@ Rules:
    docs' curl examples show; a ``Bearer ``/``Token `` prefix is tolerated), as the
    ``oauth_token`` query parameter, or as the ``oauth_token`` key of a JSON body. HTTP Basic
    (``Authorization: Basic ...``) gives a username and password. The first found wins in that
-   order: header, query, body.
+   order: header, query, body. Only the ways the operation's ``security`` lists count (e.g.
+   Conversion Reporting takes HTTP Basic only; the Transactions API no Basic).
 2. The model decides who a credential is (``platform.authenticate(token=..., basic=...)`` ->
    a principal, or :class:`~simulator.errors.Unauthorized`). Missing credentials never reach
    it: they are ``Unauthorized`` here, rendered as 401
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from simulator.errors import Unauthorized
 
+ALL_WAYS = frozenset({"header", "query", "body", "basic"})
 MISSING_MESSAGE = (
     "API credentials are required: an API token in the Authorization header, the oauth_token "
     "parameter or JSON key, or HTTP Basic"
@@ -56,26 +58,36 @@ def parse_basic(value: str) -> tuple[str, str] | None:
 
 
 def extract_credentials(
-    authorization: str | None, query: Mapping[str, Any], body: Any
+    authorization: str | None, query: Mapping[str, Any], body: Any,
+    ways: frozenset[str] = ALL_WAYS,
 ) -> Credentials:
-    """Find the credentials of a request (see the rules above)."""
+    """Find the credentials of a request among the ``ways`` its operation accepts.
+
+    ``ways`` is a subset of ``header``, ``query``, ``body`` and ``basic``; a credential sent
+    another way is ignored, except HTTP Basic to an operation that does not take it, which is
+    refused with a message saying so.
+    """
     if authorization:
         scheme, _, rest = authorization.strip().partition(" ")
         lowered = scheme.lower()
         if lowered == "basic" and rest:
+            if "basic" not in ways:
+                raise Unauthorized("This API does not accept HTTP Basic credentials")
             pair = parse_basic(rest)
             if pair is None:
                 raise Unauthorized("The HTTP Basic credentials are malformed")
             return Credentials(basic=pair)
-        if lowered in {"bearer", "token"} and rest:
-            return Credentials(token=rest.strip())
-        return Credentials(token=authorization.strip())
-    token = query.get("oauth_token")
-    if isinstance(token, list):
-        token = token[-1] if token else None
-    if isinstance(token, str) and token:
-        return Credentials(token=token)
-    if isinstance(body, Mapping):
+        if "header" in ways:
+            if lowered in {"bearer", "token"} and rest:
+                return Credentials(token=rest.strip())
+            return Credentials(token=authorization.strip())
+    if "query" in ways:
+        token = query.get("oauth_token")
+        if isinstance(token, list):
+            token = token[-1] if token else None
+        if isinstance(token, str) and token:
+            return Credentials(token=token)
+    if "body" in ways and isinstance(body, Mapping):
         token = body.get("oauth_token")
         if isinstance(token, str) and token:
             return Credentials(token=token)

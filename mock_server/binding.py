@@ -117,6 +117,30 @@ def security_kind(operation: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     return "token" if "token" in kinds else "ring_pool_key"
 
 
+AUTH_WAYS = frozenset({"header", "query", "body", "basic"})
+
+
+def auth_ways(operation: Mapping[str, Any], spec: Mapping[str, Any]) -> frozenset[str]:
+    """The ways in an operation's ``security`` allows: ``header`` (raw token in
+    ``Authorization``), ``query`` (``oauth_token``), ``body`` (``oauth_token`` JSON key, when
+    ``x-oauth-token-in-body`` is true, or unstated and a token way exists) and ``basic``."""
+    schemes = spec.get("components", {}).get("securitySchemes", {})
+    ways: set[str] = set()
+    for requirement in operation.get("security", spec.get("security")) or ():
+        for name in requirement or {}:
+            scheme = schemes.get(name, {})
+            if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "basic":
+                ways.add("basic")
+            elif scheme.get("type") == "apiKey" and scheme.get("name") == "Authorization":
+                ways.add("header")
+            elif scheme.get("type") == "apiKey" and scheme.get("name") == "oauth_token":
+                ways.add("query")
+    in_body = operation.get("x-oauth-token-in-body")
+    if in_body or (in_body is None and ways & {"header", "query"}):
+        ways.add("body")
+    return frozenset(ways)
+
+
 def success_status(operation: Mapping[str, Any], method: str) -> int:
     """The operation's success status: 201 for a POST that lists it (the design principles:
     POST 201, PUT 200, DELETE 200), else the first 2xx the contract lists, else 200."""
@@ -146,6 +170,8 @@ class Operation:
     handler: Handler | None = None
     #: the path's ids in template order (without ``version`` and ``format``)
     id_names: tuple[str, ...] = ()
+    #: the credentials the operation accepts (see :func:`auth_ways`)
+    ways: frozenset[str] = AUTH_WAYS
 
     @property
     def handler_name(self) -> str:
@@ -193,6 +219,7 @@ def bind_operations(
                 family=family,
                 fixed_format=fixed_format_of(path),
                 security=security_kind(raw, spec),
+                ways=auth_ways(raw, spec),
                 status=success_status(raw, method),
                 validator=RequestValidator(path_item, raw, spec, family=family),
                 spec=raw,

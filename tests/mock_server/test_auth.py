@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from mock_server.auth import Credentials, extract_credentials, parse_basic
+from mock_server.binding import bind_operations
 from simulator.errors import Unauthorized
-from tests.mock_server.conftest import BASIC, RING_POOL_KEY, TOKEN
+from tests.mock_server.conftest import BASIC, HANDLERS, RING_POOL_KEY, TOKEN
 
 POOLS = "/api/2016-10-01/1/advertisers/a1/advertiser_campaigns/c1/ring_pools.json"
 BODY = {"id_from_network": "12", "pool_type": "Custom", "destination_type": "API"}
@@ -86,3 +88,28 @@ def test_basic_pair_is_decoded_when_well_formed() -> None:
 def test_malformed_basic_raises_unauthorized_when_extracted() -> None:
     with pytest.raises(Unauthorized):
         extract_credentials("Basic %%%", {}, None)
+
+
+def test_ways_follow_the_contract_when_an_operation_lists_its_schemes(
+    fixture_spec: dict[str, Any],
+) -> None:
+    operations = {op.operation_id: op for op in bind_operations(fixture_spec, HANDLERS)}
+    assert operations["createRingPool"].ways == frozenset({"header", "query", "body", "basic"})
+    assert operations["reportConversion"].ways == frozenset({"basic"})
+
+
+def test_token_is_ignored_when_the_operation_takes_basic_only(client: FlaskClient) -> None:
+    response = client.post("/api/2014-04-15/calls/55.xml", data={"start_time_t": "1"},
+                           headers={"Authorization": TOKEN})
+    assert response.status_code == 401
+
+
+def test_basic_is_refused_with_a_reason_when_the_operation_takes_tokens_only() -> None:
+    with pytest.raises(Unauthorized, match="does not accept HTTP Basic"):
+        extract_credentials("Basic " + base64.b64encode(b"a:b").decode(), {}, None,
+                            frozenset({"header", "query"}))
+
+
+def test_body_token_is_ignored_when_the_operation_does_not_take_it() -> None:
+    found = extract_credentials(None, {}, {"oauth_token": TOKEN}, frozenset({"header"}))
+    assert not found.present
