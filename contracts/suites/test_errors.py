@@ -1,0 +1,47 @@
+"""Suite 3, error shapes: every documented error, in every format (see contracts.errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from contracts.errors import ErrorExample, examples, problems
+from contracts.report import FailureRecord, Report
+from contracts.target import Target
+
+
+def _param(example: ErrorExample) -> Any:
+    marks: list[Any] = [pytest.mark.needs(*example.needs)] if example.needs else []
+    if example.changes_state:
+        marks.append(pytest.mark.changes_state)
+    if example.known_deviation:
+        marks.append(pytest.mark.xfail(reason=f"known sandbox deviation: "
+                                              f"{example.known_deviation}", strict=True))
+    return pytest.param(example, id=example.name, marks=marks)
+
+
+@pytest.mark.parametrize("example", [_param(example) for example in examples()])
+def test_error_has_documented_shape_when_provoked(example: ErrorExample, contract_target: Target,
+                                                  contract_schema: Any,
+                                                  contract_report: Report) -> None:
+    request = example.build(contract_target)
+    if example.status == 500:
+        contract_target.control("faults", {"operation": example.operation_id, "status": 500,
+                                           "count": 1})
+    try:
+        response = request.send(contract_target)
+    finally:
+        if example.status == 500:
+            contract_target.clear_faults()
+    contract_report.record_case(f"errors: {example.operation_id}")
+    found = problems(contract_schema.raw_schema, example, response)
+    if found:
+        curl = request.curl(contract_target)
+        for problem in found:
+            contract_report.record_failure(FailureRecord(
+                check="error_shape", operation=f"{example.api} {example.operation_id}",
+                title=f"{example.name}: {problem}", message=response.text[:500], curl=curl,
+                suite="errors"))
+        pytest.fail(f"{example.name}: " + "; ".join(found) + f"\n  reproduce: {curl}\n"
+                    f"  body: {response.text[:300]}", pytrace=False)
