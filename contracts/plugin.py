@@ -104,6 +104,7 @@ def _target(config: pytest.Config) -> Target:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.config.stash[REPORT_KEY].current_test = item.nodeid
     needs = [name for mark in item.iter_markers("needs") for name in mark.args]
     changes = item.get_closest_marker("changes_state") is not None
     if not needs and not changes:
@@ -188,3 +189,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     terminalreporter.section("invoca contract summary")
     terminalreporter.write_line(report.summary(base_url=config.stash[TARGET_KEY].base_url,
                                                tests_failed=failed))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if _ACTIVE and REPORT_KEY in _ACTIVE[0].stash and hasattr(report, "wasxfail"):
+        _ACTIVE[0].stash[REPORT_KEY].mark_expected(report.nodeid)
