@@ -250,7 +250,7 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
                 request.headers.get("Authorization"), request.args, data, ways
             )
             with lock:
-                principal = authenticate(state.platform, credentials)
+                principal = authenticate(state.platform, credentials, ways)
         version = path.get("version")
         body = validator.body(data, None if version is None else str(version))
         if state.faults:

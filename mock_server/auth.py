@@ -94,8 +94,26 @@ def extract_credentials(
     return Credentials()
 
 
-def authenticate(platform: Authenticator, credentials: Credentials) -> Any:
+WAY_WORDS = {
+    "header": "an API token in the Authorization header",
+    "query": "the oauth_token query parameter",
+    "body": "the oauth_token JSON key",
+    "basic": "HTTP Basic credentials",
+}
+
+
+def missing_message(ways: frozenset[str] = ALL_WAYS) -> str:
+    """What a request without credentials is told: the ways its operation accepts."""
+    words = [WAY_WORDS[way] for way in ("header", "query", "body", "basic") if way in ways]
+    if not words:
+        return MISSING_MESSAGE
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"API credentials are required: {listed}"
+
+
+def authenticate(platform: Authenticator, credentials: Credentials,
+                 ways: frozenset[str] = ALL_WAYS) -> Any:
     """The principal for ``credentials``; missing or wrong -> :class:`Unauthorized`."""
     if not credentials.present:
-        raise Unauthorized(MISSING_MESSAGE)
+        raise Unauthorized(missing_message(ways))
     return platform.authenticate(token=credentials.token, basic=credentials.basic)

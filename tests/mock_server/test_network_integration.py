@@ -255,13 +255,11 @@ def test_reset_forgets_created_objects_when_posted(
     assert sandbox.get("/_sandbox/world").get_json() == world
 
 
-def test_unimplemented_operation_answers_501_when_called(
-    sandbox: FlaskClient, auth: dict[str, str]
+def test_every_operation_has_a_handler_when_the_real_contract_is_bound(
+    sandbox_app: Flask,
 ) -> None:
-    response = sandbox.post("/api/2018-02-01/transactions.json",
-                            json={"search": {"transaction_id": "x"}, "signals": []}, headers=auth)
-    assert response.status_code == 501
-    assert "reportSignals" in response.get_json()["errors"]["invalid_data"]
+    state = sandbox_app.extensions["invoca_sandbox"]
+    assert sorted(op.operation_id for op in state.operations.values() if op.handler is None) == []
 
 
 def test_same_seed_gives_identical_responses_when_apps_are_rebuilt() -> None:

@@ -1,0 +1,95 @@
+"""Conversion handlers: the Signal API (both shapes) and legacy Conversion Reporting.
+
+Thin adapters, one platform call each; only the status and body framing are decided here:
+
+* ``reportSignals``/``updateSignals`` (2018-02-01 ``signals[]`` shape): 200 with the
+  documented body; 201 with an empty body when ``call_in_progress`` was true (the platform
+  answers ``{}`` then).
+* ``reportSignal``/``updateSignal``/``reportTransactionSignal``/``updateTransactionSignal``
+  (2016-08-01 ``signal`` shape): 201 when a new signal was created, 200 when an existing one
+  was updated (its ``corrects_transaction_id`` is set); empty 201 for ``call_in_progress``.
+* ``reportConversion`` (POST, 201) / ``updateConversion`` (PUT, 200): the body is a single
+  space, ``application/xml``, as the contract says. Known gap: ``use_http_status=0`` (always
+  200/201, even for errors) is not implemented.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.handlers import Call, Reply, body_of
+from mock_server.rendering import JSON_TYPE, XML_TYPE
+
+__all__ = [
+    "report_conversion",
+    "report_signal",
+    "report_signals",
+    "report_transaction_signal",
+    "update_conversion",
+    "update_signal",
+    "update_signals",
+    "update_transaction_signal",
+]
+
+
+def _signals_reply(result: Any) -> Reply:
+    if not result:
+        return Reply(b"", status=201, content_type=JSON_TYPE)
+    return Reply(result, status=200)
+
+
+def _signal_reply(result: Any) -> Reply:
+    if not result:
+        return Reply(b"", status=201, content_type=JSON_TYPE)
+    signal = result.get("signal") or {}
+    return Reply(result, status=200 if signal.get("corrects_transaction_id") else 201)
+
+
+def report_signals(call: Call) -> Any:
+    """POST: report signals and custom data on a call (2018-02-01 shape)."""
+    return _signals_reply(call.platform.report_signals(call.principal, body_of(call),
+                                                       version=call.version))
+
+
+def update_signals(call: Call) -> Any:
+    """PUT: same as POST (2018-02-01 shape)."""
+    return _signals_reply(call.platform.update_signals(call.principal, body_of(call),
+                                                       version=call.version))
+
+
+def report_signal(call: Call) -> Any:
+    """POST: report one signal on the call ``search`` names (2016-08-01 shape)."""
+    return _signal_reply(call.platform.report_signal(call.principal, body_of(call),
+                                                     version=call.version))
+
+
+def update_signal(call: Call) -> Any:
+    """PUT: same as POST (2016-08-01 shape)."""
+    return _signal_reply(call.platform.update_signal(call.principal, body_of(call),
+                                                     version=call.version))
+
+
+def report_transaction_signal(call: Call) -> Any:
+    """POST: report one signal on the call whose transaction id is in the path."""
+    return _signal_reply(call.platform.report_transaction_signal(
+        call.principal, *call.ids, body_of(call), version=call.version))
+
+
+def update_transaction_signal(call: Call) -> Any:
+    """PUT: same as POST, with the transaction id in the path."""
+    return _signal_reply(call.platform.update_transaction_signal(
+        call.principal, *call.ids, body_of(call), version=call.version))
+
+
+def report_conversion(call: Call) -> Any:
+    """POST: report a sale on a call (legacy Conversion Reporting, 201, body " ")."""
+    call.platform.report_conversion(call.principal, *call.ids, body_of(call),
+                                    version=call.version)
+    return Reply(b" ", content_type=XML_TYPE)
+
+
+def update_conversion(call: Call) -> Any:
+    """PUT: same as POST (200)."""
+    call.platform.update_conversion(call.principal, *call.ids, body_of(call),
+                                    version=call.version)
+    return Reply(b" ", content_type=XML_TYPE)
