@@ -40,9 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validation_errors(document: dict[str, Any]) -> list[str]:
     """Messages of every error openapi-spec-validator finds (empty when the document is valid)."""
-    from openapi_spec_validator import OpenAPIV31SpecValidator  # noqa: PLC0415 - slow import
+    from openapi_spec_validator import (  # noqa: PLC0415 - slow import
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+    )
 
-    validator = OpenAPIV31SpecValidator(document)
+    version = str(document.get("openapi", ""))
+    validators = {"3.0": OpenAPIV30SpecValidator, "3.1": OpenAPIV31SpecValidator}
+    validator_class = validators.get(version[:3])
+    if validator_class is None:
+        return [f"openapi: unsupported version {version!r} (3.0.x or 3.1.x expected)"]
+    validator = validator_class(document)
     return [
         f"{'/'.join(map(str, err.absolute_path)) or '(document)'}: {err.message}"
         for err in validator.iter_errors()

@@ -66,3 +66,12 @@ def test_spec_refuses_when_json_and_validate_are_combined() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--json", "--validate"])
     assert exc.value.code == 2
+
+
+def test_spec_fails_validation_when_openapi_version_is_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    swagger = tmp_path / "swagger.yaml"
+    swagger.write_text("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n", "utf-8")
+    assert main(["--validate", "--path", str(swagger)]) == 1
+    assert "unsupported version" in capsys.readouterr().err
