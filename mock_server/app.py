@@ -207,6 +207,15 @@ def _format_of(operation: Operation, path_values: Mapping[str, Any]) -> str:
     return fmt if fmt in {"json", "xml", "csv"} else "json"
 
 
+def _form_value(name: str) -> str | None:
+    """A form field of the current request, or None (never raises)."""
+    try:
+        value = request.form.get(name)
+    except Exception:  # a body that is not a form
+        return None
+    return None if value is None else str(value).strip()
+
+
 def _not_implemented(operation: Operation) -> Response:
     body = {
         "errors": {
@@ -285,6 +294,8 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
             response = answer(path_values, fmt)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
+            if family == "conversion" and _form_value("use_http_status") == "0":
+                status = operation.status  # "0 = always 200/201", as documented
             response = Response(payload, status=status, content_type=content_type)
         except Exception:
             handle = state.next_handle()

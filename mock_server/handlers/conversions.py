@@ -9,8 +9,8 @@ Thin adapters, one platform call each; only the status and body framing are deci
   (2016-08-01 ``signal`` shape): 201 when a new signal was created, 200 when an existing one
   was updated (its ``corrects_transaction_id`` is set); empty 201 for ``call_in_progress``.
 * ``reportConversion`` (POST, 201) / ``updateConversion`` (PUT, 200): the body is a single
-  space, ``application/xml``, as the contract says. Known gap: ``use_http_status=0`` (always
-  200/201, even for errors) is not implemented.
+  space, ``application/xml``, as the contract says. ``use_http_status=0`` (always 200/201,
+  errors included, the error body kept) is applied by the frame (:mod:`mock_server.app`).
 """
 
 from __future__ import annotations

@@ -147,3 +147,16 @@ def test_conversion_refuses_a_token_when_basic_is_required(
     root = ET.fromstring(response.data)
     assert root.findtext("Class") == "Unauthorized"
     assert root.findtext("Message") == "API credentials are required: HTTP Basic credentials"
+
+
+def test_errors_answer_201_when_use_http_status_is_0(
+    world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    # A plain client: the contract does not model use_http_status=0 (an error body under 201).
+    sandbox = create_app({"SEED": 0, "CLOCK": "manual"}).test_client()
+    basic = (world["basic_auth"]["username"], world["basic_auth"]["password"])
+    response = sandbox.post(conversion_url(sandbox, world, auth),
+                            data={"start_time_t": "1375280030", "calling_phone_number": CALLER,
+                                  "use_http_status": "0"}, auth=basic)
+    assert response.status_code == 201
+    assert ET.fromstring(response.data).findtext("Class") == "NotFound"
