@@ -61,9 +61,9 @@ def load_schema(target: Target, profile: Profile, *, spec: Path | None = None,
     config.update(base_url=target.base_url, parameters=parameters or None)
     config.phases.update(phases=[*profile.phases, "stateful"])
     config.generation.update(max_examples=profile.max_examples, no_shrink=not profile.shrink,
-                             deterministic=profile.derandomize)
-    if seed is not None and hasattr(schema.config, "seed"):
-        schema.config.seed = seed
+                             deterministic=profile.derandomize and seed is None)
+    if seed is not None:
+        config.seed = seed
     if target.read_only:
         schema = schema.exclude(method=["POST", "PUT", "DELETE", "PATCH"]).exclude(
             operation_id=sorted(STATEFUL_GETS))

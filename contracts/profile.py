@@ -28,14 +28,18 @@ class Profile:
 
     def settings(self, seed: int | None = None, *, max_examples: int | None = None,
                  steps: int | None = None) -> settings:
-        """Hypothesis settings for this profile (``seed`` only matters when derandomized)."""
+        """Hypothesis settings for this profile.
+
+        With a ``seed`` the run is not derandomized: the seed (``--hypothesis-seed``, which
+        ``invoca-sandbox contract --seed`` passes) makes it repeatable instead.
+        """
         phases = [Phase.explicit, Phase.generate, Phase.target]
         if self.shrink:
             phases.append(Phase.shrink)
         chosen = settings(
             max_examples=max_examples if max_examples is not None else self.max_examples,
             deadline=None,
-            derandomize=self.derandomize,
+            derandomize=self.derandomize and seed is None,
             database=None,
             phases=phases,
             print_blob=False,

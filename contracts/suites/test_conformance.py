@@ -29,9 +29,10 @@ def test_operation_conforms_when_fuzzed(case: Any, contract_target: Target,
 
 
 @pytest.mark.changes_state
-def test_links_conform_when_followed_statefully(contract_schema: Any, contract_target: Target,
-                                                contract_profile: Profile,
-                                                contract_report: Report) -> None:
+def test_links_conform_when_followed_statefully(
+        contract_schema: Any, contract_target: Target, contract_profile: Profile,
+        contract_seed: int | None, contract_report: Report) -> None:
     machine = state_machine(contract_schema, contract_target, contract_report)
     run_state_machine_as_test(machine, settings=contract_profile.settings(
-        max_examples=contract_profile.stateful_examples, steps=contract_profile.stateful_steps))
+        contract_seed, max_examples=contract_profile.stateful_examples,
+        steps=contract_profile.stateful_steps))
