@@ -2,7 +2,7 @@
 
 Usage::
 
-    invoca-sandbox simulate SCENARIO [--seed N] [--plot out.png] [--json out.json]
+    invoca-sandbox simulate SCENARIO [--seed N] [--days D] [--plot out.png] [--json out.json]
     invoca-sandbox simulate --recommend SCENARIO --target-overflow 1% [--target-attribution 99%]
         [--pool NAME] [--search-lifetime [--lifetimes 300,600,1800]] [--plot ...] [--json ...]
     invoca-sandbox simulate --list
@@ -25,6 +25,7 @@ Rules:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tomllib
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("scenario", nargs="?", help="scenario TOML file or bundled example name")
     parser.add_argument("--list", action="store_true", help="list the bundled example scenarios")
     parser.add_argument("--seed", type=int, help="random seed (default: the scenario's seed)")
+    parser.add_argument("--days", type=float, help="override the scenario's duration in days")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot")
     progress = parser.add_mutually_exclusive_group()
@@ -162,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         scenario = load_scenario(args.scenario)
         if args.seed is not None:
             scenario = scenario.with_seed(args.seed)
+        if args.days is not None:
+            scenario = dataclasses.replace(scenario, days=args.days)
         if args.recommend:
             return _recommend(args, scenario, console, show_progress)
         if args.target_overflow or args.target_attribution or args.search_lifetime:

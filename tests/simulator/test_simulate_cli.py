@@ -239,3 +239,20 @@ def test_share_is_a_fraction_when_parsed(text: str, share: float) -> None:
 def test_share_is_refused_when_out_of_range_or_malformed(text: str) -> None:
     with pytest.raises(RecordInvalid):
         parse_share(text, name="target_overflow")
+
+
+def test_duration_is_overridden_when_days_is_given(scenario_path: Path, tmp_path: Path) -> None:
+    json_path = tmp_path / "half.json"
+    assert main([str(scenario_path), "--days", "0.5", "--json", str(json_path)]) == 0
+    body = json.loads(json_path.read_text(encoding="utf-8"))
+    assert body["days"] == 0.5
+    assert len(body["timeline"]) == 12
+
+
+def test_exit_status_is_2_when_days_is_not_positive(
+    scenario_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(scenario_path), "--days", "0"]) == 2
+    assert json.loads(capsys.readouterr().err) == {
+        "errors": {"days": ["must be a number greater than 0"]}
+    }
