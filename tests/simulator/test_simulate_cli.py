@@ -256,3 +256,12 @@ def test_exit_status_is_2_when_days_is_not_positive(
     assert json.loads(capsys.readouterr().err) == {
         "errors": {"days": ["must be a number greater than 0"]}
     }
+
+
+def test_png_bytes_are_identical_when_the_same_run_is_plotted(
+    scenario_path: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    assert main([str(scenario_path), "--plot", str(first)]) == 0
+    assert main([str(scenario_path), "--plot", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
