@@ -189,7 +189,10 @@ def _register_error_pages(app: Flask) -> None:
         status = error.code or 500
         name = "RecordNotFound" if status == 404 else (error.name or "Error").replace(" ", "")
         body = {"errors": {"class": name, "invalid_data": error.description or name}}
-        return Response(json_body(body), status=status, content_type=JSON_TYPE)
+        headers = [(key, value) for key, value in error.get_headers()
+                   if key.lower() not in {"content-type", "content-length"}]
+        return Response(json_body(body), status=status, content_type=JSON_TYPE,
+                        headers=headers)
 
 
 def _request_base_url(environ: Mapping[str, Any]) -> str:

@@ -449,17 +449,19 @@ class RequestValidator:
         return None
 
     def body(self, data: Any, version: str | None = None) -> Any:
-        """Validate parsed body data; JSON bodies lose their ``oauth_token`` key first."""
-        if isinstance(data, dict):
-            for key in CREDENTIAL_KEYS:
-                data.pop(key, None)
-        if self.body_validator is None or data is None:
-            return data
+        """Validate parsed body data (``oauth_token`` included, as the contract declares it),
+        then hand it on without its ``oauth_token`` key (a credential, not data)."""
+        if self.body_validator is None:
+            return _without_credentials(data)
+        if data is None:
+            if self.body_required:
+                raise InvalidInput("A request body is required")
+            return None
         if version is not None and isinstance(data, dict):
             self._check_versions(data, version)
         missing = self._missing_by_version(data, version)
         if not missing and self.body_validator.is_valid(data):
-            return data
+            return _without_credentials(data)
         field_errors: dict[str, list[str]] = {name: ["can't be blank"] for name in missing}
         messages: list[str] = [f"{name} can't be blank" for name in missing]
         for error in self.body_validator.iter_errors(data):
@@ -505,6 +507,13 @@ class RequestValidator:
         if path and path[0] == "local_center" and _kind(error) == "AdditionalProperties":
             return LOCAL_CENTER_MESSAGE
         return None
+
+
+def _without_credentials(data: Any) -> Any:
+    if isinstance(data, dict):
+        for key in CREDENTIAL_KEYS:
+            data.pop(key, None)
+    return data
 
 
 def _top_properties(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:

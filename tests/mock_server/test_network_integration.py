@@ -295,3 +295,27 @@ def test_handlers_work_unserialised_when_the_platform_locks_alone() -> None:
     response = client.post(f"{campaign_path(world)}/ring_pools.json", json=RING_POOL,
                            headers={"Authorization": world["api_token"]})
     assert response.status_code == 201
+
+
+def test_json_null_body_is_refused_when_the_operation_requires_a_body(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    response = sandbox.put(f"/api/2016-10-01/{world['network_id']}/advertisers/x.json",
+                           data=b"null", content_type="application/json", headers=auth)
+    assert response.status_code == 403
+    assert response.get_json()["errors"]["class"] == "InvalidInput"
+
+
+def test_empty_body_token_is_refused_when_the_contract_requires_a_length(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    response = sandbox.put(f"/api/2016-10-01/{world['network_id']}/network.json",
+                           json={"oauth_token": "", "users": []}, headers=auth)
+    assert response.status_code == 403
+    assert "oauth_token" in response.get_json()["errors"]
+
+
+def test_undeclared_method_is_405_with_allow_when_requested(sandbox: FlaskClient) -> None:
+    response = sandbox.open("/api/2013-07-01/bulk.json", method="TRACE")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
