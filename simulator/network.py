@@ -97,6 +97,7 @@ __all__ = [
     "RingPoolPlacement",
     "require_object",
     "validate_fields",
+    "validate_sites",
     "validate_user",
     "validate_users",
 ]
@@ -340,6 +341,34 @@ def validate_users(users: Any) -> list[dict[str, Any]]:
         errors.append(problem)
     if any(errors):
         raise RecordInvalid("Validation failed", field_errors={"users": errors})
+    return values
+
+
+SITE_FIELDS = (FieldSpec("id_from_network"), FieldSpec("name"))
+
+
+def validate_sites(sites: Any) -> list[dict[str, Any]]:
+    """A full sites list (it replaces the stored one): ids and names stored as strings.
+
+    The docs show site ids as strings; an integer id sent is kept as its string form so that
+    a read returns what the contract promises. Errors nest per site like the users' ones:
+    ``{"sites": [{}, {"name": ["is invalid"]}]}``.
+    """
+    if not isinstance(sites, list | tuple):
+        raise RecordInvalid("Validation failed", field_errors={"sites": ["is invalid"]})
+    values: list[dict[str, Any]] = []
+    errors: list[dict[str, list[str]]] = []
+    for site in sites:
+        problems: dict[str, list[str]] = {}
+        if not isinstance(site, Mapping):
+            values.append({})
+            errors.append({"site": ["is invalid"]})
+            continue
+        value = validate_fields(SITE_FIELDS, site, errors=problems)
+        values.append({k: v for k, v in value.items() if v is not None})
+        errors.append(problems)
+    if any(errors):
+        raise RecordInvalid("Validation failed", field_errors={"sites": errors})
     return values
 
 
@@ -690,6 +719,8 @@ class Directory:
         _raise_if(problems)
         if "users" in body:
             values["users"] = validate_users(values["users"])
+        if "sites" in body:
+            values["sites"] = validate_sites(values["sites"])
         if existing is not None:
             existing.values = values
             self._emit(now, network, "Advertiser", "updated", existing.id, key)
@@ -737,6 +768,8 @@ class Directory:
         _raise_if(problems)
         if "users" in body:
             values["users"] = validate_users(values["users"])
+        if "sites" in body:
+            values["sites"] = validate_sites(values["sites"])
         if existing is not None:
             existing.values = values
             self._emit(now, network, "Affiliate", "updated", existing.id, key)

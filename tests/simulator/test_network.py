@@ -10,6 +10,7 @@ import pytest
 from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid, RecordNotFound
 from simulator.events import LocalNumbersFilled
+from simulator.network import validate_sites
 from simulator.numbers import is_toll_free
 from simulator.platform import Platform, PlatformSettings, Principal
 
@@ -527,3 +528,16 @@ def test_class_error_when_body_is_not_an_object(
     after.pop("replay")
     before.pop("replay")
     assert after == before
+
+
+def test_site_ids_are_strings_when_sent_as_integers() -> None:
+    assert validate_sites([{"id_from_network": 9403, "name": "www.example.com"}]) == [
+        {"id_from_network": "9403", "name": "www.example.com"}
+    ]
+
+
+def test_sites_are_refused_with_nested_errors_when_a_site_is_not_an_object() -> None:
+    from simulator.errors import RecordInvalid
+    with pytest.raises(RecordInvalid) as caught:
+        validate_sites([{"id_from_network": "1"}, "oops"])
+    assert caught.value.to_dict() == {"errors": {"sites": [{}, {"site": ["is invalid"]}]}}
