@@ -537,7 +537,6 @@ def test_site_ids_are_strings_when_sent_as_integers() -> None:
 
 
 def test_sites_are_refused_with_nested_errors_when_a_site_is_not_an_object() -> None:
-    from simulator.errors import RecordInvalid
     with pytest.raises(RecordInvalid) as caught:
         validate_sites([{"id_from_network": "1"}, "oops"])
     assert caught.value.to_dict() == {"errors": {"sites": [{}, {"site": ["is invalid"]}]}}
