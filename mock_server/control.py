@@ -38,11 +38,10 @@ from typing import Any
 import orjson
 import yaml
 from flask import Blueprint, Response, current_app, request, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 
 import openapi
 from mock_server.rendering import JSON_TYPE, json_body, render_error
-from simulator.errors import RecordInvalid, SandboxError
+from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 
 control = Blueprint("sandbox", __name__)
 
@@ -332,6 +331,19 @@ def docs() -> Response:
     return Response(DOCS_PAGE, content_type="text/html; charset=utf-8")
 
 
+def swagger_ui_directory() -> str | None:
+    """Where the ``swagger-ui-bundle`` package keeps Swagger UI's files (None if missing)."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path  # noqa: PLC0415 - optional package
+    except ImportError:
+        return None
+    return str(swagger_ui_path)
+
+
 @control.get("/_sandbox/docs/<path:filename>")
 def docs_file(filename: str) -> Response:
-    return send_from_directory(swagger_ui_path, filename)
+    directory = swagger_ui_directory()
+    if directory is None:
+        raise RecordNotFound("API docs need the swagger-ui-bundle package: "
+                             "pip install swagger-ui-bundle")
+    return send_from_directory(directory, filename)

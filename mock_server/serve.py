@@ -214,7 +214,12 @@ def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
 
 def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
     """Serve ``app`` on waitress (threads in this process) until SIGINT/SIGTERM."""
-    from waitress.server import create_server  # noqa: PLC0415 - only this server needs it
+    try:
+        from waitress.server import create_server  # noqa: PLC0415 - only this server needs it
+    except ImportError:
+        print("invoca-sandbox serve: --server waitress needs the waitress package "
+              "(pip install waitress)", file=sys.stderr)
+        return 2
 
     server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox")
 
