@@ -138,6 +138,10 @@ def format_media_type_conformance(ctx: CheckContext, response: Response,
     fmt = case.path_parameters.get("format") if isinstance(case.path_parameters, Mapping) else None
     if not isinstance(success, Mapping) or fmt not in success:
         return None
+    if str(response.request.method).upper() != case.method.upper():
+        return None  # a probe with another method (unsupported_method): not this operation
+    if str(response.status_code) not in (definition.get("responses") or {}):
+        return None  # undocumented statuses are status_code_conformance's business
     table = success if response.status_code < 400 else errors
     expected = str(table[fmt]).lower()
     actual = _media_type(response)

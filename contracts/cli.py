@@ -70,7 +70,7 @@ def pytest_args(options: argparse.Namespace) -> list[str]:
     args += ["-p", "contracts.plugin", "-c", os.devnull, "--rootdir", str(SUITES),
              "-p", "no:cacheprovider", "-q", "--no-header",
              "--tb=short" if options.verbose else "--tb=no",
-             "-o", "filterwarnings=ignore::DeprecationWarning",
+             "-W", "ignore::pytest.PytestAssertRewriteWarning",
              "--base-url", options.base_url, "--profile", options.profile,
              "--contract-seed", str(options.seed), f"--hypothesis-seed={options.seed}"]
     for flag in ("token", "basic", "network_id", "ring_pool", "bulk_ring_pool"):

@@ -43,6 +43,10 @@ class Report:
             record = replace(record, test=self.current_test)
         self.failures[(record.check, record.operation, record.title)] = record
 
+    def record_known(self, record: FailureRecord) -> None:
+        """A failure that is a known deviation of the target (reported apart, not counted)."""
+        self.known[(record.check, record.operation, record.title)] = record
+
     def mark_expected(self, test: str) -> None:
         """The failures ``test`` recorded are a known deviation (the test is xfail)."""
         for key in [key for key, record in self.failures.items() if record.test == test]:
