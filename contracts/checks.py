@@ -138,7 +138,8 @@ def format_media_type_conformance(ctx: CheckContext, response: Response,
     fmt = case.path_parameters.get("format") if isinstance(case.path_parameters, Mapping) else None
     if not isinstance(success, Mapping) or fmt not in success:
         return None
-    if str(response.request.method).upper() != case.method.upper():
+    if {str(response.request.method).upper(), case.method.upper()} != {
+            case.operation.method.upper()}:
         return None  # a probe with another method (unsupported_method): not this operation
     if str(response.status_code) not in (definition.get("responses") or {}):
         return None  # undocumented statuses are status_code_conformance's business
