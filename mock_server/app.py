@@ -264,7 +264,8 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
             with lock:
                 principal = authenticate(state.platform, credentials, ways)
         version = path.get("version")
-        body = validator.body(data, None if version is None else str(version))
+        body = validator.body(data, None if version is None else str(version),
+                              present=bool(raw))
         if state.faults:
             fault = state.draw_fault(operation_id)
             if fault is not None:
@@ -297,8 +298,10 @@ def _view(state: SandboxState, operation: Operation) -> Callable[..., Response]:
             response = answer(path_values, fmt)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
-            if family == "conversion" and _form_value("use_http_status") == "0":
-                status = operation.status  # "0 = always 200/201", as documented
+            if (family == "conversion" and status != 401
+                    and _form_value("use_http_status") == "0"):
+                # "0 = always 200/201", as documented (credentials still answer 401)
+                status = operation.status
             response = Response(payload, status=status, content_type=content_type)
         except Exception:
             handle = state.next_handle()

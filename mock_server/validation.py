@@ -448,12 +448,16 @@ class RequestValidator:
             return data
         return None
 
-    def body(self, data: Any, version: str | None = None) -> Any:
+    def body(self, data: Any, version: str | None = None, *, present: bool | None = None) -> Any:
         """Validate parsed body data (``oauth_token`` included, as the contract declares it),
-        then hand it on without its ``oauth_token`` key (a credential, not data)."""
+        then hand it on without its ``oauth_token`` key (a credential, not data).
+
+        ``present`` says whether the request carried a body at all (a JSON ``null`` is a body
+        and is validated; no body is fine unless the body is required).
+        """
         if self.body_validator is None:
             return _without_credentials(data)
-        if data is None:
+        if data is None and not present:
             if self.body_required:
                 raise InvalidInput("A request body is required")
             return None

@@ -160,3 +160,11 @@ def test_errors_answer_201_when_use_http_status_is_0(
                                   "use_http_status": "0"}, auth=basic)
     assert response.status_code == 201
     assert ET.fromstring(response.data).findtext("Class") == "NotFound"
+
+
+def test_missing_credentials_stay_401_when_use_http_status_is_0(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    response = sandbox.post(conversion_url(sandbox, world, auth),
+                            data={"start_time_t": "1475280030", "use_http_status": "0"})
+    assert response.status_code == 401

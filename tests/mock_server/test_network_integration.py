@@ -319,3 +319,12 @@ def test_undeclared_method_is_405_with_allow_when_requested(sandbox: FlaskClient
     response = sandbox.open("/api/2013-07-01/bulk.json", method="TRACE")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
+
+
+def test_json_null_is_refused_when_the_optional_body_must_be_an_object(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    archive = f"{campaign_path(world)}/archive.json"
+    refused = sandbox.post(archive, data=b"null", content_type="application/json", headers=auth)
+    assert refused.status_code == 403
+    assert sandbox.post(archive, headers=auth).status_code == 200
