@@ -19,14 +19,17 @@ Rules:
    handler: seeded by ``SEED``, so the same requests fail the same way in every run. The
    request journal keeps the last ``REQUEST_JOURNAL`` (default 1000; 0 = off) requests.
 
-Config keys (all optional): ``SEED`` (int, 0), ``CLOCK`` (``manual``|``system``, ``manual``),
-``START`` (ISO-8601 start instant of the clock; a manual clock defaults to
-``2016-10-01T00:00:00Z``), ``WORLD`` (a parsed world file, see ``simulator.world``; without
-it the seeded demo world),
-``SPEC`` (a contract mapping; default ``openapi.contract.load_spec()``), ``HANDLERS`` (a
-mapping operation name -> handler, replacing the handlers package; for tests),
-``BASE_URL`` (the public base URL: the platform builds ``object_url``, ``sample_api_url``,
-``test_click_url`` and tracking URLs from it; handlers also get the request's).
+Config keys (all optional):
+
+* ``SEED`` (int, 0): the platform's seed, and the seed of error handles and faults.
+* ``CLOCK`` (``manual`` | ``system``; ``manual``) and ``START`` (ISO-8601 start instant; a
+  manual clock defaults to ``2016-10-01T00:00:00Z``).
+* ``WORLD``: a parsed world file (see ``simulator.world``); without it the seeded demo world.
+* ``BASE_URL``: the public base URL; the platform builds ``object_url``, ``sample_api_url``,
+  ``test_click_url`` and tracking URLs from it (``serve`` sets it to its own address).
+* ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
+* For tests: ``SPEC`` (a contract mapping instead of ``openapi.contract.load_spec()``) and
+  ``HANDLERS`` (handler name -> function, instead of the handlers package).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from mock_server.binding import FieldFilter, Operation, bind_operations
 from mock_server.control import EXTENSION, control, iso, parse_instant
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
+from openapi.contract import load_spec
 from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, SandboxError
 from simulator.platform import Platform, PlatformSettings
@@ -127,8 +131,6 @@ def _load_spec(config: Mapping[str, Any]) -> Mapping[str, Any]:
     spec = config.get("SPEC")
     if spec is not None:
         return spec
-    from openapi.contract import load_spec  # noqa: PLC0415 - only without SPEC
-
     loaded: Mapping[str, Any] = load_spec()
     return loaded
 

@@ -301,9 +301,9 @@ def _documents() -> dict[str, bytes]:
     state = _state()
     cached: dict[str, bytes] | None = state.config.get("_documents")
     if cached is None:
-        source = state.config.get("SPEC_PATH")
+        source: Path | None = None
         yaml_text: bytes
-        if source is None and state.config.get("SPEC") is None:
+        if state.config.get("SPEC") is None:
             candidate = Path(openapi.__file__).parent / "invoca.yaml"
             source = candidate if candidate.exists() else None
         if source is not None:
