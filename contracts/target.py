@@ -86,7 +86,7 @@ class Target:
         """Why a test that needs ``capability`` is skipped."""
         if self.read_only and capability in CONTROL_ENDPOINTS:
             return f"--read-only: {capability!r} would change the state of {self.base_url}"
-        if capability == "sandbox":
+        if capability == "sandbox" or "sandbox" not in self.capabilities:
             return f"{self.base_url} has no /_sandbox/health (not a sandbox)"
         if capability in CONTROL_ENDPOINTS:
             method, path = CONTROL_ENDPOINTS[capability]

@@ -1,0 +1,159 @@
+"""The contract suites against a live sandbox (a subprocess on a free loopback port) and
+against deliberately broken stand-ins: they pass where the contract holds, fail where it breaks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.contracts.broken_sandbox import serving
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def fetch(url: str, method: str = "GET") -> Any:
+    request = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    """``invoca-sandbox serve`` with a manual clock, on a free port, for this module."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), "--seed", "0",
+         "--clock", "manual", "--server", "granian", "--threads", "4"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the sandbox exited at start-up"
+            try:
+                fetch(f"{base}/_sandbox/health")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the sandbox did not answer"
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def contract(*args: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server.cli", "contract", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def summary(output: str) -> str:
+    return output.split("invoca contract summary", 1)[-1]
+
+
+@pytest.mark.slow
+def test_every_suite_passes_when_run_with_the_ci_profile_against_the_sandbox(
+        sandbox_url: str, tmp_path: Path) -> None:
+    junit = tmp_path / "contract.xml"
+    result = contract("--base-url", sandbox_url, "--profile", "ci", "--junit-xml", str(junit))
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    covered = re.search(r"operations covered: (\d+) of (\d+)", result.stdout)
+    assert covered is not None and covered.group(1) == covered.group(2), result.stdout[-3000:]
+    cases = re.search(r"cases run: +(\d+)", result.stdout)
+    assert cases is not None and int(cases.group(1)) > 1000
+    assert "failures:           0 distinct" in result.stdout
+    assert "<testsuite" in junit.read_text(encoding="utf-8")
+
+
+def test_read_only_run_changes_nothing_when_pointed_at_the_sandbox(sandbox_url: str) -> None:
+    fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    before = fetch(f"{sandbox_url}/_sandbox/state")
+    result = contract("--base-url", sandbox_url, "--read-only", "--profile", "dev",
+                      "--suite", "errors", "--suite", "idempotency", "--suite", "allocation")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "--read-only" in summary(result.stdout)
+    assert fetch(f"{sandbox_url}/_sandbox/state") == before
+
+
+def test_same_seed_gives_the_same_summary_when_run_twice(sandbox_url: str) -> None:
+    runs = [contract("--base-url", sandbox_url, "--profile", "ci", "--seed", "7",
+                     "--suite", "allocation") for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], runs[0].stdout[-3000:]
+    first, second = (re.sub(r" in [0-9.]+s", "", summary(run.stdout)) for run in runs)
+    assert first == second
+    assert "cases run:" in first
+
+
+def test_error_suite_passes_when_loaded_as_a_pytest_plugin(sandbox_url: str) -> None:
+    suite = ROOT / "contracts" / "suites" / "test_errors.py"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "contracts.plugin", str(suite), "-c", "/dev/null",
+         "--rootdir", str(suite.parent), "-p", "no:cacheprovider", "-q",
+         "--base-url", sandbox_url],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "invoca contract summary" in result.stdout
+
+
+def test_cli_exits_with_status_2_when_the_target_does_not_answer() -> None:
+    result = contract("--base-url", f"http://127.0.0.1:{free_port()}", timeout=60)
+    assert result.returncode == 2
+    assert "does not answer" in result.stderr
+
+
+def test_suites_needing_control_are_skipped_with_a_reason_when_the_target_has_none() -> None:
+    with serving("correct") as base_url:
+        # the same stand-in, but asked at a prefix where nothing answers /_sandbox/health
+        result = contract("--base-url", base_url + "/elsewhere", "--profile", "dev",
+                          "--suite", "allocation", "--network-id", "1",
+                          "--ring-pool", "1:KEY")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "has no /_sandbox/health" in result.stdout
+
+
+def test_allocation_suite_passes_when_the_target_follows_the_rules() -> None:
+    with serving("correct") as base_url:
+        result = contract("--base-url", base_url, "--profile", "ci", "--suite", "allocation")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+@pytest.mark.parametrize(("mode", "check"), [
+    ("reuse_held_number", "allocation.no_double_hold"),
+    ("early_overflow", "allocation.overflow_only_when_full"),
+    ("skip_recycling", "allocation.overflow_only_when_full"),
+    ("misattribute", "allocation.call_attribution"),
+])
+def test_allocation_suite_fails_when_the_target_breaks_a_rule(mode: str, check: str) -> None:
+    with serving(mode) as base_url:
+        result = contract("--base-url", base_url, "--profile", "ci", "--suite", "allocation")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert f"\n{check}: " in summary(result.stdout), result.stdout[-3000:]
