@@ -328,3 +328,31 @@ def test_json_null_is_refused_when_the_optional_body_must_be_an_object(
     refused = sandbox.post(archive, data=b"null", content_type="application/json", headers=auth)
     assert refused.status_code == 403
     assert sandbox.post(archive, headers=auth).status_code == 200
+
+
+def test_fast_dispatch_answers_like_flask_when_replaying_the_same_requests() -> None:
+    def transcript(fast: bool) -> list[tuple[int, str, bytes]]:
+        app = create_app({"SEED": 5, "CLOCK": "manual", "FAST_DISPATCH": fast})
+        client = app.test_client()
+        world = client.get("/_sandbox/world").get_json()
+        headers = {"Authorization": world["api_token"]}
+        pool = world["ring_pool"]
+        base = campaign_path(world)
+        allocate = (f"/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.{{}}"
+                    f"?ring_pool_key={pool['api_key']}&param1=a")
+        responses = [
+            client.post(f"{base}/ring_pools.json", json=RING_POOL, headers=headers),
+            client.post(f"{base}/ring_pools.json", json={"pool_type": 1}, headers=headers),
+            client.get(f"{base}/ring_pools/12.json", headers=headers),
+            client.get(f"{base}/ring_pools/12.json"),
+            client.get(allocate.format("xml")),
+            client.get(allocate.format("csv")),
+            client.get(allocate.format("json").replace(pool["api_key"], "bad")),
+            client.get("/api/2010-01-01/1/advertisers.json", headers=headers),
+            client.open("/api/2013-07-01/bulk.json", method="TRACE"),
+            client.head(f"{base}/ring_pools.json", headers=headers),
+            client.get("/_sandbox/requests"),
+        ]
+        return [(r.status_code, r.content_type or "", r.data) for r in responses]
+
+    assert transcript(fast=True) == transcript(fast=False)
