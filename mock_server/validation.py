@@ -1,9 +1,10 @@
 """Request validation against the contract, compiled once per operation at start-up.
 
 Rules:
-1. Nothing walks the spec per request. :func:`compile_request_validator` turns an operation's
-   parameters and request body into two JSON Schemas (one for the parameters, one for the
-   body), each compiled once with ``jsonschema_rs``; and one coercer per parameter.
+1. Nothing walks the spec per request. :class:`RequestValidator` turns an operation's
+   parameters and request body into JSON Schemas (path parameters, query parameters, body),
+   each compiled once with ``jsonschema_rs`` (with only the ``components`` they reference),
+   and one coercer per parameter.
 2. Query, path and form values arrive as strings: each is coerced to its schema's type before
    validating (``"15"`` -> ``15`` for an integer, ``"true"`` -> ``True`` for a boolean). A
    parameter whose schema also accepts strings stays a string.
