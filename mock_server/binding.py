@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.rendering import FAMILIES
 from mock_server.validation import RequestValidator, resolve, version_predicate
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -66,7 +67,7 @@ def family_of(path: str, operation: Mapping[str, Any]) -> str:
     path -> ``transactions``; everything else -> ``network``.
     """
     declared = operation.get("x-api-family")
-    if isinstance(declared, str):
+    if isinstance(declared, str) and declared in FAMILIES:
         return declared
     for tag in operation.get("tags") or ():
         if tag in FAMILY_BY_TAG:

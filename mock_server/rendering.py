@@ -59,6 +59,7 @@ STATUS_BY_ERROR_CLASS: dict[str, int] = {
 #: Legacy RingPool error classes the docs show as a JSON ``{"errors": ...}`` body.
 LEGACY_JSON_ERROR_CLASSES = frozenset({"OnlyBulkNumberAllocationAllowed"})
 
+#: the API families, each with its own error shape (see :func:`render_error`)
 FAMILIES = frozenset({"network", "signal", "bulk", "ringpool", "conversion", "transactions"})
 
 
