@@ -10,6 +10,12 @@ Rules:
 * :class:`EventLog` is bounded (the oldest entries are dropped first), thread-safe, and gives
   each entry a monotonically increasing sequence number ``seq`` (starting at 1) that keeps
   increasing even after old entries are dropped, so ``since(seq)`` works as a cursor.
+* Hot paths (ring pool allocation) record *deferred* events with :meth:`EventLog.record`: a
+  tuple ``(event class, at in integer microseconds since the Unix epoch, *other fields)``.
+  The event value is built when someone reads the log, so an event nobody reads costs one
+  tuple. Readers see the same :class:`Event` values either way.
+* Instants inside hot paths are integer microseconds since the Unix epoch
+  (:func:`to_micros`/:func:`from_micros`): exact, cheap to compare and add.
 
 Other modules define their own :class:`Event` subclasses next to the code that emits them.
 """
@@ -24,9 +30,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
+from itertools import islice
 from typing import Any, ClassVar
 
 __all__ = [
+    "DeferredEvent",
     "Event",
     "EventLog",
     "LocalNumbersFilled",
@@ -34,9 +42,24 @@ __all__ = [
     "NumberRecycled",
     "NumberReleased",
     "OverflowServed",
+    "from_micros",
     "iso_utc",
     "json_safe",
+    "to_micros",
 ]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(instant: datetime) -> int:
+    """A tz-aware instant as integer microseconds since the Unix epoch (exact)."""
+    return (instant - EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    """The inverse of :func:`to_micros`: a UTC datetime."""
+    return EPOCH + timedelta(microseconds=micros)
 
 
 def iso_utc(instant: datetime) -> str:
@@ -140,13 +163,25 @@ class LocalNumbersFilled(Event):
     toll_free_count: int
 
 
+#: a deferred event: (event class, at in microseconds since the epoch, *other fields)
+DeferredEvent = tuple[Any, ...]
+
+
+def _built(item: Event | DeferredEvent) -> Event:
+    if isinstance(item, tuple):
+        kind, at_micros, *fields = item
+        event: Event = kind(from_micros(at_micros), *fields)
+        return event
+    return item
+
+
 class EventLog:
     """A bounded, thread-safe, append-only log of events with increasing ``seq`` numbers."""
 
     def __init__(self, maxlen: int | None = 100_000) -> None:
         if maxlen is not None and (isinstance(maxlen, bool) or maxlen < 1):
             raise ValueError(f"maxlen must be a positive integer or None, got {maxlen!r}")
-        self._entries: deque[tuple[int, Event]] = deque(maxlen=maxlen)
+        self._entries: deque[tuple[int, Event | DeferredEvent]] = deque(maxlen=maxlen)
         self._last_seq = 0
         self._lock = threading.Lock()
 
@@ -180,18 +215,42 @@ class EventLog:
                 self._entries.append((self._last_seq, event))
             return self._last_seq
 
+    def record(self, deferred: Sequence[DeferredEvent]) -> int:
+        """Record deferred events in order (see the module rules); returns the last ``seq``.
+
+        Each is ``(event class, at in microseconds since the epoch, *other fields)``; the
+        class must be an :class:`Event` subclass (TypeError otherwise, nothing recorded).
+        """
+        with self._lock:
+            for item in deferred:
+                kind = item[0]
+                if not (isinstance(kind, type) and issubclass(kind, Event)):
+                    raise TypeError(f"a deferred event starts with an Event class, got {kind!r}")
+            seq = self._last_seq
+            entries = self._entries
+            for item in deferred:
+                seq += 1
+                entries.append((seq, item))
+            self._last_seq = seq
+            return seq
+
     def since(self, seq: int) -> list[tuple[int, Event]]:
         """Entries with a ``seq`` greater than ``seq`` still retained, oldest first."""
         with self._lock:
-            entries = list(self._entries)
-        if not entries or seq < entries[0][0]:
-            return entries
-        start = seq - entries[0][0] + 1  # seqs are consecutive inside the deque
-        return entries[start:]
+            newer = self._last_seq - seq
+            if newer <= 0:
+                return []
+            if newer >= len(self._entries):
+                entries = list(self._entries)
+            else:
+                entries = list(islice(reversed(self._entries), newer))
+                entries.reverse()
+        return [(number, _built(item)) for number, item in entries]
 
     def events(self) -> list[Event]:
         with self._lock:
-            return [event for _, event in self._entries]
+            entries = list(self._entries)
+        return [_built(item) for _, item in entries]
 
     def clear(self) -> None:
         """Forget retained entries (``seq`` keeps counting)."""
@@ -204,7 +263,8 @@ class EventLog:
 
     def __iter__(self) -> Iterator[tuple[int, Event]]:
         with self._lock:
-            return iter(list(self._entries))
+            entries = list(self._entries)
+        return iter([(number, _built(item)) for number, item in entries])
 
     def to_jsonl(self) -> str:
         """One JSON object per line (``seq`` included), sorted keys, compact separators."""

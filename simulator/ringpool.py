@@ -70,20 +70,23 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from simulator.clock import as_utc
 from simulator.errors import NumbersExhausted, RecordInvalid
 from simulator.events import (
+    DeferredEvent,
     EventLog,
     LocalNumbersFilled,
     NumberAllocated,
     NumberRecycled,
     NumberReleased,
     OverflowServed,
+    from_micros,
     iso_utc,
+    to_micros,
 )
 from simulator.numbers import is_toll_free
 from simulator.referrer import parse_referrer, search_type_for
@@ -93,6 +96,7 @@ __all__ = [
     "NORMALIZED_PARAMS",
     "POOL_TYPES",
     "Allocation",
+    "AllocationRecord",
     "RingPool",
     "RingPoolFull",
 ]
@@ -157,37 +161,33 @@ class Allocation:
         }
 
 
-# A hold: (expires_at, allocation id, promo number). Tuples order by expiry, then allocation.
-_Hold = tuple[datetime, int, str]
+#: One allocation as the pool stores it (a compact tuple; :class:`Allocation` is built from it
+#: on demand): ``(seq, id, promo number, allocated_at us, expires_at us, params, affiliate id)``.
+#: ``seq`` counts the pool's logged allocations (for retention); instants are integer
+#: microseconds since the Unix epoch; an overflow allocation has ``expires == allocated``
+#: (a real hold always lasts ``lifetime_seconds >= 1``).
+AllocationRecord = tuple[int, int, str, int, int, Mapping[str, str], str | None]
+RECORD_ID = 1
+RECORD_NUMBER = 2
+RECORD_AT = 3
+RECORD_EXPIRES = 4
+
+# A hold: (expires_at us, allocation id, promo number). Tuples order by expiry, then allocation.
+_Hold = tuple[int, int, str]
+
+#: instants (us) compare below this forever: "no Local RingPool fill pending"
+_NEVER = 1 << 62
+#: normalization plans cached per pool configuration (cleared when full)
+_PLAN_CACHE_SIZE = 256
+#: query keys that need the full normalization (referrer parsing, search type, validation)
+_SPECIAL = frozenset(
+    {"referrer", "search_engine", "search_keywords", "search_keyword_id", "search_type"}
+)
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
-class _History:
-    """The allocations of one number, oldest first, with O(1) amortised drop-oldest."""
-
-    __slots__ = ("allocations", "head", "times")
-
-    def __init__(self) -> None:
-        self.times: list[datetime] = []
-        self.allocations: list[Allocation] = []
-        self.head = 0
-
-    def append(self, allocation: Allocation) -> None:
-        self.times.append(allocation.allocated_at)
-        self.allocations.append(allocation)
-
-    def drop_oldest(self) -> None:
-        self.head += 1
-        if self.head > 16 and self.head * 2 > len(self.times):
-            del self.times[: self.head]
-            del self.allocations[: self.head]
-            self.head = 0
-
-    def __len__(self) -> int:
-        return len(self.times) - self.head
-
-    def at(self, instant: datetime) -> Allocation | None:
-        index = bisect_right(self.times, instant, lo=self.head) - 1
-        return self.allocations[index] if index >= self.head else None
+def _record_at(record: AllocationRecord) -> int:
+    return record[3]
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -227,7 +227,7 @@ class RingPool:
         lifetime_seconds: int,
         max_pool_size: int,
         supply: Callable[[], str],
-        events: EventLog,
+        events: EventLog | None,
         pool_type: str = "Custom",
         param_names: Sequence[str] = (),
         allow_overflow: bool = True,
@@ -240,11 +240,12 @@ class RingPool:
     ) -> None:
         self.id = id
         self._lifetime_seconds = _positive_int("lifetime_seconds", lifetime_seconds)
-        self._lifetime = timedelta(seconds=self._lifetime_seconds)
+        self._lifetime_us = self._lifetime_seconds * 1_000_000
         self._max_pool_size = _positive_int("max_pool_size", max_pool_size)
         self._pool_type = _pool_type(pool_type)
         self._param_names = _param_names(param_names)
         self._custom_map = self._build_custom_map(self._param_names)
+        self._plans: dict[tuple[str, ...], tuple[tuple[str, str], ...] | None] = {}
         if retention is not None:
             retention = _positive_int("retention", retention)
         self._retention = retention
@@ -252,6 +253,7 @@ class RingPool:
         self._fill_at = as_utc(fill_at, name="fill_at") if fill_at is not None else None
         self._supply = supply
         self._release = release
+        #: None: the pool emits no events at all (offline scenarios that keep none)
         self._events = events
         self.properties: dict[str, Any] = properties if properties is not None else {}
         self._lock = threading.Lock()
@@ -261,13 +263,21 @@ class RingPool:
         self._numbers: dict[str, None] = {}
         #: numbers whose hold ended, in the order the holds ended (idle longest first)
         self._free: deque[str] = deque()
-        #: live holds; each segment is sorted by expiry (see module docstring)
-        self._segments: list[deque[_Hold]] = []
-        self._held = 0
-        self._log: deque[Allocation] = deque()
-        self._histories: dict[str, _History] = {}
-        self._latest_at: datetime | None = None
+        #: live holds, sorted by expiry: the newest segment (see module docstring) ...
+        self._holds: deque[_Hold] = deque()
+        #: ... and older segments still live (only after a reconfigure shortened the lifetime)
+        self._older: list[deque[_Hold]] = []
+        #: the retained allocation log (retention = maxlen: the oldest go first, in C)
+        self._log: deque[AllocationRecord] = deque(maxlen=retention)
+        self._logged = 0  # allocations ever logged; seq of the latest
+        #: per number, its allocation records oldest first (may hold forgotten ones: see
+        #: _forgotten_before; trimmed by _compact_locked, O(1) amortised)
+        self._histories: dict[str, list[AllocationRecord]] = {}
+        self._history_entries = 0
+        self._compact_at = self._next_compaction(0)
+        self._latest_us = -_NEVER
         self._filled = self._fill_at is None
+        self._fill_due_us = _NEVER if self._fill_at is None else to_micros(self._fill_at)
         self._overflow_number: str | None = None
         if self._allow_overflow:
             self._overflow_number = overflow_number if overflow_number else supply()
@@ -314,19 +324,34 @@ class RingPool:
     def held_count(self, now: datetime) -> int:
         """Numbers held at ``now`` (recycles holds that ended at or before ``now`` first)."""
         with self._lock:
-            self._advance_locked(as_utc(now, name="now"))
-            return self._held
+            self._advance_locked(to_micros(as_utc(now, name="now")))
+            return self._held_locked()
 
     def free_numbers(self, now: datetime) -> list[str]:
         """Free numbers at ``now``, idle longest first."""
         with self._lock:
-            self._advance_locked(as_utc(now, name="now"))
+            self._advance_locked(to_micros(as_utc(now, name="now")))
             return list(self._free)
 
     def allocations(self) -> list[Allocation]:
         """The retained allocation log, oldest first (overflow allocations included)."""
         with self._lock:
-            return list(self._log)
+            records = list(self._log)
+        return [self.allocation(record) for record in records]
+
+    def allocation(self, record: AllocationRecord) -> Allocation:
+        """The :class:`Allocation` value of one of this pool's records."""
+        _, allocation_id, number, at_us, expires_us, params, affiliate = record
+        return Allocation(
+            id=allocation_id,
+            ring_pool_id=self.id,
+            promo_number=number,
+            allocated_at=from_micros(at_us),
+            expires_at=from_micros(expires_us),
+            overflow=at_us == expires_us,
+            params=params if type(params) is MappingProxyType else MappingProxyType(params),
+            affiliate_id_from_network=affiliate,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -349,62 +374,78 @@ class RingPool:
         both cases nothing changes. (With RingPoolFull, holds that ended at or before ``now``
         have been recycled first: a fact about time, not about this request.)
         """
-        instant = as_utc(now, name="now")
+        t = to_micros(as_utc(now, name="now"))
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
-            params = self._normalize(query)  # validates before touching any state
-            now = self._advance_locked(instant)[0]
-            number = self._take_number_locked()
-            if number is None:
-                if self._overflow_number is None:
-                    raise RingPoolFull(
-                        f"RingPool {self.id} has no free number and allow_overflow is false: "
-                        "the page keeps its original number"
-                    )
-                allocation = Allocation(
-                    id=self._allocation_ids(),
-                    ring_pool_id=self.id,
-                    promo_number=self._overflow_number,
-                    allocated_at=now,
-                    expires_at=now,
-                    overflow=True,
-                    params=params,
-                    affiliate_id_from_network=affiliate,
-                )
-                self._record_locked(allocation)
-                self._events.append(
-                    OverflowServed(now, self.id, allocation.id, allocation.promo_number)
-                )
-                return allocation
-            allocation = Allocation(
-                id=self._allocation_ids(),
-                ring_pool_id=self.id,
-                promo_number=number,
-                allocated_at=now,
-                expires_at=now + self._lifetime,
-                overflow=False,
-                params=params,
-                affiliate_id_from_network=affiliate,
+            params = self._params(query)  # validates before touching any state
+            record = self._allocate_locked((t,), params, affiliate)[0]
+        if record is None:
+            raise RingPoolFull(
+                f"RingPool {self.id} has no free number and allow_overflow is false: "
+                "the page keeps its original number"
             )
-            self._hold_locked(allocation)
-            self._record_locked(allocation)
-            self._events.append(NumberAllocated(now, self.id, allocation.id, number))
-            return allocation
+        return self.allocation(record)
+
+    def allocate_many(
+        self,
+        instants_us: Sequence[int],
+        queries: Mapping[str, str] | Sequence[Mapping[str, str]] = _NO_PARAMS,
+        *,
+        affiliate_id_from_network: str | None = None,
+    ) -> list[AllocationRecord | None]:
+        """Allocate for several visitors at once (bulk and offline scenarios).
+
+        ``instants_us`` are integer microseconds since the Unix epoch (see
+        :func:`simulator.events.to_micros`), in the order the visitors arrive; ``queries`` is
+        one mapping for all of them or one per visitor. The same rules and code as
+        :meth:`allocate` (one private core runs both), without building an
+        :class:`Allocation` per visitor: each result is an :data:`AllocationRecord` (turn it
+        into an Allocation with :meth:`allocation`), or None where the pool was full and
+        overflow is off (the RingPoolFull case of :meth:`allocate`).
+
+        Every query is validated before anything changes (RecordInvalid). If ``supply()``
+        fails mid-way (NumbersExhausted with nothing free), the allocations before that
+        visitor stand and the error propagates.
+        """
+        affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
+        with self._lock:
+            if isinstance(queries, Mapping):
+                params: Mapping[str, str] | list[Mapping[str, str]] = self._params(queries)
+            else:
+                if len(queries) != len(instants_us):
+                    raise ValueError("give one query per instant, or one query for all")
+                params = [self._params(query) for query in queries]
+            return self._allocate_locked(instants_us, params, affiliate)
 
     def expire(self, now: datetime) -> list[NumberRecycled]:
         """Recycle every number whose hold ended at or before ``now``; returns those events.
 
         Also performs a due Local RingPool fill (its event is in the log, not in the result).
         """
+        recycled: list[DeferredEvent] = []
         with self._lock:
-            return self._advance_locked(as_utc(now, name="now"))[1]
+            self._advance_locked(to_micros(as_utc(now, name="now")), recycled)
+        return [NumberRecycled(from_micros(at), pool_id, number)
+                for _, at, pool_id, number in recycled]
 
     def attribute(self, promo_number: str, at: datetime) -> Allocation | None:
         """The allocation that held ``promo_number`` at ``at`` (see module docstring)."""
-        instant = as_utc(at, name="at")
+        record = self.attribute_record(promo_number, to_micros(as_utc(at, name="at")))
+        return None if record is None else self.allocation(record)
+
+    def attribute_record(self, promo_number: str, at_us: int) -> AllocationRecord | None:
+        """:meth:`attribute` for an instant in microseconds, answering the record."""
         with self._lock:
             history = self._histories.get(promo_number)
-            return history.at(instant) if history is not None else None
+            if not history:
+                return None
+            index = bisect_right(history, at_us, key=_record_at) - 1
+            if index < 0:
+                return None
+            record = history[index]
+            if record[0] <= self._forgotten_before():
+                return None
+            return record
 
     def reconfigure(
         self,
@@ -439,20 +480,63 @@ class RingPool:
                 field_errors={"allow_overflow": ["cannot be changed"]},
             )
         with self._lock:
-            now = self._advance_locked(as_utc(now, name="now"))[0]
-            self._lifetime_seconds = new_lifetime
-            self._lifetime = timedelta(seconds=new_lifetime)
-            self._pool_type = new_type
-            self._param_names = new_names
-            self._custom_map = self._build_custom_map(new_names)
-            self._max_pool_size = new_size
-            while len(self._numbers) > new_size and self._free:
-                self._drop_locked(self._free.popleft(), now)
+            events: list[DeferredEvent] = []
+            try:
+                t = self._advance_locked(to_micros(as_utc(now, name="now")), events=events)
+                self._lifetime_seconds = new_lifetime
+                self._lifetime_us = new_lifetime * 1_000_000
+                self._pool_type = new_type
+                self._param_names = new_names
+                self._custom_map = self._build_custom_map(new_names)
+                self._plans = {}
+                self._max_pool_size = new_size
+                while len(self._numbers) > new_size and self._free:
+                    self._drop_locked(self._free.popleft(), t, events)
+            finally:
+                self._emit(events)
 
     # ------------------------------------------------------------------ internals
     def _own_allocation_id(self) -> int:
         self._next_allocation_id += 1
         return self._next_allocation_id
+
+    def _emit(self, events: list[DeferredEvent]) -> None:
+        if events and self._events is not None:
+            self._events.record(events)
+
+    def _held_locked(self) -> int:
+        return len(self._holds) + sum(len(segment) for segment in self._older)
+
+    def _forgotten_before(self) -> int:
+        """Records with a ``seq`` at or below this have been forgotten (retention)."""
+        retention = self._retention
+        return 0 if retention is None else self._logged - retention
+
+    def _next_compaction(self, entries: int) -> int:
+        if self._retention is None:
+            return _NEVER
+        # entries left after a compaction <= retention; the next one waits for at least
+        # retention + histories more, so its cost (histories + entries) is O(1) amortised
+        return entries + self._retention + len(self._histories) + 1024
+
+    def _compact_locked(self) -> None:
+        """Drop forgotten records from the per-number histories."""
+        cutoff = self._forgotten_before()
+        histories = self._histories
+        kept = 0
+        for number in list(histories):
+            history = histories[number]
+            index = 0
+            while index < len(history) and history[index][0] <= cutoff:
+                index += 1
+            if index == len(history):
+                del histories[number]
+                continue
+            if index:
+                del history[:index]
+            kept += len(history)
+        self._history_entries = kept
+        self._compact_at = self._next_compaction(kept)
 
     @staticmethod
     def _build_custom_map(names: Sequence[str]) -> dict[str, str]:
@@ -462,7 +546,43 @@ class RingPool:
                 mapping[name] = CUSTOM_PARAMS[index]
         return mapping
 
-    def _normalize(self, query: Mapping[str, str]) -> MappingProxyType[str, str]:
+    def _plan(self, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
+        """How a query with these keys normalizes when no value matters (None: it does).
+
+        Values matter for referrers and search fields (parsing, search type, required
+        fields) and for every pool type other than Custom: those take :meth:`_normalize`.
+        """
+        if self._pool_type not in ("Custom", "CustomWithSearchTracking") or _SPECIAL & set(keys):
+            return None
+        sources: dict[str, str] = {}  # normalized name -> query key it comes from
+        custom_map = self._custom_map
+        for key in keys:
+            if key in custom_map:
+                sources.setdefault(custom_map[key], key)
+        for key in keys:
+            if key in _NORMALIZED:
+                sources[key] = key  # explicit names win over custom names
+        return tuple(
+            (sources[name], name) for name in sorted(sources, key=_PARAM_ORDER.__getitem__)
+        )
+
+    def _params(self, query: Mapping[str, str]) -> Mapping[str, str]:
+        """The normalized parameters of ``query`` (RecordInvalid when the type needs more)."""
+        keys = tuple(query)
+        plans = self._plans
+        try:
+            plan = plans[keys]
+        except KeyError:
+            if len(plans) >= _PLAN_CACHE_SIZE:
+                plans.clear()
+            plan = plans[keys] = self._plan(keys)
+        if plan is None:
+            return self._normalize(query)
+        if not plan:
+            return _NO_PARAMS
+        return {name: str(query[key]) for key, name in plan}
+
+    def _normalize(self, query: Mapping[str, str]) -> dict[str, str]:
         custom_map = self._custom_map
         pool_type = self._pool_type
         params: dict[str, str] = {}
@@ -510,21 +630,126 @@ class RingPool:
             params["search_engine"] = referrer
             params.setdefault("search_keywords", "")
             params.setdefault("search_type", search_type_for(referrer, params.get("landing_page")))
-        ordered = {name: params[name] for name in sorted(params, key=_PARAM_ORDER.__getitem__)}
-        return MappingProxyType(ordered)
+        return {name: params[name] for name in sorted(params, key=_PARAM_ORDER.__getitem__)}
 
-    def _advance_locked(self, now: datetime) -> tuple[datetime, list[NumberRecycled]]:
-        """Clamp ``now`` to the pool's latest instant, fill if due, recycle ended holds."""
-        latest = self._latest_at
-        if latest is not None and now < latest:
-            now = latest
-        self._latest_at = now
-        if not self._filled and self._fill_at is not None and now >= self._fill_at:
-            self._fill_locked(self._fill_at)
-        return now, self._sweep_locked(now)
+    def _allocate_locked(
+        self,
+        instants_us: Sequence[int],
+        params: Mapping[str, str] | list[Mapping[str, str]],
+        affiliate: str | None,
+    ) -> list[AllocationRecord | None]:
+        """THE allocation rules (module docstring), for visitors arriving at ``instants_us``.
 
-    def _fill_locked(self, fill_at: datetime) -> None:
+        The one core behind :meth:`allocate` and :meth:`allocate_many`. Hot loop: locals
+        only; the rare cases (a due Local fill, several hold segments, provisioning) call out.
+        """
+        shared = params if isinstance(params, Mapping) else None
+        each: list[Mapping[str, str]] = [] if isinstance(params, Mapping) else params
+        events: list[DeferredEvent] | None = [] if self._events is not None else None
+        results: list[AllocationRecord | None] = []
+        pool_id = self.id
+        latest = self._latest_us
+        seq = self._logged
+        lifetime = self._lifetime_us
+        numbers = self._numbers
+        free = self._free
+        log = self._log
+        histories = self._histories
+        overflow_number = self._overflow_number
+        next_id = self._allocation_ids
+        entries = self._history_entries
+        try:
+            for index, instant in enumerate(instants_us):
+                if instant > latest:  # noqa: PLR1730 - max() is a call, in the hot loop
+                    latest = instant
+                t = latest  # time inside a pool never goes backwards (module docstring)
+                if t >= self._fill_due_us:
+                    self._fill_locked(events)
+                holds = self._holds
+                if self._older:
+                    self._sweep_locked(t, events)
+                elif holds and holds[0][0] <= t:
+                    while holds and holds[0][0] <= t:
+                        ended, _, number = holds.popleft()
+                        if events is not None:
+                            events.append((NumberRecycled, ended, pool_id, number))
+                        if len(numbers) > self._max_pool_size:
+                            self._drop_locked(number, ended, events)
+                        else:
+                            free.append(number)
+                taken: str | None = None
+                if self._filled and len(numbers) < self._max_pool_size:
+                    taken = self._provision_locked()
+                if taken is None and free:
+                    taken = free.popleft()
+                query = shared if shared is not None else each[index]
+                if taken is None:
+                    if overflow_number is None:
+                        results.append(None)  # RingPoolFull: nothing recorded
+                        continue
+                    seq += 1
+                    allocation_id = next_id()
+                    record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
+                    log.append(record)
+                    if events is not None:
+                        events.append((OverflowServed, t, pool_id, allocation_id,
+                                       overflow_number))
+                else:
+                    seq += 1
+                    allocation_id = next_id()
+                    expires = t + lifetime
+                    record = (seq, allocation_id, taken, t, expires, query, affiliate)
+                    if holds and holds[-1][0] > expires:
+                        # a shorter lifetime than the live holds': a new expiry segment
+                        self._older.append(holds)
+                        holds = self._holds = deque()
+                    holds.append((expires, allocation_id, taken))
+                    log.append(record)
+                    history = histories.get(taken)
+                    if history is None:
+                        histories[taken] = [record]
+                    else:
+                        history.append(record)
+                    entries += 1
+                    if events is not None:
+                        events.append((NumberAllocated, t, pool_id, allocation_id, taken))
+                results.append(record)
+        finally:
+            self._latest_us = latest
+            self._logged = seq
+            self._history_entries = entries
+            if events:
+                self._emit(events)
+        if entries > self._compact_at:
+            self._compact_locked()
+        return results
+
+    def _advance_locked(
+        self,
+        t: int,
+        recycled: list[DeferredEvent] | None = None,
+        events: list[DeferredEvent] | None = None,
+    ) -> int:
+        """Clamp ``t`` to the pool's latest instant, fill if due, recycle ended holds.
+
+        Events go to ``events`` when given (the caller emits them), else straight out.
+        """
+        own = events is None
+        pending: list[DeferredEvent] = [] if events is None else events
+        try:
+            t = max(t, self._latest_us)
+            self._latest_us = t
+            if t >= self._fill_due_us:
+                self._fill_locked(pending)
+            self._sweep_locked(t, pending, recycled)
+        finally:
+            if own:
+                self._emit(pending)
+        return t
+
+    def _fill_locked(self, events: list[DeferredEvent] | None) -> None:
         self._filled = True
+        self._fill_due_us = _NEVER
         local = toll_free = 0
         while len(self._numbers) < self._max_pool_size:
             try:
@@ -537,79 +762,56 @@ class RingPool:
                 toll_free += 1
             else:
                 local += 1
-        self._events.append(LocalNumbersFilled(fill_at, self.id, local, toll_free))
+        if events is not None:
+            assert self._fill_at is not None
+            events.append(
+                (LocalNumbersFilled, to_micros(self._fill_at), self.id, local, toll_free)
+            )
 
-    def _sweep_locked(self, now: datetime) -> list[NumberRecycled]:
-        segments = self._segments
-        recycled: list[NumberRecycled] = []
-        while segments:
+    def _sweep_locked(
+        self,
+        t: int,
+        events: list[DeferredEvent] | None,
+        recycled: list[DeferredEvent] | None = None,
+    ) -> None:
+        """Recycle holds ended at or before ``t``, earliest first, across all segments."""
+        segments = [*self._older, self._holds]
+        while True:
             # the earliest-ending hold among the segment fronts (usually one segment)
-            best = 0
-            if len(segments) > 1:
-                for index in range(1, len(segments)):
-                    if segments[index][0] < segments[best][0]:
-                        best = index
-            segment = segments[best]
-            expires_at, _, number = segment[0]
-            if expires_at > now:
+            best: deque[_Hold] | None = None
+            for segment in segments:
+                if segment and (best is None or segment[0] < best[0]):
+                    best = segment
+            if best is None or best[0][0] > t:
                 break
-            segment.popleft()
-            if not segment:
-                del segments[best]
-            self._held -= 1
-            event = NumberRecycled(expires_at, self.id, number)
-            self._events.append(event)
-            recycled.append(event)
+            ended, _, number = best.popleft()
+            event = (NumberRecycled, ended, self.id, number)
+            if events is not None:
+                events.append(event)
+            if recycled is not None:
+                recycled.append(event)
             if len(self._numbers) > self._max_pool_size:
-                self._drop_locked(number, expires_at)
+                self._drop_locked(number, ended, events)
             else:
                 self._free.append(number)
-        return recycled
+        self._older = [segment for segment in self._older if segment]
 
-    def _drop_locked(self, number: str, at: datetime) -> None:
+    def _drop_locked(self, number: str, at: int, events: list[DeferredEvent] | None) -> None:
         del self._numbers[number]
-        self._events.append(NumberReleased(at, self.id, number))
+        if events is not None:
+            events.append((NumberReleased, at, self.id, number))
         if self._release is not None:
             self._release(number)
 
-    def _take_number_locked(self) -> str | None:
-        """A number for a new allocation: provision one if room (and filled), else reuse."""
-        if self._filled and len(self._numbers) < self._max_pool_size:
-            try:
-                number = self._supply()
-            except NumbersExhausted:
-                if not self._free:
-                    raise
-            else:
-                if number in self._numbers or number == self._overflow_number:
-                    raise RuntimeError(f"supply() issued {number} twice to RingPool {self.id}")
-                self._numbers[number] = None
-                return number
-        if self._free:
-            return self._free.popleft()
-        return None
-
-    def _hold_locked(self, allocation: Allocation) -> None:
-        hold: _Hold = (allocation.expires_at, allocation.id, allocation.promo_number)
-        segments = self._segments
-        if segments and segments[-1][-1] <= hold:
-            segments[-1].append(hold)
-        else:
-            segments.append(deque([hold]))
-        self._held += 1
-
-    def _record_locked(self, allocation: Allocation) -> None:
-        self._log.append(allocation)
-        if not allocation.overflow:
-            history = self._histories.get(allocation.promo_number)
-            if history is None:
-                history = self._histories[allocation.promo_number] = _History()
-            history.append(allocation)
-        if self._retention is not None and len(self._log) > self._retention:
-            oldest = self._log.popleft()
-            if not oldest.overflow:
-                old_history = self._histories[oldest.promo_number]
-                old_history.drop_oldest()
-                if not old_history:
-                    del self._histories[oldest.promo_number]
-
+    def _provision_locked(self) -> str | None:
+        """A new number from ``supply()`` (None when it ran out but a free number exists)."""
+        try:
+            number = self._supply()
+        except NumbersExhausted:
+            if not self._free:
+                raise
+            return None
+        if number in self._numbers or number == self._overflow_number:
+            raise RuntimeError(f"supply() issued {number} twice to RingPool {self.id}")
+        self._numbers[number] = None
+        return number
