@@ -154,6 +154,6 @@ def test_allocation_suite_passes_when_the_target_follows_the_rules() -> None:
 ])
 def test_allocation_suite_fails_when_the_target_breaks_a_rule(mode: str, check: str) -> None:
     with serving(mode) as base_url:
-        result = contract("--base-url", base_url, "--profile", "ci", "--suite", "allocation")
+        result = contract("--base-url", base_url, "--profile", "dev", "--suite", "allocation")
     assert result.returncode == 1, result.stdout[-3000:]
     assert f"\n{check}: " in summary(result.stdout), result.stdout[-3000:]
