@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +158,45 @@ def test_allocation_suite_fails_when_the_target_breaks_a_rule(mode: str, check: 
         result = contract("--base-url", base_url, "--profile", "dev", "--suite", "allocation")
     assert result.returncode == 1, result.stdout[-3000:]
     assert f"\n{check}: " in summary(result.stdout), result.stdout[-3000:]
+
+
+#: fault switch -> the suites that must catch it (each run with the dev profile). The request
+#: that turns a switch on is ``POST /_sandbox/faults {"switch": NAME}``; ``DELETE
+#: /_sandbox/faults`` turns every switch off.
+SWITCHES = {
+    "reuse_held_number": ("allocation",),
+    "skip_recycling": ("allocation",),
+    "early_overflow": ("allocation",),
+    "wrong_error_shape": ("errors",),
+    "wrong_upsert_status": ("idempotency",),
+    "xml_element_renamed": ("allocation", "errors"),
+    "csv_header_renamed": ("allocation",),
+    "ignore_auth": ("errors",),
+}
+
+
+def post_json(url: str, body: Any) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+@pytest.mark.parametrize("switch", sorted(SWITCHES))
+def test_some_check_fails_when_a_fault_switch_is_on(switch: str, sandbox_url: str) -> None:
+    fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    status = post_json(f"{sandbox_url}/_sandbox/faults", {"switch": switch})
+    if status >= 300:
+        pytest.skip(f"the sandbox does not offer fault switch {switch!r} yet "
+                    f"(POST /_sandbox/faults answered {status})")
+    try:
+        suites = [arg for name in SWITCHES[switch] for arg in ("--suite", name)]
+        result = contract("--base-url", sandbox_url, "--profile", "dev", *suites)
+    finally:
+        fetch(f"{sandbox_url}/_sandbox/faults", method="DELETE")
+        fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    assert result.returncode == 1, f"{switch} went unnoticed:\n{result.stdout[-3000:]}"
+    assert re.search(r"failures: +[1-9]", summary(result.stdout)), result.stdout[-3000:]
