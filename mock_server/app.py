@@ -265,7 +265,8 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
             raise InvalidKey(
                 f"API Key '' is not valid for resource '{path.get('ring_pool_id', '')}'"
             )
-        query = validator.query(request.args)
+        version = path.get("version")
+        query = validator.query(request.args, None if version is None else str(version))
         raw = request.get_data(cache=True) if request.content_length or (
             request.headers.get("Transfer-Encoding")) else b""
         form = request.form if validator.takes_form and raw else None
@@ -278,7 +279,6 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
             )
             with lock:
                 principal = authenticate(state.platform, credentials, ways)
-        version = path.get("version")
         body = validator.body(data, None if version is None else str(version),
                               present=bool(raw))
         if state.faults:

@@ -24,8 +24,8 @@ Rules:
      an unknown key inside ``local_center`` (when the schema refuses it) or a schema carrying
      ``x-invalid-data`` -> 403 ``RecordInvalid`` class shape ("Invalid Key in Local Center.");
      other families -> 403 ``InvalidInput`` class shape;
-   * a body property outside its ``x-versions`` range -> 403 ``InvalidInput`` "<name> is not
-     supported in API version <v>".
+   * a body property or query parameter outside its ``x-versions`` range -> 403
+     ``InvalidInput`` "<name> is not supported in API version <v>".
 """
 
 from __future__ import annotations
@@ -309,6 +309,8 @@ class RequestValidator:
         )
         params = _operation_parameters(path_item, operation, root)
         self.parameters: list[Parameter] = []
+        #: query parameter -> its x-versions test (refused outside the range)
+        self.versioned_parameters: dict[str, VersionTest] = {}
         sections: dict[str, dict[str, Any]] = {"path": {}, "query": {}}
         required: dict[str, list[str]] = {"path": [], "query": []}
         for param in params:
@@ -326,6 +328,8 @@ class RequestValidator:
                 )
             )
             sections[location][param["name"]] = schema
+            if location == "query" and "x-versions" in param:
+                self.versioned_parameters[param["name"]] = version_predicate(param["x-versions"])
             if param.get("required") or location == "path":
                 required[location].append(param["name"])
         self.path_validator = compile_schema(
@@ -404,8 +408,15 @@ class RequestValidator:
             raise route_missing(self.family, f"API version {version} does not support this route")
         return coerced
 
-    def query(self, args: MultiDict[str, str]) -> dict[str, Any]:
-        """Coerced query parameters (declared ones coerced, the rest kept as strings)."""
+    def query(self, args: MultiDict[str, str], version: str | None = None) -> dict[str, Any]:
+        """Coerced query parameters (declared ones coerced, the rest kept as strings); a
+        parameter outside its ``x-versions`` range -> 403 ``InvalidInput``."""
+        if version is not None and self.versioned_parameters:
+            refused = [name for name, test in self.versioned_parameters.items()
+                       if name in args and not test(version)]
+            if refused:
+                raise InvalidInput("; ".join(
+                    f"{name} is not supported in API version {version}" for name in refused))
         result: dict[str, Any] = {}
         for key in args:
             if key in CREDENTIAL_KEYS:

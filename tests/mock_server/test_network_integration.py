@@ -356,3 +356,18 @@ def test_fast_dispatch_answers_like_flask_when_replaying_the_same_requests() -> 
         return [(r.status_code, r.content_type or "", r.data) for r in responses]
 
     assert transcript(fast=True) == transcript(fast=False)
+
+
+def test_query_parameter_outside_its_versions_is_refused_when_deleting(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    pool = world["ring_pool"]["id_from_network"]
+    old = sandbox.delete(f"{campaign_path(world)}/ring_pools/{pool}.json"
+                         "?delete_detected_phone_number=true", headers=auth)
+    assert old.status_code == 403
+    assert old.get_json() == {"errors": {
+        "class": "InvalidInput",
+        "invalid_data": "delete_detected_phone_number is not supported in API version 2016-10-01"}}
+    new = sandbox.delete(f"{campaign_path(world, '2019-05-01')}/ring_pools/{pool}.json"
+                         "?delete_detected_phone_number=true", headers=auth)
+    assert new.status_code == 200
