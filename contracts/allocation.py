@@ -60,6 +60,10 @@ BULK_VERSION = "2013-07-01"
 TRANSACTIONS_VERSION = "2021-08-09"
 FORMATS = ("json", "xml", "csv")
 ATTRIBUTION_FIELD = "dynamic_number_pool_referrer_param1_value"
+#: the contract's labels of the operations this suite sends (as the summary counts them)
+ALLOCATE_LABEL = "GET /api/{version}/ring_pools/{ring_pool_id}/allocate_number.{format}"
+BULK_LABEL = "POST /api/{version}/bulk.json"
+TRANSACTIONS_LABEL = "GET /api/{version}/networks/transactions/{network_id}.{format}"
 
 
 class AllocationViolation(AssertionError):
@@ -194,7 +198,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
         # ----------------------------------------------------------------- helpers
 
         def fail(self, check: str, message: str) -> None:
-            report.record_failure(FailureRecord(check=check, operation="allocation",
+            report.record_failure(FailureRecord(check=check, operation="RingPool allocation",
                                                 title=message.splitlines()[0][:160],
                                                 message=message, curl=self.last_curl,
                                                 suite="allocation"))
@@ -249,7 +253,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             earliest = self.now()
             response = target.request("GET", path)
             latest = self.now()
-            report.record_case("allocation: GET allocate_number." + fmt)
+            report.record_case(ALLOCATE_LABEL)
             if response.status_code != 200:
                 self.fail("allocation.allocates", f"allocate_number.{fmt} answered "
                           f"{response.status_code}: {response.text[:200]}")
@@ -274,9 +278,32 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             for index in range(count):
                 self.allocate_legacy(FORMATS[index % len(FORMATS)])
 
+        @precondition(lambda self: legacy is not None)
+        @rule(extra=st.integers(min_value=1, max_value=2))
+        def fill_pool(self, extra: int) -> None:
+            """Allocate until every number is held, then ``extra`` more (overflow expected)."""
+            assert legacy is not None
+            pool_id = legacy.credentials.id
+            free = legacy.max_pool_size - self.model.held_count(pool_id, self.now(),
+                                                                 surely=True)
+            for index in range(max(free, 0) + extra):
+                self.allocate_legacy(FORMATS[index % len(FORMATS)])
+
         @precondition(lambda self: bulk is not None)
         @rule(count=st.integers(min_value=1, max_value=max_burst))
         def allocate_bulk(self, count: int) -> None:
+            self.bulk_requests(count)
+
+        @precondition(lambda self: bulk is not None)
+        @rule(extra=st.integers(min_value=1, max_value=2))
+        def fill_bulk_pool(self, extra: int) -> None:
+            """Fill the Bulk RingPool in one request, ``extra`` more (overflow expected)."""
+            assert bulk is not None
+            pool_id = bulk.credentials.id
+            free = bulk.max_pool_size - self.model.held_count(pool_id, self.now(), surely=True)
+            self.bulk_requests(max(free, 0) + extra)
+
+        def bulk_requests(self, count: int) -> None:
             assert bulk is not None
             tokens = [self.token() for _ in range(count)]
             requests_body = [
@@ -294,7 +321,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             response = target.request("POST", path, data=text,
                                       headers={"Content-Type": "application/json"})
             latest = self.now()
-            report.record_case("allocation: POST bulk.json")
+            report.record_case(BULK_LABEL)
             if response.status_code != 200:
                 self.fail("allocation.allocates",
                           f"bulk.json answered {response.status_code}: {response.text[:200]}")
@@ -314,7 +341,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             self.last_curl = curl_for("POST", target.url("/_sandbox/clock"),
                                       body=f'{{"advance_seconds": {seconds}}}')
             target.advance_clock(seconds)
-            report.record_case("allocation: POST /_sandbox/clock")
+            report.record_case("POST /_sandbox/clock")
 
         @precondition(lambda self: bool(self.served))
         @rule(data=st.data())
@@ -326,7 +353,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             self.last_curl = curl_for("POST", target.url("/_sandbox/calls"),
                                       body=f'{{"promo_number": "{number}"}}')
             transaction = target.simulate_call(number)
-            report.record_case("allocation: POST /_sandbox/calls")
+            report.record_case("POST /_sandbox/calls")
             got = str(transaction.get(ATTRIBUTION_FIELD) or "")
             if holder is not None and holder.latest_at > at:
                 return  # the allocation's instant is not known precisely enough
@@ -343,7 +370,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
                     f"{target.network_id}.json?limit=4000")
             self.last_curl = curl_for("GET", target.url(path), headers=target.auth_headers())
             response = target.request("GET", path, headers=target.auth_headers())
-            report.record_case("allocation: GET networks/transactions.json")
+            report.record_case(TRANSACTIONS_LABEL)
             if response.status_code != 200:
                 self.fail("allocation.transactions_read_back",
                           f"transactions answered {response.status_code}: {response.text[:200]}")

@@ -263,6 +263,15 @@ def operation_definition(document: Mapping[str, Any], operation_id: str) -> Mapp
     raise KeyError(f"no operation {operation_id!r} in the contract")
 
 
+def operation_label(document: Mapping[str, Any], operation_id: str) -> str:
+    """``METHOD /path`` of an operation (schemathesis' label), or the id when unknown."""
+    for path, item in document.get("paths", {}).items():
+        for method, operation in resolve(document, item).items():
+            if isinstance(operation, Mapping) and operation.get("operationId") == operation_id:
+                return f"{method.upper()} {path}"
+    return operation_id
+
+
 def error_class(media_type: str, value: Any) -> str | None:
     """The error class a decoded error body names (``None`` for field errors)."""
     if media_type == "application/json" and isinstance(value, Mapping):

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from contracts.conformance import load_schema
+from contracts.conformance import default_spec, load_schema
 from contracts.profile import PROFILES, Profile
 from contracts.report import Report
 from contracts.target import RingPoolCredentials, Target, parse_basic, probe
@@ -180,11 +181,21 @@ def reset_target(contract_target: Target) -> Target:
     return contract_target
 
 
+def contract_operations(spec: Path | None) -> set[str]:
+    """Every operation of the contract as ``METHOD /path``."""
+    document = yaml.safe_load((spec or default_spec()).read_text(encoding="utf-8"))
+    return {f"{method.upper()} {path}" for path, item in document.get("paths", {}).items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and "operationId" in operation}
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
     if REPORT_KEY not in config.stash or TARGET_KEY not in config.stash:
         return
     report = config.stash[REPORT_KEY]
+    if not report.operations:
+        report.operations.update(contract_operations(config.getoption("--spec")))
     failed = len(terminalreporter.stats.get("failed", []))
     terminalreporter.section("invoca contract summary")
     terminalreporter.write_line(report.summary(base_url=config.stash[TARGET_KEY].base_url,

@@ -64,7 +64,7 @@ class Report:
         return grouped
 
     def summary(self, *, base_url: str = "", tests_failed: int = 0, width: int = 100) -> str:
-        covered = [name for name in self.cases if name in self.operations or not self.operations]
+        covered = [name for name in self.cases if name in self.operations]
         lines = [
             f"Contract run against {base_url}" if base_url else "Contract run",
             f"  operations covered: {len(covered)}"

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from contracts.conformance import STATEFUL_GETS, default_spec
-from contracts.errors import ErrorExample, examples, problems
+from contracts.errors import ErrorExample, examples, operation_label, problems
 from contracts.report import FailureRecord, Report
 from contracts.target import Target
 
@@ -51,7 +51,8 @@ def test_error_has_documented_shape_when_provoked(example: ErrorExample, contrac
     finally:
         if example.status == 500:
             contract_target.clear_faults()
-    contract_report.record_case(f"errors: {example.operation_id}")
+    contract_report.record_case(operation_label(contract_schema.raw_schema,
+                                                example.operation_id))
     found = problems(contract_schema.raw_schema, example, response)
     if found:
         curl = request.curl(contract_target)

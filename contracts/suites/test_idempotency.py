@@ -9,7 +9,13 @@ import pytest
 import requests
 
 from contracts.deserializers import response_schema
-from contracts.errors import NETWORK_VERSION, Request, error_class, operation_definition
+from contracts.errors import (
+    NETWORK_VERSION,
+    Request,
+    error_class,
+    operation_definition,
+    operation_label,
+)
 from contracts.idempotency import (
     REFUSED_PROPERTIES,
     RESOURCES,
@@ -35,7 +41,7 @@ class Probe:
         self.problems: list[tuple[str, str]] = []
 
     def send(self, request: Request, operation_id: str) -> requests.Response:
-        self.report.record_case(label(self.document, operation_id))
+        self.report.record_case(operation_label(self.document, operation_id))
         response = request.send(self.target)
         response.request_curl = request.curl(self.target)  # type: ignore[attr-defined]
         return response
@@ -47,21 +53,13 @@ class Probe:
         curl: str = getattr(response, "request_curl", "")
         self.problems.append((problem, curl))
         self.report.record_failure(FailureRecord(
-            check=self.check, operation=label(self.document, operation_id), title=problem,
+            check=self.check, operation=operation_label(self.document, operation_id), title=problem,
             message=response.text[:500], curl=curl, suite="idempotency"))
 
     def finish(self) -> None:
         if self.problems:
             pytest.fail("\n".join(f"{problem}\n  reproduce: {curl}"
                                   for problem, curl in self.problems), pytrace=False)
-
-
-def label(document: Any, operation_id: str) -> str:
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                return f"{method.upper()} {path}"
-    return operation_id
 
 
 def _path(target: Target, version: str, rest: str) -> str:
