@@ -8,12 +8,16 @@ Run from the project root (SimPy is a bench-only dependency: ``pip install simpy
 Both models run in this one process, one after the other, on the same traffic definition:
 one pool of 500 numbers, Poisson arrivals (flat profile), holds of ``--lifetime`` seconds,
 10 % of visitors calling after an exponential delay (mean 10 minutes), every call attributed.
-The sandbox side is :func:`simulator.scenario.run_scenario` (the real RingPool, a ManualClock
-set to every event, hourly metrics); the SimPy side is ``bench/simpy_model.py``, the model as
-a SimPy user would write it. The script prints both throughputs, their ratio, and the two
-overflow rates (they must agree: same model, different seeds' noise only).
+The sandbox side is :func:`simulator.scenario.run_scenario` (the real RingPool through
+``RingPool.allocate_many``, a ManualClock, hourly metrics); the SimPy side is
+``bench/simpy_model.py``, the model as a SimPy user would write it. The script prints both
+throughputs, their ratio, and the two overflow rates (they must agree: same model, different
+seeds' noise only).
 
-Timing uses the wall clock (``time.perf_counter``): this is the one place that may.
+Timing: CPU seconds of this process (``time.process_time``), because the machine is shared and
+wall-clock rates swing with other jobs; wall-clock seconds are printed too. With
+``--repeat N`` both models run N times, alternating, and the medians are compared. Each run
+starts from a full garbage collection; the collector stays on (it is part of the cost).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import os
 import platform
 import pstats
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -50,19 +56,22 @@ def bench_scenario(args: argparse.Namespace) -> Scenario:
     )
 
 
-def timed_sandbox(scenario: Scenario) -> tuple[int, float, float, int]:
+Timed = tuple[int, float, float, float, int]  # visitors, CPU s, wall s, overflow, misattributed
+
+
+def timed_sandbox(scenario: Scenario) -> Timed:
     gc.collect()
-    started = time.perf_counter()
+    started_cpu, started = time.process_time(), time.perf_counter()
     report = run_scenario(scenario)
-    elapsed = time.perf_counter() - started
+    cpu, elapsed = time.process_time() - started_cpu, time.perf_counter() - started
     total = report.total
-    return total.visitors, elapsed, total.overflow_rate, total.misattributed
+    return total.visitors, cpu, elapsed, total.overflow_rate, total.misattributed
 
 
-def timed_simpy(scenario: Scenario) -> tuple[int, float, float, int]:
+def timed_simpy(scenario: Scenario) -> Timed:
     segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
     gc.collect()
-    started = time.perf_counter()
+    started_cpu, started = time.process_time(), time.perf_counter()
     result = run_simpy(
         segments,
         max_pool_size=scenario.pools[0].max_pool_size,
@@ -71,8 +80,9 @@ def timed_simpy(scenario: Scenario) -> tuple[int, float, float, int]:
         call_delay=scenario.calls.delay,
         seed=scenario.seed,
     )
-    elapsed = time.perf_counter() - started
-    return result.visitors, elapsed, result.overflows / result.visitors, result.misattributed
+    cpu, elapsed = time.process_time() - started_cpu, time.perf_counter() - started
+    return (result.visitors, cpu, elapsed, result.overflows / result.visitors,
+            result.misattributed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call-probability", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-simpy", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each model (median)")
     parser.add_argument(
         "--profile", action="store_true",
         help="profile the sandbox runner (cProfile) and print the costliest functions",
@@ -101,20 +112,31 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.pool_size} numbers, lifetime {args.lifetime} s ({load:,.0f} erlangs), "
         f"{100 * args.call_probability:g} % call"
     )
-    print(f"Python {platform.python_version()} on {platform.machine()}")
-    rows = [("sandbox runner", *timed_sandbox(scenario))]
+    print(f"Python {platform.python_version()} on {platform.machine()}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    runs: dict[str, list[Timed]] = {"sandbox runner": []}
     if not args.skip_simpy:
-        rows.append(("SimPy", *timed_simpy(scenario)))
-    for name, visitors, elapsed, overflow, misattributed in rows:
+        runs["SimPy"] = []
+    for _ in range(args.repeat):
+        runs["sandbox runner"].append(timed_sandbox(scenario))
+        if not args.skip_simpy:
+            runs["SimPy"].append(timed_simpy(scenario))
+    rates = {}
+    for name, timings in runs.items():
+        visitors, _, _, overflow, misattributed = timings[0]
+        cpu = statistics.median(t[1] for t in timings)
+        wall = statistics.median(t[2] for t in timings)
+        rates[name] = visitors / cpu
         print(
-            f"{name:>15}: {visitors:>10,} visitors in {elapsed:8.1f} s = "
-            f"{visitors / elapsed:>10,.0f} visitors/s; overflow {100 * overflow:6.2f} %, "
-            f"misattributed calls {misattributed:,}"
+            f"{name:>15}: {visitors:>10,} visitors in {cpu:8.2f} CPU-s = "
+            f"{visitors / cpu:>10,.0f} visitors/CPU-s ({visitors / wall:>10,.0f}/wall-s); "
+            f"overflow {100 * overflow:6.2f} %, misattributed calls {misattributed:,}"
         )
-    if len(rows) == 2:
-        ours, simpy = rows[0], rows[1]
-        ratio = (ours[1] / ours[2]) / (simpy[1] / simpy[2])
-        print(f"ratio (sandbox / SimPy): {ratio:.2f}x")
+    if len(rates) == 2:
+        print(f"ratio (sandbox / SimPy), per CPU-second: "
+              f"{rates['sandbox runner'] / rates['SimPy']:.2f}x"
+              + (f" (medians of {args.repeat} runs)" if args.repeat > 1 else ""))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -68,9 +68,10 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import count, repeat
 from types import MappingProxyType
 from typing import Any
 
@@ -165,8 +166,8 @@ class Allocation:
 #: on demand): ``(seq, id, promo number, allocated_at us, expires_at us, params, affiliate id)``.
 #: ``seq`` counts the pool's logged allocations (for retention); instants are integer
 #: microseconds since the Unix epoch; an overflow allocation has ``expires == allocated``
-#: (a real hold always lasts ``lifetime_seconds >= 1``).
-AllocationRecord = tuple[int, int, str, int, int, Mapping[str, str], str | None]
+#: (a real hold always lasts ``lifetime_seconds >= 1``); params None = no parameters.
+AllocationRecord = tuple[int, int, str, int, int, Mapping[str, str] | None, str | None]
 RECORD_ID = 1
 RECORD_NUMBER = 2
 RECORD_AT = 3
@@ -241,6 +242,7 @@ class RingPool:
         self.id = id
         self._lifetime_seconds = _positive_int("lifetime_seconds", lifetime_seconds)
         self._lifetime_us = self._lifetime_seconds * 1_000_000
+        self._lifetime = timedelta(seconds=self._lifetime_seconds)
         self._max_pool_size = _positive_int("max_pool_size", max_pool_size)
         self._pool_type = _pool_type(pool_type)
         self._param_names = _param_names(param_names)
@@ -257,8 +259,7 @@ class RingPool:
         self._events = events
         self.properties: dict[str, Any] = properties if properties is not None else {}
         self._lock = threading.Lock()
-        self._next_allocation_id = 0
-        self._allocation_ids = allocation_ids or self._own_allocation_id
+        self._allocation_ids = allocation_ids or count(1).__next__
         #: provisioned numbers, in provisioning order (dict = ordered set with O(1) removal)
         self._numbers: dict[str, None] = {}
         #: numbers whose hold ended, in the order the holds ended (idle longest first)
@@ -349,7 +350,7 @@ class RingPool:
             allocated_at=from_micros(at_us),
             expires_at=from_micros(expires_us),
             overflow=at_us == expires_us,
-            params=params if type(params) is MappingProxyType else MappingProxyType(params),
+            params=_NO_PARAMS if params is None else MappingProxyType(params),
             affiliate_id_from_network=affiliate,
         )
 
@@ -374,17 +375,32 @@ class RingPool:
         both cases nothing changes. (With RingPoolFull, holds that ended at or before ``now``
         have been recycled first: a fact about time, not about this request.)
         """
-        t = to_micros(as_utc(now, name="now"))
+        instant = as_utc(now, name="now")
+        t = to_micros(instant)
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
             params = self._params(query)  # validates before touching any state
-            record = self._allocate_locked((t,), params, affiliate)[0]
+            record = self._allocate_locked((t,), (params,), affiliate)[0]
+            lifetime = self._lifetime
         if record is None:
             raise RingPoolFull(
                 f"RingPool {self.id} has no free number and allow_overflow is false: "
                 "the page keeps its original number"
             )
-        return self.allocation(record)
+        _, allocation_id, number, at_us, expires_us, kept, _ = record
+        if at_us != t:  # clamped to the pool's latest instant
+            instant = from_micros(at_us)
+        # datetime arithmetic from the instant in hand (building one from micros costs more)
+        return Allocation(
+            id=allocation_id,
+            ring_pool_id=self.id,
+            promo_number=number,
+            allocated_at=instant,
+            expires_at=instant if expires_us == at_us else instant + lifetime,
+            overflow=expires_us == at_us,
+            params=_NO_PARAMS if kept is None else MappingProxyType(kept),
+            affiliate_id_from_network=affiliate,
+        )
 
     def allocate_many(
         self,
@@ -410,11 +426,11 @@ class RingPool:
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
             if isinstance(queries, Mapping):
-                params: Mapping[str, str] | list[Mapping[str, str]] = self._params(queries)
-            else:
-                if len(queries) != len(instants_us):
-                    raise ValueError("give one query per instant, or one query for all")
-                params = [self._params(query) for query in queries]
+                return self._allocate_locked(instants_us, repeat(self._params(queries)),
+                                             affiliate)
+            if len(queries) != len(instants_us):
+                raise ValueError("give one query per instant, or one query for all")
+            params = [self._params(query) for query in queries]
             return self._allocate_locked(instants_us, params, affiliate)
 
     def expire(self, now: datetime) -> list[NumberRecycled]:
@@ -485,6 +501,7 @@ class RingPool:
                 t = self._advance_locked(to_micros(as_utc(now, name="now")), events=events)
                 self._lifetime_seconds = new_lifetime
                 self._lifetime_us = new_lifetime * 1_000_000
+                self._lifetime = timedelta(seconds=new_lifetime)
                 self._pool_type = new_type
                 self._param_names = new_names
                 self._custom_map = self._build_custom_map(new_names)
@@ -496,10 +513,6 @@ class RingPool:
                 self._emit(events)
 
     # ------------------------------------------------------------------ internals
-    def _own_allocation_id(self) -> int:
-        self._next_allocation_id += 1
-        return self._next_allocation_id
-
     def _emit(self, events: list[DeferredEvent]) -> None:
         if events and self._events is not None:
             self._events.record(events)
@@ -566,8 +579,12 @@ class RingPool:
             (sources[name], name) for name in sorted(sources, key=_PARAM_ORDER.__getitem__)
         )
 
-    def _params(self, query: Mapping[str, str]) -> Mapping[str, str]:
-        """The normalized parameters of ``query`` (RecordInvalid when the type needs more)."""
+    def _params(self, query: Mapping[str, str]) -> dict[str, str] | None:
+        """The normalized parameters of ``query`` (RecordInvalid when the type needs more).
+
+        None stands for "no parameters" in records: a record holding only ints, strings and
+        None is not tracked by the cyclic garbage collector (long runs keep many records).
+        """
         keys = tuple(query)
         plans = self._plans
         try:
@@ -579,7 +596,7 @@ class RingPool:
         if plan is None:
             return self._normalize(query)
         if not plan:
-            return _NO_PARAMS
+            return None
         return {name: str(query[key]) for key, name in plan}
 
     def _normalize(self, query: Mapping[str, str]) -> dict[str, str]:
@@ -635,7 +652,7 @@ class RingPool:
     def _allocate_locked(
         self,
         instants_us: Sequence[int],
-        params: Mapping[str, str] | list[Mapping[str, str]],
+        params: Iterable[dict[str, str] | None],
         affiliate: str | None,
     ) -> list[AllocationRecord | None]:
         """THE allocation rules (module docstring), for visitors arriving at ``instants_us``.
@@ -643,54 +660,62 @@ class RingPool:
         The one core behind :meth:`allocate` and :meth:`allocate_many`. Hot loop: locals
         only; the rare cases (a due Local fill, several hold segments, provisioning) call out.
         """
-        shared = params if isinstance(params, Mapping) else None
-        each: list[Mapping[str, str]] = [] if isinstance(params, Mapping) else params
         events: list[DeferredEvent] | None = [] if self._events is not None else None
         results: list[AllocationRecord | None] = []
+        append_result = results.append
         pool_id = self.id
         latest = self._latest_us
         seq = self._logged
         lifetime = self._lifetime_us
+        max_size = self._max_pool_size
         numbers = self._numbers
         free = self._free
-        log = self._log
+        holds = self._holds
+        several = bool(self._older)  # several hold segments: the general sweep
+        fill_due = self._fill_due_us
+        can_provision = self._filled and len(numbers) < max_size
+        log_append = self._log.append
         histories = self._histories
         overflow_number = self._overflow_number
         next_id = self._allocation_ids
         entries = self._history_entries
         try:
-            for index, instant in enumerate(instants_us):
+            for instant, query in zip(instants_us, params, strict=False):  # may be repeat()
                 if instant > latest:  # noqa: PLR1730 - max() is a call, in the hot loop
                     latest = instant
                 t = latest  # time inside a pool never goes backwards (module docstring)
-                if t >= self._fill_due_us:
+                if t >= fill_due:
                     self._fill_locked(events)
-                holds = self._holds
-                if self._older:
+                    fill_due = _NEVER
+                    can_provision = len(numbers) < max_size
+                if several:
                     self._sweep_locked(t, events)
+                    several = bool(self._older)
                 elif holds and holds[0][0] <= t:
                     while holds and holds[0][0] <= t:
                         ended, _, number = holds.popleft()
                         if events is not None:
                             events.append((NumberRecycled, ended, pool_id, number))
-                        if len(numbers) > self._max_pool_size:
+                        if len(numbers) > max_size:
                             self._drop_locked(number, ended, events)
                         else:
                             free.append(number)
                 taken: str | None = None
-                if self._filled and len(numbers) < self._max_pool_size:
+                if can_provision:
                     taken = self._provision_locked()
-                if taken is None and free:
+                    can_provision = len(numbers) < max_size
+                    if taken is None and free:
+                        taken = free.popleft()
+                elif free:
                     taken = free.popleft()
-                query = shared if shared is not None else each[index]
                 if taken is None:
                     if overflow_number is None:
-                        results.append(None)  # RingPoolFull: nothing recorded
+                        append_result(None)  # RingPoolFull: nothing recorded
                         continue
                     seq += 1
                     allocation_id = next_id()
                     record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
-                    log.append(record)
+                    log_append(record)
                     if events is not None:
                         events.append((OverflowServed, t, pool_id, allocation_id,
                                        overflow_number))
@@ -703,8 +728,9 @@ class RingPool:
                         # a shorter lifetime than the live holds': a new expiry segment
                         self._older.append(holds)
                         holds = self._holds = deque()
+                        several = True
                     holds.append((expires, allocation_id, taken))
-                    log.append(record)
+                    log_append(record)
                     history = histories.get(taken)
                     if history is None:
                         histories[taken] = [record]
@@ -713,7 +739,7 @@ class RingPool:
                     entries += 1
                     if events is not None:
                         events.append((NumberAllocated, t, pool_id, allocation_id, taken))
-                results.append(record)
+                append_result(record)
         finally:
             self._latest_us = latest
             self._logged = seq
