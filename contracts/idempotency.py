@@ -51,6 +51,7 @@ class RefusedProperty:
     """A request that sends one property outside the path's version."""
 
     name: str
+    operation_id: str
     version: str
     method: str
     #: path under ``/api/{version}/{network_id}/``, with ``{advertiser}``/``{campaign}``/
@@ -62,17 +63,19 @@ class RefusedProperty:
 
 
 REFUSED_PROPERTIES = (
-    RefusedProperty("ring-pool-allow-overflow-before-2019", "2016-10-01", "PUT",
+    RefusedProperty("ring-pool-allow-overflow-before-2019", "updateRingPool", "2016-10-01", "PUT",
                     "advertisers/{advertiser}/advertiser_campaigns/{campaign}/ring_pools/"
                     "{ring_pool}.json", {"allow_overflow": False}, "allow_overflow"),
-    RefusedProperty("advertiser-custom-data-before-2016-12", "2016-10-01", "POST",
+    RefusedProperty("advertiser-custom-data-before-2016-12", "createAdvertiser", "2016-10-01",
+                    "POST",
                     "advertisers.json",
                     {"id_from_network": "contract-version-1", "name": "Contract",
                      "custom_data": []}, "custom_data"),
-    RefusedProperty("ring-pool-pool-type-after-2018-11", "2019-05-01", "PUT",
+    RefusedProperty("ring-pool-pool-type-after-2018-11", "updateRingPool", "2019-05-01", "PUT",
                     "advertisers/{advertiser}/advertiser_campaigns/{campaign}/ring_pools/"
                     "{ring_pool}.json", {"pool_type": "Custom"}, "pool_type"),
-    RefusedProperty("network-user-email-settings-before-2017-04", "2016-10-01", "POST",
+    RefusedProperty("network-user-email-settings-before-2017-04", "createNetworkUser",
+                    "2016-10-01", "POST",
                     "network.json",
                     {"users": [{"id_from_network": "contract-user-1", "first_name": "C",
                                 "last_name": "T", "role": "Observer",
