@@ -380,7 +380,7 @@ class RingPool:
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
             params = self._params(query)  # validates before touching any state
-            record = self._allocate_locked((t,), (params,), affiliate)[0]
+            record = self._allocate_locked((t,), None, params, affiliate)[0]
             lifetime = self._lifetime
         if record is None:
             raise RingPoolFull(
@@ -412,7 +412,8 @@ class RingPool:
         """Allocate for several visitors at once (bulk and offline scenarios).
 
         ``instants_us`` are integer microseconds since the Unix epoch (see
-        :func:`simulator.events.to_micros`), in the order the visitors arrive; ``queries`` is
+        :func:`simulator.events.to_micros`), in the order the visitors arrive (an instant
+        earlier than the pool's latest is clamped to it, as in :meth:`allocate`); ``queries`` is
         one mapping for all of them or one per visitor. The same rules and code as
         :meth:`allocate` (one private core runs both), without building an
         :class:`Allocation` per visitor: each result is an :data:`AllocationRecord` (turn it
@@ -426,12 +427,12 @@ class RingPool:
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
             if isinstance(queries, Mapping):
-                return self._allocate_locked(instants_us, repeat(self._params(queries)),
+                return self._allocate_locked(instants_us, None, self._params(queries),
                                              affiliate)
             if len(queries) != len(instants_us):
                 raise ValueError("give one query per instant, or one query for all")
             params = [self._params(query) for query in queries]
-            return self._allocate_locked(instants_us, params, affiliate)
+            return self._allocate_locked(instants_us, params, None, affiliate)
 
     def expire(self, now: datetime) -> list[NumberRecycled]:
         """Recycle every number whose hold ended at or before ``now``; returns those events.
@@ -652,10 +653,13 @@ class RingPool:
     def _allocate_locked(
         self,
         instants_us: Sequence[int],
-        params: Iterable[dict[str, str] | None],
+        each: Sequence[dict[str, str] | None] | None,
+        shared: dict[str, str] | None,
         affiliate: str | None,
     ) -> list[AllocationRecord | None]:
-        """THE allocation rules (module docstring), for visitors arriving at ``instants_us``.
+        """THE allocation rules (module docstring), for visitors arriving at ``instants_us``
+        with parameters ``each[i]`` (or ``shared`` for all when ``each`` is
+        None).
 
         The one core behind :meth:`allocate` and :meth:`allocate_many`. Hot loop: locals
         only; the rare cases (a due Local fill, several hold segments, provisioning) call out.
@@ -671,26 +675,28 @@ class RingPool:
         numbers = self._numbers
         free = self._free
         holds = self._holds
-        several = bool(self._older)  # several hold segments: the general sweep
         fill_due = self._fill_due_us
+        #: from this instant on, take the slow path: a Local fill is due, or (-_NEVER) there
+        #: are several hold segments and only the general sweep will do
+        rare_at = -_NEVER if self._older else fill_due
         can_provision = self._filled and len(numbers) < max_size
-        log_append = self._log.append
         histories = self._histories
         overflow_number = self._overflow_number
         next_id = self._allocation_ids
         entries = self._history_entries
+        queries: Iterable[dict[str, str] | None] = repeat(shared) if each is None else each
         try:
-            for instant, query in zip(instants_us, params, strict=False):  # may be repeat()
+            for instant, query in zip(instants_us, queries, strict=False):  # may be repeat()
                 if instant > latest:  # noqa: PLR1730 - max() is a call, in the hot loop
                     latest = instant
                 t = latest  # time inside a pool never goes backwards (module docstring)
-                if t >= fill_due:
-                    self._fill_locked(events)
-                    fill_due = _NEVER
-                    can_provision = len(numbers) < max_size
-                if several:
+                if t >= rare_at:
+                    if t >= fill_due:
+                        self._fill_locked(events)
+                        fill_due = _NEVER
+                        can_provision = len(numbers) < max_size
                     self._sweep_locked(t, events)
-                    several = bool(self._older)
+                    rare_at = -_NEVER if self._older else fill_due
                 elif holds and holds[0][0] <= t:
                     while holds and holds[0][0] <= t:
                         ended, _, number = holds.popleft()
@@ -700,47 +706,47 @@ class RingPool:
                             self._drop_locked(number, ended, events)
                         else:
                             free.append(number)
-                taken: str | None = None
                 if can_provision:
                     taken = self._provision_locked()
                     can_provision = len(numbers) < max_size
-                    if taken is None and free:
+                    if taken is None:  # supply ran out, but a number is free
                         taken = free.popleft()
                 elif free:
                     taken = free.popleft()
-                if taken is None:
-                    if overflow_number is None:
-                        append_result(None)  # RingPoolFull: nothing recorded
-                        continue
-                    seq += 1
-                    allocation_id = next_id()
-                    record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
-                    log_append(record)
-                    if events is not None:
-                        events.append((OverflowServed, t, pool_id, allocation_id,
-                                       overflow_number))
+                elif overflow_number is None:
+                    append_result(None)  # RingPoolFull: nothing recorded
+                    continue
                 else:
                     seq += 1
                     allocation_id = next_id()
-                    expires = t + lifetime
-                    record = (seq, allocation_id, taken, t, expires, query, affiliate)
-                    if holds and holds[-1][0] > expires:
-                        # a shorter lifetime than the live holds': a new expiry segment
-                        self._older.append(holds)
-                        holds = self._holds = deque()
-                        several = True
-                    holds.append((expires, allocation_id, taken))
-                    log_append(record)
-                    history = histories.get(taken)
-                    if history is None:
-                        histories[taken] = [record]
-                    else:
-                        history.append(record)
-                    entries += 1
+                    record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
                     if events is not None:
-                        events.append((NumberAllocated, t, pool_id, allocation_id, taken))
+                        events.append((OverflowServed, t, pool_id, allocation_id,
+                                       overflow_number))
+                    append_result(record)
+                    continue
+                seq += 1
+                allocation_id = next_id()
+                expires = t + lifetime
+                record = (seq, allocation_id, taken, t, expires, query, affiliate)
+                if holds and holds[-1][0] > expires:
+                    # a shorter lifetime than the live holds': a new expiry segment
+                    self._older.append(holds)
+                    holds = self._holds = deque()
+                    rare_at = -_NEVER
+                holds.append((expires, allocation_id, taken))
+                history = histories.get(taken)
+                if history is None:
+                    histories[taken] = [record]
+                else:
+                    history.append(record)
+                entries += 1
+                if events is not None:
+                    events.append((NumberAllocated, t, pool_id, allocation_id, taken))
                 append_result(record)
         finally:
+            # the log gets every record, in order (a None is a refusal: nothing recorded)
+            self._log.extend(filter(None, results))
             self._latest_us = latest
             self._logged = seq
             self._history_entries = entries

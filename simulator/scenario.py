@@ -589,7 +589,7 @@ class _PoolState:
         self.pool = pool
         self.lifetime_us = spec.lifetime_seconds * MICROS
         self.overflow_number = pool.overflow_number or ""
-        #: expiry instants (us since the epoch) of live holds, in expiry order (fixed lifetime: FIFO)
+        #: expiry instants (us since the epoch) of live holds, in expiry order (FIFO)
         self.holds: deque[int] = deque()
         self.hour_peak = [0] * hours
         self.hour_held_us = [0] * hours
@@ -758,55 +758,67 @@ def run_scenario(
         if sampler is not None:
             queries = [sampler.draw(params_rng) for _ in times]
         records = state.pool.allocate_many(times, queries)
+        # the visitors who got a pool number (refused: None; overflow: expires == allocated)
+        held = [r for r in records if r is not None and r[3] != r[4]]
         state.visitors[hour] += len(times)
+        state.overflows[hour] += len(times) - len(held)
         next_hour_us = base_us + (hour + 1) * HOUR_US
-        lifetime_us = state.lifetime_us
         holds = state.holds
         held_us = state.hour_held_us
         peak = state.hour_peak[hour]
-        overflows = 0
         total_held = 0
-        overflow_number = state.overflow_number
-        draw_call = call_rng.random
-        for t_us, record in zip(times, records, strict=True):
-            if record is None or record[3] == record[4]:  # refused, or the overflow number
-                overflows += 1
-                allocation_id = -1
-                number = overflow_number
+        for _, _, _, t_us, expires_us, _, _ in held:
+            while holds and holds[0] <= t_us:
+                holds.popleft()
+            holds.append(expires_us)
+            if len(holds) > peak:  # noqa: PLR1730 - max() is a call, in the hot loop
+                peak = len(holds)
+            # time-weighted held: the hold's overlap with each hour it spans
+            end_us = min(expires_us, end_of_run_us)
+            total_held += end_us - t_us
+            if end_us <= next_hour_us:
+                held_us[hour] += end_us - t_us
             else:
-                _, allocation_id, number, _, _, _, _ = record
-                while holds and holds[0] <= t_us:
-                    holds.popleft()
-                expires_us = t_us + lifetime_us
-                holds.append(expires_us)
-                if len(holds) > peak:  # noqa: PLR1730 - max() is a call, in the hot loop
-                    peak = len(holds)
-                # time-weighted held: the hold's overlap with each hour it spans
-                end_us = min(expires_us, end_of_run_us)
-                total_held += end_us - t_us
-                if end_us <= next_hour_us:
-                    held_us[hour] += end_us - t_us
-                else:
-                    held_us[hour] += next_hour_us - t_us
-                    bucket = hour + 1
-                    left = next_hour_us
-                    while left < end_us:
-                        right = min(left + HOUR_US, end_us)
-                        held_us[bucket] += right - left
-                        left = right
-                        bucket += 1
-            if draw_call() < p_call:
-                call_seq += 1
-                delay_us = int(sample_delay(call_rng) * MICROS)
-                minutes = sample_duration(call_rng) / 60.0
-                heappush(
-                    pending,
-                    (t_us + delay_us, call_seq, pool_index, allocation_id, number, hour, minutes,
-                     t_us),
-                )
+                held_us[hour] += next_hour_us - t_us
+                bucket = hour + 1
+                left = next_hour_us
+                while left < end_us:
+                    right = min(left + HOUR_US, end_us)
+                    held_us[bucket] += right - left
+                    left = right
+                    bucket += 1
         state.hour_peak[hour] = peak
-        state.overflows[hour] += overflows
         state.total_held_us += total_held
+        # callers: skip ahead by geometric gaps (one draw per caller, not per visitor)
+        if p_call <= 0.0:
+            return
+        index = callers_skip()
+        count = len(times)
+        while index < count:
+            record = records[index]
+            t_us = times[index]
+            if record is None or record[3] == record[4]:
+                allocation_id, number = -1, state.overflow_number
+            else:
+                allocation_id, number = record[1], record[2]
+            call_seq += 1
+            delay_us = int(sample_delay(call_rng) * MICROS)
+            minutes = sample_duration(call_rng) / 60.0
+            heappush(
+                pending,
+                (t_us + delay_us, call_seq, pool_index, allocation_id, number, hour, minutes,
+                 t_us),
+            )
+            index += 1 + callers_skip()
+
+    draw_call = call_rng.random
+    log_no_call = math.log1p(-p_call) if p_call < 1.0 else 0.0
+
+    def callers_skip() -> int:
+        """Visitors who do not call before the next one who does: Geometric(p_call)."""
+        if log_no_call == 0.0:
+            return 0
+        return int(math.log(1.0 - draw_call()) / log_no_call)
 
     hour = 0
     draw_pool = pool_rng.random
