@@ -53,9 +53,18 @@ from flask import request as flask_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
-from mock_server.auth import authenticate, extract_credentials
+from mock_server.auth import Credentials, authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
-from mock_server.control import EXTENSION, control, iso, parse_instant
+from mock_server.control import (
+    EXTENSION,
+    control,
+    iso,
+    parse_instant,
+    switched_error,
+    switched_result,
+    switched_status,
+    switched_value,
+)
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from openapi.contract import load_spec
@@ -104,6 +113,9 @@ class SandboxState:
     #: injected faults, checked in order; empty on the fast path
     faults: list[Fault] = field(default_factory=list)
     fault_random: random.Random = field(default_factory=random.Random)
+    #: fault switches that are on (see mock_server.control.SWITCHES) and what they remember
+    switches: set[str] = field(default_factory=set)
+    switch_memory: dict[str, Any] = field(default_factory=dict)
     #: the bounded request journal (``GET /_sandbox/requests``)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
 
@@ -277,6 +289,8 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
             credentials = extract_credentials(
                 request.headers.get("Authorization"), request.args, data, ways
             )
+            if not credentials.present and "ignore_auth" in state.switches:
+                credentials = Credentials(token=state.platform.world_summary().get("api_token"))
             with lock:
                 principal = authenticate(state.platform, credentials, ways)
         body = validator.body(data, None if version is None else str(version),
@@ -305,6 +319,8 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
         )
         with lock:
             result = handler(call)
+            if state.switches:
+                result = switched_result(state, operation_id, call, result)
         return _render(state, operation, call, result)
 
     def handle(request: Request, path_values: dict[str, str]) -> Response:
@@ -317,6 +333,8 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
                     and _form_value(request, "use_http_status") == "0"):
                 # "0 = always 200/201", as documented (credentials still answer 401)
                 status = operation.status
+            if state.switches:
+                payload = switched_error(state, payload, content_type)
             response = Response(payload, status=status, content_type=content_type)
         except Exception:
             handle = state.next_handle()
@@ -375,13 +393,18 @@ def _fast_dispatch(app: Flask, handles: dict[str, tuple[str, Callable[..., Respo
 def _render(state: SandboxState, operation: Operation, call: Call, result: Any) -> Response:
     reply = result if isinstance(result, Reply) else Reply(result)
     status = reply.status or operation.status
+    if state.switches:
+        status = switched_status(state, operation.method, status)
     if reply.content_type is not None:
         payload = reply.value if isinstance(reply.value, bytes) else str(reply.value).encode()
         return Response(payload, status=status, content_type=reply.content_type,
                         headers=reply.headers)
     value = reply.value
     if state.field_filter is not None and call.version is not None:
-        value = state.field_filter.apply(operation.operation_id, status, call.version, value)
+        value = state.field_filter.apply(operation.operation_id, reply.status or operation.status,
+                                         call.version, value)
+    if state.switches:
+        value = switched_value(state, call.format, value)
     payload, content_type = render_success(
         value, call.format, xml_root=reply.xml_root, xml_item=reply.xml_item,
         csv_options=reply.csv_options,

@@ -20,6 +20,8 @@ Endpoints:
   null for latency only), "count": n (null: until deleted), "probability": p (1.0),
   "latency_ms": n (0)}``; ``GET`` lists them, ``DELETE`` removes them all. An injected error
   is an ``InternalServiceError`` with a handle, in the API family's own format.
+  ``{"switch": NAME}`` turns on a fault switch (:data:`SWITCHES`): deliberate misbehaviour
+  that the contract suites must catch.
 * ``GET /openapi.yaml``, ``GET /openapi.json``: the contract the server is bound to.
 * ``GET /_sandbox/docs``: Swagger UI, from the files of the ``swagger-ui-bundle`` package
   (no CDN; works offline).
@@ -268,22 +270,55 @@ def _fault(data: dict[str, Any]) -> Any:
     return Fault(str(operation), status, count, float(probability), latency)
 
 
+#: Fault switches: deliberate misbehaviour a contract suite must notice ("test the tests").
+#: ``POST /_sandbox/faults {"switch": NAME}`` turns one on; ``DELETE /_sandbox/faults`` turns
+#: every switch (and every injected fault) off.
+SWITCHES: dict[str, str] = {
+    "reuse_held_number": "allocation hands every visitor the pool's first number, held or not",
+    "skip_recycling": "once a pool served its overflow number it serves nothing else",
+    "early_overflow": "allocation serves the overflow number even when numbers are free",
+    "wrong_error_shape": "error bodies lose the documented shape",
+    "wrong_upsert_status": "POST answers 200 instead of 201 and PUT 201 instead of 200",
+    "xml_element_renamed": "the first element of XML bodies, and <Message> of XML errors, "
+                           "are renamed",
+    "csv_header_renamed": "the first CSV column is renamed",
+    "ignore_auth": "requests without credentials act as the world's network user",
+}
+
+
+def _fault_list(state: Any) -> list[dict[str, Any]]:
+    return [f.to_dict() for f in state.faults] + [
+        {"switch": name, "description": SWITCHES[name]} for name in sorted(state.switches)
+    ]
+
+
 @control.post("/_sandbox/faults")
 def add_fault() -> Response:
     """Inject a fault: ``{"operation": id or "*", "status": 500, "count": n,
-    "probability": p, "latency_ms": n}``; answers the list of active faults."""
-    fault = _fault(_control_body('Send {"operation": "allocateNumber", "status": 500}'))
+    "probability": p, "latency_ms": n}``, or turn a switch on: ``{"switch": NAME}``;
+    answers the list of active faults and switches."""
+    data = _control_body('Send {"operation": "allocateNumber", "status": 500} '
+                         'or {"switch": "early_overflow"}')
     state = _state()
+    if "switch" in data:
+        name = data["switch"]
+        if len(data) != 1 or name not in SWITCHES:
+            raise RecordInvalid(f"switch must be one of {', '.join(sorted(SWITCHES))} "
+                                "(and alone in the body)")
+        with state.lock:
+            state.switches.add(name)
+            return _json(_fault_list(state), status=201)
+    fault = _fault(data)
     with state.lock:
         state.faults.append(fault)
-        return _json([f.to_dict() for f in state.faults], status=201)
+        return _json(_fault_list(state), status=201)
 
 
 @control.get("/_sandbox/faults")
 def list_faults() -> Response:
     state = _state()
     with state.lock:
-        return _json([f.to_dict() for f in state.faults])
+        return _json(_fault_list(state))
 
 
 @control.delete("/_sandbox/faults")
@@ -291,7 +326,115 @@ def clear_faults() -> Response:
     state = _state()
     with state.lock:
         state.faults.clear()
+        state.switches.clear()
+        state.switch_memory.clear()
     return _json([])
+
+
+# ---------------------------------------------------------------------------- switch effects
+
+
+def _formatted(number: str) -> str:
+    return f"{number[:3]}-{number[3:6]}-{number[6:]}" if len(number) == 10 else number
+
+
+def _swap_number(value: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``value`` with the promo number ``old`` replaced by ``new`` everywhere it shows."""
+    return {
+        key: item.replace(old, new).replace(_formatted(old), _formatted(new))
+        if isinstance(item, str) else item
+        for key, item in value.items()
+    }
+
+
+def _sabotaged_number(state: Any, pool_id: int, number: str) -> str:
+    """The number a switched-on sandbox serves instead of ``number`` (often ``number``)."""
+    switches = state.switches
+    memory = state.switch_memory
+    try:
+        overflow = state.platform.ring_pool_by_id(pool_id).overflow_number
+    except SandboxError:
+        return number
+    if "early_overflow" in switches and overflow:
+        return str(overflow)
+    if "skip_recycling" in switches and overflow:
+        exhausted = memory.setdefault("exhausted", set())
+        if number == overflow:
+            exhausted.add(pool_id)
+        elif pool_id in exhausted:
+            return str(overflow)
+    if "reuse_held_number" in switches and number != overflow:
+        first = memory.setdefault("first_number", {})
+        return str(first.setdefault(pool_id, number))
+    return number
+
+
+ALLOCATION_SWITCHES = frozenset({"reuse_held_number", "skip_recycling", "early_overflow"})
+
+
+def switched_result(state: Any, operation_id: str, call: Any, result: Any) -> Any:
+    """A handler's result as the switched-on sandbox answers it (allocation switches)."""
+    if not state.switches & ALLOCATION_SWITCHES:
+        return result
+    if operation_id == "allocateNumber" and isinstance(result, dict):
+        number = str(result.get("promo_number") or result.get("PromoNumber") or "")
+        served = _sabotaged_number(state, int(call.path["ring_pool_id"]), number)
+        return result if served == number else _swap_number(result, number, served)
+    if operation_id == "bulkAllocateNumbers" and hasattr(result, "value"):
+        requests = (call.body or {}).get("requests") or []
+        rows = result.value.get("responses", [])
+        for index, (asked, row) in enumerate(zip(requests, rows, strict=False)):
+            number = row.get("promo_number")
+            head = str(asked.get("api_suffix", "")).lstrip("/").split("/", 1)[0]
+            if not number or not head.isdigit():
+                continue
+            served = _sabotaged_number(state, int(head), number)
+            if served != number:
+                swapped = _swap_number(row, number, served)
+                swapped.pop("overflow", None)
+                if served == state.platform.ring_pool_by_id(int(head)).overflow_number:
+                    swapped["overflow"] = True
+                rows[index] = swapped
+    return result
+
+
+def switched_status(state: Any, method: str, status: int) -> int:
+    """``wrong_upsert_status``: POST 201 -> 200, PUT 200 -> 201."""
+    if "wrong_upsert_status" in state.switches:
+        if method == "post" and status == 201:
+            return 200
+        if method == "put" and status == 200:
+            return 201
+    return status
+
+
+def switched_value(state: Any, fmt: str, value: Any) -> Any:
+    """``xml_element_renamed`` / ``csv_header_renamed``: the first key of each object."""
+    if not (("xml_element_renamed" in state.switches and fmt == "xml")
+            or ("csv_header_renamed" in state.switches and fmt == "csv")):
+        return value
+
+    def rename(item: Any) -> Any:
+        if isinstance(item, dict) and item:
+            first = next(iter(item))
+            return {(f"Renamed{first}" if key == first else key): v for key, v in item.items()}
+        return item
+
+    return [rename(item) for item in value] if isinstance(value, list) else rename(value)
+
+
+def switched_error(state: Any, payload: bytes, content_type: str) -> bytes:
+    """``wrong_error_shape`` and ``xml_element_renamed`` applied to a rendered error body."""
+    if "wrong_error_shape" in state.switches:
+        if content_type.startswith("application/json"):
+            errors = orjson.loads(payload).get("errors", {})
+            return json_body({"error": errors.get("invalid_data") or errors})
+        if content_type.startswith("application/xml"):
+            return payload.replace(b"<Error>", b"<Failure>").replace(b"</Error>", b"</Failure>")
+        return payload.replace(b": ", b" - ", 1)
+    if "xml_element_renamed" in state.switches and content_type.startswith("application/xml"):
+        return payload.replace(b"<Message>", b"<Text>").replace(b"</Message>", b"</Text>")
+    return payload
 
 
 # ---------------------------------------------------------------------------- the contract
