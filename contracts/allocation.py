@@ -66,6 +66,14 @@ BULK_LABEL = "POST /api/{version}/bulk.json"
 TRANSACTIONS_LABEL = "GET /api/{version}/networks/transactions/{network_id}.{format}"
 
 
+#: the invariants this suite checks (as the summary names them)
+ALLOCATION_CHECKS = (
+    "allocation.allocates", "allocation.no_double_hold", "allocation.overflow_only_when_full",
+    "allocation.pool_size", "allocation.bulk_overflow_flag", "allocation.call_attribution",
+    "allocation.transactions_read_back",
+)
+
+
 class AllocationViolation(AssertionError):
     """An allocation invariant failed; carries the check name and a reproducing curl."""
 
@@ -190,6 +198,7 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
         def __init__(self) -> None:
             super().__init__()
             target.reset()
+            report.checks.update(ALLOCATION_CHECKS)
             self.model = Model(lifetime={pid: cfg.lifetime for pid, cfg in pools.items()})
             self.tokens = itertools.count(1)
             self.served: list[str] = []

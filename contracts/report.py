@@ -34,6 +34,8 @@ class Report:
     #: failures of tests marked xfail (known deviations): reported apart, not counted
     known: dict[tuple[str, str, str], FailureRecord] = field(default_factory=dict)
     current_test: str = ""
+    #: names of the checks that ran
+    checks: set[str] = field(default_factory=set)
 
     def record_case(self, operation: str) -> None:
         self.cases[operation] += 1
@@ -73,6 +75,9 @@ class Report:
             f"  failures:           {len(self.failures)} distinct"
             + (f" ({tests_failed} failing tests)" if tests_failed else ""),
         ]
+        if self.checks:
+            lines.append(f"  checks:             {len(self.checks)}: "
+                         + ", ".join(sorted(self.checks)))
         missing = sorted(self.operations - set(self.cases))
         if missing and len(missing) <= 10:
             lines.append(f"  not covered:        {', '.join(missing)}")

@@ -51,6 +51,7 @@ def test_error_has_documented_shape_when_provoked(example: ErrorExample, contrac
     finally:
         if example.status == 500:
             contract_target.clear_faults()
+    contract_report.checks.add("error_shape")
     contract_report.record_case(operation_label(contract_schema.raw_schema,
                                                 example.operation_id))
     found = problems(contract_schema.raw_schema, example, response)

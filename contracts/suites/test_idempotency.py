@@ -39,6 +39,7 @@ class Probe:
         self.document = document
         self.check = check
         self.problems: list[tuple[str, str]] = []
+        report.checks.add(check)
 
     def send(self, request: Request, operation_id: str) -> requests.Response:
         self.report.record_case(operation_label(self.document, operation_id))
