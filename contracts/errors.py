@@ -159,12 +159,69 @@ def _bulk(target: Target) -> Request:
 
 def _signal_no_credentials(target: Target) -> Request:
     return Request("POST", f"/api/{SIGNAL_LEGACY_VERSION}/transactions/signals.json",
-                   json_body={})
+                   json_body=SIGNAL_BODY)
 
 
-def _conversion_missing(target: Target) -> Request:
-    return Request("POST", f"/api/{CONVERSION_VERSION}/calls/{MISSING_ID}.xml",
-                   headers=target.basic_headers())
+#: a call sale no deployment has (a caller of the 555 fiction range at the epoch start)
+CONVERSION_FORM = "start_time_t=1000000000&calling_phone_number=%2B1+8055550100&reason_code=S"
+#: the Signal API body shape of ``SignalLegacyRequest`` for a transaction that cannot exist
+SIGNAL_BODY = {"search": {"transaction_id": "00000000-FFFFFFFF"},
+               "signal": {"name": "sale", "partner_unique_id": "contract-1"}}
+
+
+def _conversion_id(target: Target) -> str:
+    """The world advertiser's Invoca id (a conversion reporting id), or 1."""
+    advertiser = target.world.get("advertiser_id_from_network")
+    if advertiser and target.network_id is not None:
+        answer = target.request("GET", _network(target, f"advertisers/{advertiser}.json"),
+                                headers=target.auth_headers())
+        if answer.status_code == 200 and isinstance(answer.json(), Mapping):
+            return str(answer.json().get("id", 1))
+    return "1"
+
+
+def _conversion(target: Target, *, ident: str | None = None, form: str = CONVERSION_FORM,
+                credentials: bool = True) -> Request:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if credentials:
+        headers.update(target.basic_headers())
+    return Request("POST", f"/api/{CONVERSION_VERSION}/calls/"
+                           f"{ident or _conversion_id(target)}.xml", headers=headers, data=form)
+
+
+def _conversion_no_credentials(target: Target) -> Request:
+    return _conversion(target, credentials=False)
+
+
+def _conversion_invalid(target: Target) -> Request:
+    return _conversion(target, form="start_time_t=12&calling_phone_number=%2B1+8055550100")
+
+
+def _conversion_no_call(target: Target) -> Request:
+    return _conversion(target)
+
+
+def _conversion_unknown_id(target: Target) -> Request:
+    return _conversion(target, ident="999999999")
+
+
+def _signal(target: Target, *, version: str = SIGNAL_LEGACY_VERSION,
+            body: Any = None) -> Request:
+    return Request("POST", f"/api/{version}/transactions/signals.json",
+                   headers=target.auth_headers(),
+                   json_body=SIGNAL_BODY if body is None else body)
+
+
+def _signal_invalid(target: Target) -> Request:
+    return _signal(target, body={})
+
+
+def _signal_wrong_version(target: Target) -> Request:
+    return _signal(target, version="2018-02-01")
+
+
+def _signal_valid(target: Target) -> Request:
+    return _signal(target)
 
 
 def _legacy_wrong_key(fmt: str) -> Callable[[Target], Request]:
@@ -209,7 +266,8 @@ def _transactions_read(fmt: str) -> Callable[[Target], Request]:
 def examples() -> list[ErrorExample]:
     """Every error example, in a stable order."""
     network, legacy, transactions = "Network Integration", "Legacy RingPool", "Transactions"
-    json_type = "application/json"
+    json_type, xml_type = "application/json", "application/xml"
+    conversion = "Conversion Reporting"
     found: list[ErrorExample] = [
         ErrorExample("network-401", network, "listAdvertiser", 401, json_type, "Unauthorized",
                      _no_credentials),
@@ -227,8 +285,24 @@ def examples() -> list[ErrorExample]:
                      "InternalServiceError", _bulk, needs=("faults",)),
         ErrorExample("signal-401", "Signal", "reportSignal", 401, json_type, "Unauthorized",
                      _signal_no_credentials),
-        ErrorExample("conversion-404", "Conversion Reporting", "reportConversion", 404,
-                     "application/xml", "NotFound", _conversion_missing),
+        ErrorExample("signal-400-version", "Signal", "reportSignal", 400, json_type,
+                     "BadRequest", _signal_wrong_version),
+        ErrorExample("signal-403", "Signal", "reportSignal", 403, json_type, "InvalidInput",
+                     _signal_invalid),
+        ErrorExample("signal-500", "Signal", "reportSignal", 500, json_type,
+                     "InternalServiceError", _signal_valid, needs=("faults",)),
+        ErrorExample("conversion-401", conversion, "reportConversion", 401, xml_type,
+                     "Unauthorized", _conversion_no_credentials),
+        ErrorExample("conversion-403", conversion, "reportConversion", 403, xml_type,
+                     "InvalidInput", _conversion_invalid),
+        ErrorExample("conversion-404", conversion, "reportConversion", 404, xml_type,
+                     "NotFound", _conversion_no_call, changes_state=True),
+        ErrorExample("conversion-404-unknown-id", conversion, "reportConversion", 404,
+                     xml_type, "NotFound", _conversion_unknown_id,
+                     known_deviation="an unknown conversion reporting id answers class "
+                                     "RecordNotFound; the contract's example says NotFound"),
+        ErrorExample("conversion-500", conversion, "reportConversion", 500, xml_type,
+                     "InternalServiceError", _conversion_no_call, needs=("faults",)),
     ]
     for fmt in ("xml", "json", "csv"):
         found += [
