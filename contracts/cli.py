@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import pytest
 import requests
+from hypothesis import settings
 
 from contracts.plugin import SUITES
 from contracts.profile import PROFILES
@@ -63,6 +64,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+#: the Hypothesis profile of a CLI run: no example database, so a run depends only on its seed
+#: and the target (a team's own ``.hypothesis/`` examples never leak in)
+HYPOTHESIS_PROFILE = "invoca-contract"
+
+
 def pytest_args(options: argparse.Namespace) -> list[str]:
     """The pytest command line that runs the chosen suites with the plugin."""
     suites = options.suite or list(SUITE_MODULES)
@@ -72,7 +78,8 @@ def pytest_args(options: argparse.Namespace) -> list[str]:
              "--tb=short" if options.verbose else "--tb=no",
              "-W", "ignore::pytest.PytestAssertRewriteWarning",
              "--base-url", options.base_url, "--profile", options.profile,
-             "--contract-seed", str(options.seed), f"--hypothesis-seed={options.seed}"]
+             "--contract-seed", str(options.seed), f"--hypothesis-seed={options.seed}",
+             f"--hypothesis-profile={HYPOTHESIS_PROFILE}"]
     for flag in ("token", "basic", "network_id", "ring_pool", "bulk_ring_pool"):
         value = getattr(options, flag)
         if value is not None:
@@ -102,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         print(f"invoca-sandbox contract: {problem}", file=sys.stderr)
         return 2
+    settings.register_profile(HYPOTHESIS_PROFILE, database=None, deadline=None)
     status = pytest.main(pytest_args(options))
     if status in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         return 0
