@@ -173,8 +173,9 @@ RECORD_NUMBER = 2
 RECORD_AT = 3
 RECORD_EXPIRES = 4
 
-# A hold: (expires_at us, allocation id, promo number). Tuples order by expiry, then allocation.
-_Hold = tuple[int, int, str]
+# A live hold is its allocation's record (expires at RECORD_EXPIRES); holds order by expiry,
+# then allocation id.
+_Hold = AllocationRecord
 
 #: instants (us) compare below this forever: "no Local RingPool fill pending"
 _NEVER = 1 << 62
@@ -676,9 +677,9 @@ class RingPool:
         free = self._free
         holds = self._holds
         fill_due = self._fill_due_us
-        #: from this instant on, take the slow path: a Local fill is due, or (-_NEVER) there
-        #: are several hold segments and only the general sweep will do
-        rare_at = -_NEVER if self._older else fill_due
+        #: the next instant something happens besides allocating: a hold ends, a Local fill
+        #: is due, or always (-_NEVER) while there are several hold segments
+        wake = self._wake(fill_due)
         can_provision = self._filled and len(numbers) < max_size
         histories = self._histories
         overflow_number = self._overflow_number
@@ -690,22 +691,26 @@ class RingPool:
                 if instant > latest:  # noqa: PLR1730 - max() is a call, in the hot loop
                     latest = instant
                 t = latest  # time inside a pool never goes backwards (module docstring)
-                if t >= rare_at:
+                if t >= wake:
                     if t >= fill_due:
                         self._fill_locked(events)
                         fill_due = _NEVER
                         can_provision = len(numbers) < max_size
-                    self._sweep_locked(t, events)
-                    rare_at = -_NEVER if self._older else fill_due
-                elif holds and holds[0][0] <= t:
-                    while holds and holds[0][0] <= t:
-                        ended, _, number = holds.popleft()
-                        if events is not None:
-                            events.append((NumberRecycled, ended, pool_id, number))
-                        if len(numbers) > max_size:
-                            self._drop_locked(number, ended, events)
-                        else:
-                            free.append(number)
+                    if self._older:
+                        self._sweep_locked(t, events)
+                        wake = self._wake(fill_due)
+                    else:
+                        while holds and holds[0][4] <= t:
+                            _, _, number, _, ended, _, _ = holds.popleft()
+                            if events is not None:
+                                events.append((NumberRecycled, ended, pool_id, number))
+                            if len(numbers) > max_size:
+                                self._drop_locked(number, ended, events)
+                            else:
+                                free.append(number)
+                        wake = holds[0][4] if holds else _NEVER
+                        if fill_due < wake:  # noqa: PLR1730 - min() is a call, in the hot loop
+                            wake = fill_due
                 if can_provision:
                     taken = self._provision_locked()
                     can_provision = len(numbers) < max_size
@@ -729,12 +734,14 @@ class RingPool:
                 allocation_id = next_id()
                 expires = t + lifetime
                 record = (seq, allocation_id, taken, t, expires, query, affiliate)
-                if holds and holds[-1][0] > expires:
+                if holds and holds[-1][4] > expires:
                     # a shorter lifetime than the live holds': a new expiry segment
                     self._older.append(holds)
                     holds = self._holds = deque()
-                    rare_at = -_NEVER
-                holds.append((expires, allocation_id, taken))
+                    wake = -_NEVER
+                elif expires < wake:
+                    wake = expires
+                holds.append(record)
                 history = histories.get(taken)
                 if history is None:
                     histories[taken] = [record]
@@ -755,6 +762,15 @@ class RingPool:
         if entries > self._compact_at:
             self._compact_locked()
         return results
+
+    def _wake(self, fill_due: int) -> int:
+        """The next instant the allocation loop must look beyond allocating (see there)."""
+        if self._older:
+            return -_NEVER
+        holds = self._holds
+        if holds and holds[0][4] < fill_due:
+            return holds[0][4]
+        return fill_due
 
     def _advance_locked(
         self,
@@ -812,11 +828,13 @@ class RingPool:
             # the earliest-ending hold among the segment fronts (usually one segment)
             best: deque[_Hold] | None = None
             for segment in segments:
-                if segment and (best is None or segment[0] < best[0]):
+                if segment and (
+                    best is None or (segment[0][4], segment[0][1]) < (best[0][4], best[0][1])
+                ):
                     best = segment
-            if best is None or best[0][0] > t:
+            if best is None or best[0][4] > t:
                 break
-            ended, _, number = best.popleft()
+            _, _, number, _, ended, _, _ = best.popleft()
             event = (NumberRecycled, ended, self.id, number)
             if events is not None:
                 events.append(event)

@@ -88,6 +88,7 @@ __all__ = [
 DEFAULT_START_AT = datetime(2026, 1, 5, tzinfo=UTC)
 MICROS = 1_000_000
 HOUR_US = 3600 * MICROS
+_MICROS_FLOAT = float(MICROS)
 #: fictional toll-free numbers the inventory can issue (NXX-555-0100..0199 x 7 NPAs)
 FICTIONAL_TOLL_FREE = 700
 #: calls come 5 minutes after the visit and last 4 minutes on average (sandbox defaults)
@@ -766,7 +767,8 @@ def run_scenario(
         holds = state.holds
         held_us = state.hour_held_us
         peak = state.hour_peak[hour]
-        total_held = 0
+        in_hour = 0  # held microseconds inside this hour ...
+        spilled = 0  # ... and in the next hours (holds that end after it)
         for _, _, _, t_us, expires_us, _, _ in held:
             while holds and holds[0] <= t_us:
                 holds.popleft()
@@ -774,21 +776,22 @@ def run_scenario(
             if len(holds) > peak:  # noqa: PLR1730 - max() is a call, in the hot loop
                 peak = len(holds)
             # time-weighted held: the hold's overlap with each hour it spans
-            end_us = min(expires_us, end_of_run_us)
-            total_held += end_us - t_us
+            end_us = expires_us if expires_us < end_of_run_us else end_of_run_us
             if end_us <= next_hour_us:
-                held_us[hour] += end_us - t_us
-            else:
-                held_us[hour] += next_hour_us - t_us
-                bucket = hour + 1
-                left = next_hour_us
-                while left < end_us:
-                    right = min(left + HOUR_US, end_us)
-                    held_us[bucket] += right - left
-                    left = right
-                    bucket += 1
+                in_hour += end_us - t_us
+                continue
+            in_hour += next_hour_us - t_us
+            spilled += end_us - next_hour_us
+            bucket = hour + 1
+            left = next_hour_us
+            while left < end_us:
+                right = left + HOUR_US if left + HOUR_US < end_us else end_us
+                held_us[bucket] += right - left
+                left = right
+                bucket += 1
+        held_us[hour] += in_hour
         state.hour_peak[hour] = peak
-        state.total_held_us += total_held
+        state.total_held_us += in_hour + spilled
         # callers: skip ahead by geometric gaps (one draw per caller, not per visitor)
         if p_call <= 0.0:
             return
@@ -825,9 +828,10 @@ def run_scenario(
     for segment in segments:
         if segment.rate_per_second <= 0.0:
             continue
-        offsets = [
-            base_us + int(offset * MICROS) for offset in arrival_offsets((segment,), traffic_rng)
-        ]
+        # base_us + int(offset * MICROS) for each arrival, with C-level maps (a hot spot)
+        offsets = list(map(base_us.__add__, map(int, map(
+            _MICROS_FLOAT.__mul__, arrival_offsets((segment,), traffic_rng)
+        ))))
         while offsets:  # usually once: a segment spans two hours only if start_at is mid-hour
             chunk_hour = (offsets[0] - base_us) // HOUR_US
             cut = bisect_left(offsets, base_us + (chunk_hour + 1) * HOUR_US)
