@@ -71,7 +71,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import count, repeat
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any
 
@@ -260,7 +260,9 @@ class RingPool:
         self._events = events
         self.properties: dict[str, Any] = properties if properties is not None else {}
         self._lock = threading.Lock()
-        self._allocation_ids = allocation_ids or count(1).__next__
+        #: allocation ids from the caller, or None: the pool's own ids, 1, 2, 3, ... which are
+        #: exactly the log's ``seq`` (both count logged allocations), so they cost nothing
+        self._allocation_ids = allocation_ids
         #: provisioned numbers, in provisioning order (dict = ordered set with O(1) removal)
         self._numbers: dict[str, None] = {}
         #: numbers whose hold ended, in the order the holds ended (idle longest first)
@@ -683,7 +685,7 @@ class RingPool:
         can_provision = self._filled and len(numbers) < max_size
         histories = self._histories
         overflow_number = self._overflow_number
-        next_id = self._allocation_ids
+        next_id = self._allocation_ids  # None: allocation id = seq
         entries = self._history_entries
         queries: Iterable[dict[str, str] | None] = repeat(shared) if each is None else each
         try:
@@ -723,7 +725,7 @@ class RingPool:
                     continue
                 else:
                     seq += 1
-                    allocation_id = next_id()
+                    allocation_id = seq if next_id is None else next_id()
                     record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
                     if events is not None:
                         events.append((OverflowServed, t, pool_id, allocation_id,
@@ -731,7 +733,7 @@ class RingPool:
                     append_result(record)
                     continue
                 seq += 1
-                allocation_id = next_id()
+                allocation_id = seq if next_id is None else next_id()
                 expires = t + lifetime
                 record = (seq, allocation_id, taken, t, expires, query, affiliate)
                 if holds and holds[-1][4] > expires:
