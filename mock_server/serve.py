@@ -4,7 +4,7 @@ Usage::
 
     invoca-sandbox serve [--host 127.0.0.1] [--port 8080] [--seed 0] [--clock system|manual]
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
-                         [--threads 8] [--tls [--cert FILE --key FILE]]
+                         [--threads N] [--tls [--cert FILE --key FILE]]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -21,7 +21,7 @@ Rules:
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
-move it forward), ``--threads 8``.
+move it forward), ``--threads`` 2 per core + 1, at most 8.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import shutil
 import signal
 import subprocess
@@ -48,6 +49,8 @@ from mock_server.control import parse_instant
 from simulator.errors import SandboxError
 
 SERVERS = ("granian", "waitress")
+#: granian warns above 2 threads per core + 1; more threads do not help a GIL-bound app
+DEFAULT_THREADS = min(8, (os.cpu_count() or 1) * 2 + 1)
 NETWORK_VERSION = "2016-10-01"
 RINGPOOL_VERSION = "2015-12-09"
 
@@ -67,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON or TOML file describing the world (default: the seeded demo)")
     p.add_argument("--server", choices=SERVERS, default="granian",
                    help="WSGI server (default granian)")
-    p.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                   help=f"request threads (default {DEFAULT_THREADS}: 2 per core + 1, at most 8)")
     p.add_argument("--tls", action="store_true",
                    help="serve HTTPS (granian only); without --cert/--key a self-signed "
                         "certificate for localhost/127.0.0.1 is generated at start")
