@@ -83,6 +83,7 @@ from simulator.network import (
     Directory,
     Network,
     PromoNumber,
+    RingPoolPlacement,
     formatted,
     require_object,
     validate_user,
@@ -135,6 +136,11 @@ class PlatformSettings:
     world: Mapping[str, Any] | None = None
     #: commands kept for export/import by replay (None = unbounded)
     journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
+
+
+#: a Bulk row's checked pool: placement, the names that count as a RingPool parameter, the
+#: network's affiliate id parameter, and the affiliate id when a row gives none
+_BulkPool = tuple[RingPoolPlacement, frozenset[str], str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -1169,13 +1175,8 @@ class Platform:
             raise OnlyBulkNumberAllocationAllowed(
                 "Numbers are automatically allocated by the PNAPI server"
             )
-        affiliate_param = placement.network.affiliate_id_param
-        affiliate = query.get(affiliate_param) if affiliate_param else None
-        if affiliate in (None, "") and placement.affiliate_campaign is not None:
-            affiliate = placement.affiliate_campaign.affiliate.id_from_network
         allocation = pool.allocate(
-            self.now(), query,
-            affiliate_id_from_network=None if affiliate in (None, "") else str(affiliate),
+            self.now(), query, affiliate_id_from_network=self._affiliate(placement, query)
         )
         number = allocation.promo_number
         if str(query.get("mobile_click_to_call") or "").strip().lower() in _TRUE:
@@ -1186,7 +1187,12 @@ class Platform:
 
     def bulk_allocate_numbers(self, body: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
                               version: str | None = None) -> list[dict[str, Any]]:
-        """Rows of the Bulk RingPool API's ``responses``, in request order."""
+        """Rows of the Bulk RingPool API's ``responses``, in request order.
+
+        Every row is validated on its own (a bad row answers its error, the others still
+        allocate); consecutive valid rows for the same pool are allocated in one
+        :meth:`RingPool.allocate_rows` call, in request order, at the request's ``now``.
+        """
         requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
         if not isinstance(requests, list | tuple) or not requests:
             raise RecordInvalid("requests must be a non-empty array of {api_suffix, request_id}")
@@ -1195,42 +1201,94 @@ class Platform:
             raise RecordInvalid(
                 f"A bulk request may hold at most {limit} requests; got {len(requests)}"
             )
-        return [self._bulk_row(request) for request in requests]
+        now = self.now()
+        rows: list[dict[str, Any]] = []
+        batch: list[tuple[dict[str, Any], dict[str, str], str | None]] = []
+        batch_pool: RingPoolPlacement | None = None
+        pools: dict[tuple[str, str], _BulkPool] = {}  # checked (pool id, key) of this request
+        for request in requests:
+            row: dict[str, Any] = {}
+            rows.append(row)
+            try:
+                if not isinstance(request, dict | Mapping):
+                    raise InvalidInput("each request must be an object with api_suffix")
+                request_id = request.get("request_id")
+                if request_id is not None:
+                    row["request_id"] = request_id
+                suffix = str(request.get("api_suffix") or "")
+                match = _SUFFIX.match(suffix)
+                if match is None:
+                    raise InvalidInput(f"Invalid api_suffix '{suffix}'")
+                query = _parse_query(match["query"])
+                pool_id = match["id"]
+                key = query.get("ring_pool_key", "")
+                checked = pools.get((pool_id, key))
+                if checked is None:
+                    checked = pools[pool_id, key] = self._bulk_pool(pool_id, key)
+                placement, names, affiliate_param, default_affiliate = checked
+                if names.isdisjoint(query):
+                    raise RecordInvalid("At least one RingPool parameter is required")
+            except SandboxError as error:
+                _error_row(row, error)
+                continue
+            affiliate = query.get(affiliate_param) if affiliate_param else None
+            if placement is not batch_pool:
+                self._bulk_allocate(now, batch_pool, batch)
+                batch_pool = placement
+            batch.append((row, query, affiliate or default_affiliate))
+        self._bulk_allocate(now, batch_pool, batch)
+        return rows
 
-    def _bulk_row(self, request: Any) -> dict[str, Any]:
-        row: dict[str, Any] = {}
-        if isinstance(request, Mapping) and request.get("request_id") is not None:
-            row["request_id"] = request["request_id"]
-        try:
-            if not isinstance(request, Mapping):
-                raise InvalidInput("each request must be an object with api_suffix")
-            suffix = str(request.get("api_suffix") or "")
-            match = _SUFFIX.match(suffix)
-            if match is None:
-                raise InvalidInput(f"Invalid api_suffix '{suffix}'")
-            query = dict(parse_qsl(match["query"], keep_blank_values=True))
-            pool_id = match["id"]
-            key = query.get("ring_pool_key", "")
-            placement = self.directory.ring_pools_by_id.get(int(pool_id))
-            if placement is None or key != placement.pool.properties["api_key"]:
-                raise InvalidKey(f"API Key '{key}' is not valid for resource '{pool_id}'")
-            pool = placement.pool
-            if pool.pool_type != "Custom":
-                raise RecordInvalid("The Bulk RingPool API supports Custom RingPools only")
-            names = set(CUSTOM_PARAMS) | {n for n in pool.param_names if n}
-            if not names & set(query):
-                raise RecordInvalid("At least one RingPool parameter is required")
-            result = self.allocate_number(pool_id, query, bulk=True)
-        except SandboxError as error:
-            row["error_class"] = error.error_class
-            row["message"] = error.message or str(error)
-            return row
-        row["promo_number_formatted"] = result.promo_number_formatted
-        row["promo_number"] = result.promo_number
-        row["tracking_url"] = result.tracking_url
-        if result.overflow:
-            row["overflow"] = True
-        return row
+    def _bulk_pool(self, pool_id: str, key: str) -> _BulkPool:
+        """Check a Bulk row's pool and key (once per request); what its rows need."""
+        placement = self.directory.ring_pools_by_id.get(int(pool_id))
+        if placement is None or key != placement.pool.properties["api_key"]:
+            raise InvalidKey(f"API Key '{key}' is not valid for resource '{pool_id}'")
+        pool = placement.pool
+        if pool.pool_type != "Custom":
+            raise RecordInvalid("The Bulk RingPool API supports Custom RingPools only")
+        names = frozenset(CUSTOM_PARAMS) | {n for n in pool.param_names if n}
+        return placement, names, placement.network.affiliate_id_param, self._affiliate(
+            placement, {}
+        )
+
+    def _bulk_allocate(self, now: datetime, placement: RingPoolPlacement | None,
+                       batch: list[tuple[dict[str, Any], dict[str, str], str | None]]) -> None:
+        """Allocate a batch of valid rows of one pool and fill in their rows (then clear)."""
+        if not batch or placement is None:
+            return
+        pool = placement.pool
+        answers = pool.allocate_rows(now, [query for _, query, _ in batch],
+                                     [affiliate for _, _, affiliate in batch])
+        prefix = None
+        for (row, query, _), answer in zip(batch, answers, strict=True):
+            if answer is None:
+                _error_row(row, pool.full_error())
+                continue
+            if isinstance(answer, SandboxError):
+                _error_row(row, answer)
+                continue
+            number = answer[2]  # the record's promo number
+            row["promo_number_formatted"] = formatted(number)
+            row["promo_number"] = number
+            if str(query.get("mobile_click_to_call") or "").strip().lower() in _TRUE:
+                row["tracking_url"] = f"tel:+1{number}"
+            else:
+                if prefix is None:
+                    prefix = self.directory.tracking_url(pool, "")
+                row["tracking_url"] = prefix + number
+            if answer[3] == answer[4]:  # allocated_at == expires_at: the overflow number
+                row["overflow"] = True
+        batch.clear()
+
+    def _affiliate(self, placement: RingPoolPlacement, query: Mapping[str, str]) -> str | None:
+        """The affiliate id of an allocation: the network's parameter, else the pool's
+        affiliate campaign's affiliate."""
+        affiliate_param = placement.network.affiliate_id_param
+        affiliate = query.get(affiliate_param) if affiliate_param else None
+        if affiliate in (None, "") and placement.affiliate_campaign is not None:
+            affiliate = placement.affiliate_campaign.affiliate.id_from_network
+        return None if affiliate in (None, "") else str(affiliate)
 
     def allocations(self, ring_pool_id: int | str) -> list[dict[str, Any]]:
         """The retained allocation log of a pool (for ``/_sandbox/allocations``)."""
@@ -1661,6 +1719,32 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _error_row(row: dict[str, Any], error: SandboxError) -> None:
+    row["error_class"] = error.error_class
+    row["message"] = error.message or str(error)
+
+
+def _parse_query(text: str) -> dict[str, str]:
+    """``parse_qsl(text, keep_blank_values=True)`` as a fresh dict (the last value of a name
+    wins)."""
+    return dict(_query_pairs(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _query_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """The pairs of a query string; without the decoding work when there is nothing to decode
+    (then the same as ``parse_qsl``, which skips empty fields and gives ``name`` alone an
+    empty value). Cached: Bulk rows often repeat a suffix."""
+    if "%" in text or "+" in text:
+        return tuple(parse_qsl(text, keep_blank_values=True))
+    pairs = []
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            pairs.append((name, value))
+    return tuple(pairs)
 
 
 def _format_loose(number: str) -> str:

@@ -76,7 +76,7 @@ from types import MappingProxyType
 from typing import Any
 
 from simulator.clock import as_utc
-from simulator.errors import NumbersExhausted, RecordInvalid
+from simulator.errors import NumbersExhausted, RecordInvalid, SandboxError
 from simulator.events import (
     DeferredEvent,
     EventLog,
@@ -383,13 +383,10 @@ class RingPool:
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
             params = self._params(query)  # validates before touching any state
-            record = self._allocate_locked((t,), None, params, affiliate)[0]
+            record = self._allocate_locked((t,), None, params, (affiliate,))[0]
             lifetime = self._lifetime
         if record is None:
-            raise RingPoolFull(
-                f"RingPool {self.id} has no free number and allow_overflow is false: "
-                "the page keeps its original number"
-            )
+            raise self.full_error()
         _, allocation_id, number, at_us, expires_us, kept, _ = record
         if at_us != t:  # clamped to the pool's latest instant
             instant = from_micros(at_us)
@@ -431,11 +428,57 @@ class RingPool:
         with self._lock:
             if isinstance(queries, Mapping):
                 return self._allocate_locked(instants_us, None, self._params(queries),
-                                             affiliate)
+                                             repeat(affiliate))
             if len(queries) != len(instants_us):
                 raise ValueError("give one query per instant, or one query for all")
             params = [self._params(query) for query in queries]
-            return self._allocate_locked(instants_us, params, None, affiliate)
+            return self._allocate_locked(instants_us, params, None, repeat(affiliate))
+
+    def allocate_rows(
+        self,
+        now: datetime,
+        queries: Sequence[Mapping[str, str]],
+        affiliates: Sequence[str | None],
+    ) -> list[AllocationRecord | SandboxError | None]:
+        """Bulk RingPool API rows: one visitor per query, all at ``now``, each with its own
+        affiliate id; a row whose query is invalid answers its :class:`RecordInvalid` (and
+        allocates nothing) instead of failing the others; None is a refusal (pool full,
+        overflow off: see :meth:`full_error`); if ``supply()`` runs out with nothing free, that
+        row and the rest answer its NumbersExhausted. Otherwise as :meth:`allocate_many`.
+        """
+        if len(queries) != len(affiliates):
+            raise ValueError("give one affiliate id (or None) per query")
+        t = to_micros(as_utc(now, name="now"))
+        answers: list[AllocationRecord | SandboxError | None] = []
+        valid: list[dict[str, str] | None] = []
+        kept: list[str | None] = []
+        with self._lock:
+            for query, affiliate in zip(queries, affiliates, strict=True):
+                try:
+                    valid.append(self._params(query))
+                except RecordInvalid as error:
+                    answers.append(error)
+                    continue
+                kept.append(affiliate)
+                answers.append(None)  # a place for the record
+            done: list[AllocationRecord | None] = []
+            failure: SandboxError | None = None
+            try:
+                self._allocate_locked([t] * len(valid), valid, None, kept, done)
+            except SandboxError as error:  # supply() ran out with nothing free: the rows
+                failure = error  # from here on fail alike (same instant, nothing frees up)
+        records = iter(done)
+        return [
+            answer if answer is not None else next(records, failure)
+            for answer in answers
+        ]
+
+    def full_error(self) -> RingPoolFull:
+        """The error of a visitor refused because the pool is full and overflow is off."""
+        return RingPoolFull(
+            f"RingPool {self.id} has no free number and allow_overflow is false: "
+            "the page keeps its original number"
+        )
 
     def expire(self, now: datetime) -> list[NumberRecycled]:
         """Recycle every number whose hold ended at or before ``now``; returns those events.
@@ -658,17 +701,20 @@ class RingPool:
         instants_us: Sequence[int],
         each: Sequence[dict[str, str] | None] | None,
         shared: dict[str, str] | None,
-        affiliate: str | None,
+        affiliates: Iterable[str | None],
+        results: list[AllocationRecord | None] | None = None,
     ) -> list[AllocationRecord | None]:
         """THE allocation rules (module docstring), for visitors arriving at ``instants_us``
-        with parameters ``each[i]`` (or ``shared`` for all when ``each`` is
-        None).
+        with parameters ``each[i]`` (or ``shared`` for all when ``each`` is None) and
+        affiliate ids from ``affiliates`` (one per visitor, or ``repeat()``). Results go to
+        ``results`` when given (so a caller still has them if an error stops the loop).
 
         The one core behind :meth:`allocate` and :meth:`allocate_many`. Hot loop: locals
         only; the rare cases (a due Local fill, several hold segments, provisioning) call out.
         """
         events: list[DeferredEvent] | None = [] if self._events is not None else None
-        results: list[AllocationRecord | None] = []
+        if results is None:
+            results = []
         append_result = results.append
         pool_id = self.id
         latest = self._latest_us
@@ -689,7 +735,8 @@ class RingPool:
         entries = self._history_entries
         queries: Iterable[dict[str, str] | None] = repeat(shared) if each is None else each
         try:
-            for instant, query in zip(instants_us, queries, strict=False):  # may be repeat()
+            # queries and affiliates may be repeat(): endless
+            for instant, query, affiliate in zip(instants_us, queries, affiliates, strict=False):
                 if instant > latest:  # noqa: PLR1730 - max() is a call, in the hot loop
                     latest = instant
                 t = latest  # time inside a pool never goes backwards (module docstring)
