@@ -72,6 +72,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import repeat
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -188,8 +189,8 @@ _SPECIAL = frozenset(
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
-def _record_at(record: AllocationRecord) -> int:
-    return record[3]
+_record_seq = itemgetter(0)
+_record_at = itemgetter(3)
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -586,9 +587,7 @@ class RingPool:
         kept = 0
         for number in list(histories):
             history = histories[number]
-            index = 0
-            while index < len(history) and history[index][0] <= cutoff:
-                index += 1
+            index = bisect_right(history, cutoff, key=_record_seq)
             if index == len(history):
                 del histories[number]
                 continue
