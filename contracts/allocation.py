@@ -298,6 +298,16 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             for index in range(max(free, 0) + extra):
                 self.allocate_legacy(FORMATS[index % len(FORMATS)])
 
+        @precondition(lambda self: legacy is not None)
+        @rule()
+        def cycle_pool(self) -> None:
+            """Fill the pool, let every hold end, allocate again: a full recycling cycle."""
+            assert legacy is not None
+            self.fill_pool(1)
+            self.advance_clock(int(legacy.lifetime.total_seconds()))
+            self.allocate_legacy("json")
+            self.call_number(self.served[-1])
+
         @precondition(lambda self: bulk is not None)
         @rule(count=st.integers(min_value=1, max_value=max_burst))
         def allocate_bulk(self, count: int) -> None:
@@ -355,7 +365,9 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
         @precondition(lambda self: bool(self.served))
         @rule(data=st.data())
         def call(self, data: st.DataObject) -> None:
-            number = data.draw(st.sampled_from(self.served), label="promo number")
+            self.call_number(data.draw(st.sampled_from(self.served), label="promo number"))
+
+        def call_number(self, number: str) -> None:
             at = self.now()
             holder = self.model.holders.get(number)
             expected = holder.token if holder is not None else ""

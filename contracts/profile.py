@@ -49,8 +49,8 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
-    "dev": Profile("dev", max_examples=5, phases=("examples", "fuzzing"), stateful_examples=3,
-                   stateful_steps=15, derandomize=False, shrink=False),
+    "dev": Profile("dev", max_examples=5, phases=("examples", "fuzzing"), stateful_examples=4,
+                   stateful_steps=20, derandomize=False, shrink=False),
     "ci": Profile("ci", max_examples=10, phases=("examples", "coverage", "fuzzing"),
                   stateful_examples=6, stateful_steps=25, derandomize=True, shrink=True),
     "deep": Profile("deep", max_examples=150, phases=("examples", "coverage", "fuzzing"),

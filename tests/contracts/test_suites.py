@@ -104,7 +104,7 @@ def test_read_only_run_changes_nothing_when_pointed_at_the_sandbox(sandbox_url: 
 
 
 def test_same_seed_gives_the_same_summary_when_run_twice(sandbox_url: str) -> None:
-    runs = [contract("--base-url", sandbox_url, "--profile", "ci", "--seed", "7",
+    runs = [contract("--base-url", sandbox_url, "--profile", "dev", "--seed", "7",
                      "--suite", "allocation") for _ in range(2)]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stdout[-3000:]
     first, second = (re.sub(r" in [0-9.]+s", "", summary(run.stdout)) for run in runs)
@@ -142,7 +142,7 @@ def test_suites_needing_control_are_skipped_with_a_reason_when_the_target_has_no
 
 def test_allocation_suite_passes_when_the_target_follows_the_rules() -> None:
     with serving("correct") as base_url:
-        result = contract("--base-url", base_url, "--profile", "ci", "--suite", "allocation")
+        result = contract("--base-url", base_url, "--profile", "dev", "--suite", "allocation")
     assert result.returncode == 0, result.stdout[-3000:]
 
 
