@@ -8,9 +8,13 @@ Rules of this module:
 * Arguments are encoded losslessly for what the facade takes: mappings, lists, strings,
   numbers, booleans, ``None``, tz-aware datetimes (``{"$datetime": iso}``), durations
   (``{"$seconds": n}``) and principals (``{"$principal": {...}}``).
-* The journal is bounded (``limit`` entries). Past the limit it stops recording and says it
-  was truncated: such a state can be exported for reading but not imported (a replay would
-  silently differ).
+* The journal is bounded: ``limit`` is a budget of *weight*, one per command unless the
+  caller says more (the platform weighs a Bulk RingPool request by its rows, so the memory a
+  journal holds stays bounded whatever the request sizes). Past the limit it stops recording
+  and says it was truncated: such a state can be exported for reading but not imported (a
+  replay would silently differ).
+* Recording is on the allocation hot path: an entry is kept as a plain tuple and becomes a
+  :class:`JournalEntry` when read.
 """
 
 from __future__ import annotations
@@ -105,26 +109,34 @@ class Journal:
     def __init__(self, limit: int | None = DEFAULT_JOURNAL_LIMIT) -> None:
         self.limit = limit
         self.truncated = False
-        self._entries: list[JournalEntry] = []
+        self._entries: list[tuple[str, datetime, list[Any], dict[str, Any]]] = []
+        self._weight = 0
         self._lock = threading.Lock()
 
     def record(self, op: str, at: datetime, args: Sequence[Any],
-               kwargs: Mapping[str, Any]) -> None:
-        """Keep a command (mappings among the arguments are copied; encoding is lazy)."""
+               kwargs: Mapping[str, Any], *, weight: int = 1) -> None:
+        """Keep a command (mappings among the arguments are copied; encoding is lazy).
+
+        ``weight`` is what it costs of ``limit`` (see the module rules)."""
         if self.truncated:
             return
-        entry = JournalEntry(
-            op, at, [dict(a) if isinstance(a, Mapping) else a for a in args], dict(kwargs)
-        )
+        entry = (op, at, [dict(a) if isinstance(a, Mapping) else a for a in args], dict(kwargs))
         with self._lock:
-            if self.limit is not None and len(self._entries) >= self.limit:
+            if self.limit is not None and self._weight + weight > self.limit:
                 self.truncated = True
                 return
+            self._weight += weight
             self._entries.append(entry)
+
+    @property
+    def weight(self) -> int:
+        """The part of ``limit`` used so far."""
+        return self._weight
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
-            return list(self._entries)
+            kept = list(self._entries)
+        return [JournalEntry(*entry) for entry in kept]
 
     def __len__(self) -> int:
         with self._lock:

@@ -126,15 +126,17 @@ class PlatformSettings:
     event_retention: int | None = 100_000
     #: transactions kept (None = all)
     transaction_retention: int | None = None
-    #: allocations kept per ring pool (None = all)
-    allocation_retention: int | None = None
+    #: allocations kept per ring pool for attribution and /_sandbox/allocations (None = all:
+    #: memory then grows with every allocation)
+    allocation_retention: int | None = 100_000
     #: rows per Bulk RingPool request
     bulk_batch_limit: int = 1000
     #: build the demo world (when ``world`` is None)
     demo_world: bool = True
     #: a parsed world file (see simulator.world.load_world) instead of the demo world
     world: Mapping[str, Any] | None = None
-    #: commands kept for export/import by replay (None = unbounded)
+    #: commands kept for export/import by replay (None = unbounded); a Bulk RingPool request
+    #: counts one per row
     journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
 
 
@@ -285,11 +287,12 @@ class Platform:
         try:
             result = method(self, *args, **kwargs)
         except SandboxError:
-            self.journal.record(op, now, args, kwargs)  # it may have drawn from the seed
+            # it may have drawn from the seed
+            self.journal.record(op, now, args, kwargs, weight=_journal_weight(op, args, kwargs))
             raise
         finally:
             self._pin.now = None
-        self.journal.record(op, now, args, kwargs)
+        self.journal.record(op, now, args, kwargs, weight=_journal_weight(op, args, kwargs))
         return result
 
     def _clock_call(self, method: Any, args: tuple[Any, ...],
@@ -353,7 +356,8 @@ class Platform:
                 raise RecordInvalid(f"journal[{index}]: {error}") from None
             finally:
                 copy._pin.now = None
-            copy.journal.record(entry.op, entry.at, entry.args, entry.kwargs)
+            copy.journal.record(entry.op, entry.at, entry.args, entry.kwargs,
+                                weight=_journal_weight(entry.op, entry.args, entry.kwargs))
         with self._lock:
             setter = getattr(self.clock, "set", None)
             if setter is not None and final > self.now():
@@ -1719,6 +1723,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
+    """What a command costs of the journal's limit: a Bulk RingPool request one per row (its
+    body is kept), anything else one."""
+    if op != "bulk_allocate_numbers":
+        return 1
+    body = args[0] if args else kwargs.get("body")
+    requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
+    return max(1, len(requests)) if isinstance(requests, list | tuple) else 1
 
 
 def _error_row(row: dict[str, Any], error: SandboxError) -> None:
