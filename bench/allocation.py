@@ -1,6 +1,9 @@
-"""In-process RingPool allocation throughput at steady state, for pools of 10 to 100,000.
+"""In-process RingPool allocation throughput at steady state, for pools of 10 to 100,000;
+the Platform's allocation paths; RSS over millions of Bulk allocations.
 
 Run:  .venv/bin/python bench/allocation.py [--rounds 7] [--allocations 50000]
+      .venv/bin/python bench/allocation.py --scenario platform    # allocate_number, Bulk API
+      .venv/bin/python bench/allocation.py --scenario rss [--total 10000000]
 
 Each allocation is one ``ManualClock.advance`` plus one ``RingPool.allocate`` with three query
 parameters (one custom name, one normalized name, one ignored key); its events go to a
@@ -27,6 +30,16 @@ everything). Rates are per
 CPU-second of this process (``time.process_time``), which other processes on a shared
 machine cannot distort; rates per wall-second are printed alongside. Timing lives here, in
 bench/, never in simulator/ or the tests.
+
+``platform``: ``Platform.allocate_number`` (the legacy RingPool API's model call: key check,
+allocation, tracking URL, journaled) and ``Platform.bulk_allocate_numbers`` with 100 rows per
+request, every row a distinct ``api_suffix`` (``param1`` varies: no parse cache hit), on the
+demo world's Custom pool (15 numbers, 1800 s: mostly overflow, as under a load test) advanced
+0.01 s per allocation. Medians of ``--rounds`` rounds, per CPU-second.
+
+``rss``: ``--total`` allocations through ``bulk_allocate_numbers`` (100 rows per request,
+default settings: allocation retention 100,000 per pool, event log 100,000, journal limit
+100,000 rows), printing the process's RSS (VmRSS) every 10 % of the way.
 """
 
 from __future__ import annotations
@@ -39,15 +52,18 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from simulator.clock import ManualClock
 from simulator.events import EventLog
 from simulator.numbers import NumberInventory
+from simulator.platform import Platform
 from simulator.ringpool import RingPool
 
 LIFETIME_SECONDS = 1800
@@ -149,13 +165,116 @@ def run_scenario(name: str, rounds: int, allocations: int, seed: int) -> float:
     return ratio
 
 
+def demo_platform() -> tuple[Platform, ManualClock, RingPool]:
+    clock = ManualClock(START_AT)
+    platform = Platform(clock, seed=1)
+    pool = next(
+        placement.pool for placement in platform.directory.ring_pools_by_id.values()
+        if placement.pool.pool_type == "Custom"
+        and not placement.pool.properties["values"].get("bulk")
+    )
+    return platform, clock, pool
+
+
+def bulk_bodies(pool: RingPool, rows: int = 100) -> Iterator[dict[str, Any]]:
+    """Bulk request bodies with distinct suffixes (param1 counts up)."""
+    key = pool.properties["api_key"]
+    serial = 0
+    while True:
+        requests = []
+        for _ in range(rows):
+            serial += 1
+            requests.append({
+                "api_suffix": f"/{pool.id}/allocate_number.json?ring_pool_key={key}"
+                              f"&param1=visit{serial}&landing_page=https://example.com/",
+                "request_id": str(serial),
+            })
+        yield {"requests": requests}
+
+
+def run_platform(rounds: int, allocations: int) -> int:
+    platform, clock, pool = demo_platform()
+    key = pool.properties["api_key"]
+    bodies = bulk_bodies(pool)
+    serial = [0]
+
+    def single(count: int) -> None:
+        for _ in range(count):
+            serial[0] += 1
+            clock.advance(0.01)
+            platform.allocate_number(pool.id, {"ring_pool_key": key,
+                                               "param1": f"visit{serial[0]}"})
+
+    def bulk(count: int) -> None:
+        for _ in range(count // 100):
+            clock.advance(1.0)
+            platform.bulk_allocate_numbers(next(bodies))
+
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; demo pool "
+          f"{pool.max_pool_size} numbers, lifetime {pool.lifetime_seconds} s")
+    for name, drive in (("Platform.allocate_number", single),
+                        ("Platform.bulk_allocate_numbers (100 rows/request)", bulk)):
+        rates = []
+        drive(allocations)  # warm-up
+        gc.collect()
+        for _ in range(rounds):
+            started = time.process_time()
+            drive(allocations)
+            rates.append(allocations / (time.process_time() - started))
+        print(f"{name}: median {statistics.median(rates):,.0f} allocations/CPU-s "
+              f"(min {min(rates):,.0f}, max {max(rates):,.0f}, {rounds} rounds of "
+              f"{allocations:,})")
+    print(f"journal weight {getattr(platform.journal, 'weight', len(platform.journal)):,} "
+          f"(truncated: {platform.journal.truncated})")
+    return 0
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_rss(total: int) -> int:
+    platform, clock, pool = demo_platform()
+    bodies = bulk_bodies(pool)
+    step = max(100, total // 10 // 100 * 100)
+    print(f"machine: {machine()}; {total:,} allocations through bulk_allocate_numbers, "
+          f"100 rows per request, default retention")
+    print(f"{'allocations':>12} | {'RSS MiB':>8} | {'alloc/CPU-s':>11}")
+    done = 0
+    marks = []
+    started = time.process_time()
+    while done < total:
+        for _ in range(step // 100):
+            clock.advance(1.0)
+            platform.bulk_allocate_numbers(next(bodies))
+        done += step
+        rss = rss_mib()
+        marks.append(rss)
+        print(f"{done:>12,} | {rss:>8.1f} | {done / (time.process_time() - started):>11,.0f}")
+    growth = marks[-1] / marks[0] - 1
+    print(f"RSS growth from {step:,} to {done:,} allocations: "
+          f"{100 * growth:+.1f} % (the goal: within 10 %); retained allocations "
+          f"{len(pool.allocations()):,}, events {len(platform.events):,}, journal weight "
+          f"{getattr(platform.journal, 'weight', len(platform.journal)):,}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="RingPool allocation throughput")
     parser.add_argument("--allocations", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=51)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    parser.add_argument("--scenario", choices=[*SCENARIOS, "all", "platform", "rss"],
+                        default="all")
+    parser.add_argument("--total", type=int, default=10_000_000, help="rss: allocations")
     args = parser.parse_args(argv)
+    if args.scenario == "platform":
+        return run_platform(args.rounds, args.allocations)
+    if args.scenario == "rss":
+        return run_rss(args.total)
 
     print(f"machine: {machine()}; lifetime {LIFETIME_SECONDS} s; {args.rounds} rounds of "
           f"{args.allocations:,} allocations per pool")

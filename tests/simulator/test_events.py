@@ -15,8 +15,10 @@ from simulator.events import (
     NumberAllocated,
     NumberRecycled,
     OverflowServed,
+    from_micros,
     iso_utc,
     json_safe,
+    to_micros,
 )
 
 AT = datetime(2016, 10, 1, 12, 0, tzinfo=UTC)
@@ -164,3 +166,31 @@ def test_json_safe_values_when_fields_hold_containers() -> None:
     }
     with pytest.raises(TypeError):
         json_safe(object())
+
+
+def test_deferred_events_read_as_event_values_when_recorded(event_log: EventLog) -> None:
+    event_log.append(allocated(0))
+    last = event_log.record([
+        (NumberAllocated, to_micros(AT + timedelta(seconds=n)), 1, n, "8885550100")
+        for n in (1, 2)
+    ])
+    assert last == 3
+    assert event_log.events() == [allocated(0), allocated(1), allocated(2)]
+    assert event_log.since(2) == [(3, allocated(2))]
+    assert event_log.since(3) == []
+
+
+def test_type_error_and_nothing_recorded_when_deferred_event_is_not_an_event(
+    event_log: EventLog,
+) -> None:
+    with pytest.raises(TypeError):
+        event_log.record([(NumberAllocated, 0, 1, 1, "8885550100"), (dict, 0)])
+    assert len(event_log) == 0
+    assert event_log.last_seq == 0
+
+
+def test_same_instant_when_converted_to_micros_and_back() -> None:
+    instant = datetime(2016, 10, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=-7)))
+    assert from_micros(to_micros(instant)) == instant
+    assert from_micros(to_micros(instant)).tzinfo == UTC
+    assert to_micros(datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)) == 1_000_000

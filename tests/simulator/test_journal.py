@@ -124,3 +124,16 @@ def test_loaded_world_replayed_when_state_came_from_world_file() -> None:
     target.reset()
     assert [a["id_from_network"] for a in target.list_affiliates(admin, 4)] == []
     assert target.world is not None and target.world.network_id == 4
+
+
+def test_bulk_request_weighs_its_rows_when_journaled() -> None:
+    platform = Platform(ManualClock(START), seed=1, settings=PlatformSettings(journal_limit=150))
+    bulk = platform.world.bulk_ring_pool if platform.world is not None else None
+    assert bulk is not None
+    suffix = f"{bulk['id']}/allocate_number.json?ring_pool_key={bulk['api_key']}&utm_source=x"
+    body = {"requests": [{"api_suffix": suffix, "request_id": str(n)} for n in range(100)]}
+    platform.bulk_allocate_numbers(body)
+    assert (platform.journal.weight, platform.journal.truncated) == (100, False)
+    platform.bulk_allocate_numbers(body)
+    assert (platform.journal.weight, platform.journal.truncated) == (100, True)
+    assert len(platform.journal) == 1

@@ -11,8 +11,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.clock import ManualClock
 from simulator.errors import (
@@ -23,7 +26,13 @@ from simulator.errors import (
     Unauthorized,
 )
 from simulator.events import NumberRecycled
-from simulator.platform import CallAttributed, Platform, PlatformSettings, Principal
+from simulator.platform import (
+    CallAttributed,
+    Platform,
+    PlatformSettings,
+    Principal,
+    _parse_query,
+)
 from simulator.world import World
 
 V = "2016-10-01"
@@ -223,6 +232,42 @@ def test_overflow_flag_only_on_overflow_rows_when_bulk_pool_fills(
     rows = platform.bulk_allocate_numbers({"request": [{"api_suffix": suffix}] * 4})
     assert ["overflow" in r for r in rows] == [False, False, False, True]
     assert rows[3]["overflow"] is True
+
+
+def test_bulk_rows_answer_like_single_allocations_when_pools_interleave(
+    admin: Principal,
+) -> None:
+    bulk_platform = Platform(ManualClock(START), seed=9)
+    single_platform = Platform(ManualClock(START), seed=9)
+    pools = []
+    for target in (bulk_platform, single_platform):
+        pools = [small_pool(target, admin, id_from_network=f"rp-i{n}", bulk=True,
+                            max_pool_size=2) for n in range(2)]
+    visits = [(0, "a"), (0, "b"), (1, "c"), (1, "d"), (0, "e"), (0, "f"), (1, "g")]
+    rows = bulk_platform.bulk_allocate_numbers({"requests": [
+        {"api_suffix": f"{pools[n]['id']}/allocate_number.json?"
+                       f"ring_pool_key={pools[n]['api_key']}&gclid={gclid}&utm_source=a%20b"}
+        for n, gclid in visits
+    ]})
+    singles = [
+        single_platform.allocate_number(pools[n]["id"], key_query(
+            pools[n], gclid=gclid, utm_source="a b"), bulk=True)
+        for n, gclid in visits
+    ]
+    assert [row["promo_number"] for row in rows] == [r.promo_number for r in singles]
+    assert [row["tracking_url"] for row in rows] == [r.tracking_url for r in singles]
+    assert [row.get("overflow", False) for row in rows] == [r.overflow for r in singles]
+    for pool in pools:
+        assert bulk_platform.allocations(pool["id"]) == single_platform.allocations(pool["id"])
+
+
+@given(st.lists(st.tuples(st.text("ab=&+%2 ", max_size=4), st.text("xy=&+%2 ", max_size=4)),
+                max_size=4))
+def test_bulk_query_parsed_as_parse_qsl_when_text_is_any_query(
+    pairs: list[tuple[str, str]],
+) -> None:
+    text = "&".join(f"{name}={value}" if value else name for name, value in pairs)
+    assert _parse_query(text) == dict(parse_qsl(text, keep_blank_values=True))
 
 
 def test_whole_request_refused_when_batch_exceeds_limit() -> None:

@@ -17,6 +17,7 @@ from simulator.events import (
     NumberRecycled,
     NumberReleased,
     OverflowServed,
+    to_micros,
 )
 from simulator.numbers import NumberInventory
 from simulator.referrer import parse_referrer, search_type_for
@@ -544,3 +545,110 @@ def test_paid_when_referrer_or_landing_page_carries_an_ad_click_id() -> None:
     assert paid is not None
     assert (organic.search_type, paid.search_type) == ("Organic", "Paid")
     assert search_type_for("https://www.google.com/aclk?sa=l") == "Paid"
+
+
+# ---- batches: allocate_many and allocate_rows share allocate's core -------------------------
+
+
+def twin_pools(**overrides: object) -> tuple[RingPool, EventLog, RingPool, EventLog]:
+    """Two identical pools, each with its own supply and event log."""
+    pools = []
+    for _ in range(2):
+        events = EventLog(maxlen=None)
+        settings: dict[str, object] = {
+            "id": 7, "lifetime_seconds": 60, "max_pool_size": 3, "supply": Counter(),
+            "events": events, "param_names": ["gclid"],
+        }
+        settings.update(overrides)
+        pools.append((RingPool(**settings), events))  # type: ignore[arg-type]
+    (first, first_events), (second, second_events) = pools
+    return first, first_events, second, second_events
+
+
+@pytest.mark.parametrize("allow_overflow", [True, False])
+def test_same_allocations_and_events_when_allocate_many_replaces_allocate(
+    allow_overflow: bool,
+) -> None:
+    one, one_events, many, many_events = twin_pools(allow_overflow=allow_overflow)
+    # bursts that fill the pool, holds ending exactly at an arrival, an instant out of order
+    seconds = [0, 1, 1, 2, 3, 30, 60, 61, 61, 62, 120, 119, 200, 200, 200, 200, 260.5]
+    expected: list[Allocation | None] = []
+    for second in seconds:
+        try:
+            expected.append(one.allocate(at(second), {"gclid": "g"}))
+        except RingPoolFull:
+            expected.append(None)
+    records = many.allocate_many(
+        [to_micros(at(second)) for second in seconds], {"gclid": "g"}
+    )
+    got = [None if record is None else many.allocation(record) for record in records]
+    assert got == expected
+    assert (None in got) is not allow_overflow
+    assert many_events.to_jsonl() == one_events.to_jsonl()
+    assert many.allocations() == one.allocations()
+    assert many.free_numbers(at(400)) == one.free_numbers(at(400))
+
+
+def test_record_invalid_and_nothing_changes_when_allocate_many_gets_a_bad_query(
+    make_pool: Callable[..., RingPool], event_log: EventLog,
+) -> None:
+    pool = make_pool(pool_type="Search")
+    good = {"search_engine": "google", "search_keywords": "shoes"}
+    with pytest.raises(RecordInvalid):
+        pool.allocate_many([to_micros(at(0)), to_micros(at(1))], [good, {"param1": "x"}])
+    assert pool.allocations() == []
+    assert event_log.events() == []
+    with pytest.raises(ValueError, match="one query per instant"):
+        pool.allocate_many([to_micros(at(0))], [good, good])
+
+
+def test_bad_rows_answer_errors_and_others_allocate_when_rows_are_allocated(
+    make_pool: Callable[..., RingPool],
+) -> None:
+    pool = make_pool(pool_type="SearchKeyword", max_pool_size=1, allow_overflow=False)
+    answers = pool.allocate_rows(
+        at(0),
+        [{"search_keyword_id": "k1"}, {}, {"search_keyword_id": "k2"}],
+        ["aff-1", None, "aff-2"],
+    )
+    first, bad, refused = answers
+    assert isinstance(first, tuple)
+    allocation = pool.allocation(first)
+    assert allocation.affiliate_id_from_network == "aff-1"
+    assert dict(allocation.params) == {"search_keyword_id": "k1"}
+    assert isinstance(bad, RecordInvalid)
+    assert refused is None  # the pool's one number is held and overflow is off
+    assert isinstance(pool.full_error(), RingPoolFull)
+    assert pool.allocations() == [allocation]
+
+
+def test_old_calls_unattributed_and_recent_attributed_when_histories_are_compacted(
+    make_pool: Callable[..., RingPool],
+) -> None:
+    pool = make_pool(max_pool_size=4, lifetime_seconds=1, retention=10, events=None)
+    instants = [to_micros(at(n)) for n in range(5_000)]  # enough to compact several times
+    records = pool.allocate_many(instants)
+    assert len(pool.allocations()) == 10
+    oldest = pool.allocation(records[0])  # type: ignore[arg-type]
+    assert pool.attribute(oldest.promo_number, at(0.5)) is None
+    for record in records[-4:]:
+        latest = pool.allocation(record)  # type: ignore[arg-type]
+        assert pool.attribute(latest.promo_number, at(4_999.5)) == latest
+    forgotten = pool.allocation(records[-20])  # type: ignore[arg-type]
+    assert pool.attribute(forgotten.promo_number, forgotten.allocated_at) is None
+
+
+def test_empty_read_only_params_when_query_names_no_pool_parameter(ring_pool: RingPool) -> None:
+    allocation = ring_pool.allocate(at(0), {"ring_pool_key": "K"})
+    assert dict(allocation.params) == {}
+    with pytest.raises(TypeError):
+        allocation.params["param1"] = "x"  # type: ignore[index]
+
+
+def test_no_events_and_same_allocations_when_pool_has_no_event_log(
+    make_pool: Callable[..., RingPool], event_log: EventLog,
+) -> None:
+    silent = make_pool(events=None)
+    allocation = silent.allocate(at(0), {})
+    assert silent.expire(at(61)) == [NumberRecycled(at(60), 16, allocation.promo_number)]
+    assert event_log.events() == []
