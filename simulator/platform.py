@@ -57,6 +57,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from operator import methodcaller
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -111,6 +112,7 @@ __all__ = [
 ]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_PARTITION_EQUALS = methodcaller("partition", "=")
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
 
@@ -1741,24 +1743,12 @@ def _error_row(row: dict[str, Any], error: SandboxError) -> None:
 
 
 def _parse_query(text: str) -> dict[str, str]:
-    """``parse_qsl(text, keep_blank_values=True)`` as a fresh dict (the last value of a name
-    wins)."""
-    return dict(_query_pairs(text))
-
-
-@functools.lru_cache(maxsize=4096)
-def _query_pairs(text: str) -> tuple[tuple[str, str], ...]:
-    """The pairs of a query string; without the decoding work when there is nothing to decode
-    (then the same as ``parse_qsl``, which skips empty fields and gives ``name`` alone an
-    empty value). Cached: Bulk rows often repeat a suffix."""
+    """``dict(parse_qsl(text, keep_blank_values=True))`` (the last value of a name wins),
+    without the decoding work when there is nothing to decode: then it is the same split
+    (empty fields skipped; a name alone has an empty value)."""
     if "%" in text or "+" in text:
-        return tuple(parse_qsl(text, keep_blank_values=True))
-    pairs = []
-    for pair in text.split("&"):
-        if pair:
-            name, _, value = pair.partition("=")
-            pairs.append((name, value))
-    return tuple(pairs)
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return {name: value for name, _, value in map(_PARTITION_EQUALS, filter(None, text.split("&")))}
 
 
 def _format_loose(number: str) -> str:
