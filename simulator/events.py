@@ -221,11 +221,11 @@ class EventLog:
         Each is ``(event class, at in microseconds since the epoch, *other fields)``; the
         class must be an :class:`Event` subclass (TypeError otherwise, nothing recorded).
         """
+        for item in deferred:
+            kind = item[0]
+            if not (isinstance(kind, type) and issubclass(kind, Event)):
+                raise TypeError(f"a deferred event starts with an Event class, got {kind!r}")
         with self._lock:
-            for item in deferred:
-                kind = item[0]
-                if not (isinstance(kind, type) and issubclass(kind, Event)):
-                    raise TypeError(f"a deferred event starts with an Event class, got {kind!r}")
             seq = self._last_seq
             entries = self._entries
             for item in deferred:
