@@ -51,7 +51,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "dev": Profile("dev", max_examples=5, phases=("examples", "fuzzing"), stateful_examples=4,
                    stateful_steps=20, derandomize=False, shrink=False),
-    "ci": Profile("ci", max_examples=10, phases=("examples", "coverage", "fuzzing"),
+    "ci": Profile("ci", max_examples=8, phases=("examples", "coverage", "fuzzing"),
                   stateful_examples=6, stateful_steps=25, derandomize=True, shrink=True),
     "deep": Profile("deep", max_examples=150, phases=("examples", "coverage", "fuzzing"),
                     stateful_examples=60, stateful_steps=50, derandomize=False, shrink=True),
