@@ -272,11 +272,10 @@ def _fault(data: dict[str, Any]) -> Any:
 
 #: Fault switches: deliberate misbehaviour a contract suite must notice ("test the tests").
 #: ``POST /_sandbox/faults {"switch": NAME}`` turns one on; ``DELETE /_sandbox/faults`` turns
-#: every switch (and every injected fault) off. Not offered yet: ``skip_recycling`` (the
-#: allocation suite's dev profile never moves the clock past ``lifetime_seconds``, so no check
-#: could notice it; an implementation is in commit 2490729).
+#: every switch (and every injected fault) off.
 SWITCHES: dict[str, str] = {
     "reuse_held_number": "allocation hands every visitor the pool's first number, held or not",
+    "skip_recycling": "once a pool served its overflow number it serves nothing else",
     "early_overflow": "allocation serves the overflow number even when numbers are free",
     "wrong_error_shape": "error bodies lose the documented shape",
     "wrong_upsert_status": "POST answers 200 instead of 201 and PUT 201 instead of 200",
@@ -358,13 +357,19 @@ def _sabotaged_number(state: Any, pool_id: int, number: str) -> str:
         return number
     if "early_overflow" in switches and overflow:
         return str(overflow)
+    if "skip_recycling" in switches and overflow:
+        exhausted = memory.setdefault("exhausted", set())
+        if number == overflow:
+            exhausted.add(pool_id)
+        elif pool_id in exhausted:
+            return str(overflow)
     if "reuse_held_number" in switches and number != overflow:
         first = memory.setdefault("first_number", {})
         return str(first.setdefault(pool_id, number))
     return number
 
 
-ALLOCATION_SWITCHES = frozenset({"reuse_held_number", "early_overflow"})
+ALLOCATION_SWITCHES = frozenset({"reuse_held_number", "skip_recycling", "early_overflow"})
 
 
 def switched_result(state: Any, operation_id: str, call: Any, result: Any) -> Any:

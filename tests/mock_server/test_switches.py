@@ -79,8 +79,26 @@ def test_reuse_held_number_serves_one_number_twice_when_on(
     assert first == second
 
 
-def test_skip_recycling_is_not_offered_when_asked(sandbox: FlaskClient) -> None:
-    assert sandbox.post("/_sandbox/faults", json={"switch": "skip_recycling"}).status_code == 403
+def test_skip_recycling_keeps_serving_overflow_when_numbers_were_freed(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    switch_on(sandbox, "skip_recycling")
+    overflow = overflow_number(sandbox, world)
+    served = [allocate(sandbox, world).get_json()["promo_number"] for _ in range(16)]
+    assert served[0] != overflow
+    assert served[-1] == overflow
+    sandbox.post("/_sandbox/clock", json={"advance_seconds": 3600})
+    assert allocate(sandbox, world).get_json()["promo_number"] == overflow
+
+
+def test_recycling_serves_a_freed_number_when_skip_recycling_is_off(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    overflow = overflow_number(sandbox, world)
+    served = [allocate(sandbox, world).get_json()["promo_number"] for _ in range(16)]
+    assert served[-1] == overflow
+    sandbox.post("/_sandbox/clock", json={"advance_seconds": 3600})
+    assert allocate(sandbox, world).get_json()["promo_number"] != overflow
 
 
 def test_wrong_error_shape_breaks_error_bodies_when_on(
