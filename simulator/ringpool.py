@@ -35,6 +35,21 @@ numbers sit in a deque in the order their holds ended. A reconfigure that shorte
 lifetime starts a new expiry-ordered segment; sweeping takes the earliest front among the
 (few) live segments. ``attribute`` is O(log k) by bisecting the number's own history.
 
+Representation (the hot path): one private core, ``_allocate_locked``, applies the rules
+above to a batch of visitors; :meth:`RingPool.allocate` (one visitor, answers an
+:class:`Allocation`), :meth:`RingPool.allocate_many` (offline scenarios) and
+:meth:`RingPool.allocate_rows` (the Bulk RingPool API) all call it. Inside, instants are
+integer microseconds since the Unix epoch (exact; converted once at the API edge). Each
+allocation is an :data:`AllocationRecord` tuple, kept once and shared by the log, the live
+holds and the number's history; :class:`Allocation` values are built only when asked for
+(``allocate``, ``allocations()``, ``attribute()``). Events are recorded as deferred tuples
+(:meth:`simulator.events.EventLog.record`), or not at all for a pool built with
+``events=None``. Normalizing a query is planned once per pool configuration and set of query
+keys when no value matters (Custom pools without search or referrer keys). Retention: the log
+is a ``deque(maxlen=retention)``; per-number histories keep forgotten records until a
+compaction (after at least ``retention`` + pool size new allocations: O(1) amortised), and an
+attribution that lands on a forgotten record answers None, as if it were gone.
+
 Sandbox choices (gaps in the docs; listed in docs/fidelity.md):
 
 * ``retention`` bounds the allocation log *per pool* (None = unbounded); the oldest
