@@ -85,7 +85,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
 from types import MappingProxyType
@@ -394,7 +394,7 @@ class RingPool:
         both cases nothing changes. (With RingPoolFull, holds that ended at or before ``now``
         have been recycled first: a fact about time, not about this request.)
         """
-        instant = as_utc(now, name="now")
+        instant = now if type(now) is datetime and now.tzinfo is UTC else as_utc(now, name="now")
         t = to_micros(instant)
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         with self._lock:
