@@ -105,16 +105,9 @@ class KnownDeviation:
 #: the mock server's maintainers. They only apply to targets with ``/_sandbox/health``;
 #: against any other deployment every failure counts.
 SANDBOX_DEVIATIONS: tuple[KnownDeviation, ...] = (
-    KnownDeviation("unsupported_method", "*",
-                   "405 answers to undeclared methods (e.g. TRACE) carry no Allow header"),
-    KnownDeviation("*", "*", "operations the sandbox does not implement yet answer 501 "
-                             "NotImplemented (Signal, Conversion Reporting)", status=501),
     KnownDeviation("response_schema_conformance", "*",
                    "XML bodies echo request text with control characters (e.g. U+000B), "
                    "which is not well-formed XML", message="not well-formed"),
-    KnownDeviation("response_schema_conformance", "*",
-                   "writes echo values the lenient request schema accepted (integers) where "
-                   "the response schema says string", message='is not of type "string"'),
     KnownDeviation("*", frozenset({"POST /api/{version}/calls/{conversion_reporting_id}.xml",
                                    "PUT /api/{version}/calls/{conversion_reporting_id}.xml"}),
                    "the contract says use_http_status=0 reports every outcome with 200/201, "
