@@ -66,6 +66,7 @@ from simulator.conversions import CallScope, ConversionBook
 from simulator.errors import (
     InvalidInput,
     InvalidKey,
+    NotFound,
     OnlyBulkNumberAllocationAllowed,
     RecordInvalid,
     RecordNotFound,
@@ -1614,7 +1615,7 @@ class Platform:
             if (advertiser is None or advertiser.network.id != principal.network_id
                     or (principal.role == "advertiser" and advertiser.id_from_network
                         != principal.advertiser_id_from_network)):
-                raise RecordNotFound(
+                raise NotFound(
                     f"Couldn't find conversion reporting id {conversion_reporting_id}"
                 )
             scope = CallScope(principal.network_id, advertiser.id_from_network)

@@ -168,3 +168,15 @@ def test_missing_credentials_stay_401_when_use_http_status_is_0(
     response = sandbox.post(conversion_url(sandbox, world, auth),
                             data={"start_time_t": "1475280030", "use_http_status": "0"})
     assert response.status_code == 401
+
+
+def test_unknown_conversion_reporting_id_is_xml_404_not_found_when_reported(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    basic = (world["basic_auth"]["username"], world["basic_auth"]["password"])
+    response = sandbox.post("/api/2014-04-15/calls/987654.xml",
+                            data={"start_time_t": "1475280030"}, auth=basic)
+    assert response.status_code == 404
+    root = ET.fromstring(response.data)
+    assert root.findtext("Class") == "NotFound"
+    assert root.findtext("Message") == "Couldn't find conversion reporting id 987654"
