@@ -222,3 +222,14 @@ def test_conversion_needs_a_call_time_or_a_web_reference_when_reported(
     registry: Registry[Any], form: dict[str, str], valid: bool
 ) -> None:
     assert is_valid(registry, "ConversionRequest", form) is valid
+
+
+def test_legacy_404_is_only_a_missing_route_when_the_ring_pool_id_is_unknown() -> None:
+    # An unknown RingPool id is the 403 InvalidKey ("not valid for resource 'N'"), as the
+    # model answers (docs/fidelity.md C7, N9); 404 is left for a version without the route.
+    not_found = load_spec()["components"]["responses"]["LegacyNotFound"]
+    for media in not_found["content"].values():
+        assert "does not support this route" in media["example"]
+        assert "RingPool" not in media["example"]
+    forbidden = load_spec()["components"]["responses"]["LegacyForbidden"]
+    assert "not valid for resource" in forbidden["content"]["text/plain"]["example"]
