@@ -27,6 +27,8 @@ Config keys (all optional):
 * ``WORLD``: a parsed world file (see ``simulator.world``); without it the seeded demo world.
 * ``BASE_URL``: the public base URL; the platform builds ``object_url``, ``sample_api_url``,
   ``test_click_url`` and tracking URLs from it (``serve`` sets it to its own address).
+* ``FICTIONAL_ONLY`` (true): issue only fictional NXX-555-01XX numbers (700 toll-free in all);
+  false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
 * ``FAST_DISPATCH`` (true): contract routes are answered by a thin WSGI dispatcher over the
   same URL map and handlers, skipping Flask's per-request contexts and hooks (about a third
@@ -46,11 +48,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import unquote_plus
 
 from flask import Flask, Response
 from flask import request as flask_request
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from mock_server.auth import Credentials, authenticate, extract_credentials
@@ -163,7 +168,8 @@ def build_platform(config: Mapping[str, Any]) -> Any:
             clock.set(parse_instant(str(config["START"])))
     else:
         clock = ManualClock(parse_instant(str(config.get("START") or DEFAULT_START)))
-    options: dict[str, Any] = {"world": config.get("WORLD")}
+    options: dict[str, Any] = {"world": config.get("WORLD"),
+                               "fictional_only": bool(config.get("FICTIONAL_ONLY", True))}
     if config.get("BASE_URL"):
         options["base_url"] = str(config["BASE_URL"]).rstrip("/")
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
@@ -191,7 +197,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
         journal=deque(maxlen=max(0, int(settings.get("REQUEST_JOURNAL", 1000)))),
     )
     app.extensions[EXTENSION] = state
-    handles: dict[str, tuple[str, Callable[..., Response]]] = {}
+    handles: dict[str, tuple[str, Callable[..., Answer]]] = {}
     for operation in operations:
         handle = _handler(state, operation)
         handles[operation.operation_id] = (operation.method.upper(), handle)
@@ -206,6 +212,124 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
     if settings.get("FAST_DISPATCH", True):
         _fast_dispatch(app, handles)
     return app
+
+
+class Answer(NamedTuple):
+    """What the frame answers: status, body, content type and extra headers (both dispatchers
+    turn it into a response: Flask as a ``Response``, the fast path straight to WSGI)."""
+
+    status: int
+    payload: bytes
+    content_type: str
+    headers: Any = None
+
+
+class QueryArgs(dict[str, list[str]]):
+    """Query parameters: name -> every value in order (``get`` gives the first, as
+    werkzeug's ``MultiDict`` does)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        values = dict.get(self, key)
+        return values[0] if values else default
+
+    def getlist(self, key: str) -> list[str]:
+        return dict.get(self, key) or []
+
+
+def parse_query(query: str) -> QueryArgs:
+    """``a=1&b=x+y&a=2`` -> ``{"a": ["1", "2"], "b": ["x y"]}`` (form decoding, blank values
+    kept, as werkzeug does); percent-decoding only where a ``%`` or ``+`` is present."""
+    found = QueryArgs()
+    for part in query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name = unquote_plus(name, errors="werkzeug.url_quote")
+            value = unquote_plus(value, errors="werkzeug.url_quote")
+        values = dict.get(found, name)
+        if values is None:
+            found[name] = [value]
+        else:
+            values.append(value)
+    return found
+
+
+class Incoming:
+    """The parts of a WSGI request the frame reads, straight from the environ.
+
+    Bodies, forms and headers beyond the few read here come from a werkzeug ``Request``
+    built only when asked for (requests with a body), so a GET costs a few dict lookups.
+    """
+
+    __slots__ = ("_args", "_headers", "_request", "environ")
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.environ = environ
+        self._args: QueryArgs | None = None
+        self._headers: EnvironHeaders | None = None
+        self._request: Request | None = None
+
+    @property
+    def method(self) -> str:
+        return str(self.environ.get("REQUEST_METHOD", "GET"))
+
+    @property
+    def path(self) -> str:
+        return self.request.path if not self.environ.get("PATH_INFO", "").isascii() else (
+            "/" + str(self.environ.get("PATH_INFO", "")).lstrip("/"))
+
+    @property
+    def query_string(self) -> bytes:
+        return str(self.environ.get("QUERY_STRING", "")).encode("latin-1")
+
+    @property
+    def args(self) -> QueryArgs:
+        if self._args is None:
+            query = str(self.environ.get("QUERY_STRING", ""))
+            if query.isascii():
+                self._args = parse_query(query)
+            else:  # raw UTF-8 in the query string: werkzeug's decoding, exactly
+                args = QueryArgs()
+                for name, values in self.request.args.lists():
+                    args[name] = list(values)
+                self._args = args
+        return self._args
+
+    @property
+    def headers(self) -> EnvironHeaders:
+        if self._headers is None:
+            self._headers = EnvironHeaders(self.environ)
+        return self._headers
+
+    @property
+    def request(self) -> Request:
+        if self._request is None:
+            self._request = Request(self.environ)
+        return self._request
+
+    @property
+    def content_length(self) -> int | None:
+        return self.request.content_length if self.environ.get("CONTENT_LENGTH") else None
+
+    @property
+    def mimetype(self) -> str:
+        return self.request.mimetype
+
+    @property
+    def form(self) -> Any:
+        return self.request.form
+
+    def get_data(self, cache: bool = True) -> bytes:
+        return self.request.get_data(cache=cache)
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
+
+
+#: "200 OK" etc., built once (werkzeug's phrases, upper-cased as werkzeug sends them)
+STATUS_LINES: dict[int, str] = {code: _status_line(code) for code in HTTP_STATUS_CODES}
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -235,7 +359,7 @@ def _format_of(operation: Operation, path_values: Mapping[str, Any]) -> str:
     return fmt if fmt in {"json", "xml", "csv"} else "json"
 
 
-def _form_value(request: Request, name: str) -> str | None:
+def _form_value(request: Any, name: str) -> str | None:
     """A form field of ``request``, or None (never raises)."""
     try:
         value = request.form.get(name)
@@ -244,7 +368,7 @@ def _form_value(request: Request, name: str) -> str | None:
     return None if value is None else str(value).strip()
 
 
-def _not_implemented(operation: Operation) -> Response:
+def _not_implemented(operation: Operation) -> Answer:
     body = {
         "errors": {
             "class": "NotImplemented",
@@ -254,11 +378,11 @@ def _not_implemented(operation: Operation) -> Response:
             ),
         }
     }
-    return Response(json_body(body), status=501, content_type=JSON_TYPE)
+    return Answer(501, json_body(body), JSON_TYPE)
 
 
-def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, dict[str, str]],
-                                                                   Response]:
+def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[str, str]],
+                                                                   Answer]:
     """The request-explicit function that answers one operation (used by both dispatchers)."""
     validator = operation.validator
     needs_token = operation.security == "token"
@@ -270,8 +394,9 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
     operation_id = operation.operation_id
     ways = operation.ways
     lock: Any = state.lock if state.config.get("SERIALIZE_HANDLERS", True) else nullcontext()
+    journal = state.journal
 
-    def answer(request: Request, path_values: dict[str, str], fmt: str) -> Response:
+    def answer(request: Any, path_values: dict[str, str], fmt: str) -> Answer:
         path = validator.path(path_values)
         if needs_key and not request.args.get("ring_pool_key"):
             raise InvalidKey(
@@ -279,15 +404,16 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
             )
         version = path.get("version")
         query = validator.query(request.args, None if version is None else str(version))
+        environ = request.environ
         raw = request.get_data(cache=True) if request.content_length or (
-            request.headers.get("Transfer-Encoding")) else b""
+            environ.get("HTTP_TRANSFER_ENCODING")) else b""
         form = request.form if validator.takes_form and raw else None
         data = validator.parse_body(raw, form, request.mimetype) if (
             raw or validator.body_required) else None
         principal = None
         if needs_token:
             credentials = extract_credentials(
-                request.headers.get("Authorization"), request.args, data, ways
+                environ.get("HTTP_AUTHORIZATION"), request.args, data, ways
             )
             if not credentials.present and "ignore_auth" in state.switches:
                 credentials = Credentials(token=state.platform.world_summary().get("api_token"))
@@ -313,7 +439,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
             path=path,
             query=query,
             body=body,
-            base_url=base_url or _request_base_url(request.environ),
+            base_url=base_url or _request_base_url(environ),
             ids=tuple(path[name] for name in id_names),
             headers=request.headers,
         )
@@ -323,7 +449,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
                 result = switched_result(state, operation_id, call, result)
         return _render(state, operation, call, result)
 
-    def handle(request: Request, path_values: dict[str, str]) -> Response:
+    def handle(request: Any, path_values: dict[str, str]) -> Answer:
         fmt = _format_of(operation, path_values)
         try:
             response = answer(request, path_values, fmt)
@@ -335,70 +461,99 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Request, di
                 status = operation.status
             if state.switches:
                 payload = switched_error(state, payload, content_type)
-            response = Response(payload, status=status, content_type=content_type)
+            response = Answer(status, payload, content_type)
         except Exception:
             handle = state.next_handle()
             log.exception("InternalServiceError %s in %s", handle, operation_id)
             status, payload, content_type = render_error(
                 InternalServiceError(handle), family, fmt
             )
-            response = Response(payload, status=status, content_type=content_type)
-        if state.journal.maxlen:
-            state.journal.append({
+            response = Answer(status, payload, content_type)
+        if journal.maxlen:
+            journal.append({
                 "at": iso(state.platform.now()),
                 "method": request.method,
                 "path": request.path,
                 "query": request.query_string.decode("latin-1"),
                 "operation_id": operation_id,
-                "status": response.status_code,
+                "status": response.status,
             })
         return response
 
     return handle
 
 
-def _view(handle: Callable[[Request, dict[str, str]], Response],
+def _view(handle: Callable[[Any, dict[str, str]], Answer],
           name: str) -> Callable[..., Response]:
     """The Flask view of an operation: Flask's request, handed to ``handle``."""
 
     def view(**path_values: str) -> Response:
-        return handle(flask_request._get_current_object(), path_values)  # type: ignore[attr-defined]
+        answer = handle(flask_request._get_current_object(), path_values)  # type: ignore[attr-defined]
+        return Response(answer.payload, status=answer.status, content_type=answer.content_type,
+                        headers=answer.headers)
 
     view.__name__ = name
     return view
 
 
-def _fast_dispatch(app: Flask, handles: dict[str, tuple[str, Callable[..., Response]]]) -> None:
+_UNMATCHED: Any = object()
+#: matched (method, path) pairs remembered by the fast dispatcher before it starts over
+MATCH_CACHE_SIZE = 4096
+
+
+def _fast_dispatch(app: Flask, handles: dict[str, tuple[str, Callable[..., Answer]]]) -> None:
     """Answer contract routes without Flask's per-request machinery (contexts, signals,
-    before/after hooks): match the URL map, build a werkzeug ``Request``, call the handler.
+    before/after hooks, ``Request``/``Response`` objects): match the URL map (remembering the
+    last :data:`MATCH_CACHE_SIZE` matches: the map never changes after start-up), read the
+    environ through :class:`Incoming`, call the handler, start the response.
     Anything else (control API, 404, 405, HEAD, OPTIONS) goes to Flask unchanged."""
     url_map = app.url_map
     flask_wsgi = app.wsgi_app
+    matches: dict[tuple[str, str], tuple[Callable[..., Answer], Mapping[str, Any]] | None] = {}
+    status_lines = STATUS_LINES
 
-    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+    def route(environ: dict[str, Any], method: str,
+              path: str) -> tuple[Callable[..., Answer], Mapping[str, Any]] | None:
         try:
             endpoint, values = url_map.bind_to_environ(environ).match()
         except HTTPException:
+            found = None
+        else:
+            entry = handles.get(endpoint)
+            found = None if entry is None or method != entry[0] else (entry[1], values)
+        if len(matches) >= MATCH_CACHE_SIZE:
+            matches.clear()
+        matches[method, path] = found
+        return found
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        found = matches.get((method, path), _UNMATCHED)
+        if found is _UNMATCHED:
+            found = route(environ, method, path)
+        if found is None:
             return flask_wsgi(environ, start_response)
-        entry = handles.get(endpoint)
-        if entry is None or environ.get("REQUEST_METHOD") != entry[0]:
-            return flask_wsgi(environ, start_response)
-        return entry[1](Request(environ), values)(environ, start_response)
+        answer = found[0](Incoming(environ), dict(found[1]))
+        payload = answer.payload
+        headers = [("Content-Type", answer.content_type),
+                   ("Content-Length", str(len(payload)))]
+        if answer.headers:
+            headers += list(answer.headers.items())
+        start_response(status_lines.get(answer.status) or _status_line(answer.status), headers)
+        return [payload]
 
     app.wsgi_app = wsgi  # type: ignore[method-assign]
 
 
-
-
-def _render(state: SandboxState, operation: Operation, call: Call, result: Any) -> Response:
+def _render(state: SandboxState, operation: Operation, call: Call, result: Any) -> Answer:
     reply = result if isinstance(result, Reply) else Reply(result)
     status = reply.status or operation.status
     if state.switches:
         status = switched_status(state, operation.method, status)
     if reply.content_type is not None:
         payload = reply.value if isinstance(reply.value, bytes) else str(reply.value).encode()
-        return Response(payload, status=status, content_type=reply.content_type,
-                        headers=reply.headers)
+        return Answer(status, payload, reply.content_type, reply.headers or None)
     value = reply.value
     if state.field_filter is not None and call.version is not None:
         value = state.field_filter.apply(operation.operation_id, reply.status or operation.status,
@@ -409,4 +564,4 @@ def _render(state: SandboxState, operation: Operation, call: Call, result: Any) 
         value, call.format, xml_root=reply.xml_root, xml_item=reply.xml_item,
         csv_options=reply.csv_options,
     )
-    return Response(payload, status=status, content_type=content_type, headers=reply.headers)
+    return Answer(status, payload, content_type, reply.headers or None)
