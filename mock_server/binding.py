@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.rendering import FAMILIES
-from mock_server.validation import RequestValidator, resolve, version_predicate
+from mock_server.validation import (
+    RequestValidator,
+    VersionMarking,
+    resolve,
+    version_predicate,
+    versioned_markings,
+    without_marked,
+)
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 TEMPLATE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -264,6 +271,8 @@ class FieldFilter:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.spec = spec
         self._markings: dict[tuple[str, int], dict[str, Callable[[str], bool]]] = {}
+        #: markings below the top level (``users[].email_settings``), from the validation
+        self._nested: dict[tuple[str, int], list[VersionMarking]] = {}
         for _path, _method, _item, operation in iter_operations(spec):
             for code, response in (operation.get("responses") or {}).items():
                 if not str(code).isdigit():
@@ -279,6 +288,10 @@ class FieldFilter:
                 }
                 if marked:
                     self._markings[(str(operation.get("operationId")), int(code))] = marked
+                nested = [m for m in versioned_markings(media["schema"], spec)
+                          if m.path not in ((), ("[]",))]
+                if nested:
+                    self._nested[(str(operation.get("operationId")), int(code))] = nested
         self._excluded: dict[tuple[str, int, str], frozenset[str]] = {}
 
     def excluded(self, operation_id: str, status: int, version: str) -> frozenset[str]:
@@ -293,6 +306,9 @@ class FieldFilter:
 
     def apply(self, operation_id: str, status: int, version: str, value: Any) -> Any:
         """``value`` (an object or a list of objects) without the excluded fields."""
+        nested = self._nested.get((operation_id, status))
+        if nested is not None:
+            value = without_marked(value, nested, version)
         if (operation_id, status) not in self._markings:
             return value
         drop = self.excluded(operation_id, status, version)

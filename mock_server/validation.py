@@ -25,7 +25,12 @@ Rules:
      ``x-invalid-data`` -> 403 ``RecordInvalid`` class shape ("Invalid Key in Local Center.");
      other families -> 403 ``InvalidInput`` class shape;
    * a body property or query parameter outside its ``x-versions`` range -> 403
-     ``InvalidInput`` "<name> is not supported in API version <v>".
+     ``InvalidInput`` "<name> is not supported in API version <v>"; a nested property (inside
+     an object or an array's items, e.g. ``users[].email_settings``) the same way, named by
+     its path ("users[0].email_settings is not supported in API version 2016-10-01").
+4. Nested ``x-versions`` markings are found generically (:func:`versioned_markings`): the
+   same markings drop nested fields from responses (:func:`without_marked`, used by
+   :class:`mock_server.binding.FieldFilter`).
 """
 
 from __future__ import annotations
@@ -291,6 +296,96 @@ def _walk(root: Mapping[str, Any], schema_path: list[Any]) -> list[Any]:
     return nodes
 
 
+@dataclass(frozen=True)
+class VersionMarking:
+    """A property with an ``x-versions`` marking, found at ``path`` in a schema: the steps
+    from the document's root to the object holding it (a property name, or ``[]`` for the
+    items of an array)."""
+
+    path: tuple[str, ...]
+    name: str
+    test: VersionTest
+
+
+def versioned_markings(schema: Any, root: Mapping[str, Any]) -> list[VersionMarking]:
+    """Every property with ``x-versions`` anywhere in ``schema`` (through ``$ref``, ``allOf``,
+    ``anyOf``, ``oneOf``, ``properties`` and ``items``; a ``$ref`` is followed once per path,
+    so recursive schemas end)."""
+    found: dict[tuple[tuple[str, ...], str], VersionMarking] = {}
+
+    def collect(node: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
+        if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                return
+            seen = seen | {ref}
+            node = resolve(node, root)
+        if not isinstance(node, Mapping):
+            return
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in node.get(key) or ():
+                collect(part, path, seen)
+        for name, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, Mapping) and "x-versions" in prop and (path, name) not in found:
+                found[(path, name)] = VersionMarking(path, name,
+                                                     version_predicate(prop["x-versions"]))
+            collect(prop, (*path, name), seen)
+        if "items" in node:
+            collect(node["items"], (*path, "[]"), seen)
+
+    collect(schema, (), frozenset())
+    return list(found.values())
+
+
+def _holders(data: Any, path: tuple[str, ...],
+             shown: str = "") -> list[tuple[str, Mapping[str, Any]]]:
+    """(display path, object) for each object of ``data`` at ``path``."""
+    if not path:
+        return [(shown, data)] if isinstance(data, Mapping) else []
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        if not isinstance(data, list):
+            return []
+        return [holder for index, item in enumerate(data)
+                for holder in _holders(item, rest, f"{shown}[{index}]")]
+    if isinstance(data, Mapping) and step in data:
+        return _holders(data[step], rest, f"{shown}.{step}" if shown else step)
+    return []
+
+
+def refused_marked(data: Any, markings: list[VersionMarking], version: str) -> list[str]:
+    """The display paths of the fields of ``data`` outside their ``x-versions`` range."""
+    refused: list[str] = []
+    for marking in markings:
+        if marking.test(version):
+            continue
+        for shown, holder in _holders(data, marking.path):
+            if marking.name in holder:
+                refused.append(f"{shown}.{marking.name}" if shown else marking.name)
+    return refused
+
+
+def _dropped(data: Any, path: tuple[str, ...], name: str) -> Any:
+    if not path:
+        if isinstance(data, Mapping) and name in data:
+            return {key: value for key, value in data.items() if key != name}
+        return data
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        return [_dropped(item, rest, name) for item in data] if isinstance(data, list) else data
+    if isinstance(data, Mapping) and step in data:
+        return {**data, step: _dropped(data[step], rest, name)}
+    return data
+
+
+def without_marked(data: Any, markings: list[VersionMarking], version: str) -> Any:
+    """``data`` (not changed in place) without the fields outside their ``x-versions``."""
+    for marking in markings:
+        if not marking.test(version):
+            data = _dropped(data, marking.path, marking.name)
+    return data
+
+
 class RequestValidator:
     """The compiled validation of one operation's request (parameters and body)."""
 
@@ -373,6 +468,12 @@ class RequestValidator:
             for name, prop in properties.items()
             if isinstance(prop, Mapping) and "x-versions" in prop
         }
+        #: nested body properties with x-versions (the top-level ones are above)
+        self.nested_markings: list[VersionMarking] = [
+            marking for marking in (
+                versioned_markings(body_schema, root) if body_schema is not None else ()
+            ) if marking.path
+        ]
         #: the contract's 403 body schema: a field-shaped error is used only where it allows it
         forbidden = resolve((operation.get("responses") or {}).get("403"), root) or {}
         forbidden_media = (forbidden.get("content") or {}).get("application/json") or {}
@@ -501,6 +602,8 @@ class RequestValidator:
             name for name, test in self.versioned_properties.items()
             if name in data and not test(version)
         ]
+        if self.nested_markings:
+            refused += refused_marked(data, self.nested_markings, version)
         if refused:
             raise InvalidInput(
                 "; ".join(f"{name} is not supported in API version {version}" for name in refused)

@@ -371,3 +371,37 @@ def test_query_parameter_outside_its_versions_is_refused_when_deleting(
     new = sandbox.delete(f"{campaign_path(world, '2019-05-01')}/ring_pools/{pool}.json"
                          "?delete_detected_phone_number=true", headers=auth)
     assert new.status_code == 200
+
+
+def network_user(**extra: Any) -> dict[str, Any]:
+    return {"id_from_network": "u-1", "first_name": "Chris", "last_name": "Dean", **extra}
+
+
+EMAIL_SETTINGS = [{"email_address": "chris@domain.com", "use_for_notifications": True}]
+
+
+def test_nested_field_is_refused_when_the_version_does_not_have_it(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    url = f"/api/2016-10-01/{world['network_id']}/network.json"
+    user = network_user(email_address="chris@domain.com", email_settings=EMAIL_SETTINGS)
+    response = sandbox.post(url, json={"users": [user]}, headers=auth)
+    assert response.status_code == 403
+    assert response.get_json() == {"errors": {
+        "class": "InvalidInput",
+        "invalid_data": "users[0].email_settings is not supported in API version 2016-10-01"}}
+    assert sandbox.get(url, headers=auth).get_json()["users"] == []
+
+
+def test_nested_field_is_omitted_when_read_in_a_version_without_it(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    newer = f"/api/2017-04-01/{world['network_id']}/network.json"
+    created = sandbox.post(newer, json={"users": [network_user(email_settings=EMAIL_SETTINGS)]},
+                           headers=auth)
+    assert created.status_code == 201
+    assert created.get_json()["users"][0]["email_settings"] == EMAIL_SETTINGS
+    older = sandbox.get(f"/api/2016-10-01/{world['network_id']}/network.json", headers=auth)
+    assert older.status_code == 200
+    assert [user["id_from_network"] for user in older.get_json()["users"]] == ["u-1"]
+    assert "email_settings" not in older.get_json()["users"][0]
