@@ -220,3 +220,13 @@ def test_state_round_trips_when_exported_and_imported(
     assert imported.status_code == 200
     assert sandbox.get("/_sandbox/state").get_json() == exported
     assert sandbox.put("/_sandbox/state", json={"nothing": 1}).status_code == 403
+
+
+def test_xml_error_is_well_formed_when_the_key_has_control_characters(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    response = sandbox.get(allocate_url(world["ring_pool"], "xml", key="bad\x0bkey\x01"))
+    assert response.status_code == 403
+    root = ET.fromstring(response.data)
+    assert root.findtext("Message") == (
+        f"API Key 'badkey' is not valid for resource '{world['ring_pool']['id']}'")
