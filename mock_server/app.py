@@ -72,6 +72,7 @@ from mock_server.control import (
 )
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
+from mock_server.validation import is_refusal
 from openapi.contract import load_spec
 from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, SandboxError
@@ -455,9 +456,10 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
             response = answer(request, path_values, fmt)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
-            if (family == "conversion" and status != 401
+            if (family == "conversion" and status != 401 and not is_refusal(error)
                     and _form_value(request, "use_http_status") == "0"):
-                # "0 = always 200/201", as documented (credentials still answer 401)
+                # "0 = always 200/201", as documented (credentials still answer 401, and a
+                # request that does not match the contract its own status)
                 status = operation.status
             if state.switches:
                 payload = switched_error(state, payload, content_type)

@@ -35,9 +35,10 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import jsonschema_rs
 import orjson
@@ -296,6 +297,33 @@ def _walk(root: Mapping[str, Any], schema_path: list[Any]) -> list[Any]:
     return nodes
 
 
+#: the attribute set (True) on every error :class:`RequestValidator` raises: the request does
+#: not match the contract. The frame answers such a refusal with its own status even where an
+#: API would report errors with a success status (Conversion Reporting ``use_http_status=0``).
+CONTRACT_REFUSAL = "refused_by_contract"
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _refusal(method: _Method) -> _Method:
+    """``method`` with every ``SandboxError`` it raises marked :data:`CONTRACT_REFUSAL`."""
+
+    @functools.wraps(method)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except SandboxError as error:
+            setattr(error, CONTRACT_REFUSAL, True)
+            raise
+
+    return cast(_Method, checked)
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` refused a request that does not match the contract."""
+    return bool(getattr(error, CONTRACT_REFUSAL, False))
+
+
 @dataclass(frozen=True)
 class VersionMarking:
     """A property with an ``x-versions`` marking, found at ``path`` in a schema: the steps
@@ -489,6 +517,7 @@ class RequestValidator:
 
     # ------------------------------------------------------------------ parameters
 
+    @_refusal
     def path(self, values: Mapping[str, str]) -> dict[str, Any]:
         """Coerced path parameters; outside the schema or the operation's versions -> 404."""
         coerced = {p.name: p.coerce([values[p.name]]) for p in self.path_parameters
@@ -509,6 +538,7 @@ class RequestValidator:
             raise route_missing(self.family, f"API version {version} does not support this route")
         return coerced
 
+    @_refusal
     def query(self, args: MultiDict[str, str], version: str | None = None) -> dict[str, Any]:
         """Coerced query parameters (declared ones coerced, the rest kept as strings); a
         parameter outside its ``x-versions`` range -> 403 ``InvalidInput``."""
@@ -536,6 +566,7 @@ class RequestValidator:
 
     # ------------------------------------------------------------------ body
 
+    @_refusal
     def parse_body(self, raw: bytes, form: MultiDict[str, str] | None, mimetype: str) -> Any:
         """The request body as data: JSON when the operation takes JSON, else the form."""
         if not raw and not form:
@@ -561,6 +592,7 @@ class RequestValidator:
             return data
         return None
 
+    @_refusal
     def body(self, data: Any, version: str | None = None, *, present: bool | None = None) -> Any:
         """Validate parsed body data (``oauth_token`` included, as the contract declares it),
         then hand it on without its ``oauth_token`` key (a credential, not data).

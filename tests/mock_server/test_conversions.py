@@ -150,10 +150,8 @@ def test_conversion_refuses_a_token_when_basic_is_required(
 
 
 def test_errors_answer_201_when_use_http_status_is_0(
-    world: dict[str, Any], auth: dict[str, str]
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
 ) -> None:
-    # A plain client: the contract does not model use_http_status=0 (an error body under 201).
-    sandbox = create_app({"SEED": 0, "CLOCK": "manual"}).test_client()
     basic = (world["basic_auth"]["username"], world["basic_auth"]["password"])
     response = sandbox.post(conversion_url(sandbox, world, auth),
                             data={"start_time_t": "1375280030", "calling_phone_number": CALLER,
@@ -180,3 +178,18 @@ def test_unknown_conversion_reporting_id_is_xml_404_not_found_when_reported(
     root = ET.fromstring(response.data)
     assert root.findtext("Class") == "NotFound"
     assert root.findtext("Message") == "Couldn't find conversion reporting id 987654"
+
+
+def test_contract_refusal_keeps_its_status_when_use_http_status_is_0(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    basic = (world["basic_auth"]["username"], world["basic_auth"]["password"])
+    wrong_version = sandbox.post("/api/2099-01-01/calls/1.xml", auth=basic,
+                                 data={"start_time_t": "1475280030", "use_http_status": "0"})
+    assert wrong_version.status_code == 404
+    assert ET.fromstring(wrong_version.data).findtext("Class") == "NotFound"
+    bad_field = sandbox.post("/api/2014-04-15/calls/1.xml", auth=basic,
+                             data={"start_time_t": "1475280030", "use_http_status": "0",
+                                   "web_conversion": "7"})
+    assert bad_field.status_code == 403
+    assert ET.fromstring(bad_field.data).findtext("Class") == "InvalidInput"
