@@ -405,3 +405,17 @@ def test_nested_field_is_omitted_when_read_in_a_version_without_it(
     assert older.status_code == 200
     assert [user["id_from_network"] for user in older.get_json()["users"]] == ["u-1"]
     assert "email_settings" not in older.get_json()["users"][0]
+
+
+def test_affiliate_campaign_create_is_403_with_the_status_when_not_applied(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    created = sandbox.post(f"/api/2016-10-01/{world['network_id']}/affiliates.json",
+                           json={"id_from_network": "aff-9", "name": "Nine"}, headers=auth)
+    assert created.status_code == 201
+    url = f"{campaign_path(world)}/affiliates/aff-9/affiliate_campaigns.json"
+    refused = sandbox.post(url, json={"status": "Approved"}, headers=auth)
+    assert refused.status_code == 403
+    body = refused.get_json()
+    assert set(body) == {"errors", "status"}
+    assert body["errors"]["status"][0].startswith("cannot transition from ")
