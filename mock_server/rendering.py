@@ -17,7 +17,9 @@ Rules:
    * ``transactions``: ``.json`` -> JSON; ``.xml`` -> XML ``<Error>``; ``.csv`` -> text
      ``Class: message`` (sandbox choice: the docs do not show Transactions API error bodies).
 3. XML is built with ``xml.etree.ElementTree`` and CSV with the ``csv`` module: no string
-   concatenation of markup or fields.
+   concatenation of markup or fields. A flat XML document (the legacy allocation answer) is
+   filled into a template ElementTree serialised once per root and keys, its texts escaped
+   exactly as ElementTree escapes them (the tests compare both ways byte for byte).
 """
 
 from __future__ import annotations
@@ -111,8 +113,88 @@ def _fill(element: ET.Element, value: Any, item_tag: str) -> None:
         element.text = xml_text(_text(value))
 
 
+#: marker texts the flat templates are serialised with (private-use characters)
+_MARK = "\ue000"
+#: (root, keys) -> the template's bytes between the texts (see :func:`_flat_template`)
+_FLAT_TEMPLATES: dict[tuple[str, tuple[str, ...]], tuple[bytes, ...]] = {}
+FLAT_TEMPLATE_LIMIT = 256
+
+
+def _flat_template(root: str, keys: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The document ``<root><k1>T1</k1>...</root>`` serialised ONCE by ElementTree (marker
+    texts, indented, with the declaration) and cut around the texts: ``len(keys) + 1`` pieces
+    to interleave with the escaped texts. Cached per (root, keys)."""
+    found = _FLAT_TEMPLATES.get((root, keys))
+    if found is None:
+        element = ET.Element(root)
+        for n, key in enumerate(keys):
+            ET.SubElement(element, key).text = f"{_MARK}{n}{_MARK}"
+        ET.indent(element, space="  ")
+        document = XML_DECLARATION + ET.tostring(element, encoding="utf-8",
+                                                 xml_declaration=False) + b"\n"
+        pieces: list[bytes] = []
+        rest = document
+        for n in range(len(keys)):
+            before, _, rest = rest.partition(f"{_MARK}{n}{_MARK}".encode())
+            pieces.append(before)
+        pieces.append(rest)
+        found = tuple(pieces)
+        if len(_FLAT_TEMPLATES) >= FLAT_TEMPLATE_LIMIT:
+            _FLAT_TEMPLATES.clear()
+        _FLAT_TEMPLATES[root, keys] = found
+    return found
+
+
+def _escape_text(text: str) -> bytes:
+    """Element text as ElementTree writes it: ``&``, ``<``, ``>`` escaped, UTF-8 (a lone
+    surrogate raises ``UnicodeEncodeError``)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text.encode("utf-8")
+
+
+def _flat_xml(value: Mapping[str, Any], root: str) -> bytes | None:
+    """The document of a flat mapping of non-empty scalars through its cached template, or
+    None when ``value`` is not flat (nested values, an empty text, which ElementTree writes
+    as ``<Tag />``, a marker character or a lone surrogate inside a text)."""
+    texts: list[str] = []
+    for child in value.values():
+        if isinstance(child, Mapping | list | tuple):
+            return None
+        text = xml_text(_text(child))
+        if not text or _MARK in text:
+            return None
+        texts.append(text)
+    pieces = _flat_template(root, tuple(str(key) for key in value))
+    out = [pieces[0]]
+    try:
+        for text, piece in zip(texts, pieces[1:], strict=True):
+            out.append(_escape_text(text))
+            out.append(piece)
+    except UnicodeEncodeError:  # a lone surrogate: ElementTree's own handling
+        return None
+    return b"".join(out)
+
+
 def xml_body(value: Any, *, root: str = "Response", item: str = "Item") -> bytes:
-    """An XML document: ``<root>`` with one child element per key (lists repeat ``<item>``)."""
+    """An XML document: ``<root>`` with one child element per key (lists repeat ``<item>``).
+
+    A flat mapping of scalars (the legacy allocation answer) is filled into a template that
+    ElementTree serialised once for its root and keys (:func:`_flat_template`): the same bytes
+    as serialising it again, without building the tree per request."""
+    if isinstance(value, Mapping) and value:
+        flat = _flat_xml(value, root)
+        if flat is not None:
+            return flat
+    return xml_tree_body(value, root=root, item=item)
+
+
+def xml_tree_body(value: Any, *, root: str = "Response", item: str = "Item") -> bytes:
+    """:func:`xml_body` built as a tree every time (any shape)."""
     element = ET.Element(root)
     _fill(element, value, item)
     ET.indent(element, space="  ")

@@ -21,16 +21,18 @@ What it does, in order:
 4. Prints one table (req/s, p99, ratios against the comparators) and writes it, with the raw
    runs, to ``bench/serve/results/`` (gitignored).
 
-The sandbox is measured doing the real work: the legacy allocation endpoints allocate from the
-demo ring pool ``rp-1``, which the benchmark first resizes through the Network Integration API
-(``PUT``: ``max_pool_size`` 20,000, ``lifetime_seconds`` 1) on a server built with the full
-number range (config ``FICTIONAL_ONLY`` false; the fictional range holds only 700 toll-free
-numbers) and the system clock, so every request is a real allocation and every hold ends 1 s
-later and is recycled (the pool provisions numbers before it reuses any, as the model says:
-the warm-up provisions them; then no overflow while the rate stays under 20,000 per second).
-The Network Integration read is of a third pool, ``rp-read`` (15 numbers, created by ``PUT``),
-because a pool's body lists its promo numbers. Each request is validated, authenticated (ring
-pool key), recorded (allocation log, event log, journal, request journal) and rendered.
+The sandbox is measured doing the real work: the legacy allocation endpoints allocate from
+the demo ring pool ``rp-1``, which the benchmark first resizes through the Network Integration
+API (``PUT``: ``max_pool_size`` 8,000, 30,000 for the bulk pool, ``lifetime_seconds`` 1), on a
+server built with the full number range (config ``FICTIONAL_ONLY`` false: the fictional range
+holds only 700 toll-free numbers) and the system clock. A pool provisions numbers before it
+reuses any (the model's rule), so the benchmark provisions every number first with Bulk
+requests; from then on every request is a real allocation, every hold ends 1 s later and is
+recycled, and there is no overflow while the rate stays under 8,000 per second (30,000
+allocations per second for Bulk). The Network Integration read is of a third pool,
+``rp-read`` (15 numbers, created by ``PUT``), because a pool's body lists its promo numbers.
+Each request is validated, authenticated (ring pool key or API token), recorded (allocation
+log, event log, journal, request journal) and rendered.
 Bulk sends 100 rows per request to the bulk-enabled pool ``rp-bulk-1`` (resized the same way)
 and is reported as allocations per second.
 
@@ -56,7 +58,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,8 @@ RINGPOOL_VERSION = "2015-12-09"
 NETWORK_VERSION = "2016-10-01"
 BULK_VERSION = "2013-07-01"
 BULK_ROWS = 100
-POOL_SIZE = 20_000
+POOL_SIZE = 8_000
+BULK_POOL_SIZE = 30_000
 LIFETIME_SECONDS = 1
 READ_POOL_ID_FROM_NETWORK = "rp-read"
 
@@ -161,7 +164,7 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 
 
 @contextmanager
-def started(name: str, argv: Sequence[str], port: int, probe: str,
+def started(name: str, argv: Sequence[str], port: int, probe: str, *,
             env: dict[str, str] | None = None, timeout: float = 90.0) -> Iterator[Started]:
     """Start ``argv`` on core 0, wait until ``probe`` answers, stop it by PID afterwards."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -191,22 +194,17 @@ def started(name: str, argv: Sequence[str], port: int, probe: str,
 def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the process group this script started (its PID), SIGKILL after 10 s."""
     if process.poll() is None:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait(10)
-    try:  # children left in the group (npm-java-runner -> java, prism -> node workers)
+    # children left in the group (npm-java-runner -> java, prism -> node workers)
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 # ---------------------------------------------------------------------------- wrk
@@ -254,7 +252,8 @@ class Run:
 def wrk(base: str, endpoint: Endpoint, seconds: float, connections: int,
         scripts: Path) -> Run:
     argv = pinned(LOAD_CORE, [
-        "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "5s",
+        "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+        "--timeout", "5s",
         "-s", str(wrk_script(endpoint, scripts)), base + endpoint.path,
     ])
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -338,7 +337,7 @@ def sandbox_child(argv: Sequence[str]) -> int:
         return serve(app, config, host="127.0.0.1", port=port, server=server, threads=threads)
     from gunicorn.app.base import BaseApplication  # noqa: PLC0415
 
-    class Gunicorn(BaseApplication):  # type: ignore[misc]
+    class Gunicorn(BaseApplication):
         def load_config(self) -> None:
             for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1, "threads": threads,
                                "worker_class": "gthread", "accesslog": None,
@@ -359,13 +358,24 @@ def prepare_sandbox(base: str) -> dict[str, str]:
         raise RuntimeError(f"/_sandbox/world answered {status}")
     world = json.loads(raw)
     token = world["api_token"]
-    for pool in (POOL_ID_FROM_NETWORK, BULK_POOL_ID_FROM_NETWORK):
+    pools = ((POOL_ID_FROM_NETWORK, POOL_ID, world["ring_pool"]["api_key"], POOL_SIZE),
+             (BULK_POOL_ID_FROM_NETWORK, BULK_POOL_ID, world["bulk_ring_pool"]["api_key"],
+              BULK_POOL_SIZE))
+    for pool, pool_id, key, size in pools:
         status, raw = http("PUT", base + NI_POOL_PATH.format(pool=pool), {
             "pool_type": "Custom", "destination_type": "Advertiser",
-            "max_pool_size": POOL_SIZE, "lifetime_seconds": LIFETIME_SECONDS,
+            "max_pool_size": size, "lifetime_seconds": LIFETIME_SECONDS,
         }, {"Authorization": token})
         if status != 200:
             raise RuntimeError(f"resizing {pool} answered {status}: {raw[:300]!r}")
+        # provision every number now (a pool provisions before it reuses), in Bulk requests
+        for _ in range(size // 1000):
+            rows = [{"api_suffix": f"{pool_id}/allocate_number.json?ring_pool_key={key}"
+                                   "&utm_source=provision"}] * 1000
+            status, raw = http("POST", base + f"/api/{BULK_VERSION}/bulk.json",
+                               {"requests": rows}, timeout=60)
+            if status != 200:
+                raise RuntimeError(f"provisioning {pool} answered {status}: {raw[:300]!r}")
     status, raw = http("PUT", base + NI_POOL_PATH.format(pool=READ_POOL_ID_FROM_NETWORK), {
         "name": "Bench read", "pool_type": "Custom", "destination_type": "Advertiser",
         "destination_url": "https://www.example.com/landing", "max_pool_size": 15,
@@ -401,17 +411,27 @@ class Target:
     endpoints: tuple[str, ...]
     probe: str = "/"
     env: dict[str, str] = field(default_factory=dict)
+    #: extra warm-up seconds before the first endpoint (JIT compilers: the JVM, node)
+    warmup_first: float = 0.0
 
 
-def measure(target: Target, paths: dict[str, Endpoint], args: argparse.Namespace,
-            scripts: Path, prepare: Callable[[str], None] | None = None) -> list[Measured]:
+def measure(target: Target, paths_for: Callable[[str], dict[str, Endpoint]],
+            args: argparse.Namespace, scripts: Path) -> list[Measured]:
+    """Start ``target``, run each of its endpoints (warm-up, then ``args.runs`` runs), stop it.
+
+    ``paths_for(base)`` gives the endpoints once the server answers (the sandbox's keys come
+    from its world, and its pools are resized then)."""
     port = free_port()
     print(f"== {target.name}", flush=True)
     found: list[Measured] = []
-    with started(target.name, target.argv(port), port, target.probe, target.env) as server:
-        if prepare is not None:
-            prepare(server.base)
+    with started(target.name, target.argv(port), port, target.probe, env=target.env) as server:
+        paths = paths_for(server.base)
+        if target.warmup_first:
+            wrk(server.base, paths[target.endpoints[0]], target.warmup_first, args.connections,
+                scripts)
         for key in target.endpoints:
+            if args.endpoints and key not in args.endpoints.split(","):
+                continue
             endpoint = paths[key]
             wrk(server.base, endpoint, args.warmup, args.connections, scripts)
             runs = [wrk(server.base, endpoint, args.duration, args.connections, scripts)
@@ -422,6 +442,13 @@ def measure(target: Target, paths: dict[str, Endpoint], args: argparse.Namespace
                   f"{measured.p99_ms:6.1f} ms  non-2xx {measured.errors}  "
                   f"runs {[round(r.rate) for r in runs]}", flush=True)
     return found
+
+
+def sandbox_argv(server: str, threads: int) -> Callable[[int], list[str]]:
+    def argv(port: int) -> list[str]:
+        return [PYTHON, str(Path(__file__)), "--child", server, str(port), str(threads)]
+
+    return argv
 
 
 def startup(runs: int = 3) -> list[float]:
@@ -508,7 +535,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", choices=("sandbox", "comparators"), default=None)
     p.add_argument("--servers", default="granian,gunicorn,waitress",
                    help="the sandbox's servers to compare (granian,gunicorn,waitress)")
+    p.add_argument("--endpoints", default=None,
+                   help="comma-separated endpoint keys to run (default: all): legacy_json, "
+                        "legacy_xml, legacy_csv, ni_ring_pool, bulk_100")
     p.add_argument("--startup-only", action="store_true")
+    p.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
     p.add_argument("--no-install", action="store_true", help="do not install missing tools")
     return p
 
@@ -519,10 +550,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sandbox_child(arguments[1:])
     args = parser().parse_args(arguments)
     print(f"machine: {machine()}", flush=True)
-    startup_times = startup()
-    print(f"start-up of invoca-sandbox serve to the first answer: median "
-          f"{statistics.median(startup_times):.2f} s "
-          f"({', '.join(f'{t:.2f}' for t in startup_times)})", flush=True)
+    startup_times = [] if args.no_startup else startup()
+    if startup_times:
+        print(f"start-up of invoca-sandbox serve to the first answer: median "
+              f"{statistics.median(startup_times):.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in startup_times)})", flush=True)
     if args.startup_only:
         return 0
     if not args.no_install:
@@ -536,30 +568,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as scratch_name:
         scratch = Path(scratch_name)
 
-        def prepare(base: str) -> None:
+        def sandbox_paths(base: str) -> dict[str, Endpoint]:
             keys.update(prepare_sandbox(base))
+            return endpoints(keys["pool_key"], keys["bulk_key"], keys["token"])
 
         sandbox_servers = [s for s in args.servers.split(",") if s]
         all_keys = ("legacy_json", "legacy_xml", "legacy_csv", "ni_ring_pool", "bulk_100")
         if args.only != "comparators":
             for server in sandbox_servers:
                 target = Target(
-                    f"sandbox-{server}",
-                    lambda port, s=server: [PYTHON, str(Path(__file__)), "--child", s,
-                                            str(port), str(threads)],
-                    all_keys if server == sandbox_servers[0] else ("legacy_json",
-                                                                   "ni_ring_pool"),
+                    f"sandbox-{server}", sandbox_argv(server, threads),
+                    all_keys if server == sandbox_servers[0] else ("legacy_json", "bulk_100"),
                     probe="/_sandbox/health",
                 )
-                # the keys are known only once the first sandbox has answered
-                keys.clear()
-                results += measure_sandbox(target, args, scratch, prepare, keys)
+                results += measure(target, sandbox_paths, args, scratch)
         if args.only != "sandbox":
-            if not keys:
+            if not keys:  # the demo world of seed 0
                 keys.update({"pool_key": "755215A60A37A6", "bulk_key": "0E2B97DEB64709",
                              "token": "9DjgnC8mf0Qg0UAK56d2aCnijBR9z5GL"})
-            paths = endpoints(keys["pool_key"], keys["bulk_key"], keys["token"])
-            results += comparators(paths, args, scratch)
+            results += comparators(endpoints(keys["pool_key"], keys["bulk_key"], keys["token"]),
+                                   args, scratch)
     default = f"sandbox-{args.servers.split(',')[0]}"
     comparator_names = [name for name in ("prism-static", "prism-dynamic", "wiremock-static")
                         if any(m.server == name for m in results)]
@@ -577,41 +605,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def measure_sandbox(target: Target, args: argparse.Namespace, scratch: Path,
-                    prepare: Callable[[str], None], keys: dict[str, str]) -> list[Measured]:
-    """Like :func:`measure`, with the endpoints built once the sandbox's world is known."""
-    port = free_port()
-    print(f"== {target.name}", flush=True)
-    found: list[Measured] = []
-    with started(target.name, target.argv(port), port, target.probe) as server:
-        prepare(server.base)
-        paths = endpoints(keys["pool_key"], keys["bulk_key"], keys["token"])
-        for key in target.endpoints:
-            endpoint = paths[key]
-            wrk(server.base, endpoint, args.warmup, args.connections, scratch)
-            runs = [wrk(server.base, endpoint, args.duration, args.connections, scratch)
-                    for _ in range(args.runs)]
-            measured = Measured(target.name, endpoint, runs)
-            found.append(measured)
-            print(f"   {endpoint.label:48} {measured.rate:>9,.0f} req/s  p99 "
-                  f"{measured.p99_ms:6.1f} ms  non-2xx {measured.errors}  "
-                  f"runs {[round(r.rate) for r in runs]}", flush=True)
-    return found
-
-
 def comparators(paths: dict[str, Endpoint], args: argparse.Namespace,
                 scratch: Path) -> list[Measured]:
     found: list[Measured] = []
     prism = str(tool("prism"))
+
+    def fixed(base: str) -> dict[str, Endpoint]:
+        return paths
+
     shared = ("legacy_json", "legacy_xml", "legacy_csv", "ni_ring_pool")
     probe = paths["legacy_json"].path
     found += measure(Target(
         "prism-static", lambda port: [prism, "mock", "-h", "127.0.0.1", "-p", str(port),
-                                      str(SPEC)], shared, probe), paths, args, scratch)
+                                      str(SPEC)], shared, probe, warmup_first=5),
+                     fixed, args, scratch)
     found += measure(Target(
         "prism-dynamic", lambda port: [prism, "mock", "-d", "-h", "127.0.0.1", "-p",
                                        str(port), str(SPEC)], ("legacy_json", "ni_ring_pool"),
-        probe), paths, args, scratch)
+        probe, warmup_first=5), fixed, args, scratch)
     jar = wiremock_jar()
     java = shutil.which("java")
     if jar is None or java is None:
@@ -623,7 +634,7 @@ def comparators(paths: dict[str, Endpoint], args: argparse.Namespace,
         "wiremock-static", lambda port: [java, "-jar", str(jar), "--port", str(port),
                                          "--bind-address", "127.0.0.1", "--root-dir", str(root),
                                          "--disable-banner"],
-        shared, "/__admin/health"), paths, args, scratch)
+        shared, "/__admin/health", warmup_first=15), fixed, args, scratch)
     return found
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server.app import create_app
 from mock_server.rendering import (
@@ -19,6 +21,7 @@ from mock_server.rendering import (
     render_success,
     status_for,
     xml_body,
+    xml_tree_body,
 )
 from simulator.errors import (
     InternalServiceError,
@@ -146,7 +149,7 @@ def test_success_csv_has_header_and_row_when_rendering_an_allocation() -> None:
 
 
 def test_csv_options_change_the_output_when_given() -> None:
-    rows = [{"a": "1", "b": "x,y"}, {"a": "2", "b": None}]
+    rows: list[dict[str, Any]] = [{"a": "1", "b": "x,y"}, {"a": "2", "b": None}]
     plain = csv_body(rows)
     assert plain == b'a,b\n1,"x,y"\n2,\n'
     custom = csv_body(rows, column_separator="|", row_separator="\r\n", include_header=False,
@@ -159,3 +162,22 @@ def test_success_json_is_compact_when_rendering(client: FlaskClient) -> None:
     body, content_type = render_success({"promo_number": "8883906665"}, "json")
     assert body == b'{"promo_number":"8883906665"}'
     assert content_type == "application/json; charset=utf-8"
+
+
+@given(
+    texts=st.lists(st.one_of(st.text(), st.integers(), st.booleans(), st.none()),
+                   min_size=1, max_size=4),
+)
+def test_flat_xml_template_writes_the_bytes_elementtree_writes_when_texts_vary(
+    texts: list[Any],
+) -> None:
+    value = {f"Field{n}": text for n, text in enumerate(texts)}
+    expected = xml_tree_body(value)
+    assert xml_body(value) == expected
+    assert xml_body(value) == expected  # the second time through the cached template
+
+
+def test_flat_xml_template_escapes_markup_when_a_text_holds_it() -> None:
+    body = xml_body({"TrackingUrl": "https://x.example/?a=1&b=<2>"}, root="Response")
+    assert b"<TrackingUrl>https://x.example/?a=1&amp;b=&lt;2&gt;</TrackingUrl>" in body
+    assert ET.fromstring(body).findtext("TrackingUrl") == "https://x.example/?a=1&b=<2>"
