@@ -298,9 +298,7 @@ def examples() -> list[ErrorExample]:
         ErrorExample("conversion-404", conversion, "reportConversion", 404, xml_type,
                      "NotFound", _conversion_no_call, changes_state=True),
         ErrorExample("conversion-404-unknown-id", conversion, "reportConversion", 404,
-                     xml_type, "NotFound", _conversion_unknown_id,
-                     known_deviation="an unknown conversion reporting id answers class "
-                                     "RecordNotFound; the contract's example says NotFound"),
+                     xml_type, "NotFound", _conversion_unknown_id),
         ErrorExample("conversion-500", conversion, "reportConversion", 500, xml_type,
                      "InternalServiceError", _conversion_no_call, needs=("faults",)),
     ]

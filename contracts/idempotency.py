@@ -81,9 +81,7 @@ REFUSED_PROPERTIES = (
                                 "last_name": "T", "role": "Observer",
                                 "email_settings": [{"email_address": "c@example.com",
                                                     "use_for_notifications": True}]}]},
-                    "email_settings",
-                    known_deviation="createNetworkUser accepts users[].email_settings in "
-                                    "2016-10-01 (x-versions from 2017-04-01) and echoes it"),
+                    "email_settings"),
 )
 
 

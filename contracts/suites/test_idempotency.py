@@ -200,11 +200,7 @@ def test_response_leaves_out_properties_when_outside_the_version(
 
 @pytest.mark.changes_state
 def test_nested_property_is_left_out_when_outside_the_version(
-        reset_target: Target, contract_report: Report, contract_schema: Any,
-        request: pytest.FixtureRequest) -> None:
-    expect_deviation(request, reset_target, "network.json answers users[].email_settings in "
-                                            "versions before 2017-04-01 (x-versions from "
-                                            "2017-04-01)")
+        reset_target: Target, contract_report: Report, contract_schema: Any) -> None:
     probe = Probe(reset_target, contract_report, contract_schema.raw_schema, "version_fields")
     user = {"id_from_network": f"contract-user-{next(_ids)}", "first_name": "C",
             "last_name": "T", "role": "Observer",
