@@ -7,17 +7,23 @@ Rules:
   :class:`~simulator.clock.ManualClock`, and measured in a :class:`Report` whose
   ``to_dict()`` is JSON-safe and deterministic: same scenario, same seed -> same JSON.
 * One allocation implementation: every visitor's number comes from
-  :class:`simulator.ringpool.RingPool.allocate`, and every call is attributed by
-  :meth:`RingPool.attribute`, the code the mock server runs. The runner only schedules events
-  and counts outcomes.
-* Event-driven: arrivals (a generator, in time order) and calls (a heap of pending calls) are
-  merged in time order; the clock is set to each event's instant before it is handled. A call
-  due at the same instant as an arrival is handled first.
-* Times inside the loop are integer microseconds from ``start_at`` (exact, cheap to compare);
-  the instants handed to the RingPool are ``start_at + timedelta(microseconds=...)``, so the
-  runner's own bookkeeping (numbers held) agrees exactly with the pool's.
+  :meth:`simulator.ringpool.RingPool.allocate_many` (the same core as
+  :meth:`RingPool.allocate`, which the mock server runs), and every call is attributed by
+  :meth:`RingPool.attribute_record`. The runner only schedules and counts.
+* Segment by segment: the arrivals of one rate segment (a generator, in time order; segments
+  never span an hour of the UTC day) are allocated in one call per pool, then the calls due
+  by the segment's last arrival (a heap of pending calls) are attributed. Attribution is by
+  instant: a call sees the latest allocation of its number *before* its instant (or the
+  caller's own allocation at that very instant), so the answers are those of handling every
+  event in time order with a call handled before an arrival at the same instant. The
+  ManualClock (the source of truth for ``now``) is set to each segment's last arrival and, at
+  the end, to the last call.
+* Times inside the loop are integer microseconds since the Unix epoch, the RingPool's own
+  unit (exact, cheap to compare), so the runner's bookkeeping (numbers held) agrees exactly
+  with the pool's.
 * Randomness comes in independent streams split off the given rng (traffic, calls, visit
-  parameters, number inventory, Faker). Traffic and calls never depend on the pool's answers,
+  parameters, number inventory, Faker, then pool choice). Callers are drawn by geometric gaps
+  (one draw per caller). Traffic and calls never depend on the pool's answers,
   so runs of the same seed with different pool sizes see the same visitors and the same calls
   (common random numbers: :mod:`simulator.recommend` compares sizes on identical traffic).
 
@@ -39,8 +45,8 @@ Metric definitions (sandbox choices, listed for docs/fidelity.md):
   integral of held numbers over the hour, divided by the hour). ``utilisation`` is mean held /
   ``max_pool_size``. The overflow number is not counted: the RingPool keeps it apart from the
   ``max_pool_size`` numbers, so a pool is an Erlang loss system with ``max_pool_size`` servers.
-* Offline runs keep no event log unless the caller passes one (``events=``): the pools still
-  emit every event, but storing them cost a third of a run's time.
+* Offline runs keep no event log unless the caller passes one (``events=``): without one the
+  pools record no events at all (``RingPool(events=None)``).
 * Call durations are drawn and reported (``call_minutes``); whether an active call extends a
   hold is not documented by Invoca, and the sandbox's RingPool does not extend it.
 """
