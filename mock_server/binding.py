@@ -4,7 +4,8 @@ Rules:
 1. The contract is read once, at start-up. :func:`bind_operations` walks its paths and
    returns one :class:`Operation` per (path, method): the Flask rule, the API family, the
    response format, the security kind, the success status and the compiled
-   :class:`~mock_server.validation.RequestValidator`. Nothing here runs per request.
+   :class:`~mock_server.validation.RequestValidator` (compiled on the operation's first
+   request, then kept: start-up stays fast). Nothing here runs per request.
 2. ``{param}`` templates become Flask converters, also inside a segment
    (``allocate_number.{format}`` -> ``allocate_number.<format>``); the literal ``.json``
    suffixes stay literal.
@@ -20,6 +21,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -173,17 +175,25 @@ class Operation:
     fixed_format: str | None
     security: str
     status: int
-    validator: RequestValidator
     spec: Mapping[str, Any] = field(repr=False)
     handler: Handler | None = None
     #: the path's ids in template order (without ``version`` and ``format``)
     id_names: tuple[str, ...] = ()
     #: the credentials the operation accepts (see :func:`auth_ways`)
     ways: frozenset[str] = AUTH_WAYS
+    #: the path item and the whole contract, for compiling :attr:`validator`
+    path_item: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    root: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def handler_name(self) -> str:
         return snake_case(self.operation_id)
+
+    @functools.cached_property
+    def validator(self) -> RequestValidator:
+        """The compiled request validation, built on first use (start-up compiles none of
+        the ~80 operations' schemas; the first request of an operation pays a few ms)."""
+        return RequestValidator(self.path_item, self.spec, self.root, family=self.family)
 
 
 def iter_operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any],
@@ -229,8 +239,9 @@ def bind_operations(
                 security=security_kind(raw, spec),
                 ways=auth_ways(raw, spec),
                 status=success_status(raw, method),
-                validator=RequestValidator(path_item, raw, spec, family=family),
                 spec=raw,
+                path_item=path_item,
+                root=spec,
                 handler=registry.get(snake_case(operation_id)),
                 id_names=tuple(
                     name for name in TEMPLATE.findall(path) if name not in ("version", "format")
