@@ -1479,6 +1479,16 @@ class Platform:
                               self.transactions.custom_names(network_id))
         return self.transactions.render(rows, columns)
 
+    def transaction_columns(self, principal: Principal, role: str,
+                            query: Mapping[str, Any]) -> list[str]:
+        """The columns of a ``role`` transactions page for ``query`` (the header of a CSV page
+        with no rows)."""
+        with self._lock:
+            parsed = TransactionQuery.from_params(query)
+            network_id = principal.network_id
+            custom = self.transactions.custom_names(network_id) if network_id is not None else []
+            return columns_for(role, parsed.include_columns, parsed.exclude_columns, custom)
+
     def list_network_transactions(self, principal: Principal, network_id: int | str,
                                   query: Mapping[str, Any], *,
                                   version: str | None = None) -> list[dict[str, Any]]:

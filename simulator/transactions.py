@@ -24,6 +24,10 @@ Sandbox choices (for docs/fidelity.md):
   ``RecordInvalid {"from": ["is invalid"]}``.
 * An unknown ``start_after_transaction_id`` (never issued, or dropped by retention) returns
   no rows.
+* Columns come in one order whatever the order of ``include_columns``: the role's documented
+  order (the contract's ``x-csv-columns``; ``advertiser_campaign_country`` after
+  ``advertiser_campaign_name`` as the 2022 docs list it), then marketing-data columns in the
+  order named (or of first appearance for ``$invoca_custom_columns``), ``custom_data`` too.
 * Unknown column names in ``include_columns`` are ignored. ``custom_data`` is rendered only
   when named in ``include_columns`` (as the docs say), as a list of
   ``{name, data_type, source, value}``.
@@ -64,6 +68,7 @@ __all__ = [
     "TransactionLog",
     "TransactionQuery",
     "columns_for",
+    "documented_columns",
     "time_fields",
 ]
 
@@ -181,10 +186,19 @@ ID_COLUMNS = frozenset({
     "advertiser_id", "advertiser_campaign_id", "affiliate_id", "dynamic_number_pool_id",
 })
 
+
+
+def _with_later(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """``columns`` with the later columns where the 2022 docs list them (after
+    ``advertiser_campaign_name``)."""
+    at = columns.index("advertiser_campaign_name") + 1
+    return (*columns[:at], *LATER_COLUMNS, *columns[at:])
+
+
 _DEFAULTS: dict[str, tuple[str, ...]] = {
-    "network": (*NETWORK_COLUMNS, *LATER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS,
+    "network": (*_with_later(NETWORK_COLUMNS), *DNPR_COLUMNS, *CONVERSION_COLUMNS,
                 *SIGNAL_COLUMNS),
-    "advertiser": (*ADVERTISER_COLUMNS, *LATER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS,
+    "advertiser": (*_with_later(ADVERTISER_COLUMNS), *DNPR_COLUMNS, *CONVERSION_COLUMNS,
                    *SIGNAL_COLUMNS),
     "affiliate": AFFILIATE_COLUMNS,
 }
@@ -195,6 +209,26 @@ _OPTIONAL: dict[str, tuple[str, ...]] = {
     "advertiser": (*ADVERTISER_OPTIONAL_COLUMNS, "recording_download_url", *ADWORDS_COLUMNS,
                    *DEMOGRAPHIC_COLUMNS),
     "affiliate": AFFILIATE_OPTIONAL_COLUMNS,
+}
+#: the order of a role's columns in every response (the docs' order, the contract's
+#: ``x-csv-columns``); ``custom_data`` and marketing-data columns follow in the order named
+
+
+def documented_columns(role: str) -> tuple[str, ...]:
+    """A role's columns as the docs list them: the call columns (``recording_download_url``
+    after ``recording``), the optional ones, DNPR, AdWords, conversion, signal, demographic."""
+    if role == "affiliate":
+        return (*AFFILIATE_COLUMNS, *AFFILIATE_OPTIONAL_COLUMNS)
+    calls, optional = ((NETWORK_COLUMNS, NETWORK_OPTIONAL_COLUMNS) if role == "network"
+                       else (ADVERTISER_COLUMNS, ADVERTISER_OPTIONAL_COLUMNS))
+    names = list(_with_later(calls))
+    names.insert(names.index("recording") + 1, "recording_download_url")
+    return (*names, *optional, *DNPR_COLUMNS, *ADWORDS_COLUMNS, *CONVERSION_COLUMNS,
+            *SIGNAL_COLUMNS, *DEMOGRAPHIC_COLUMNS)
+
+
+_ORDER: dict[str, dict[str, int]] = {
+    role: {name: n for n, name in enumerate(documented_columns(role))} for role in ROLES
 }
 #: every column a row may carry
 ALL_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
@@ -398,7 +432,10 @@ def columns_for(
 
     chosen = expand(include) if include else list(defaults)
     dropped = set(expand(exclude))
-    return [c for c in dict.fromkeys(chosen) if c not in dropped]
+    selected = [c for c in dict.fromkeys(chosen) if c not in dropped]
+    order = _ORDER[role]
+    return ([c for c in sorted(selected, key=lambda c: order.get(c, -1)) if c in order]
+            + [c for c in selected if c not in order])
 
 
 class TransactionLog:

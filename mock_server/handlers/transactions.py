@@ -4,8 +4,8 @@ Thin adapters: the platform filters, pages and selects the columns (``limit``, `
 ``to``, ``start_after_transaction_id``, ``include_columns``/``exclude_columns``, ...); this
 module only renders. XML: root ``<Transactions>`` with one ``<Transaction>`` per row (the
 contract's sandbox choice). CSV: the ``column_separator``, ``row_separator``,
-``include_header`` and ``force_quotes`` options; an empty page is an empty body with no
-header row (the columns are not known without a row: a known gap).
+``include_header`` and ``force_quotes`` options; an empty page still has its header row
+(the columns the query selects, from the platform) unless ``include_header=0``.
 """
 
 from __future__ import annotations
@@ -31,26 +31,26 @@ def csv_options(query: Any) -> dict[str, Any]:
     }
 
 
-def _reply(call: Call, rows: list[dict[str, Any]]) -> Reply:
+def _reply(call: Call, role: str, rows: list[dict[str, Any]]) -> Reply:
+    options = csv_options(call.query) if call.format == "csv" else {}
     if call.format == "csv" and not rows:
-        return Reply(b"", content_type="text/csv; charset=utf-8")
-    return Reply(rows, xml_root="Transactions", xml_item="Transaction",
-                 csv_options=csv_options(call.query) if call.format == "csv" else {})
+        options["columns"] = call.platform.transaction_columns(call.principal, role, call.query)
+    return Reply(rows, xml_root="Transactions", xml_item="Transaction", csv_options=options)
 
 
 def list_network_transactions(call: Call) -> Any:
     """GET: the network's transactions."""
-    return _reply(call, call.platform.list_network_transactions(
+    return _reply(call, "network", call.platform.list_network_transactions(
         call.principal, *call.ids, call.query, version=call.version))
 
 
 def list_advertiser_transactions(call: Call) -> Any:
     """GET: an advertiser's transactions."""
-    return _reply(call, call.platform.list_advertiser_transactions(
+    return _reply(call, "advertiser", call.platform.list_advertiser_transactions(
         call.principal, *call.ids, call.query, version=call.version))
 
 
 def list_affiliate_transactions(call: Call) -> Any:
     """GET: an affiliate's transactions."""
-    return _reply(call, call.platform.list_affiliate_transactions(
+    return _reply(call, "affiliate", call.platform.list_affiliate_transactions(
         call.principal, *call.ids, call.query, version=call.version))

@@ -230,3 +230,43 @@ def test_xml_error_is_well_formed_when_the_key_has_control_characters(
     root = ET.fromstring(response.data)
     assert root.findtext("Message") == (
         f"API Key 'badkey' is not valid for resource '{world['ring_pool']['id']}'")
+
+
+def test_csv_columns_follow_the_documented_order_when_include_columns_is_reordered(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    allocated = sandbox.get(allocate_url(world["ring_pool"], "json")).get_json()
+    sandbox.post("/_sandbox/calls", json={"promo_number": allocated["promo_number"]})
+    base = f"/api/2020-10-01/networks/transactions/{world['network_id']}"
+    headers = {"Authorization": world["api_token"]}
+    query = "?include_columns=duration,transaction_id,advertiser_campaign_country,advertiser_id"
+    header = sandbox.get(f"{base}.csv{query}", headers=headers).get_data(as_text=True)
+    assert header.splitlines()[0] == (
+        "advertiser_campaign_country,advertiser_id,duration,transaction_id")
+    rows = sandbox.get(f"{base}.json{query}", headers=headers).get_json()
+    assert list(rows[0]) == ["advertiser_campaign_country", "advertiser_id", "duration",
+                             "transaction_id"]
+
+
+def test_empty_csv_page_has_its_header_when_include_header_is_1(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    base = f"/api/2016-10-01/networks/transactions/{world['network_id']}.csv"
+    headers = {"Authorization": world["api_token"]}
+    empty = sandbox.get(f"{base}?include_columns=transaction_id,duration", headers=headers)
+    assert empty.status_code == 200
+    assert empty.get_data(as_text=True) == "duration,transaction_id\n"
+    bare = sandbox.get(f"{base}?include_columns=duration&include_header=0", headers=headers)
+    assert bare.get_data(as_text=True) == ""
+
+
+def test_json_row_has_only_the_selected_columns_when_include_columns_omits_ids(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    allocated = sandbox.get(allocate_url(world["ring_pool"], "json")).get_json()
+    sandbox.post("/_sandbox/calls", json={"promo_number": allocated["promo_number"]})
+    response = sandbox.get(
+        f"/api/2016-10-01/networks/transactions/{world['network_id']}.json"
+        "?include_columns=duration", headers={"Authorization": world["api_token"]})
+    assert response.status_code == 200
+    assert response.get_json() == [{"duration": 60}]

@@ -12,6 +12,7 @@ import pytest
 from openapi.contract import load_spec
 from simulator.clock import ManualClock
 from simulator.platform import Platform, Principal
+from simulator.transactions import columns_for, documented_columns
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 PROMO = {"description": "Radio", "media_type": "Offline: Radio", "custom_data": {"k": "v"}}
@@ -124,3 +125,16 @@ def test_bulk_and_signal_bodies_match_contract_when_rendered(
         problems = [e.message for e in
                     jsonschema.Draft202012Validator(schema).iter_errors(value)]
         assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("schema", "role"),
+    [("NetworkTransactionsCsv", "network"), ("AdvertiserTransactionsCsv", "advertiser"),
+     ("AffiliateTransactionsCsv", "affiliate")],
+)
+def test_transaction_columns_follow_x_csv_columns_when_every_column_is_named(
+    spec: dict[str, Any], schema: str, role: str
+) -> None:
+    documented = spec["components"]["schemas"][schema]["x-csv-columns"]
+    assert list(documented_columns(role)) == documented
+    assert columns_for(role, list(reversed(documented))) == documented
