@@ -297,6 +297,7 @@ USER_FIELDS = (
     *(FieldSpec(name, "boolean", default=False) for name in USER_NOTIFICATIONS),
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NOTIFICATIONS_FLAG = FieldSpec("use_for_notifications", "boolean")
 
 
 def validate_user(user: Any, existing: Mapping[str, Any] | None = None,
@@ -315,12 +316,22 @@ def validate_user(user: Any, existing: Mapping[str, Any] | None = None,
     settings = values.get("email_settings")
     if settings is not None:
         nested: list[dict[str, list[str]]] = []
+        stored: list[Any] = []
         for setting in settings:
             error: dict[str, list[str]] = {}
             address = setting.get("email_address") if isinstance(setting, Mapping) else None
             if not isinstance(address, str) or not _EMAIL.match(address):
                 error["email_address"] = ["is invalid"]
+            if isinstance(setting, Mapping) and "use_for_notifications" in setting:
+                # "true"/"false" are accepted (the docs' examples) and stored as booleans
+                flag, message = _coerce(_NOTIFICATIONS_FLAG, setting["use_for_notifications"])
+                if message is not None:
+                    error["use_for_notifications"] = [message]
+                stored.append({**setting, "use_for_notifications": flag})
+            else:
+                stored.append(setting)
             nested.append(error)
+        values["email_settings"] = stored
         if any(nested):
             problems["email_settings"] = nested
     elif values.get("email_address") and not _EMAIL.match(str(values["email_address"])):

@@ -10,7 +10,7 @@ import pytest
 from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid, RecordNotFound
 from simulator.events import LocalNumbersFilled
-from simulator.network import validate_sites
+from simulator.network import validate_sites, validate_user
 from simulator.numbers import is_toll_free
 from simulator.platform import Platform, PlatformSettings, Principal
 
@@ -540,3 +540,22 @@ def test_sites_are_refused_with_nested_errors_when_a_site_is_not_an_object() -> 
     with pytest.raises(RecordInvalid) as caught:
         validate_sites([{"id_from_network": "1"}, "oops"])
     assert caught.value.to_dict() == {"errors": {"sites": [{}, {"site": ["is invalid"]}]}}
+
+
+def test_email_setting_flag_is_a_boolean_when_sent_as_a_string() -> None:
+    values, problems = validate_user({
+        "id_from_network": "u-1", "first_name": "Chris", "last_name": "Dean",
+        "email_settings": [{"email_address": "chris@domain.com", "use_for_notifications": "true"},
+                           {"email_address": "dean@domain.com", "use_for_notifications": "0"}],
+    })
+    assert problems == {}
+    assert [s["use_for_notifications"] for s in values["email_settings"]] == [True, False]
+
+
+def test_email_setting_flag_is_refused_when_not_a_boolean() -> None:
+    _, problems = validate_user({
+        "id_from_network": "u-1", "first_name": "Chris", "last_name": "Dean",
+        "email_settings": [{"email_address": "chris@domain.com", "use_for_notifications": "maybe"}],
+    })
+    assert list(problems) == ["email_settings"]
+    assert "use_for_notifications" in problems["email_settings"][0]
