@@ -113,10 +113,6 @@ SANDBOX_DEVIATIONS: tuple[KnownDeviation, ...] = (
                    "the contract says use_http_status=0 reports every outcome with 200/201, "
                    "but its 200/201 schemas allow only the success body (contract gap)",
                    body_field=("use_http_status", "0")),
-    KnownDeviation("csv_body_conformance", "*",
-                   "transaction CSV headers put later columns (advertiser_campaign_country) "
-                   "after the others, not in the order of x-csv-columns",
-                   message="are not in the order of x-csv-columns"),
 )
 
 
