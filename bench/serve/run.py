@@ -634,7 +634,7 @@ def comparators(paths: dict[str, Endpoint], args: argparse.Namespace,
         "wiremock-static", lambda port: [java, "-jar", str(jar), "--port", str(port),
                                          "--bind-address", "127.0.0.1", "--root-dir", str(root),
                                          "--disable-banner"],
-        shared, "/__admin/health", warmup_first=15), fixed, args, scratch)
+        shared, "/__admin/health", warmup_first=30), fixed, args, scratch)
     return found
 
 
