@@ -81,13 +81,13 @@ Sandbox choices (gaps in the docs; listed in docs/fidelity.md):
 from __future__ import annotations
 
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import repeat
-from operator import itemgetter
+from itertools import islice, repeat
+from operator import itemgetter, le
 from types import MappingProxyType
 from typing import Any
 
@@ -444,7 +444,7 @@ class RingPool:
         with self._lock:
             if isinstance(queries, Mapping):
                 return self._allocate_locked(instants_us, None, self._params(queries),
-                                             repeat(affiliate))
+                                             repeat(affiliate), one_affiliate=(affiliate,))
             if len(queries) != len(instants_us):
                 raise ValueError("give one query per instant, or one query for all")
             params = [self._params(query) for query in queries]
@@ -717,6 +717,8 @@ class RingPool:
         shared: dict[str, str] | None,
         affiliates: Iterable[str | None],
         results: list[AllocationRecord | None] | None = None,
+        *,
+        one_affiliate: tuple[str | None] | None = None,
     ) -> list[AllocationRecord | None]:
         """THE allocation rules (module docstring), for visitors arriving at ``instants_us``
         with parameters ``each[i]`` (or ``shared`` for all when ``each`` is None) and
@@ -725,6 +727,15 @@ class RingPool:
 
         The one core behind :meth:`allocate` and :meth:`allocate_many`. Hot loop: locals
         only; the rare cases (a due Local fill, several hold segments, provisioning) call out.
+
+        Runs of overflow visitors (offline scenarios of an overloaded pool): when the pool is
+        full, nothing is free and nothing can be provisioned, every visitor arriving before the
+        next wake-up (``wake``) gets the overflow number, with nothing else changing. When the
+        instants are a list or tuple, every visitor shares one query (``shared``) and one
+        affiliate id (``one_affiliate``, the value ``affiliates`` repeats), no events are kept
+        and ids are the log's ``seq``, such a run (bisected up to ``wake``, checked to be in
+        order and not before ``latest``) is recorded in one C-level step: the same records the
+        loop would build, one per visitor. Unsorted instants turn the shortcut off for the call.
         """
         events: list[DeferredEvent] | None = [] if self._events is not None else None
         if results is None:
@@ -748,9 +759,22 @@ class RingPool:
         next_id = self._allocation_ids  # None: allocation id = seq
         entries = self._history_entries
         queries: Iterable[dict[str, str] | None] = repeat(shared) if each is None else each
+        #: overflow runs in one step (see the docstring): instants indexable, nothing per visitor
+        runs = (
+            events is None
+            and next_id is None
+            and each is None
+            and one_affiliate is not None
+            and overflow_number is not None
+            and isinstance(instants_us, list | tuple)
+        )
+        run_affiliate = None if one_affiliate is None else one_affiliate[0]
+        first = len(results)  # results[first + i] answers instants_us[i]
+        count = len(instants_us)
+        arrivals = iter(instants_us)
         try:
             # queries and affiliates may be repeat(): endless
-            for instant, query, affiliate in zip(instants_us, queries, affiliates, strict=False):
+            for instant, query, affiliate in zip(arrivals, queries, affiliates, strict=False):
                 if instant > latest:  # noqa: PLR1730 - max() is a call, in the hot loop
                     latest = instant
                 t = latest  # time inside a pool never goes backwards (module docstring)
@@ -792,6 +816,23 @@ class RingPool:
                         events.append((OverflowServed, t, pool_id, allocation_id,
                                        overflow_number))
                     append_result(record)
+                    if runs:
+                        done = len(results) - first
+                        end = bisect_left(instants_us, wake, done, count)
+                        if end - done > 1:
+                            run = instants_us[done:end]
+                            if run[0] >= t and all(map(le, run, islice(run, 1, None))):
+                                results.extend(zip(
+                                    range(seq + 1, seq + 1 + len(run)),
+                                    range(seq + 1, seq + 1 + len(run)),
+                                    repeat(overflow_number), run, run, repeat(query),
+                                    repeat(run_affiliate),
+                                ))
+                                seq += len(run)
+                                latest = run[-1]
+                                next(islice(arrivals, len(run), len(run)), None)
+                            else:
+                                runs = False  # instants out of order: one by one
                     continue
                 seq += 1
                 allocation_id = seq if next_id is None else next_id()

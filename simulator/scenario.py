@@ -61,21 +61,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from heapq import heappop, heappush
-from itertools import accumulate
-from typing import Any
+from itertools import accumulate, compress
+from operator import itemgetter, ne
+from typing import Any, cast
+
+import numpy as np
 
 from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid
 from simulator.events import EventLog, iso_utc, to_micros
 from simulator.numbers import NumberInventory
-from simulator.ringpool import NORMALIZED_PARAMS, RingPool
+from simulator.ringpool import NORMALIZED_PARAMS, AllocationRecord, RingPool
 from simulator.traffic import (
     Burst,
     Distribution,
     ParamSampler,
     ParamSpec,
     TrafficProfile,
-    arrival_offsets,
+    arrival_micros,
     rate_segments,
 )
 
@@ -617,6 +620,8 @@ class _PoolState:
 
 
 _NO_QUERY: Mapping[str, str] = {}
+_at_of = itemgetter(3)  # an AllocationRecord's allocated instant (us) ...
+_expires_of = itemgetter(4)  # ... and its expiry (equal for the overflow number)
 _OUTCOMES = ("visitors", "overflows", "calls", "attributed", "misattributed", "unattributed")
 
 
@@ -709,8 +714,11 @@ def run_scenario(
 
     sampler = ParamSampler(scenario.params, faker_seed=faker_seed) if scenario.params else None
     p_call = scenario.calls.probability
-    sample_delay = scenario.calls.delay.sample
-    sample_duration = scenario.calls.duration.sample
+    sample_delays = scenario.calls.delay.sample_many
+    sample_durations = scenario.calls.duration.sample_many
+    # bulk draws (numpy), seeded from the split streams: deterministic per seed
+    traffic_generator = np.random.default_rng(traffic_rng.getrandbits(64))
+    call_generator = np.random.default_rng(call_rng.getrandbits(64))
     base_us = to_micros(start_at)  # instants in the loop: integer us since the epoch
     end_of_run_us = base_us + duration_us
     forgotten = 0
@@ -766,7 +774,12 @@ def run_scenario(
             queries = [sampler.draw(params_rng) for _ in times]
         records = state.pool.allocate_many(times, queries)
         # the visitors who got a pool number (refused: None; overflow: expires == allocated)
-        held = [r for r in records if r is not None and r[3] != r[4]]
+        held: list[AllocationRecord]
+        if state.spec.allow_overflow:  # no None (no refusals): filtered in C
+            full = cast(list[AllocationRecord], records)
+            held = list(compress(full, map(ne, map(_at_of, full), map(_expires_of, full))))
+        else:
+            held = [r for r in records if r is not None and r[3] != r[4]]
         state.visitors[hour] += len(times)
         state.overflows[hour] += len(times) - len(held)
         next_hour_us = base_us + (hour + 1) * HOUR_US
@@ -798,46 +811,39 @@ def run_scenario(
         held_us[hour] += in_hour
         state.hour_peak[hour] = peak
         state.total_held_us += in_hour + spilled
-        # callers: skip ahead by geometric gaps (one draw per caller, not per visitor)
+        # callers: one uniform per visitor, drawn in bulk; delays and durations in bulk too
         if p_call <= 0.0:
             return
-        index = callers_skip()
         count = len(times)
-        while index < count:
+        if p_call >= 1.0:
+            callers: list[int] = list(range(count))
+        else:
+            callers = np.flatnonzero(call_generator.random(count) < p_call).tolist()
+        if not callers:
+            return
+        delays = sample_delays(call_generator, len(callers))
+        durations = sample_durations(call_generator, len(callers))
+        overflow_number = state.overflow_number
+        for index, delay, duration in zip(callers, delays, durations, strict=True):
             record = records[index]
             t_us = times[index]
             if record is None or record[3] == record[4]:
-                allocation_id, number = -1, state.overflow_number
+                allocation_id, number = -1, overflow_number
             else:
                 allocation_id, number = record[1], record[2]
             call_seq += 1
-            delay_us = int(sample_delay(call_rng) * MICROS)
-            minutes = sample_duration(call_rng) / 60.0
             heappush(
                 pending,
-                (t_us + delay_us, call_seq, pool_index, allocation_id, number, hour, minutes,
-                 t_us),
+                (t_us + int(delay * _MICROS_FLOAT), call_seq, pool_index, allocation_id, number,
+                 hour, duration / 60.0, t_us),
             )
-            index += 1 + callers_skip()
-
-    draw_call = call_rng.random
-    log_no_call = math.log1p(-p_call) if p_call < 1.0 else 0.0
-
-    def callers_skip() -> int:
-        """Visitors who do not call before the next one who does: Geometric(p_call)."""
-        if log_no_call == 0.0:
-            return 0
-        return int(math.log(1.0 - draw_call()) / log_no_call)
 
     hour = 0
     draw_pool = pool_rng.random
     for segment in segments:
         if segment.rate_per_second <= 0.0:
             continue
-        # base_us + int(offset * MICROS) for each arrival, with C-level maps (a hot spot)
-        offsets = list(map(base_us.__add__, map(int, map(
-            _MICROS_FLOAT.__mul__, arrival_offsets((segment,), traffic_rng)
-        ))))
+        offsets = arrival_micros(segment, traffic_generator, base_us)
         while offsets:  # usually once: a segment spans two hours only if start_at is mid-hour
             chunk_hour = (offsets[0] - base_us) // HOUR_US
             cut = bisect_left(offsets, base_us + (chunk_hour + 1) * HOUR_US)

@@ -2,14 +2,18 @@
 
 Rules:
 
-* Sans-IO and deterministic: every function takes a seeded :class:`random.Random`; nothing
-  here reads the wall clock, module-level ``random`` or a file. Times inside the generators
+* Sans-IO and deterministic: every function takes a seeded :class:`random.Random`, or, for
+  the bulk draws of long runs (:func:`arrival_micros`, :meth:`Distribution.sample_many`), a
+  seeded :class:`numpy.random.Generator` (the runner seeds it from its own random.Random);
+  nothing here reads the wall clock, module-level ``random`` or a file. Times inside the generators
   are float offsets in seconds from the scenario's ``start_at`` (cheap to add and compare);
   callers turn them into tz-aware UTC datetimes where the platform model needs an instant.
 * Arrivals are a non-homogeneous Poisson process with a piecewise-constant rate: the rate is
   constant inside each segment (one UTC clock hour, cut further at burst edges), so drawing
   exponential gaps inside each segment and restarting at its end is exact (memorylessness),
-  not an approximation such as thinning with a coarse bound.
+  not an approximation such as thinning with a coarse bound. In bulk
+  (:func:`arrival_micros`), a segment's arrivals are a Poisson(rate x length) count of sorted
+  uniform instants on the segment: the same process (order statistics), drawn in C.
 * The rate of an hour is ``visitors_per_day x daily[h] / sum(daily) x weekly[d] / mean(weekly)``
   times the multiplier of every burst covering it. The daily profile sums to one day of
   traffic; the weekly profile is normalised to a mean of 1, so ``visitors_per_day`` is the
@@ -31,7 +35,9 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate, pairwise
 from typing import Any, Literal
 
+import numpy as np
 from faker import Faker
+from numpy.random import Generator
 
 from simulator.errors import RecordInvalid
 
@@ -43,6 +49,7 @@ __all__ = [
     "ParamSpec",
     "RateSegment",
     "TrafficProfile",
+    "arrival_micros",
     "arrival_offsets",
     "expected_visitors",
     "rate_segments",
@@ -96,6 +103,19 @@ class Distribution:
             return rng.expovariate(1.0 / self.mean_seconds)
         mu = math.log(self.mean_seconds) - self.sigma * self.sigma / 2.0
         return rng.lognormvariate(mu, self.sigma)
+
+    def sample_many(self, generator: Generator, count: int) -> list[float]:
+        """``count`` independent draws in seconds, in bulk (the same distribution as
+        :meth:`sample`; a different random stream)."""
+        if self.kind == "fixed":
+            return [float(self.mean_seconds)] * count
+        if self.kind == "exponential":
+            draws = generator.exponential(self.mean_seconds, count)
+        else:
+            mu = math.log(self.mean_seconds) - self.sigma * self.sigma / 2.0
+            draws = generator.lognormal(mu, self.sigma, count)
+        result: list[float] = draws.tolist()
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"kind": self.kind, "mean_seconds": self.mean_seconds}
@@ -259,6 +279,24 @@ def arrival_offsets(segments: Sequence[RateSegment], rng: random.Random) -> Iter
             if t >= end:
                 break
             yield t
+
+
+def arrival_micros(segment: RateSegment, generator: Generator, base_us: int) -> list[int]:
+    """Arrival instants of one segment in integer microseconds, increasing: ``base_us`` (the
+    scenario's ``start_at`` in microseconds since the Unix epoch) plus the offset, truncated.
+
+    The Poisson process in bulk, exact for a constant rate: the number of arrivals is
+    Poisson(rate x length) and, given it, the instants are independent uniforms on
+    ``[start, end)``, sorted. (Same process as :func:`arrival_offsets`, another stream.)
+    """
+    rate = segment.rate_per_second
+    if rate <= 0.0:
+        return []
+    count = int(generator.poisson(rate * (segment.end - segment.start)))
+    offsets = generator.uniform(segment.start, segment.end, count)
+    offsets.sort()
+    instants: list[int] = ((offsets * 1e6).astype(np.int64) + base_us).tolist()
+    return instants
 
 
 #: Faker-generated vocabularies a parameter can use (``faker = "<kind>"`` in a scenario).
