@@ -233,9 +233,11 @@ class HttpRingPool:
             expect=(200, 403),
         )
         if status == 403:
-            if isinstance(body, str) and body.startswith("InvalidKey"):
+            # the pool is full and overflow is off (the sandbox's RecordInvalid refusal): the
+            # page keeps its number; any other 403 (InvalidKey, ...) is the target's fault
+            if not (isinstance(body, str) and body.startswith("RecordInvalid")):
                 raise DriveError(f"allocation refused: {body}")
-            return None  # pool full, overflow off: the page keeps its number
+            return None
         number = str(body["promo_number"])
         overflow = number == self.overflow_number
         expires_us = at_us if overflow else at_us + self.lifetime_us

@@ -3,6 +3,7 @@ the offline run's allocation log (numbers relabelled by first appearance) and me
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from contextlib import redirect_stdout
 from typing import Any
@@ -41,15 +42,20 @@ def serve_args(scenario: Scenario) -> tuple[str, ...]:
     return ("--clock", "manual", "--start", START, "--seed", str(scenario.seed))
 
 
+@pytest.mark.parametrize("allow_overflow", [True, False])
 def test_allocation_log_and_report_match_offline_when_driven_against_a_sandbox(
-    small_scenario: Scenario,
+    small_scenario: Scenario, allow_overflow: bool
 ) -> None:
+    pool = dataclasses.replace(small_scenario.pools[0], allow_overflow=allow_overflow)
+    scenario = dataclasses.replace(small_scenario, pools=(pool,))
     events = EventLog()
-    offline = run_scenario(small_scenario, events=events)
-    with running_server(*serve_args(small_scenario)) as (base, _):
-        driven, log = drive_scenario(small_scenario, base)
+    offline = run_scenario(scenario, events=events)
+    with running_server(*serve_args(scenario)) as (base, _):
+        driven, log = drive_scenario(scenario, base)
     offline_log = offline_allocation_log(events)
-    assert len(log) == offline.total.visitors == 364
+    assert offline.total.visitors == 364
+    # a refused visitor (pool full, overflow off) has no allocation on either side
+    assert len(log) == 364 - (0 if allow_overflow else offline.total.overflows)
     assert relabelled(log) == relabelled(offline_log)
     assert driven.to_dict() == offline.to_dict()
     # the scenario exercises every outcome, so the equality above is not vacuous
