@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import urllib.request
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -119,3 +121,20 @@ def test_relabelled_logs_differ_when_a_visitor_gets_another_number() -> None:
     first = [("t1", "a", False), ("t2", "b", False), ("t3", "a", False)]
     second = [("t1", "x", False), ("t2", "y", False), ("t3", "y", False)]
     assert relabelled(first) != relabelled(second)
+
+
+def test_report_differs_from_offline_when_the_sandbox_serves_overflow_early(
+    small_scenario: Scenario,
+) -> None:
+    offline = run_scenario(small_scenario)
+    with running_server(*serve_args(small_scenario)) as (base, _):
+        switch = urllib.request.Request(
+            f"{base}/_sandbox/faults", data=json.dumps({"switch": "early_overflow"}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(switch, timeout=5) as response:
+            assert response.status in {200, 201}
+        driven, log = drive_scenario(small_scenario, base, reset=False)
+    assert all(overflow for _, _, overflow in log)
+    assert driven.total.overflows == driven.total.visitors == offline.total.visitors
+    assert driven.to_dict() != offline.to_dict()
