@@ -56,13 +56,12 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_left, bisect_right
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from heapq import heappop, heappush
-from itertools import accumulate, compress
-from operator import itemgetter, ne
+from itertools import accumulate
+from operator import itemgetter
 from typing import Any, cast
 
 import numpy as np
@@ -600,7 +599,7 @@ class _PoolState:
         self.lifetime_us = spec.lifetime_seconds * MICROS
         self.overflow_number = pool.overflow_number or ""
         #: expiry instants (us since the epoch) of live holds, in expiry order (FIFO)
-        self.holds: deque[int] = deque()
+        self.holds: np.ndarray[Any, np.dtype[np.int64]] = np.zeros(0, np.int64)
         self.hour_peak = [0] * hours
         self.hour_held_us = [0] * hours
         self.total_held_us = 0
@@ -759,8 +758,7 @@ def run_scenario(
             boundary = base_us + current * HOUR_US
             for state in states:
                 holds = state.holds
-                while holds and holds[0] <= boundary:
-                    holds.popleft()
+                state.holds = holds = holds[int(np.searchsorted(holds, boundary, "right")):]
                 state.hour_peak[current] = len(holds)
             if progress is not None:
                 progress(current / hours)
@@ -773,48 +771,48 @@ def run_scenario(
         if sampler is not None:
             queries = [sampler.draw(params_rng) for _ in times]
         records = state.pool.allocate_many(times, queries)
-        # the visitors who got a pool number (refused: None; overflow: expires == allocated)
-        held: list[AllocationRecord]
-        if state.spec.allow_overflow:  # no None (no refusals): filtered in C
+        # the visitors who got a pool number (refused: None; overflow: expires == allocated),
+        # counted in bulk (numpy, exact integer microseconds)
+        count = len(times)
+        if state.spec.allow_overflow:  # no None (no refusals)
             full = cast(list[AllocationRecord], records)
-            held = list(compress(full, map(ne, map(_at_of, full), map(_expires_of, full))))
+            at = np.fromiter(map(_at_of, full), np.int64, count)
+            expiry = np.fromiter(map(_expires_of, full), np.int64, count)
+            kept = at != expiry
+            at, expiry = at[kept], expiry[kept]
         else:
             held = [r for r in records if r is not None and r[3] != r[4]]
-        state.visitors[hour] += len(times)
-        state.overflows[hour] += len(times) - len(held)
-        next_hour_us = base_us + (hour + 1) * HOUR_US
-        holds = state.holds
-        held_us = state.hour_held_us
-        peak = state.hour_peak[hour]
-        in_hour = 0  # held microseconds inside this hour ...
-        spilled = 0  # ... and in the next hours (holds that end after it)
-        for _, _, _, t_us, expires_us, _, _ in held:
-            while holds and holds[0] <= t_us:
-                holds.popleft()
-            holds.append(expires_us)
-            if len(holds) > peak:  # noqa: PLR1730 - max() is a call, in the hot loop
-                peak = len(holds)
-            # time-weighted held: the hold's overlap with each hour it spans
-            end_us = expires_us if expires_us < end_of_run_us else end_of_run_us
-            if end_us <= next_hour_us:
-                in_hour += end_us - t_us
-                continue
-            in_hour += next_hour_us - t_us
-            spilled += end_us - next_hour_us
-            bucket = hour + 1
-            left = next_hour_us
-            while left < end_us:
-                right = left + HOUR_US if left + HOUR_US < end_us else end_us
-                held_us[bucket] += right - left
-                left = right
-                bucket += 1
-        held_us[hour] += in_hour
-        state.hour_peak[hour] = peak
-        state.total_held_us += in_hour + spilled
+            at = np.fromiter(map(_at_of, held), np.int64, len(held))
+            expiry = np.fromiter(map(_expires_of, held), np.int64, len(held))
+        taken = len(at)
+        state.visitors[hour] += count
+        state.overflows[hour] += count - taken
+        if taken:
+            # live holds just after each allocation: expiries are in order (one lifetime per
+            # pool, instants in order), so the holds ended by then are a searchsorted count
+            live = np.concatenate((state.holds, expiry))
+            ended = np.searchsorted(live, at, side="right")
+            peak = int((np.arange(len(state.holds) + 1, len(live) + 1) - ended).max())
+            state.hour_peak[hour] = max(state.hour_peak[hour], peak)
+            state.holds = live[int(ended[-1]):]
+            # time-weighted held: each hold's overlap with each hour it spans
+            end_at = np.minimum(expiry, end_of_run_us)
+            next_hour_us = base_us + (hour + 1) * HOUR_US
+            in_hour = int((np.minimum(end_at, next_hour_us) - at).sum())
+            held_us = state.hour_held_us
+            held_us[hour] += in_hour
+            spilled = 0
+            bucket, left = hour + 1, next_hour_us
+            last_end = int(end_at.max())
+            while left < last_end:
+                overlap = int(np.clip(end_at - left, 0, HOUR_US).sum())
+                held_us[bucket] += overlap
+                spilled += overlap
+                bucket, left = bucket + 1, left + HOUR_US
+            state.total_held_us += in_hour + spilled
         # callers: one uniform per visitor, drawn in bulk; delays and durations in bulk too
         if p_call <= 0.0:
             return
-        count = len(times)
         if p_call >= 1.0:
             callers: list[int] = list(range(count))
         else:
