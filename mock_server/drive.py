@@ -25,6 +25,15 @@ Limits (sandbox choices, for docs/fidelity.md):
 * Scenarios with one pool only: the runner allocates pool by pool within an hour, and the
   sandbox has one clock that never goes back, so several pools would need the visitors in
   global time order (a seam :mod:`simulator.scenario` does not offer yet).
+* Calls to the overflow number (and by visitors a full pool refused) are counted by the runner
+  without asking its pool, so they are not posted to ``/_sandbox/calls``: the target's
+  transactions hold the calls to pool numbers only.
+* The server keeps a bounded allocation log (its RingPool ``retention``); a call whose
+  allocation the server forgot counts as unattributed (``allocations_forgotten``), which
+  only a very long scenario can reach.
+* Allocations are matched to the run's own by (promo number, allocated_at): the sandbox and the
+  runner issue different numbers from their own inventories, so logs compare after
+  :func:`relabelled`.
 * Custom visit parameters are sent as query parameters under the scenario's names (the pool is
   created with them as ``param1``..``param10``).
 * The runner's pool is swapped for the duration of :func:`drive_scenario` (not thread-safe:
