@@ -53,6 +53,7 @@ Metric definitions (sandbox choices, listed for docs/fidelity.md):
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from bisect import bisect_left, bisect_right
@@ -651,6 +652,7 @@ def run_scenario(
     clock: ManualClock | None = None,
     events: EventLog | None = None,
     progress: Callable[[float], None] | None = None,
+    pause_gc: bool = True,
 ) -> Report:
     """Run ``scenario`` and measure it.
 
@@ -672,7 +674,30 @@ def run_scenario(
     later allocations changes nothing; retention gets a margin of one hour of peak traffic
     for it. The ManualClock stays the source of truth for ``now``: it is set to the last
     arrival of each segment and, at the end, to the last call.
+
+    ``pause_gc`` (default True): Python's cyclic garbage collector is disabled for the run
+    and re-enabled after it (if it was on). The run creates millions of short-lived tuples
+    and no reference cycles, so the collector only costs time here (5 to 15 % of a long run);
+    memory stays bounded by the pools' retention, whatever the run's length.
     """
+    if not pause_gc or not gc.isenabled():
+        return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress)
+    gc.disable()
+    try:
+        return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress)
+    finally:
+        gc.enable()
+
+
+def _run_scenario(
+    scenario: Scenario,
+    *,
+    rng: random.Random | None = None,
+    clock: ManualClock | None = None,
+    events: EventLog | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Report:
+    """The body of :func:`run_scenario` (collector as the caller left it)."""
     rng = random.Random(scenario.seed) if rng is None else rng
     clock = ManualClock(scenario.start_at) if clock is None else clock
     start_at = scenario.start_at
