@@ -735,7 +735,8 @@ class RingPool:
         affiliate id (``one_affiliate``, the value ``affiliates`` repeats), no events are kept
         and ids are the log's ``seq``, such a run (bisected up to ``wake``, checked to be in
         order and not before ``latest``) is recorded in one C-level step: the same records the
-        loop would build, one per visitor. Unsorted instants turn the shortcut off for the call.
+        loop would build, one per visitor. Unsorted instants turn the shortcut off for the call;
+        a clamped instant takes the loop.
         """
         events: list[DeferredEvent] | None = [] if self._events is not None else None
         if results is None:
@@ -809,6 +810,27 @@ class RingPool:
                     append_result(None)  # RingPoolFull: nothing recorded
                     continue
                 else:
+                    if runs:  # this visitor and those after it, up to the next wake-up
+                        done = len(results) - first  # this visitor's index
+                        end = bisect_left(instants_us, wake, done + 1, count)
+                        if end - done > 1:
+                            run = instants_us[done:end]
+                            if run[0] != t:  # this visitor's instant was clamped
+                                pass
+                            elif all(map(le, run, islice(run, 1, None))):
+                                size = len(run)
+                                results.extend(zip(
+                                    range(seq + 1, seq + 1 + size),
+                                    range(seq + 1, seq + 1 + size),
+                                    repeat(overflow_number), run, run, repeat(query),
+                                    repeat(run_affiliate),
+                                ))
+                                seq += size
+                                latest = run[-1]
+                                next(islice(arrivals, size - 1, size - 1), None)
+                                continue
+                            else:
+                                runs = False  # instants out of order: one by one
                     seq += 1
                     allocation_id = seq if next_id is None else next_id()
                     record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
@@ -816,23 +838,6 @@ class RingPool:
                         events.append((OverflowServed, t, pool_id, allocation_id,
                                        overflow_number))
                     append_result(record)
-                    if runs:
-                        done = len(results) - first
-                        end = bisect_left(instants_us, wake, done, count)
-                        if end - done > 1:
-                            run = instants_us[done:end]
-                            if run[0] >= t and all(map(le, run, islice(run, 1, None))):
-                                results.extend(zip(
-                                    range(seq + 1, seq + 1 + len(run)),
-                                    range(seq + 1, seq + 1 + len(run)),
-                                    repeat(overflow_number), run, run, repeat(query),
-                                    repeat(run_affiliate),
-                                ))
-                                seq += len(run)
-                                latest = run[-1]
-                                next(islice(arrivals, len(run), len(run)), None)
-                            else:
-                                runs = False  # instants out of order: one by one
                     continue
                 seq += 1
                 allocation_id = seq if next_id is None else next_id()

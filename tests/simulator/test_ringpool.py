@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.errors import NumbersExhausted, RecordInvalid
 from simulator.events import (
@@ -652,3 +654,44 @@ def test_no_events_and_same_allocations_when_pool_has_no_event_log(
     allocation = silent.allocate(at(0), {})
     assert silent.expire(at(61)) == [NumberRecycled(at(60), 16, allocation.promo_number)]
     assert event_log.events() == []
+
+
+# ---- overflow runs: allocate_many records a run of overflow visitors in one step -----------
+
+
+@settings(deadline=None)
+@given(
+    steps=st.lists(st.integers(-3_000_000, 20_000_000), min_size=1, max_size=120),
+    size=st.integers(1, 4),
+    query=st.sampled_from([{}, {"gclid": "g"}]),
+)
+def test_same_records_as_one_by_one_when_allocate_many_records_overflow_runs(
+    steps: list[int], size: int, query: dict[str, str]
+) -> None:
+    # no event log and the pool's own ids: the conditions of the one-step overflow runs;
+    # steps in microseconds (bursts far shorter than the 60 s lifetime, ties, some backwards)
+    one, _, many, _ = twin_pools(max_pool_size=size, events=None)
+    instants, t = [], to_micros(at(0))
+    for step in steps:
+        t += step
+        instants.append(t)
+    expected = [one.allocate_many([instant], query)[0] for instant in instants]
+    records = many.allocate_many(instants, query)
+    assert records == expected
+    assert many.allocations() == one.allocations()
+    later = at(10_000)
+    assert many.free_numbers(later) == one.free_numbers(later)
+
+
+def test_overflow_records_in_order_when_a_full_pool_gets_a_burst(
+    make_pool: Callable[..., RingPool],
+) -> None:
+    pool = make_pool(max_pool_size=2, events=None)
+    instants = [to_micros(at(second)) for second in (0, 1, 2, 3, 4, 5, 60, 61)]
+    records = pool.allocate_many(instants, {}, affiliate_id_from_network="aff")
+    overflow = pool.overflow_number
+    assert [r[2] == overflow for r in records if r] == [False, False, True, True, True, True,
+                                                        False, False]
+    assert [r[0] for r in records if r] == list(range(1, 9))  # one log entry per visitor
+    assert all(r[3] == i and r[6] == "aff" for r, i in zip(records, instants, strict=True) if r)
+    assert [a.id for a in pool.allocations()] == list(range(1, 9))

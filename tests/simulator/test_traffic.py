@@ -7,6 +7,7 @@ import random
 from collections import Counter
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from simulator.errors import RecordInvalid
@@ -15,7 +16,9 @@ from simulator.traffic import (
     Distribution,
     ParamSampler,
     ParamSpec,
+    RateSegment,
     TrafficProfile,
+    arrival_micros,
     arrival_offsets,
     expected_visitors,
     rate_segments,
@@ -190,3 +193,49 @@ def test_sampler_is_refused_when_param_names_repeat() -> None:
     spec = ParamSpec("a", values=("1",))
     with pytest.raises(RecordInvalid):
         ParamSampler([spec, spec], faker_seed=0)
+
+
+# ---- bulk draws (numpy) -----------------------------------------------------------------------
+
+
+def test_arrival_count_matches_rate_when_arrivals_are_drawn_in_bulk() -> None:
+    segment = RateSegment(100.0, 100.0 + 10 * 3600.0, 2.0)
+    base_us = 1_700_000_000_000_000
+    instants = arrival_micros(segment, np.random.default_rng(5), base_us)
+    assert within_poisson_interval(len(instants), 72_000.0)
+    assert instants == sorted(instants)
+    assert base_us + 100_000_000 <= instants[0]
+    assert instants[-1] < base_us + round(segment.end * 1_000_000)
+    assert all(type(instant) is int for instant in instants[:10])
+    # uniform inside the segment: each half hour gets its Poisson share
+    halves = Counter((instant - base_us - 100_000_000) // 1_800_000_000 for instant in instants)
+    assert all(within_poisson_interval(count, 3600.0) for count in halves.values())
+
+
+def test_same_instants_when_bulk_arrivals_have_the_same_seed() -> None:
+    segment = RateSegment(0.0, 3600.0, 0.5)
+    first = arrival_micros(segment, np.random.default_rng(11), 0)
+    assert first == arrival_micros(segment, np.random.default_rng(11), 0)
+    assert first != arrival_micros(segment, np.random.default_rng(12), 0)
+
+
+def test_no_arrivals_when_bulk_segment_rate_is_zero() -> None:
+    assert arrival_micros(RateSegment(0.0, 3600.0, 0.0), np.random.default_rng(1), 0) == []
+
+
+@pytest.mark.parametrize(("kind", "sigma"), [("exponential", 1.0), ("lognormal", 0.8)])
+def test_bulk_sample_mean_matches_mean_seconds_when_distribution_is_random(
+    kind: str, sigma: float
+) -> None:
+    distribution = Distribution.from_dict({"kind": kind, "mean_minutes": 10, "sigma": sigma})
+    draws = distribution.sample_many(np.random.default_rng(3), 100_000)
+    assert len(draws) == 100_000
+    assert min(draws) >= 0.0
+    # exponential: sd = mean; lognormal: sd = mean * sqrt(exp(sigma^2) - 1)
+    sd = 600.0 if kind == "exponential" else 600.0 * math.sqrt(math.exp(sigma**2) - 1)
+    assert abs(math.fsum(draws) / len(draws) - 600.0) <= Z999 * sd / math.sqrt(len(draws))
+
+
+def test_fixed_distribution_returns_its_mean_when_sampled_in_bulk() -> None:
+    draws = Distribution("fixed", 90.0).sample_many(np.random.default_rng(0), 3)
+    assert draws == [90.0, 90.0, 90.0]
