@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
@@ -378,3 +379,23 @@ def test_runner_agrees_with_a_naive_pool_when_replaying_its_arrivals(
         assert len(served) == total.visitors - total.overflows
     assert total.peak_held <= size
     assert total.calls == total.attributed + total.misattributed + total.unattributed
+
+
+def test_collector_is_back_on_and_report_unchanged_when_run_pauses_gc(
+    small_scenario: Scenario,
+) -> None:
+    seen: list[bool] = []
+    paused = run_scenario(small_scenario, progress=lambda _: seen.append(gc.isenabled()))
+    assert gc.isenabled()
+    assert seen and not any(seen)  # off during the run
+    kept = run_scenario(small_scenario, pause_gc=False, progress=lambda _: seen.append(True))
+    assert paused.to_dict() == kept.to_dict()
+
+
+def test_collector_stays_off_when_it_was_off_before_the_run(small_scenario: Scenario) -> None:
+    gc.disable()
+    try:
+        run_scenario(small_scenario)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
