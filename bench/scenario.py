@@ -17,7 +17,9 @@ seeds' noise only).
 Timing: CPU seconds of this process (``time.process_time``), because the machine is shared and
 wall-clock rates swing with other jobs; wall-clock seconds are printed too. With
 ``--repeat N`` both models run N times, alternating, and the medians are compared. Each run
-starts from a full garbage collection; the collector stays on (it is part of the cost).
+starts from a full garbage collection. ``run_scenario`` pauses Python's cyclic collector for
+its run (its default, ``pause_gc=True``); SimPy runs with the collector on, as a SimPy user
+would, unless ``--simpy-gc-off`` (the same pause for SimPy: a fairness check).
 """
 
 from __future__ import annotations
@@ -68,19 +70,24 @@ def timed_sandbox(scenario: Scenario) -> Timed:
     return total.visitors, cpu, elapsed, total.overflow_rate, total.misattributed
 
 
-def timed_simpy(scenario: Scenario) -> Timed:
+def timed_simpy(scenario: Scenario, *, gc_off: bool = False) -> Timed:
     segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
     gc.collect()
-    started_cpu, started = time.process_time(), time.perf_counter()
-    result = run_simpy(
-        segments,
-        max_pool_size=scenario.pools[0].max_pool_size,
-        lifetime_seconds=scenario.pools[0].lifetime_seconds,
-        call_probability=scenario.calls.probability,
-        call_delay=scenario.calls.delay,
-        seed=scenario.seed,
-    )
-    cpu, elapsed = time.process_time() - started_cpu, time.perf_counter() - started
+    if gc_off:
+        gc.disable()
+    try:
+        started_cpu, started = time.process_time(), time.perf_counter()
+        result = run_simpy(
+            segments,
+            max_pool_size=scenario.pools[0].max_pool_size,
+            lifetime_seconds=scenario.pools[0].lifetime_seconds,
+            call_probability=scenario.calls.probability,
+            call_delay=scenario.calls.delay,
+            seed=scenario.seed,
+        )
+        cpu, elapsed = time.process_time() - started_cpu, time.perf_counter() - started
+    finally:
+        gc.enable()
     return (result.visitors, cpu, elapsed, result.overflows / result.visitors,
             result.misattributed)
 
@@ -94,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call-probability", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-simpy", action="store_true")
+    parser.add_argument(
+        "--simpy-gc-off", action="store_true",
+        help="pause the cyclic garbage collector during SimPy runs too (the sandbox's default)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each model (median)")
     parser.add_argument(
         "--profile", action="store_true",
@@ -120,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeat):
         runs["sandbox runner"].append(timed_sandbox(scenario))
         if not args.skip_simpy:
-            runs["SimPy"].append(timed_simpy(scenario))
+            runs["SimPy"].append(timed_simpy(scenario, gc_off=args.simpy_gc_off))
     rates = {}
     for name, timings in runs.items():
         visitors, _, _, overflow, misattributed = timings[0]

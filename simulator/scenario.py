@@ -10,8 +10,9 @@ Rules:
   :meth:`simulator.ringpool.RingPool.allocate_many` (the same core as
   :meth:`RingPool.allocate`, which the mock server runs), and every call is attributed by
   :meth:`RingPool.attribute_record`. The runner only schedules and counts.
-* Segment by segment: the arrivals of one rate segment (a generator, in time order; segments
-  never span an hour of the UTC day) are allocated in one call per pool, then the calls due
+* Segment by segment: the arrivals of one rate segment (drawn in bulk by
+  :func:`simulator.traffic.arrival_micros`, in time order; segments never span an hour of
+  the UTC day) are allocated in one call per pool, then the calls due
   by the segment's last arrival (a heap of pending calls) are attributed. Attribution is by
   instant: a call sees the latest allocation of its number *before* its instant (or the
   caller's own allocation at that very instant), so the answers are those of handling every
@@ -20,10 +21,15 @@ Rules:
   the end, to the last call.
 * Times inside the loop are integer microseconds since the Unix epoch, the RingPool's own
   unit (exact, cheap to compare), so the runner's bookkeeping (numbers held) agrees exactly
-  with the pool's.
+  with the pool's. The hourly bookkeeping (numbers held, peaks) is done per segment in
+  bulk with numpy on those integers (exact): the held expiries are in order, so the holds
+  live just after each allocation are a ``searchsorted`` count.
 * Randomness comes in independent streams split off the given rng (traffic, calls, visit
-  parameters, number inventory, Faker, then pool choice). Callers are drawn by geometric gaps
-  (one draw per caller). Traffic and calls never depend on the pool's answers,
+  parameters, number inventory, Faker, then pool choice). Arrivals and calls are drawn in
+  bulk by numpy Generators seeded from the traffic and call streams (callers: one uniform per
+  visitor, compared with the call probability; delays and durations: one bulk draw each per
+  segment). Same seed, same numbers, same report JSON. Traffic and calls never depend on the
+  pool's answers,
   so runs of the same seed with different pool sizes see the same visitors and the same calls
   (common random numbers: :mod:`simulator.recommend` compares sizes on identical traffic).
 
