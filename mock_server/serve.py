@@ -244,6 +244,13 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
 
 def serve(app: Flask, config: Mapping[str, Any], *, host: str, port: int, server: str,
           threads: int, tls: tuple[Path, Path] | None = None) -> int:
+    """Serve ``app`` on ``server`` until stopped.
+
+    The contract, the compiled routes and the world built so far live as long as the process:
+    they are frozen out of the cyclic collector's full passes first (shorter pauses, and the
+    pages a forked granian worker shares with this process stay shared)."""
+    gc.collect()
+    gc.freeze()
     if server == "waitress":
         return run_waitress(app, host, port, threads)
     return run_granian(app, config, host, port, threads=threads, tls=tls)
@@ -268,11 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SandboxError as exc:
         print(f"invoca-sandbox serve: the world cannot be built: {exc}", file=sys.stderr)
         return 2
-    # The contract, the compiled routes and the world live as long as the process: keep them
-    # out of the cyclic collector's full passes (shorter pauses, and pages a forked worker
-    # shares with this process stay shared).
-    gc.collect()
-    gc.freeze()
     with tempfile.TemporaryDirectory(prefix="invoca-sandbox-tls-") as scratch:
         tls: tuple[Path, Path] | None = None
         if args.tls:
