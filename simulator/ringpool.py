@@ -735,8 +735,8 @@ class RingPool:
         affiliate id (``one_affiliate``, the value ``affiliates`` repeats), no events are kept
         and ids are the log's ``seq``, such a run (bisected up to ``wake``, checked to be in
         order and not before ``latest``) is recorded in one C-level step: the same records the
-        loop would build, one per visitor. Unsorted instants turn the shortcut off for the call;
-        a clamped instant takes the loop.
+        loop would build, one per visitor. Instants out of order turn the shortcut off for the
+        call (checked once, in C); a clamped instant takes the loop.
         """
         events: list[DeferredEvent] | None = [] if self._events is not None else None
         if results is None:
@@ -768,6 +768,7 @@ class RingPool:
             and one_affiliate is not None
             and overflow_number is not None
             and isinstance(instants_us, list | tuple)
+            and all(map(le, instants_us, islice(instants_us, 1, None)))  # in order (in C)
         )
         run_affiliate = None if one_affiliate is None else one_affiliate[0]
         first = len(results)  # results[first + i] answers instants_us[i]
@@ -815,9 +816,7 @@ class RingPool:
                         end = bisect_left(instants_us, wake, done + 1, count)
                         if end - done > 1:
                             run = instants_us[done:end]
-                            if run[0] != t:  # this visitor's instant was clamped
-                                pass
-                            elif all(map(le, run, islice(run, 1, None))):
+                            if run[0] == t:  # (not clamped: then none after it is either)
                                 size = len(run)
                                 results.extend(zip(
                                     range(seq + 1, seq + 1 + size),
@@ -829,8 +828,6 @@ class RingPool:
                                 latest = run[-1]
                                 next(islice(arrivals, size - 1, size - 1), None)
                                 continue
-                            else:
-                                runs = False  # instants out of order: one by one
                     seq += 1
                     allocation_id = seq if next_id is None else next_id()
                     record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
