@@ -271,5 +271,5 @@ def test_not_found_when_no_call_near_reported_time(
                                    version="2014-04-15")
     assert caught.value.field_errors == {"start_time_t": ["is invalid"],
                                          "quantity_list": ["must have one quantity per sku"]}
-    with pytest.raises(RecordNotFound):
+    with pytest.raises(NotFound):  # an unknown conversion reporting id: the docs' class
         platform.report_conversion(admin, 999, {"start_time_t": str(far)}, version="2014-04-15")
