@@ -365,6 +365,40 @@ def versioned_markings(schema: Any, root: Mapping[str, Any]) -> list[VersionMark
     return list(found.values())
 
 
+def required_markings(
+    schema: Any, root: Mapping[str, Any]
+) -> list[tuple[tuple[str, ...], VersionTest, tuple[str, ...]]]:
+    """(path, version test, names) for each ``x-required-by-version`` rule below the top of
+    ``schema`` (e.g. ``users[]``: ``email_settings`` from 2017-04-01)."""
+    found: dict[tuple[tuple[str, ...], int], tuple[tuple[str, ...], VersionTest,
+                                                   tuple[str, ...]]] = {}
+
+    def collect(node: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
+        if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                return
+            seen = seen | {ref}
+            node = resolve(node, root)
+        if not isinstance(node, Mapping):
+            return
+        if path:
+            for n, rule in enumerate(node.get("x-required-by-version") or ()):
+                if isinstance(rule, Mapping) and (path, n) not in found:
+                    found[(path, n)] = (path, version_predicate(rule),
+                                        tuple(rule.get("required", ())))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in node.get(key) or ():
+                collect(part, path, seen)
+        for name, prop in (node.get("properties") or {}).items():
+            collect(prop, (*path, name), seen)
+        if "items" in node:
+            collect(node["items"], (*path, "[]"), seen)
+
+    collect(schema, (), frozenset())
+    return list(found.values())
+
+
 def _holders(data: Any, path: tuple[str, ...],
              shown: str = "") -> list[tuple[str, Mapping[str, Any]]]:
     """(display path, object) for each object of ``data`` at ``path``."""
@@ -502,6 +536,10 @@ class RequestValidator:
                 versioned_markings(body_schema, root) if body_schema is not None else ()
             ) if marking.path
         ]
+        #: nested x-required-by-version rules (the top-level ones are below)
+        self.nested_required = (
+            required_markings(body_schema, root) if body_schema is not None else []
+        )
         #: the contract's 403 body schema: a field-shaped error is used only where it allows it
         forbidden = resolve((operation.get("responses") or {}).get("403"), root) or {}
         forbidden_media = (forbidden.get("content") or {}).get("application/json") or {}
@@ -642,12 +680,23 @@ class RequestValidator:
             )
 
     def _missing_by_version(self, data: Any, version: str | None) -> list[str]:
-        if version is None or not self.required_by_version or not isinstance(data, Mapping):
+        """Names required in ``version`` and absent; nested ones by their dotted path
+        (``users.0.email_settings``, the shape of the other field errors)."""
+        if version is None or not isinstance(data, Mapping) or not (
+            self.required_by_version or self.nested_required
+        ):
             return []
         missing: list[str] = []
         for test, names in self.required_by_version:
             if test(version):
                 missing += [n for n in names if data.get(n) in (None, "") and n not in missing]
+        for path, test, names in self.nested_required:
+            if not test(version):
+                continue
+            for shown, holder in _holders(data, path):
+                where = shown.replace("[", ".").replace("]", "")
+                missing += [f"{where}.{n}" for n in names if holder.get(n) in (None, "")
+                            and f"{where}.{n}" not in missing]
         return missing
 
     def _class_message(self, error: Any) -> str | None:

@@ -419,3 +419,15 @@ def test_affiliate_campaign_create_is_403_with_the_status_when_not_applied(
     body = refused.get_json()
     assert set(body) == {"errors", "status"}
     assert body["errors"]["status"][0].startswith("cannot transition from ")
+
+
+@pytest.mark.parametrize(("version", "missing"),
+                         [("2016-10-01", "email_address"), ("2017-04-01", "email_settings")])
+def test_nested_field_is_required_when_the_version_requires_it(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str], version: str,
+    missing: str
+) -> None:
+    url = f"/api/{version}/{world['network_id']}/network.json"
+    response = sandbox.post(url, json={"users": [network_user()]}, headers=auth)
+    assert response.status_code == 403
+    assert response.get_json() == {"errors": {f"users.0.{missing}": ["can't be blank"]}}
