@@ -818,10 +818,9 @@ class RingPool:
                             run = instants_us[done:end]
                             if run[0] == t:  # (not clamped: then none after it is either)
                                 size = len(run)
+                                ids = range(seq + 1, seq + 1 + size)  # seq = id: one int each
                                 results.extend(zip(
-                                    range(seq + 1, seq + 1 + size),
-                                    range(seq + 1, seq + 1 + size),
-                                    repeat(overflow_number), run, run, repeat(query),
+                                    ids, ids, repeat(overflow_number), run, run, repeat(query),
                                     repeat(run_affiliate),
                                 ))
                                 seq += size

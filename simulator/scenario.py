@@ -807,8 +807,11 @@ def _run_scenario(
         count = len(times)
         if state.spec.allow_overflow:  # no None (no refusals)
             full = cast(list[AllocationRecord], records)
-            at = np.fromiter(map(_at_of, full), np.int64, count)
             expiry = np.fromiter(map(_expires_of, full), np.int64, count)
+            if full[0][3] == times[0]:  # in order and not clamped: allocated at times[i]
+                at = np.array(times, np.int64)
+            else:
+                at = np.fromiter(map(_at_of, full), np.int64, count)
             kept = at != expiry
             at, expiry = at[kept], expiry[kept]
         else:
