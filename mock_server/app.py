@@ -31,9 +31,10 @@ Config keys (all optional):
   false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
 * ``FAST_DISPATCH`` (true): contract routes are answered by a thin WSGI dispatcher over the
-  same URL map and handlers, skipping Flask's per-request contexts and hooks (about a third
-  of the cost of a request); false sends every request through Flask. Both give the same
-  responses (the tests run both).
+  same URL map and handlers, skipping Flask's per-request contexts and hooks and werkzeug's
+  ``Request``/``Response`` objects (it remembers the last 4,096 matched method/path pairs,
+  reads the environ through :class:`Incoming` and starts the response itself); false sends
+  every request through Flask. Both give the same responses (the tests run both).
 * ``SPEC_CACHE`` (true): read the contract through :func:`cached_spec` (a parsed copy kept
   in the user's cache directory, keyed by the YAML's SHA-256); false parses the YAML.
 * For tests: ``SPEC`` (a contract mapping instead of ``openapi.contract.load_spec()``) and
