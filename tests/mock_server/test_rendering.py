@@ -181,3 +181,25 @@ def test_flat_xml_template_escapes_markup_when_a_text_holds_it() -> None:
     body = xml_body({"TrackingUrl": "https://x.example/?a=1&b=<2>"}, root="Response")
     assert b"<TrackingUrl>https://x.example/?a=1&amp;b=&lt;2&gt;</TrackingUrl>" in body
     assert ET.fromstring(body).findtext("TrackingUrl") == "https://x.example/?a=1&b=<2>"
+
+
+def _csv_module_body(rows: list[dict[str, Any]]) -> bytes:
+    """What the ``csv`` module writes for ``rows`` (header from the first row's keys)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    for row in rows:
+        writer.writerow(["" if v is None else str(v) for v in row.values()])
+    return out.getvalue().encode()
+
+
+CSV_TEXT = st.text(alphabet=st.sampled_from(list("aZ09 ,\"\r\n.-:/?=&%'#é\t")), max_size=8)
+
+
+@given(cells=st.lists(st.lists(CSV_TEXT, min_size=3, max_size=3), min_size=1, max_size=3))
+def test_plain_csv_writes_the_bytes_the_csv_module_writes_when_cells_vary(
+    cells: list[list[str]],
+) -> None:
+    rows = [dict(zip(("PromoNumberFormatted", "PromoNumber", "TrackingUrl"), row, strict=True))
+            for row in cells]
+    assert csv_body(rows) == _csv_module_body(rows)
