@@ -43,6 +43,7 @@ The comparators serve the SAME paths with a canned body: Prism from ``openapi/in
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform as host_platform
@@ -444,6 +445,14 @@ def measure(target: Target, paths_for: Callable[[str], dict[str, Endpoint]],
     return found
 
 
+def available(server: str) -> bool:
+    """Whether the sandbox's ``server`` is installed (gunicorn is a benchmark-only extra)."""
+    if importlib.util.find_spec(server) is not None:
+        return True
+    print(f"{server} is not installed (pip install {server}): skipped", flush=True)
+    return False
+
+
 def sandbox_argv(server: str, threads: int) -> Callable[[int], list[str]]:
     def argv(port: int) -> list[str]:
         return [PYTHON, str(Path(__file__)), "--child", server, str(port), str(threads)]
@@ -572,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             keys.update(prepare_sandbox(base))
             return endpoints(keys["pool_key"], keys["bulk_key"], keys["token"])
 
-        sandbox_servers = [s for s in args.servers.split(",") if s]
+        sandbox_servers = [s for s in args.servers.split(",") if s and available(s)]
         all_keys = ("legacy_json", "legacy_xml", "legacy_csv", "ni_ring_pool", "bulk_100")
         if args.only != "comparators":
             for server in sandbox_servers:
