@@ -104,16 +104,7 @@ class KnownDeviation:
 #: deviations of invoca-sandbox from its own contract, found by these suites and reported to
 #: the mock server's maintainers. They only apply to targets with ``/_sandbox/health``;
 #: against any other deployment every failure counts.
-SANDBOX_DEVIATIONS: tuple[KnownDeviation, ...] = (
-    KnownDeviation("response_schema_conformance", "*",
-                   "XML bodies echo request text with control characters (e.g. U+000B), "
-                   "which is not well-formed XML", message="not well-formed"),
-    KnownDeviation("*", frozenset({"POST /api/{version}/calls/{conversion_reporting_id}.xml",
-                                   "PUT /api/{version}/calls/{conversion_reporting_id}.xml"}),
-                   "the contract says use_http_status=0 reports every outcome with 200/201, "
-                   "but its 200/201 schemas allow only the success body (contract gap)",
-                   body_field=("use_http_status", "0")),
-)
+SANDBOX_DEVIATIONS: tuple[KnownDeviation, ...] = ()
 
 
 def _security(case: Case) -> list[Mapping[str, Any]]:

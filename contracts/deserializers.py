@@ -160,7 +160,13 @@ def element_value(document: Mapping[str, Any], element: ET.Element, schema: Any)
 
 
 def decode_xml(document: Mapping[str, Any], content: bytes, schema: Any) -> Any:
-    """An XML body as a Python value shaped like ``schema``; ``ValueError`` when it cannot be."""
+    """An XML body as a Python value shaped like ``schema``; ``ValueError`` when it cannot be.
+
+    A blank body (Conversion Reporting answers success with one space) decodes to its text,
+    for the schema's string branch to judge.
+    """
+    if not content.strip():
+        return content.decode("utf-8", errors="replace")
     try:
         root = ET.fromstring(content)
     except ET.ParseError as exc:

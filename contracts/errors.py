@@ -230,6 +230,19 @@ def _legacy_wrong_key(fmt: str) -> Callable[[Target], Request]:
     return build
 
 
+def _legacy_unknown_version(fmt: str) -> Callable[[Target], Request]:
+    """The legacy route under a version that has no such route (the contract's 404).
+
+    An unknown pool id is not a 404: the docs' message "API Key '...' is not valid for
+    resource 'N'" covers it, so the sandbox answers 403 InvalidKey (fidelity C7/N9).
+    """
+    def build(target: Target) -> Request:
+        ident = target.ring_pool.id if target.ring_pool else 1
+        return Request("GET", f"/api/2013-07-01/ring_pools/{ident}/allocate_number.{fmt}",
+                       params={"ring_pool_key": _legacy_key(target)})
+    return build
+
+
 def _legacy_missing_pool(fmt: str) -> Callable[[Target], Request]:
     def build(target: Target) -> Request:
         return Request("GET", _legacy(target, fmt, 999999999),
@@ -307,9 +320,9 @@ def examples() -> list[ErrorExample]:
             ErrorExample(f"legacy-403-invalid-key-{fmt}", legacy, "allocateNumber", 403,
                          LEGACY_MEDIA[fmt], "InvalidKey", _legacy_wrong_key(fmt)),
             ErrorExample(f"legacy-404-{fmt}", legacy, "allocateNumber", 404, LEGACY_MEDIA[fmt],
-                         "NotFound", _legacy_missing_pool(fmt),
-                         known_deviation="an unknown RingPool id answers 403 InvalidKey (the "
-                                         "key is checked against the pool first), not 404"),
+                         "NotFound", _legacy_unknown_version(fmt)),
+            ErrorExample(f"legacy-403-unknown-pool-{fmt}", legacy, "allocateNumber", 403,
+                         LEGACY_MEDIA[fmt], "InvalidKey", _legacy_missing_pool(fmt)),
             ErrorExample(f"legacy-500-{fmt}", legacy, "allocateNumber", 500, LEGACY_MEDIA[fmt],
                          "InternalServiceError", _legacy_allocate(fmt), needs=("faults",)),
             ErrorExample(f"transactions-401-{fmt}", transactions, "listNetworkTransactions", 401,
