@@ -36,8 +36,8 @@ Limits (sandbox choices, for docs/fidelity.md):
   :func:`relabelled`.
 * Custom visit parameters are sent as query parameters under the scenario's names (the pool is
   created with them as ``param1``..``param10``).
-* The runner's pool is swapped for the duration of :func:`drive_scenario` (not thread-safe:
-  one driven run at a time per process).
+* The runner gets its pools from ``run_scenario(pool_factory=...)``: each is an
+  :class:`HttpRingPool` answering the runner's calls over HTTP.
 """
 
 from __future__ import annotations
@@ -46,14 +46,12 @@ import http.client
 import json
 import random
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import simulator.scenario as scenario_module
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.events import EventLog, NumberAllocated, OverflowServed, from_micros, to_micros
 from simulator.ringpool import AllocationRecord
@@ -308,23 +306,6 @@ def offline_allocation_log(events: EventLog) -> list[AllocationEntry]:
     return log
 
 
-@contextmanager
-def _pools_over(client: SandboxClient, campaign_path: str,
-                made: list[HttpRingPool]) -> Iterator[None]:
-    original = scenario_module.RingPool
-
-    def factory(**kwargs: Any) -> HttpRingPool:
-        pool = HttpRingPool(client, campaign_path, **kwargs)
-        made.append(pool)
-        return pool
-
-    scenario_module.RingPool = factory  # type: ignore[assignment,misc]
-    try:
-        yield
-    finally:
-        scenario_module.RingPool = original  # type: ignore[misc]
-
-
 def drive_scenario(
     scenario: Scenario,
     base_url: str,
@@ -363,8 +344,14 @@ def drive_scenario(
             )
         client.request("POST", "/_sandbox/clock", {"now": _iso(to_micros(scenario.start_at))})
         made: list[HttpRingPool] = []
-        with _pools_over(client, campaign_path, made):
-            report = run_scenario(scenario, rng=rng, progress=progress)
+
+        def pool_over_http(**kwargs: Any) -> HttpRingPool:
+            pool = HttpRingPool(client, campaign_path, **kwargs)
+            made.append(pool)
+            return pool
+
+        report = run_scenario(scenario, rng=rng, progress=progress,
+                              pool_factory=pool_over_http)  # type: ignore[arg-type]
         log = [entry for pool in made for entry in pool.allocation_log()]
         return report, log
     finally:

@@ -659,6 +659,7 @@ def run_scenario(
     events: EventLog | None = None,
     progress: Callable[[float], None] | None = None,
     pause_gc: bool = True,
+    pool_factory: Callable[..., RingPool] | None = None,
 ) -> Report:
     """Run ``scenario`` and measure it.
 
@@ -666,6 +667,9 @@ def run_scenario(
     ``start_at`` (a given clock must not be past ``start_at``; it ends at the last event).
     ``events`` receives the pools' events (default: none are kept).
     ``progress`` is called with the fraction of simulated time done, once per simulated hour.
+    ``pool_factory`` builds each pool from :class:`RingPool`'s keyword arguments (default
+    :class:`RingPool`); a stand-in with the same methods can serve the pools from elsewhere
+    (``mock_server.drive`` serves them from a running sandbox over HTTP).
 
     Each pool keeps its allocation log bounded (``RingPool(retention=...)``, see
     :func:`_retention`); a call whose allocation was forgotten counts as unattributed and
@@ -687,10 +691,12 @@ def run_scenario(
     memory stays bounded by the pools' retention, whatever the run's length.
     """
     if not pause_gc or not gc.isenabled():
-        return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress)
+        return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress,
+                             pool_factory=pool_factory)
     gc.disable()
     try:
-        return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress)
+        return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress,
+                             pool_factory=pool_factory)
     finally:
         gc.enable()
 
@@ -702,8 +708,10 @@ def _run_scenario(
     clock: ManualClock | None = None,
     events: EventLog | None = None,
     progress: Callable[[float], None] | None = None,
+    pool_factory: Callable[..., RingPool] | None = None,
 ) -> Report:
     """The body of :func:`run_scenario` (collector as the caller left it)."""
+    make_pool = RingPool if pool_factory is None else pool_factory
     rng = random.Random(scenario.seed) if rng is None else rng
     clock = ManualClock(scenario.start_at) if clock is None else clock
     start_at = scenario.start_at
@@ -727,7 +735,7 @@ def _run_scenario(
     states: list[_PoolState] = []
     for index, spec in enumerate(scenario.pools):
         share = spec.weight / weight_total
-        pool = RingPool(
+        pool = make_pool(
             id=index + 1,
             lifetime_seconds=spec.lifetime_seconds,
             max_pool_size=spec.max_pool_size,
