@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def fetch(url: str, method: str = "GET") -> Any:
     request = urllib.request.Request(url, method=method)
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -69,7 +69,7 @@ def sandbox_url() -> Iterator[str]:
             process.wait()
 
 
-def contract(*args: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
+def contract(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mock_server.cli", "contract", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
@@ -178,7 +178,7 @@ def post_json(url: str, body: Any) -> int:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)
