@@ -30,17 +30,6 @@ def platform() -> Platform:
 
 
 @pytest.fixture
-def world(platform: Platform) -> World:
-    assert platform.world is not None
-    return platform.world
-
-
-@pytest.fixture
-def admin(platform: Platform, world: World) -> Principal:
-    return platform.authenticate(token=world.api_token)
-
-
-@pytest.fixture
 def call(platform: Platform, admin: Principal) -> dict[str, Any]:
     """One 120 s call from 805-555-0150, made ten minutes after START."""
     promo = platform.create_promo_number(admin, 1, "adv-1", "camp-1",

@@ -44,17 +44,6 @@ def platform() -> Platform:
     return Platform(ManualClock(START), seed=5)
 
 
-@pytest.fixture
-def world(platform: Platform) -> World:
-    assert platform.world is not None
-    return platform.world
-
-
-@pytest.fixture
-def admin(platform: Platform, world: World) -> Principal:
-    return platform.authenticate(token=world.api_token)
-
-
 def small_pool(platform: Platform, admin: Principal, **overrides: Any) -> dict[str, Any]:
     body = {
         "id_from_network": "rp-3", "pool_type": "Custom", "destination_type": "Advertiser",

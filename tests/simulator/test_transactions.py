@@ -37,17 +37,6 @@ def platform() -> Platform:
     return Platform(ManualClock(START), seed=9)
 
 
-@pytest.fixture
-def world(platform: Platform) -> World:
-    assert platform.world is not None
-    return platform.world
-
-
-@pytest.fixture
-def admin(platform: Platform, world: World) -> Principal:
-    return platform.authenticate(token=world.api_token)
-
-
 def call_row(ids: TransactionIds, start_at: datetime, **fields: Any) -> Transaction:
     row = blank_row()
     transaction_id = ids.next()
