@@ -89,7 +89,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice, repeat
 from operator import itemgetter, le
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from simulator.clock import as_utc
 from simulator.errors import NumbersExhausted, RecordInvalid, SandboxError
@@ -728,15 +728,16 @@ class RingPool:
         The one core behind :meth:`allocate` and :meth:`allocate_many`. Hot loop: locals
         only; the rare cases (a due Local fill, several hold segments, provisioning) call out.
 
-        Runs of overflow visitors (offline scenarios of an overloaded pool): when the pool is
-        full, nothing is free and nothing can be provisioned, every visitor arriving before the
-        next wake-up (``wake``) gets the overflow number, with nothing else changing. When the
-        instants are a list or tuple, every visitor shares one query (``shared``) and one
-        affiliate id (``one_affiliate``, the value ``affiliates`` repeats), no events are kept
-        and ids are the log's ``seq``, such a run (bisected up to ``wake``, checked to be in
-        order and not before ``latest``) is recorded in one C-level step: the same records the
-        loop would build, one per visitor. Instants out of order turn the shortcut off for the
-        call (checked once, in C); a clamped instant takes the loop.
+        Runs of an overloaded pool (offline scenarios): when the pool is full, nothing is
+        free and nothing can be provisioned, every visitor arriving before the next hold ends
+        gets the overflow number, and the first visitor at or after that instant gets the
+        number whose hold ended (then the pool is full again). When the instants are a list
+        or tuple, every visitor shares one query (``shared``) and one affiliate id
+        (``one_affiliate``, the value ``affiliates`` repeats), no events are kept and ids are
+        the log's ``seq``, :meth:`_saturated_run_locked` records such a stretch in a few C-level
+        steps instead of a loop turn per visitor: the same records, holds and histories the
+        loop would build. Instants out of order turn it off for the call (checked once, in
+        C); a clamped instant takes the loop.
         """
         events: list[DeferredEvent] | None = [] if self._events is not None else None
         if results is None:
@@ -811,22 +812,19 @@ class RingPool:
                     append_result(None)  # RingPoolFull: nothing recorded
                     continue
                 else:
-                    if runs:  # this visitor and those after it, up to the next wake-up
-                        done = len(results) - first  # this visitor's index
-                        end = bisect_left(instants_us, wake, done + 1, count)
-                        if end - done > 1:
-                            run = instants_us[done:end]
-                            if run[0] == t:  # (not clamped: then none after it is either)
-                                size = len(run)
-                                ids = range(seq + 1, seq + 1 + size)  # seq = id: one int each
-                                results.extend(zip(
-                                    ids, ids, repeat(overflow_number), run, run, repeat(query),
-                                    repeat(run_affiliate),
-                                ))
-                                seq += size
-                                latest = run[-1]
-                                next(islice(arrivals, size - 1, size - 1), None)
-                                continue
+                    if runs and instant == t:  # this visitor and those after it (docstring)
+                        size, taken_count = self._saturated_run_locked(
+                            results, instants_us, start=len(results) - first, count=count,
+                            wake=wake, seq=seq, query=query, affiliate=run_affiliate,
+                        )
+                        if size > 1:
+                            seq += size
+                            entries += taken_count
+                            latest = results[-1][3]  # type: ignore[index]
+                            if taken_count:
+                                wake = holds[0][4]  # (fill_due is _NEVER)
+                            next(islice(arrivals, size - 1, size - 1), None)
+                            continue
                     seq += 1
                     allocation_id = seq if next_id is None else next_id()
                     record = (seq, allocation_id, overflow_number, t, t, query, affiliate)
@@ -867,6 +865,97 @@ class RingPool:
         if entries > self._compact_at:
             self._compact_locked()
         return results
+
+    def _saturated_run_locked(
+        self,
+        results: list[AllocationRecord | None],
+        instants_us: Sequence[int],
+        *,
+        start: int,
+        count: int,
+        wake: int,
+        seq: int,
+        query: dict[str, str] | None,
+        affiliate: str | None,
+    ) -> tuple[int, int]:
+        """Record, from visitor ``start`` on, a stretch of a full pool (for
+        :meth:`_allocate_locked`, which checked the conditions: visitor ``start`` found
+        nothing free and nothing to provision, the instants are in order from it on and not
+        clamped, one shared query and affiliate, ids equal to ``seq``, no events; ``wake`` is
+        the next instant anything but allocating happens).
+
+        In a plain full pool (no Local fill due, one segment of holds, no numbers to drop),
+        the live holds end one by one, in expiry order; the hold that ends j-th frees its
+        number for the first visitor arriving at or after its end and after the one who took
+        the number freed before (``bisect_left`` from there): the loop's rules, in the loop's
+        order (free numbers idle longest first). Every other visitor gets the overflow
+        number. The stretch stops before the first new hold can end (the first taker's
+        instant plus the lifetime), so no new hold frees anything inside it; and it is taken
+        only when every live hold ends by the first visitor's instant plus the lifetime (not
+        so just after the lifetime was shortened), so the new holds end after the live ones
+        and the holds stay in expiry order. Otherwise the stretch is the visitors before
+        ``wake``, all overflow.
+
+        Returns (visitors recorded, of them holding a number); for fewer than 2 visitors
+        nothing is recorded (the loop is as quick for one).
+        """
+        holds = self._holds
+        lifetime_us = self._lifetime_us
+        overflow_number = self._overflow_number
+        taken_at: list[int] = []  # indices (from start) of the visitors who take a number
+        if (
+            holds
+            and self._fill_due_us == _NEVER
+            and not self._older
+            and len(self._numbers) <= self._max_pool_size
+            and lifetime_us > 0
+            and holds[-1][4] <= instants_us[start] + lifetime_us
+        ):
+            end = count
+            lo = start
+            for hold in holds:
+                lo = bisect_left(instants_us, hold[4], lo, end)
+                if lo >= end:
+                    break
+                if not taken_at:  # the first new hold: the stretch ends before it can end
+                    end = bisect_left(instants_us, instants_us[lo] + lifetime_us, lo + 1, count)
+                taken_at.append(lo - start)
+                lo += 1
+        else:
+            end = bisect_left(instants_us, wake, start, count)
+        size = end - start
+        if size < 2:
+            return 0, 0
+        run = instants_us[start:end]
+        ids = list(range(seq + 1, seq + 1 + size))  # seq = id: one int object for both
+        taken = len(taken_at)
+        if not taken:
+            results.extend(
+                zip(ids, ids, repeat(overflow_number), run, run, repeat(query), repeat(affiliate))
+            )
+            return size, 0
+        numbers = [overflow_number] * size
+        expires = list(run)
+        for index, hold in zip(taken_at, holds, strict=False):
+            numbers[index] = hold[2]
+            expires[index] = run[index] + lifetime_us
+        first = len(results)
+        results.extend(zip(ids, ids, numbers, run, expires, repeat(query), repeat(affiliate)))
+        if taken == len(holds):
+            holds.clear()
+        else:
+            for _ in taken_at:
+                holds.popleft()
+        histories = self._histories
+        for index in taken_at:
+            record = cast(_Hold, results[first + index])
+            holds.append(record)
+            history = histories.get(record[2])
+            if history is None:
+                histories[record[2]] = [record]
+            else:
+                history.append(record)
+        return size, taken
 
     def _wake(self, fill_due: int) -> int:
         """The next instant the allocation loop must look beyond allocating (see there)."""

@@ -19,6 +19,7 @@ from simulator.events import (
     NumberRecycled,
     NumberReleased,
     OverflowServed,
+    from_micros,
     to_micros,
 )
 from simulator.numbers import NumberInventory
@@ -661,25 +662,102 @@ def test_no_events_and_same_allocations_when_pool_has_no_event_log(
 
 @settings(deadline=None)
 @given(
-    steps=st.lists(st.integers(-3_000_000, 20_000_000), min_size=1, max_size=120),
+    steps=st.lists(
+        st.integers(-3_000_000, 3_000_000)
+        | st.sampled_from([0, 500_000, 1_000_000])
+        | st.integers(0, 20_000_000),
+        min_size=1,
+        max_size=160,
+    ),
+    in_order=st.booleans(),
     size=st.integers(1, 4),
+    lifetime=st.sampled_from([1, 7, 60]),
     query=st.sampled_from([{}, {"gclid": "g"}]),
+    change_at=st.none() | st.integers(0, 160),
+    change=st.sampled_from(
+        [{"max_pool_size": 1}, {"lifetime_seconds": 1}, {"max_pool_size": 2, "lifetime_seconds": 3}]
+    ),
 )
-def test_same_records_as_one_by_one_when_allocate_many_records_overflow_runs(
-    steps: list[int], size: int, query: dict[str, str]
+def test_same_records_as_one_by_one_when_allocate_many_records_overflow_runs(  # noqa: PLR0917
+    steps: list[int],
+    in_order: bool,
+    size: int,
+    lifetime: int,
+    query: dict[str, str],
+    change_at: int | None,
+    change: dict[str, int],
 ) -> None:
-    # no event log and the pool's own ids: the conditions of the one-step overflow runs;
-    # steps in microseconds (bursts far shorter than the 60 s lifetime, ties, some backwards)
-    one, _, many, _ = twin_pools(max_pool_size=size, events=None)
+    # no event log and the pool's own ids: the conditions of the saturated runs (overflow
+    # visitors and recycled holds recorded in bulk); steps in microseconds (bursts far shorter
+    # than the lifetime, ties, holds ending between and exactly at arrivals, some backwards
+    # unless in order); optionally the pool changes part way (a smaller pool drops numbers as
+    # holds end; a shorter lifetime starts a second segment of holds)
+    one, _, many, _ = twin_pools(max_pool_size=size, lifetime_seconds=lifetime, events=None)
     instants, t = [], to_micros(at(0))
     for step in steps:
-        t += step
+        t += abs(step) if in_order else step
         instants.append(t)
-    expected = [one.allocate_many([instant], query)[0] for instant in instants]
-    records = many.allocate_many(instants, query)
+    cut = len(instants) if change_at is None else min(change_at, len(instants))
+    expected = [one.allocate_many([instant], query)[0] for instant in instants[:cut]]
+    records = many.allocate_many(instants[:cut], query)
+    if cut < len(instants):
+        for pool in (one, many):
+            pool.reconfigure(from_micros(instants[cut]), **change)
+        expected += [one.allocate_many([instant], query)[0] for instant in instants[cut:]]
+        records += many.allocate_many(instants[cut:], query)
     assert records == expected
     assert many.allocations() == one.allocations()
-    later = at(10_000)
+    for instant in instants[::7]:
+        for number in {record[2] for record in expected if record is not None}:
+            assert many.attribute(number, from_micros(instant)) == one.attribute(
+                number, from_micros(instant)
+            )
+    later = from_micros(t + 61_000_000)
+    assert many.free_numbers(later) == one.free_numbers(later)
+
+
+@settings(deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    size=st.integers(1, 6),
+    load=st.sampled_from([0.5, 2.0, 8.0]),
+    whole_seconds=st.booleans(),
+    change=st.none()
+    | st.sampled_from(
+        [{"max_pool_size": 1}, {"lifetime_seconds": 2}, {"max_pool_size": 2, "lifetime_seconds": 9}]
+    ),
+)
+def test_same_records_as_one_by_one_when_an_overloaded_pool_recycles_in_bulk(
+    seed: int, size: int, load: float, whole_seconds: bool, change: dict[str, int] | None
+) -> None:
+    # Poisson visitors in order at `load` times the pool's capacity (lifetime 5 s): long
+    # stretches where the pool is full and holds end between arrivals, or exactly at one
+    # (whole seconds: ties of arrivals with each other and with hold ends); optionally the
+    # pool changes half way (a smaller pool drops numbers as holds end, a shorter lifetime
+    # starts a second segment of holds)
+    rng = random.Random(seed)
+    one, _, many, _ = twin_pools(max_pool_size=size, lifetime_seconds=5, events=None)
+    instants, t = [], to_micros(at(0))
+    for _ in range(400):
+        gap = rng.expovariate(load * size / 5.0)
+        t += round(gap) * 1_000_000 if whole_seconds else round(gap * 1_000_000)
+        instants.append(t)
+    halves = (instants[:200], instants[200:]) if change else (instants,)
+    expected = []
+    for index, half in enumerate(halves):
+        if index:
+            for pool in (one, many):
+                pool.reconfigure(from_micros(half[0]), **change)  # type: ignore[arg-type]
+        expected += [one.allocate_many([instant], {})[0] for instant in half]
+        assert many.allocate_many(half, {}) == expected[-len(half) :]
+    assert many.allocations() == one.allocations()
+    numbers = {record[2] for record in expected if record is not None}
+    for instant in instants[::5]:
+        for number in numbers:
+            assert many.attribute(number, from_micros(instant)) == one.attribute(
+                number, from_micros(instant)
+            )
+    later = from_micros(t + 6_000_000)
     assert many.free_numbers(later) == one.free_numbers(later)
 
 
