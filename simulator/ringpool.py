@@ -86,8 +86,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import islice, repeat
-from operator import itemgetter, le
+from itertools import accumulate, islice, repeat
+from itertools import count as naturals
+from operator import add, itemgetter, le, sub
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -192,6 +193,11 @@ RECORD_EXPIRES = 4
 # A live hold is its allocation's record (expires at RECORD_EXPIRES); holds order by expiry,
 # then allocation id.
 _Hold = AllocationRecord
+_record_number = itemgetter(2)
+_record_expires = itemgetter(4)
+_popleft = deque.popleft
+#: run an iterator of calls for their effect, in C (the itertools "consume" recipe)
+_consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 
 #: instants (us) compare below this forever: "no Local RingPool fill pending"
 _NEVER = 1 << 62
@@ -911,16 +917,20 @@ class RingPool:
             and lifetime_us > 0
             and holds[-1][4] <= instants_us[start] + lifetime_us
         ):
-            end = count
-            lo = start
-            for hold in holds:
-                lo = bisect_left(instants_us, hold[4], lo, end)
-                if lo >= end:
-                    break
-                if not taken_at:  # the first new hold: the stretch ends before it can end
-                    end = bisect_left(instants_us, instants_us[lo] + lifetime_us, lo + 1, count)
-                taken_at.append(lo - start)
-                lo += 1
+            # the visitor taking the j-th hold's number: the first at or after its end and
+            # after the one before, h[j] = max(first[j], h[j-1] + 1), i.e. h[j] - j is the
+            # running max of first[j] - j (C-level maps; no more holds than visitors left)
+            ends = map(_record_expires, islice(holds, count - start))
+            firsts = map(bisect_left, repeat(instants_us), ends, repeat(start), repeat(count))
+            takers = list(map(add, accumulate(map(sub, firsts, naturals()), max), naturals()))
+            if takers[0] < count:
+                # the first new hold ends at the first taker's instant plus the lifetime
+                first_taker = takers[0]
+                end = bisect_left(instants_us, instants_us[first_taker] + lifetime_us,
+                                  first_taker + 1, count)
+                taken_at = list(map(sub, takers[:bisect_left(takers, end)], repeat(start)))
+            else:
+                end = count
         else:
             end = bisect_left(instants_us, wake, start, count)
         size = end - start
@@ -934,27 +944,31 @@ class RingPool:
                 zip(ids, ids, repeat(overflow_number), run, run, repeat(query), repeat(affiliate))
             )
             return size, 0
+        # the same records as the loop, built by C-level maps (no Python turn per visitor)
+        taken_numbers = list(map(_record_number, islice(holds, taken)))
         numbers = [overflow_number] * size
+        _consume(map(numbers.__setitem__, taken_at, taken_numbers))
         expires = list(run)
-        for index, hold in zip(taken_at, holds, strict=False):
-            numbers[index] = hold[2]
-            expires[index] = run[index] + lifetime_us
+        _consume(map(expires.__setitem__, taken_at,
+                     map(add, map(run.__getitem__, taken_at), repeat(lifetime_us))))
         first = len(results)
         results.extend(zip(ids, ids, numbers, run, expires, repeat(query), repeat(affiliate)))
+        held = cast(list[_Hold], list(map(results.__getitem__, map(add, taken_at, repeat(first)))))
         if taken == len(holds):
             holds.clear()
         else:
-            for _ in taken_at:
-                holds.popleft()
+            _consume(map(_popleft, repeat(holds, taken)))
+        holds.extend(held)
         histories = self._histories
-        for index in taken_at:
-            record = cast(_Hold, results[first + index])
-            holds.append(record)
-            history = histories.get(record[2])
-            if history is None:
-                histories[record[2]] = [record]
-            else:
-                history.append(record)
+        if all(map(histories.__contains__, taken_numbers)):
+            _consume(map(list.append, map(histories.__getitem__, taken_numbers), held))
+        else:
+            for number, record in zip(taken_numbers, held, strict=True):
+                history = histories.get(number)
+                if history is None:
+                    histories[number] = [record]
+                else:
+                    history.append(record)
         return size, taken
 
     def _wake(self, fill_due: int) -> int:

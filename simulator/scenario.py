@@ -66,7 +66,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from heapq import heappop, heappush
 from itertools import accumulate
 from operator import itemgetter
 from typing import Any, cast
@@ -646,9 +645,19 @@ def _retention(scenario: Scenario, spec: PoolSpec, share: float, peak_rate: floa
     return max(10_000, math.ceil(2.0 * peak_rate * share * horizon) + 1000)
 
 
-#: a pending call: (instant us, sequence, pool index, allocation id or -1, number, visit hour,
-#: minutes, visit instant us)
-_Call = tuple[int, int, int, int, str, int, float, int]
+@dataclass(slots=True)
+class _Calls:
+    """One pool's calls from the visitors of one chunk (one hour) who got a pool number, to
+    attribute once every allocation up to their instant is done: call instants in order
+    (us), the instant each caller saw (just before the call, or the call's own instant when
+    the caller called at once) and each caller's allocation record; ``done`` are attributed."""
+
+    pool_index: int
+    hour: int
+    at_us: np.ndarray[Any, np.dtype[np.int64]]
+    seen_us: list[int]
+    records: list[AllocationRecord]
+    done: int = 0
 
 
 def run_scenario(
@@ -760,33 +769,41 @@ def _run_scenario(
     base_us = to_micros(start_at)  # instants in the loop: integer us since the epoch
     end_of_run_us = base_us + duration_us
     forgotten = 0
-    pending: list[_Call] = []  # the heap of calls still to come
-    call_seq = 0
+    pending: list[_Calls] = []  # calls still to attribute, a batch per pool and chunk
+    last_call_us = 0  # the latest call instant of the run
+    handled_us = 0  # calls due by then are attributed
 
     def handle_calls(upto_us: int) -> None:
         """Attribute every pending call due at or before ``upto_us`` (all allocations up to
-        then are done)."""
-        nonlocal forgotten
-        while pending and pending[0][0] <= upto_us:
-            at_us, _, pool_index, allocation_id, number, hour, minutes, visit_us = heappop(
-                pending
-            )
-            state = states[pool_index]
-            state.calls[hour] += 1
-            state.call_minutes += minutes
-            if allocation_id < 0:
-                state.unattributed[hour] += 1
+        then are done). Attribution is by instant, so the order calls are handled in does not
+        matter; each counts in its visitor's hour."""
+        nonlocal forgotten, pending, handled_us
+        handled_us = upto_us
+        for batch in pending:
+            due = int(np.searchsorted(batch.at_us, upto_us, "right"))
+            if due <= batch.done:
                 continue
-            # allocations at the call's own instant come after it, except the caller's own
-            seen_us = at_us if at_us == visit_us else at_us - 1
-            holder = state.pool.attribute_record(number, seen_us)
-            if holder is None:
-                forgotten += 1
-                state.unattributed[hour] += 1
-            elif holder[1] == allocation_id:  # the record's allocation id
-                state.attributed[hour] += 1
-            else:
-                state.misattributed[hour] += 1
+            state = states[batch.pool_index]
+            attribute = state.pool.attribute_record
+            attributed = misattributed = lost = 0
+            for seen_us, record in zip(
+                batch.seen_us[batch.done:due], batch.records[batch.done:due], strict=True
+            ):
+                holder = attribute(record[2], seen_us)
+                if holder is None:
+                    lost += 1
+                elif holder[1] == record[1]:  # the same allocation id
+                    attributed += 1
+                else:
+                    misattributed += 1
+            hour = batch.hour
+            state.attributed[hour] += attributed
+            state.misattributed[hour] += misattributed
+            state.unattributed[hour] += lost
+            forgotten += lost
+            batch.done = due
+        if any(batch.done == len(batch.records) for batch in pending):
+            pending = [batch for batch in pending if batch.done < len(batch.records)]
 
     def close_hours(upto: int, current: int) -> int:
         """Record the held count at the start of each hour after ``current`` up to ``upto``."""
@@ -805,7 +822,7 @@ def _run_scenario(
 
     def allocate(state: _PoolState, pool_index: int, times: list[int], hour: int) -> None:
         """One pool's visitors of one hour: allocate, count, schedule their calls."""
-        nonlocal call_seq
+        nonlocal last_call_us
         queries: Mapping[str, str] | list[Mapping[str, str]] = _NO_QUERY
         if sampler is not None:
             queries = [sampler.draw(params_rng) for _ in times]
@@ -823,6 +840,7 @@ def _run_scenario(
             kept = at != expiry
             at, expiry = at[kept], expiry[kept]
         else:
+            kept = np.fromiter((r is not None and r[3] != r[4] for r in records), bool, count)
             held = [r for r in records if r is not None and r[3] != r[4]]
             at = np.fromiter(map(_at_of, held), np.int64, len(held))
             expiry = np.fromiter(map(_expires_of, held), np.int64, len(held))
@@ -852,31 +870,37 @@ def _run_scenario(
                 spilled += overlap
                 bucket, left = bucket + 1, left + HOUR_US
             state.total_held_us += in_hour + spilled
-        # callers: one uniform per visitor, drawn in bulk; delays and durations in bulk too
+        # callers: one uniform per visitor, drawn in bulk; delays and durations in bulk too.
+        # Calls count in their visitor's hour; a caller who got the overflow number (or was
+        # refused) is unattributed, counted now; the others wait for attribution (pending)
         if p_call <= 0.0:
             return
         if p_call >= 1.0:
-            callers: list[int] = list(range(count))
+            callers = np.arange(count)
         else:
-            callers = np.flatnonzero(call_generator.random(count) < p_call).tolist()
-        if not callers:
+            callers = np.flatnonzero(call_generator.random(count) < p_call)
+        calling = len(callers)
+        if not calling:
             return
-        delays = sample_delays(call_generator, len(callers))
-        durations = sample_durations(call_generator, len(callers))
-        overflow_number = state.overflow_number
-        for index, delay, duration in zip(callers, delays, durations, strict=True):
-            record = records[index]
-            t_us = times[index]
-            if record is None or record[3] == record[4]:
-                allocation_id, number = -1, overflow_number
-            else:
-                allocation_id, number = record[1], record[2]
-            call_seq += 1
-            heappush(
-                pending,
-                (t_us + int(delay * _MICROS_FLOAT), call_seq, pool_index, allocation_id, number,
-                 hour, duration / 60.0, t_us),
-            )
+        delays = np.asarray(sample_delays(call_generator, calling), np.float64)
+        durations = sample_durations(call_generator, calling)
+        state.call_minutes += math.fsum(durations) / 60.0
+        state.calls[hour] += calling
+        visit_us = np.asarray(times, np.int64)[callers]
+        call_us = visit_us + (delays * _MICROS_FLOAT).astype(np.int64)  # int(): toward zero
+        last_call_us = max(last_call_us, int(call_us.max()))
+        holding = kept[callers]
+        state.unattributed[hour] += calling - int(np.count_nonzero(holding))
+        if not holding.any():
+            return
+        visit_us, call_us = visit_us[holding], call_us[holding]
+        order = np.argsort(call_us, kind="stable")
+        visit_us, call_us = visit_us[order], call_us[order]
+        # allocations at the call's own instant come after it, except the caller's own
+        seen_us = np.where(call_us == visit_us, call_us, call_us - 1).tolist()
+        mine = callers[holding][order].tolist()
+        pending.append(_Calls(pool_index, hour, call_us, seen_us,
+                              [cast(AllocationRecord, records[i]) for i in mine]))
 
     hour = 0
     draw_pool = pool_rng.random
@@ -903,10 +927,9 @@ def _run_scenario(
             handle_calls(chunk[-1])
             clock.set(start_at + timedelta(0, 0, chunk[-1] - base_us))
     close_hours(hours, hour)
-    if pending:
-        last_us = max(call[0] for call in pending)
-        handle_calls(last_us)
-        clock.set(max(clock.now(), start_at + timedelta(0, 0, last_us - base_us)))
+    if last_call_us > handled_us:  # calls after the last visitor
+        handle_calls(last_call_us)
+        clock.set(max(clock.now(), start_at + timedelta(0, 0, last_call_us - base_us)))
     if progress is not None:
         progress(1.0)
     return _report(scenario, states=states, hours=hours, duration_us=duration_us,
