@@ -22,9 +22,9 @@ Rules:
 
 Limits (sandbox choices, for docs/fidelity.md):
 
-* Scenarios with one pool only: the runner allocates pool by pool within an hour, and the
-  sandbox has one clock that never goes back, so several pools would need the visitors in
-  global time order (a seam :mod:`simulator.scenario` does not offer yet).
+* Several pools: the sandbox has one clock that never goes back, so each chunk's visitors of
+  every pool are allocated in time order across the pools (:func:`allocate_in_time_order`,
+  the runner's ``allocate_pools`` seam; visitors at the same microsecond go pool by pool).
 * Calls to the overflow number (and by visitors a full pool refused) are counted by the runner
   without asking its pool, so they are not posted to ``/_sandbox/calls``: the target's
   transactions hold the calls to pool numbers only.
@@ -38,17 +38,22 @@ Limits (sandbox choices, for docs/fidelity.md):
   created with them as ``param1``..``param10``).
 * The runner gets its pools from ``run_scenario(pool_factory=...)``: each is an
   :class:`HttpRingPool` answering the runner's calls over HTTP.
+* Calls reach the server in the order the runner attributes them (by batch of visitors, not
+  globally by instant): a call may be posted with a ``start_time`` before the server's clock,
+  which the server accepts (only a future ``start_time`` is refused); attribution is by the
+  call's instant either way.
 """
 
 from __future__ import annotations
 
+import heapq
 import http.client
 import json
 import random
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from itertools import count
+from itertools import count, repeat
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -62,6 +67,7 @@ __all__ = [
     "DriveError",
     "HttpRingPool",
     "SandboxClient",
+    "allocate_in_time_order",
     "drive_scenario",
     "offline_allocation_log",
     "relabelled",
@@ -105,6 +111,19 @@ class SandboxClient:
 
     def close(self) -> None:
         self.connection.close()
+
+    #: the target's clock as last read or set (us; one clock for every pool of the run)
+    clock_us: int | None = None
+
+    def now_us(self) -> int:
+        if self.clock_us is None:
+            _, body = self.request("GET", "/_sandbox/clock")
+            self.clock_us = to_micros(_parse(body["now"]))
+        return self.clock_us
+
+    def move_clock(self, at_us: int) -> None:
+        self.request("POST", "/_sandbox/clock", {"now": _iso(at_us)})
+        self.clock_us = at_us
 
     def request(
         self,
@@ -187,7 +206,7 @@ class HttpRingPool:
         answers: list[AllocationRecord | None] = []
         for index, at_us in enumerate(instants_us):
             query = queries if isinstance(queries, Mapping) else queries[index]
-            answers.append(self._allocate(at_us, query))
+            answers.append(self.allocate(at_us, query))
         return answers
 
     def attribute_record(self, promo_number: str, at_us: int) -> AllocationRecord | None:
@@ -218,19 +237,14 @@ class HttpRingPool:
 
     # -- over HTTP ------------------------------------------------------------------------
 
-    clock_us: int | None = None
-
     def client_now(self) -> int:
-        if self.clock_us is None:
-            _, body = self.client.request("GET", "/_sandbox/clock")
-            self.clock_us = to_micros(_parse(body["now"]))
-        return self.clock_us
+        return self.client.now_us()
 
     def move_clock(self, at_us: int) -> None:
-        self.client.request("POST", "/_sandbox/clock", {"now": _iso(at_us)})
-        self.clock_us = at_us
+        self.client.move_clock(at_us)
 
-    def _allocate(self, at_us: int, query: Mapping[str, str]) -> AllocationRecord | None:
+    def allocate(self, at_us: int, query: Mapping[str, str]) -> AllocationRecord | None:
+        """One visitor at ``at_us`` (the clock is moved up to it first when it lies ahead)."""
         if at_us > self.client_now():
             self.move_clock(at_us)
         params = urlencode({"ring_pool_key": self.api_key, **query})
@@ -273,6 +287,25 @@ class HttpRingPool:
         return [(_iso(r[3]), r[2], r[3] == r[4]) for r in self.records]
 
 
+def allocate_in_time_order(
+    pools: Sequence[HttpRingPool],
+    times: Sequence[list[int]],
+    queries: Sequence[Mapping[str, str] | Sequence[Mapping[str, str]]],
+) -> list[list[AllocationRecord | None]]:
+    """The runner's ``allocate_pools`` over HTTP: one chunk's visitors of every pool, in time
+    order across the pools (the server's one clock never goes back), answered per pool."""
+    answers: list[list[AllocationRecord | None]] = [[None] * len(instants) for instants in times]
+    arrivals = heapq.merge(*(
+        zip(instants, repeat(pool_index), range(len(instants)))
+        for pool_index, instants in enumerate(times)
+    ))
+    for at_us, pool_index, index in arrivals:
+        query = queries[pool_index]
+        one = query if isinstance(query, Mapping) else query[index]
+        answers[pool_index][index] = pools[pool_index].allocate(at_us, one)
+    return answers
+
+
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
@@ -293,17 +326,17 @@ def relabelled(log: Sequence[AllocationEntry]) -> list[AllocationEntry]:
 
 
 def offline_allocation_log(events: EventLog) -> list[AllocationEntry]:
-    """The offline run's allocation log (from its events), in the shape of
-    :meth:`HttpRingPool.allocation_log`."""
-    log = []
+    """The offline run's allocation log (from its events), in the shape of the log
+    :func:`drive_scenario` answers: pool after pool (by ring pool id), each in time order."""
+    by_pool: dict[int, list[AllocationEntry]] = {}
     for _, event in events.since(0):
         if isinstance(event, NumberAllocated | OverflowServed):
-            log.append((
+            by_pool.setdefault(event.ring_pool_id, []).append((
                 event.at.isoformat().replace("+00:00", "Z"),
                 event.promo_number,
                 isinstance(event, OverflowServed),
             ))
-    return log
+    return [entry for pool_id in sorted(by_pool) for entry in by_pool[pool_id]]
 
 
 def drive_scenario(
@@ -315,16 +348,11 @@ def drive_scenario(
     reset: bool = True,
 ) -> tuple[Report, list[AllocationEntry]]:
     """Run ``scenario`` against the sandbox at ``base_url``: the report (the runner's metrics)
-    and the allocation log as the server answered it.
+    and the allocation log as the server answered it (pool after pool, each in time order).
 
     ``reset`` posts ``/_sandbox/reset`` first (the demo world, so pool ids start afresh). The
     target's clock must be manual (``serve --clock manual``) and not past ``start_at``.
     """
-    if len(scenario.pools) != 1:
-        raise RecordInvalid(
-            "--against drives scenarios with one pool only",
-            field_errors={"pools": ["must hold exactly one pool with --against"]},
-        )
     client = SandboxClient(base_url)
     try:
         if reset:
@@ -342,7 +370,7 @@ def drive_scenario(
                 f"the target's clock ({clock['now']}) is past the scenario's start_at",
                 field_errors={"against": ["clock must not be past start_at (serve --start)"]},
             )
-        client.request("POST", "/_sandbox/clock", {"now": _iso(to_micros(scenario.start_at))})
+        client.move_clock(to_micros(scenario.start_at))
         made: list[HttpRingPool] = []
 
         def pool_over_http(**kwargs: Any) -> HttpRingPool:
@@ -351,7 +379,8 @@ def drive_scenario(
             return pool
 
         report = run_scenario(scenario, rng=rng, progress=progress,
-                              pool_factory=pool_over_http)  # type: ignore[arg-type]
+                              pool_factory=pool_over_http,  # type: ignore[arg-type]
+                              allocate_pools=allocate_in_time_order)  # type: ignore[arg-type]
         log = [entry for pool in made for entry in pool.allocation_log()]
         return report, log
     finally:

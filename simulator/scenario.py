@@ -660,6 +660,27 @@ class _Calls:
     done: int = 0
 
 
+#: visit parameters of one pool's visitors: one mapping for all, or one per visitor
+Queries = Mapping[str, str] | Sequence[Mapping[str, str]]
+#: allocates one chunk: (pools, each pool's instants in order, each pool's queries) -> each
+#: pool's records (a pool with no visitors answers an empty list)
+AllocatePools = Callable[
+    [Sequence[RingPool], Sequence[list[int]], Sequence[Queries]],
+    list[list[AllocationRecord | None]],
+]
+
+
+def allocate_each(
+    pools: Sequence[RingPool], times: Sequence[list[int]], queries: Sequence[Queries]
+) -> list[list[AllocationRecord | None]]:
+    """The runner's default :data:`AllocatePools`: each pool's visitors in one
+    :meth:`RingPool.allocate_many` call, pool after pool."""
+    return [
+        pool.allocate_many(instants, query) if instants else []
+        for pool, instants, query in zip(pools, times, queries, strict=True)
+    ]
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -669,6 +690,7 @@ def run_scenario(
     progress: Callable[[float], None] | None = None,
     pause_gc: bool = True,
     pool_factory: Callable[..., RingPool] | None = None,
+    allocate_pools: AllocatePools | None = None,
 ) -> Report:
     """Run ``scenario`` and measure it.
 
@@ -678,7 +700,10 @@ def run_scenario(
     ``progress`` is called with the fraction of simulated time done, once per simulated hour.
     ``pool_factory`` builds each pool from :class:`RingPool`'s keyword arguments (default
     :class:`RingPool`); a stand-in with the same methods can serve the pools from elsewhere
-    (``mock_server.drive`` serves them from a running sandbox over HTTP).
+    (``mock_server.drive`` serves them from a running sandbox over HTTP). ``allocate_pools``
+    allocates one chunk's visitors of every pool (default :func:`allocate_each`: pool by pool;
+    pools are independent, so any order gives the same answers; a driver with one clock for
+    all pools allocates them in time order instead).
 
     Each pool keeps its allocation log bounded (``RingPool(retention=...)``, see
     :func:`_retention`); a call whose allocation was forgotten counts as unattributed and
@@ -701,11 +726,11 @@ def run_scenario(
     """
     if not pause_gc or not gc.isenabled():
         return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress,
-                             pool_factory=pool_factory)
+                             pool_factory=pool_factory, allocate_pools=allocate_pools)
     gc.disable()
     try:
         return _run_scenario(scenario, rng=rng, clock=clock, events=events, progress=progress,
-                             pool_factory=pool_factory)
+                             pool_factory=pool_factory, allocate_pools=allocate_pools)
     finally:
         gc.enable()
 
@@ -718,6 +743,7 @@ def _run_scenario(
     events: EventLog | None = None,
     progress: Callable[[float], None] | None = None,
     pool_factory: Callable[..., RingPool] | None = None,
+    allocate_pools: AllocatePools | None = None,
 ) -> Report:
     """The body of :func:`run_scenario` (collector as the caller left it)."""
     make_pool = RingPool if pool_factory is None else pool_factory
@@ -758,6 +784,9 @@ def _run_scenario(
         states.append(_PoolState(spec, pool, hours))
     cumulative = list(accumulate(spec.weight for spec in scenario.pools))
     single_pool = len(states) == 1
+    pools = [state.pool for state in states]
+    if allocate_pools is None:
+        allocate_pools = allocate_each
 
     sampler = ParamSampler(scenario.params, faker_seed=faker_seed) if scenario.params else None
     p_call = scenario.calls.probability
@@ -820,13 +849,21 @@ def _run_scenario(
                 progress(current / hours)
         return current
 
-    def allocate(state: _PoolState, pool_index: int, times: list[int], hour: int) -> None:
-        """One pool's visitors of one hour: allocate, count, schedule their calls."""
+    def draw_queries(times: list[int]) -> Mapping[str, str] | list[Mapping[str, str]]:
+        """The visit parameters of one pool's visitors of one chunk."""
+        if sampler is None:
+            return _NO_QUERY
+        return [sampler.draw(params_rng) for _ in times]
+
+    def allocate(
+        state: _PoolState,
+        pool_index: int,
+        times: list[int],
+        hour: int,
+        records: list[AllocationRecord | None],
+    ) -> None:
+        """One pool's visitors of one chunk, once allocated: count, schedule their calls."""
         nonlocal last_call_us
-        queries: Mapping[str, str] | list[Mapping[str, str]] = _NO_QUERY
-        if sampler is not None:
-            queries = [sampler.draw(params_rng) for _ in times]
-        records = state.pool.allocate_many(times, queries)
         # the visitors who got a pool number (refused: None; overflow: expires == allocated),
         # counted in bulk (numpy, exact integer microseconds)
         count = len(times)
@@ -916,14 +953,16 @@ def _run_scenario(
             if chunk_hour > hour:
                 hour = close_hours(chunk_hour, hour)
             if single_pool:
-                allocate(states[0], 0, chunk, hour)
+                by_pool = [chunk]
             else:
-                by_pool: list[list[int]] = [[] for _ in states]
+                by_pool = [[] for _ in states]
                 for t_us in chunk:
                     by_pool[bisect_right(cumulative, draw_pool() * weight_total)].append(t_us)
-                for pool_index, times in enumerate(by_pool):
-                    if times:
-                        allocate(states[pool_index], pool_index, times, hour)
+            queries = [draw_queries(times) for times in by_pool]  # (an empty list: none drawn)
+            answers = allocate_pools(pools, by_pool, queries)
+            for pool_index, times in enumerate(by_pool):
+                if times:
+                    allocate(states[pool_index], pool_index, times, hour, answers[pool_index])
             handle_calls(chunk[-1])
             clock.set(start_at + timedelta(0, 0, chunk[-1] - base_us))
     close_hours(hours, hour)

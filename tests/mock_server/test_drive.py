@@ -96,12 +96,27 @@ def test_clock_past_start_is_refused_when_the_target_already_moved_on(
         drive_scenario(small_scenario, base)
 
 
-def test_several_pools_are_refused_when_driven_over_http() -> None:
-    two = Scenario.from_dict({**SMALL, "pools": [{"name": "a", "max_pool_size": 2},
-                                                 {"name": "b", "max_pool_size": 2}]})
-    with pytest.raises(RecordInvalid) as raised:
-        drive_scenario(two, "http://127.0.0.1:1")
-    assert raised.value.field_errors == {"pools": ["must hold exactly one pool with --against"]}
+def test_allocation_log_and_report_match_offline_when_several_pools_share_the_clock() -> None:
+    # visitors of the two pools interleave in time (the sandbox's one clock never goes back);
+    # one pool has no overflow number (refusals), the other a shorter lifetime
+    two = Scenario.from_dict({
+        **SMALL,
+        "pools": [
+            {"name": "a", "max_pool_size": 3, "lifetime_seconds": 600, "weight": 2},
+            {"name": "b", "max_pool_size": 2, "lifetime_seconds": 300,
+             "allow_overflow": False},
+        ],
+    })
+    events = EventLog()
+    offline = run_scenario(two, events=events)
+    with running_server(*serve_args(two)) as (base, _):
+        driven, log = drive_scenario(two, base)
+    assert relabelled(log) == relabelled(offline_allocation_log(events))
+    assert driven.to_dict() == offline.to_dict()
+    for pool in driven.pools:  # both pools overflow and see every call outcome
+        assert pool.overflows > 0 and pool.attributed > 0
+        assert pool.misattributed + pool.unattributed > 0
+    assert len({entry[0] for entry in log}) > 300  # (instants: the pools' visitors interleave)
 
 
 def test_non_http_target_is_refused_when_given_as_against(small_scenario: Scenario) -> None:
