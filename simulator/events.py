@@ -13,7 +13,11 @@ Rules:
 * Hot paths (ring pool allocation) record *deferred* events with :meth:`EventLog.record`: a
   tuple ``(event class, at in integer microseconds since the Unix epoch, *other fields)``.
   The event value is built when someone reads the log, so an event nobody reads costs one
-  tuple. Readers see the same :class:`Event` values either way.
+  tuple. Readers see the same :class:`Event` values either way. The log keeps a deferred
+  event as its fields ``(at, *other fields)`` (ints and strings only) beside a deque of kind
+  codes, its ``seq`` implied by its place: the cyclic garbage collector stops tracking such a
+  tuple at its first pass instead of scanning it in every full pass while it is retained (an
+  event class inside, or a wrapper tuple, would keep it tracked).
 * Instants inside hot paths are integer microseconds since the Unix epoch
   (:func:`to_micros`/:func:`from_micros`): exact, cheap to compare and add.
 
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from itertools import islice
+from operator import itemgetter
 from typing import Any, ClassVar
 
 __all__ = [
@@ -167,21 +172,55 @@ class LocalNumbersFilled(Event):
 DeferredEvent = tuple[Any, ...]
 
 
-def _built(item: Event | DeferredEvent) -> Event:
-    if isinstance(item, tuple):
-        kind, at_micros, *fields = item
-        event: Event = kind(from_micros(at_micros), *fields)
+#: kind codes of deferred events (process-local, never shown): class -> code, code -> class
+_KIND_CODES: dict[type, int] = {}
+_KINDS: list[type[Event]] = []
+_KINDS_LOCK = threading.Lock()
+#: the code of an entry that is a built :class:`Event` (appended, not deferred)
+_BUILT = -1
+_KIND = itemgetter(0)
+_FIELDS = itemgetter(slice(1, None))
+
+
+def _kind_code(kind: Any) -> int:
+    """The code of an event class (registered on first use); TypeError for anything else."""
+    code = _KIND_CODES.get(kind) if isinstance(kind, type) else None
+    if code is not None:
+        return code
+    if not (isinstance(kind, type) and issubclass(kind, Event)):
+        raise TypeError(f"a deferred event starts with an Event class, got {kind!r}")
+    with _KINDS_LOCK:
+        code = _KIND_CODES.get(kind)
+        if code is None:
+            code = _KIND_CODES[kind] = len(_KINDS)
+            _KINDS.append(kind)
+    return code
+
+
+def _built(code: int, payload: Any) -> Event:
+    """The event of a log entry: ``payload`` itself (code ``_BUILT``), else the fields of a
+    deferred event of kind ``code``."""
+    if code == _BUILT:
+        event: Event = payload
         return event
-    return item
+    at_micros, *fields = payload
+    built: Event = _KINDS[code](from_micros(at_micros), *fields)
+    return built
 
 
 class EventLog:
-    """A bounded, thread-safe, append-only log of events with increasing ``seq`` numbers."""
+    """A bounded, thread-safe, append-only log of events with increasing ``seq`` numbers.
+
+    Two deques of the same bound, always appended together: kind codes and entries (a built
+    event, or a deferred event's fields). The ``seq`` of an entry follows from its place
+    (numbers are consecutive): the last one's is ``last_seq``.
+    """
 
     def __init__(self, maxlen: int | None = 100_000) -> None:
         if maxlen is not None and (isinstance(maxlen, bool) or maxlen < 1):
             raise ValueError(f"maxlen must be a positive integer or None, got {maxlen!r}")
-        self._entries: deque[tuple[int, Event | DeferredEvent]] = deque(maxlen=maxlen)
+        self._codes: deque[int] = deque(maxlen=maxlen)
+        self._entries: deque[Any] = deque(maxlen=maxlen)
         self._last_seq = 0
         self._lock = threading.Lock()
 
@@ -200,8 +239,9 @@ class EventLog:
         if not isinstance(event, Event):
             raise TypeError(f"EventLog holds Event values, got {type(event).__name__}")
         with self._lock:
+            self._codes.append(_BUILT)
+            self._entries.append(event)
             self._last_seq += 1
-            self._entries.append((self._last_seq, event))
             return self._last_seq
 
     def extend(self, events: Sequence[Event]) -> int:
@@ -211,8 +251,9 @@ class EventLog:
                 if not isinstance(event, Event):
                     raise TypeError(f"EventLog holds Event values, got {type(event).__name__}")
             for event in events:
+                self._codes.append(_BUILT)
+                self._entries.append(event)
                 self._last_seq += 1
-                self._entries.append((self._last_seq, event))
             return self._last_seq
 
     def record(self, deferred: Sequence[DeferredEvent]) -> int:
@@ -220,41 +261,48 @@ class EventLog:
 
         Each is ``(event class, at in microseconds since the epoch, *other fields)``; the
         class must be an :class:`Event` subclass (TypeError otherwise, nothing recorded).
+        Kept as a kind code and ``(at, *other fields)`` (see the module rules), in C-level
+        steps: no Python loop turn per event.
         """
-        for item in deferred:
-            kind = item[0]
-            if not (isinstance(kind, type) and issubclass(kind, Event)):
-                raise TypeError(f"a deferred event starts with an Event class, got {kind!r}")
+        try:
+            codes = list(map(_KIND_CODES.__getitem__, map(_KIND, deferred)))
+        except (KeyError, TypeError):  # a kind seen for the first time (or not a kind)
+            codes = [_kind_code(item[0]) for item in deferred]
         with self._lock:
-            seq = self._last_seq
-            entries = self._entries
-            for item in deferred:
-                seq += 1
-                entries.append((seq, item))
-            self._last_seq = seq
-            return seq
+            self._codes.extend(codes)
+            self._entries.extend(map(_FIELDS, deferred))
+            self._last_seq += len(codes)
+            return self._last_seq
 
-    def since(self, seq: int) -> list[tuple[int, Event]]:
-        """Entries with a ``seq`` greater than ``seq`` still retained, oldest first."""
+    def _retained(self, seq: int = 0) -> tuple[int, list[int], list[Any]]:
+        """(seq of the first, codes, entries) of the retained entries after ``seq``."""
         with self._lock:
             newer = self._last_seq - seq
             if newer <= 0:
-                return []
+                return self._last_seq + 1, [], []
             if newer >= len(self._entries):
-                entries = list(self._entries)
+                codes, entries = list(self._codes), list(self._entries)
             else:
+                codes = list(islice(reversed(self._codes), newer))
                 entries = list(islice(reversed(self._entries), newer))
+                codes.reverse()
                 entries.reverse()
-        return [(number, _built(item)) for number, item in entries]
+            return self._last_seq - len(entries) + 1, codes, entries
+
+    def since(self, seq: int) -> list[tuple[int, Event]]:
+        """Entries with a ``seq`` greater than ``seq`` still retained, oldest first."""
+        first, codes, entries = self._retained(seq)
+        return [(first + n, _built(code, payload))
+                for n, (code, payload) in enumerate(zip(codes, entries, strict=True))]
 
     def events(self) -> list[Event]:
-        with self._lock:
-            entries = list(self._entries)
-        return [_built(item) for _, item in entries]
+        _, codes, entries = self._retained()
+        return list(map(_built, codes, entries))
 
     def clear(self) -> None:
         """Forget retained entries (``seq`` keeps counting)."""
         with self._lock:
+            self._codes.clear()
             self._entries.clear()
 
     def __len__(self) -> int:
@@ -262,9 +310,9 @@ class EventLog:
             return len(self._entries)
 
     def __iter__(self) -> Iterator[tuple[int, Event]]:
-        with self._lock:
-            entries = list(self._entries)
-        return iter([(number, _built(item)) for number, item in entries])
+        first, codes, entries = self._retained()
+        return iter([(first + n, _built(code, payload))
+                     for n, (code, payload) in enumerate(zip(codes, entries, strict=True))])
 
     def to_jsonl(self) -> str:
         """One JSON object per line (``seq`` included), sorted keys, compact separators."""

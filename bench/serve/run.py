@@ -23,12 +23,12 @@ What it does, in order:
 
 The sandbox is measured doing the real work: the legacy allocation endpoints allocate from
 the demo ring pool ``rp-1``, which the benchmark first resizes through the Network Integration
-API (``PUT``: ``max_pool_size`` 8,000, 30,000 for the bulk pool, ``lifetime_seconds`` 1), on a
+API (``PUT``: ``max_pool_size`` 8,000, 150,000 for the bulk pool, ``lifetime_seconds`` 1), on a
 server built with the full number range (config ``FICTIONAL_ONLY`` false: the fictional range
 holds only 700 toll-free numbers) and the system clock. A pool provisions numbers before it
 reuses any (the model's rule), so the benchmark provisions every number first with Bulk
 requests; from then on every request is a real allocation, every hold ends 1 s later and is
-recycled, and there is no overflow while the rate stays under 8,000 per second (30,000
+recycled, and there is no overflow while the rate stays under 8,000 per second (150,000
 allocations per second for Bulk). The Network Integration read is of a third pool,
 ``rp-read`` (15 numbers, created by ``PUT``), because a pool's body lists its promo numbers.
 Each request is validated, authenticated (ring pool key or API token), recorded (allocation
@@ -77,7 +77,7 @@ NETWORK_VERSION = "2016-10-01"
 BULK_VERSION = "2013-07-01"
 BULK_ROWS = 100
 POOL_SIZE = 8_000
-BULK_POOL_SIZE = 30_000
+BULK_POOL_SIZE = 150_000
 LIFETIME_SECONDS = 1
 READ_POOL_ID_FROM_NETWORK = "rp-read"
 
