@@ -919,18 +919,28 @@ class RingPool:
         ):
             # the visitor taking the j-th hold's number: the first at or after its end and
             # after the one before, h[j] = max(first[j], h[j-1] + 1), i.e. h[j] - j is the
-            # running max of first[j] - j (C-level maps; no more holds than visitors left)
-            ends = map(_record_expires, islice(holds, count - start))
-            firsts = map(bisect_left, repeat(instants_us), ends, repeat(start), repeat(count))
-            takers = list(map(add, accumulate(map(sub, firsts, naturals()), max), naturals()))
-            if takers[0] < count:
-                # the first new hold ends at the first taker's instant plus the lifetime
-                first_taker = takers[0]
-                end = bisect_left(instants_us, instants_us[first_taker] + lifetime_us,
-                                  first_taker + 1, count)
-                taken_at = list(map(sub, takers[:bisect_left(takers, end)], repeat(start)))
-            else:
-                end = count
+            # running max of first[j] - j: C-level maps over blocks of holds (doubling, so
+            # the holds looked at beyond the stretch cost at most as much as those in it)
+            end = count
+            done = 0  # holds looked at
+            after = start  # the next taker comes at or after this visitor
+            block = 32
+            while done < len(holds) and after < end:
+                ends = map(_record_expires, islice(holds, done, done + block))
+                firsts = map(bisect_left, repeat(instants_us), ends, repeat(after), repeat(end))
+                takers = list(map(add, accumulate(map(sub, firsts, naturals()), max), naturals()))
+                if not done and takers[0] < end:
+                    # the stretch ends when the first new hold ends: at the first taker's
+                    # instant plus the lifetime
+                    end = bisect_left(instants_us, instants_us[takers[0]] + lifetime_us,
+                                      takers[0] + 1, count)
+                kept = bisect_left(takers, end)
+                taken_at.extend(map(sub, islice(takers, kept), repeat(start)))
+                if kept < len(takers):
+                    break
+                done += len(takers)
+                after = takers[-1] + 1
+                block *= 2
         else:
             end = bisect_left(instants_us, wake, start, count)
         size = end - start
