@@ -70,7 +70,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
@@ -572,6 +572,10 @@ class Advertiser:
     relationships: dict[str, AdvertiserAffiliate] = field(default_factory=dict, repr=False)
 
 
+#: an advertiser or an affiliate: the two kinds of party a network upserts alike
+_Party = TypeVar("_Party", Advertiser, Affiliate)
+
+
 @dataclass(eq=False)
 class Network:
     id: int
@@ -716,22 +720,37 @@ class Directory:
         if name and any(o is not self_obj and o.values.get("name") == name for o in others):
             problems.setdefault("name", []).append("has already been taken")
 
-    def upsert_advertiser(self, now: datetime, network: Network, body: Mapping[str, Any],
-                          advertiser_id: str | None = None) -> tuple[Advertiser, bool]:
+    def _party_values(
+        self,
+        parties: Mapping[str, _Party],
+        fields: Sequence[FieldSpec],
+        body: Mapping[str, Any],
+        party_id: str | None,
+    ) -> tuple[str, _Party | None, dict[str, Any]]:
+        """Validate an advertiser or affiliate upsert (RecordInvalid with every problem,
+        nothing changed): its key (``id_from_network``), the existing one or None, and its
+        values (fields, a unique name among ``parties``, users and sites)."""
         problems: dict[str, list[str]] = {}
-        key, problem = _id_from_network(body, advertiser_id)
+        key, problem = _id_from_network(body, party_id)
         if problem:
             problems["id_from_network"] = [problem]
-        existing = network.advertisers.get(key)
+        existing = parties.get(key)
         values = validate_fields(
-            ADVERTISER_FIELDS, body, existing.values if existing else None, errors=problems
+            fields, body, existing.values if existing else None, errors=problems
         )
-        self._unique_name(problems, values, iter(network.advertisers.values()), existing)
+        self._unique_name(problems, values, iter(parties.values()), existing)
         _raise_if(problems)
         if "users" in body:
             values["users"] = validate_users(values["users"])
         if "sites" in body:
             values["sites"] = validate_sites(values["sites"])
+        return key, existing, values
+
+    def upsert_advertiser(self, now: datetime, network: Network, body: Mapping[str, Any],
+                          advertiser_id: str | None = None) -> tuple[Advertiser, bool]:
+        key, existing, values = self._party_values(
+            network.advertisers, ADVERTISER_FIELDS, body, advertiser_id
+        )
         if existing is not None:
             existing.values = values
             self._emit(now, network, "Advertiser", "updated", existing.id, key)
@@ -767,20 +786,9 @@ class Directory:
 
     def upsert_affiliate(self, now: datetime, network: Network, body: Mapping[str, Any],
                          affiliate_id: str | None = None) -> tuple[Affiliate, bool]:
-        problems: dict[str, list[str]] = {}
-        key, problem = _id_from_network(body, affiliate_id)
-        if problem:
-            problems["id_from_network"] = [problem]
-        existing = network.affiliates.get(key)
-        values = validate_fields(
-            AFFILIATE_FIELDS, body, existing.values if existing else None, errors=problems
+        key, existing, values = self._party_values(
+            network.affiliates, AFFILIATE_FIELDS, body, affiliate_id
         )
-        self._unique_name(problems, values, iter(network.affiliates.values()), existing)
-        _raise_if(problems)
-        if "users" in body:
-            values["users"] = validate_users(values["users"])
-        if "sites" in body:
-            values["sites"] = validate_sites(values["sites"])
         if existing is not None:
             existing.values = values
             self._emit(now, network, "Affiliate", "updated", existing.id, key)
