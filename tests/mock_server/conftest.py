@@ -436,3 +436,26 @@ def check_against_contract(app: Flask, response: Any) -> None:
             assert known == [name for name in columns if name in known], (
                 f"{where}: header out of the contract's order {header[:5]}"
             )
+
+
+# ---- a sandbox app on the demo world (seed 0, manual clock), every answer checked -----------
+
+
+@pytest.fixture
+def sandbox_app() -> Flask:
+    app = create_app({"SEED": 0, "CLOCK": "manual"})
+    app.test_client_class = ContractCheckingClient
+    return app
+
+
+@pytest.fixture
+def sandbox(sandbox_app: Flask) -> Iterator[FlaskClient]:
+    with sandbox_app.test_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def world(sandbox: FlaskClient) -> dict[str, Any]:
+    """The demo world's ids and credentials (``GET /_sandbox/world``)."""
+    summary: dict[str, Any] = sandbox.get("/_sandbox/world").get_json()
+    return summary

@@ -8,23 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server.app import create_app
-from tests.mock_server.conftest import ContractCheckingClient
-
 CALLER = "+18055550100"
-
-
-@pytest.fixture
-def sandbox() -> FlaskClient:
-    app = create_app({"SEED": 0, "CLOCK": "manual"})
-    app.test_client_class = ContractCheckingClient
-    return app.test_client()
-
-
-@pytest.fixture
-def world(sandbox: FlaskClient) -> dict[str, Any]:
-    summary: dict[str, Any] = sandbox.get("/_sandbox/world").get_json()
-    return summary
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,26 +11,6 @@ from flask.testing import FlaskClient
 from mock_server.app import create_app
 from mock_server.binding import iter_operations
 from openapi.contract import load_spec
-from tests.mock_server.conftest import ContractCheckingClient
-
-
-@pytest.fixture
-def sandbox_app() -> Flask:
-    app = create_app({"SEED": 0, "CLOCK": "manual"})
-    app.test_client_class = ContractCheckingClient
-    return app
-
-
-@pytest.fixture
-def sandbox(sandbox_app: Flask) -> Iterator[FlaskClient]:
-    with sandbox_app.test_client() as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def world(sandbox: FlaskClient) -> dict[str, Any]:
-    summary: dict[str, Any] = sandbox.get("/_sandbox/world").get_json()
-    return summary
 
 
 @pytest.fixture

@@ -35,12 +35,6 @@ def sandbox() -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture
-def world(sandbox: FlaskClient) -> dict[str, Any]:
-    summary: dict[str, Any] = sandbox.get("/_sandbox/world").get_json()
-    return summary
-
-
 def create_pool(sandbox: FlaskClient, world: dict[str, Any], *, bulk: bool) -> dict[str, Any]:
     """A pool of 3 through the Network Integration API.
 
