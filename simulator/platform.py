@@ -114,6 +114,7 @@ __all__ = [
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _PARTITION_EQUALS = methodcaller("partition", "=")
+_SPLIT_EQUALS = methodcaller("split", "=", 1)
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
 
@@ -1237,13 +1238,21 @@ class Platform:
         now = self.now()
         rows: list[dict[str, Any] | None] = [None] * len(requests)
         batch = _BulkBatch()
+        add_index, add_request_id = batch.indices.append, batch.request_ids.append
+        add_query, add_affiliate = batch.queries.append, batch.affiliates.append
         pools: dict[tuple[str, str], _BulkPool] = {}  # checked (pool id, key) of this request
         heads: dict[str, str | None] = {}  # "2/allocate_number.json" -> pool id (None: invalid)
-        last: tuple[str, str, _BulkPool] | None = None  # the previous valid row's pool and key
+        # the previous valid row's pool id and key, and what its check gave
+        last_pool_id: str | None = None
+        last_key: str | None = None
+        placement: RingPoolPlacement | None = None
+        names: frozenset[str] = frozenset()
+        affiliate_param: str | None = None
+        default_affiliate: str | None = None
         for index, request in enumerate(requests):
             request_id = None
             try:
-                if not isinstance(request, dict | Mapping):
+                if type(request) is not dict and not isinstance(request, Mapping):
                     raise InvalidInput("each request must be an object with api_suffix")
                 request_id = request.get("request_id")
                 suffix = request.get("api_suffix") or ""
@@ -1266,17 +1275,18 @@ class Platform:
                 if "%" in text or "+" in text:  # _parse_query(text), inlined
                     query = dict(parse_qsl(text, keep_blank_values=True))
                 else:
-                    query = {name: value for name, _, value in
-                             map(_PARTITION_EQUALS, filter(None, text.split("&")))}
+                    try:  # every field has a "=" (the usual case): one C-level step
+                        query = dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
+                    except ValueError:  # a name without "=": its value is ""
+                        query = {name: value for name, _, value in
+                                 map(_PARTITION_EQUALS, filter(None, text.split("&")))}
                 key = query.get("ring_pool_key", "")
-                if last is not None and last[0] == pool_id and last[1] == key:
-                    checked = last[2]
-                else:
-                    checked = pools.get((pool_id, key))  # type: ignore[assignment]
+                if pool_id != last_pool_id or key != last_key:
+                    checked = pools.get((pool_id, key))
                     if checked is None:
                         checked = pools[pool_id, key] = self._bulk_pool(pool_id, key)
-                    last = (pool_id, key, checked)
-                placement, names, affiliate_param, default_affiliate = checked
+                    placement, names, affiliate_param, default_affiliate = checked
+                    last_pool_id, last_key = pool_id, key
                 if names.isdisjoint(query):
                     raise RecordInvalid("At least one RingPool parameter is required")
             except SandboxError as error:
@@ -1284,14 +1294,14 @@ class Platform:
                 _error_row(row, error)
                 rows[index] = row
                 continue
-            affiliate = query.get(affiliate_param) if affiliate_param else None
             if placement is not batch.placement:
                 self._bulk_allocate(now, batch, rows)
                 batch.placement = placement
-            batch.indices.append(index)
-            batch.request_ids.append(request_id)
-            batch.queries.append(query)
-            batch.affiliates.append(affiliate or default_affiliate)
+            add_index(index)
+            add_request_id(request_id)
+            add_query(query)
+            add_affiliate((query.get(affiliate_param) if affiliate_param else None)
+                          or default_affiliate)
         self._bulk_allocate(now, batch, rows)
         return rows  # type: ignore[return-value]  # every place is filled
 
