@@ -65,7 +65,7 @@ from flask import Flask, Response
 from flask import request as flask_request
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from werkzeug.wrappers import Request
 
 from mock_server.auth import Credentials, authenticate, extract_credentials
@@ -372,7 +372,8 @@ class Incoming:
 
     @property
     def mimetype(self) -> str:
-        return self.request.mimetype
+        """werkzeug's ``Request.mimetype``, without building a ``Request``."""
+        return _mimetype(str(self.environ.get("CONTENT_TYPE") or ""))
 
     @property
     def form(self) -> Any:
@@ -393,6 +394,13 @@ class Incoming:
             else:
                 self._data = self.environ["wsgi.input"].read(length) if length else b""
         return self._data
+
+
+@functools.lru_cache(maxsize=256)
+def _mimetype(content_type: str) -> str:
+    """The media type of a Content-Type value, lower-cased, as werkzeug's ``Request.mimetype``
+    (remembered: a client sends the same few values)."""
+    return parse_options_header(content_type)[0].lower()
 
 
 def _status_line(status: int) -> str:

@@ -114,11 +114,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="passes (median; 3)")
     p.add_argument("--pool-size", type=int, default=150_000, help="bulk pool size (150,000)")
     p.add_argument("--step", type=float, default=0.001, help="clock step per request (0.001 s)")
+    p.add_argument("--gc-threshold", default=None,
+                   help="gc.set_threshold for the measured passes, e.g. 700,10,10")
     p.add_argument("--profile", type=int, default=0, help="print the N top functions")
     p.add_argument("--sort", default="tottime", help="profile sort key (tottime)")
     args = p.parse_args(argv)
     app, platform, body = build(args.pool_size)
     run(app, platform, body, 200, args.step)  # warm up
+    if args.gc_threshold:
+        gc.set_threshold(*(int(n) for n in args.gc_threshold.split(",")))
     times = []
     gc.callbacks.append(_gc_timer)
     for _ in range(args.repeat):

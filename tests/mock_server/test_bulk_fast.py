@@ -21,7 +21,9 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.wrappers import Request
 
+from mock_server.app import Incoming, create_app, sandbox_state
 from simulator.clock import ManualClock
 from simulator.errors import InvalidInput, RecordInvalid, SandboxError
 from simulator.events import EventLog, NumberAllocated, NumberRecycled, OverflowServed
@@ -255,3 +257,53 @@ def test_nothing_recorded_when_a_deferred_event_is_not_an_event() -> None:
         log.record([("NumberAllocated", 1, 1, 1, "8005550100")])
     assert len(log) == 0
     assert log.last_seq == 0
+
+
+# ---- the frame ------------------------------------------------------------------------------
+
+
+@given(st.one_of(st.none(), st.text(max_size=30), st.sampled_from([
+    "application/json", "Application/JSON; charset=UTF-8", " text/csv ;q=1", "multipart/form-data;"
+    " boundary=x", "application/x-www-form-urlencoded", ""])))
+def test_mimetype_is_werkzeugs_when_content_type_is_anything(content_type: str | None) -> None:
+    environ: dict[str, Any] = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "SERVER_NAME": "x",
+                               "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    assert Incoming(environ).mimetype == Request(environ).mimetype
+
+
+def _bulk_answers(fast: bool) -> list[tuple[int, dict[str, str], bytes]]:
+    app = create_app({"SEED": 4, "FAST_DISPATCH": fast})
+    world = sandbox_state(app).platform.world_summary()
+    pool = world["bulk_ring_pool"]
+    suffix = f"{pool['id']}/allocate_number.json?ring_pool_key={pool['api_key']}"
+    bodies = [
+        {"requests": [{"api_suffix": f"{suffix}&utm_source=r{n}", "request_id": f"r{n}"}
+                      for n in range(30)]},
+        {"request": [{"api_suffix": f"{suffix}&utm_source=x"},
+                     {"api_suffix": f"{suffix}&mobile_click_to_call=1&param2=b"},
+                     {"api_suffix": f"{suffix}", "request_id": "c"},
+                     {"api_suffix": suffix.replace(pool["api_key"], "NOPE") + "&param1=a"}]},
+        {"requests": []},
+    ]
+    client = app.test_client()
+    found = []
+    for body in bodies:
+        response = client.post("/api/2013-07-01/bulk.json", data=orjson.dumps(body),
+                               content_type="application/json")
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        if response.status_code == 200:
+            assert float(headers.pop("processing-time")) >= 0
+        found.append((response.status_code, headers, response.data))
+    return found
+
+
+def test_bulk_bytes_same_when_fast_dispatch_or_flask_and_when_run_again() -> None:
+    first = _bulk_answers(True)
+    assert first == _bulk_answers(True) == _bulk_answers(False)
+    assert [status for status, _, _ in first] == [200, 200, 403]
+    rows = orjson.loads(first[1][2])["responses"]
+    assert rows[1]["tracking_url"].startswith("tel:+1")
+    assert [sorted(row) for row in rows[2:]] == [
+        ["error_class", "message", "request_id"], ["error_class", "message"]]
