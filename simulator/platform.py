@@ -57,7 +57,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from operator import methodcaller
+from itertools import repeat
+from operator import contains, itemgetter, methodcaller
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
@@ -115,6 +116,7 @@ __all__ = [
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _PARTITION_EQUALS = methodcaller("partition", "=")
 _SPLIT_EQUALS = methodcaller("split", "=", 1)
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
 
@@ -1237,6 +1239,8 @@ class Platform:
             )
         now = self.now()
         rows: list[dict[str, Any] | None] = [None] * len(requests)
+        if self._bulk_uniform(now, requests, rows):
+            return rows  # type: ignore[return-value]  # every place is filled
         batch = _BulkBatch()
         add_index, add_request_id = batch.indices.append, batch.request_ids.append
         add_query, add_affiliate = batch.queries.append, batch.affiliates.append
@@ -1304,6 +1308,57 @@ class Platform:
                           or default_affiliate)
         self._bulk_allocate(now, batch, rows)
         return rows  # type: ignore[return-value]  # every place is filled
+
+    def _bulk_uniform(self, now: datetime, requests: Sequence[Any],
+                      rows: list[dict[str, Any] | None]) -> bool:
+        """The usual Bulk request in C-level steps over all rows at once: every row an object
+        whose ``api_suffix`` is a string naming the same pool with the same key, every query
+        field ``name=value`` with nothing to decode (no ``%`` or ``+``), every row with a
+        RingPool parameter. Then the rows are one batch, answered by :meth:`_bulk_allocate`
+        into ``rows``, and True. Anything else: False before anything happened (the row-by-row
+        loop answers it; its rules give these rows the same answers)."""
+        if set(map(type, requests)) != {dict}:
+            return False
+        suffixes: list[Any] = list(map(dict.get, requests, repeat("api_suffix")))
+        if set(map(type, suffixes)) != {str}:
+            return False
+        joined = "".join(suffixes)
+        if "\n" in joined or "%" in joined or "+" in joined:
+            return False
+        parts = list(map(str.partition, suffixes, repeat("?")))
+        heads = set(map(_FIRST, parts))
+        if len(heads) != 1 or "" in set(map(_SECOND, parts)):
+            return False
+        match = _SUFFIX.match(heads.pop() + "?")
+        if match is None:
+            return False
+        try:  # every field has a "=": else the row-by-row loop's parsing
+            queries = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
+                       for text in map(_THIRD, parts)]
+        except ValueError:
+            return False
+        keys = set(map(dict.get, queries, repeat("ring_pool_key"), repeat("")))
+        if len(keys) != 1:
+            return False
+        try:
+            placement, names, affiliate_param, default_affiliate = self._bulk_pool(
+                match["id"], keys.pop())
+        except SandboxError:
+            return False
+        if any(map(names.isdisjoint, queries)):
+            return False
+        if affiliate_param and any(map(contains, queries, repeat(affiliate_param))):
+            affiliates = [query.get(affiliate_param) or default_affiliate for query in queries]
+        else:
+            affiliates = [default_affiliate] * len(queries)
+        batch = _BulkBatch()
+        batch.placement = placement
+        batch.indices = list(range(len(queries)))
+        batch.request_ids = list(map(dict.get, requests, repeat("request_id")))
+        batch.queries = queries
+        batch.affiliates = affiliates
+        self._bulk_allocate(now, batch, rows)
+        return True
 
     def _bulk_pool(self, pool_id: str, key: str) -> _BulkPool:
         """Check a Bulk row's pool and key (once per request); what its rows need."""

@@ -208,6 +208,53 @@ def test_rows_logs_and_events_equal_the_reference_when_rows_are_any_mix(
     assert list(fast.events) == list(slow.events)
 
 
+SAFE_VALUES = st.sampled_from(["x", "ab", "", "1", "true", "Yes", "on", "0", "aff-2", "ü"])
+
+
+@st.composite
+def uniform_request(draw: st.DrawFn) -> tuple[str, list[tuple[list[tuple[str, str]], Any]]]:
+    """Rows of one pool with one key (the usual Bulk request: the one-step path takes it)."""
+    target = draw(st.sampled_from(["small", "wide", "strict", "demo"]))
+    rows = draw(st.lists(st.tuples(
+        st.lists(st.tuples(PARAMS, SAFE_VALUES), min_size=1, max_size=3),
+        st.one_of(st.none(), st.sampled_from(["r1", "", 0, 7]))), min_size=1, max_size=15))
+    return target, rows
+
+
+def uniform_body(spec: tuple[str, list[Any]], pools: dict[str, dict[str, Any]],
+                 glue: str) -> dict[str, Any]:
+    target, rows = spec
+    pool = pools[target]
+    found = []
+    for params, request_id in rows:
+        query = glue.join([f"ring_pool_key={pool['api_key']}",
+                           *(f"{n}={v}" for n, v in params)])
+        entry: dict[str, Any] = {"api_suffix": f"{pool['id']}/allocate_number.json?{query}"}
+        if request_id is not None:
+            entry["request_id"] = request_id
+        found.append(entry)
+    return {"requests": found}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(uniform_request(), min_size=1, max_size=4), st.sampled_from(["&", "&&"]))
+def test_uniform_rows_equal_the_reference_when_one_pool_and_key(
+    requests: list[Any], glue: str,
+) -> None:
+    fast, fast_pools = build(8)
+    slow, slow_pools = build(8)
+    for spec in requests:
+        got = fast.bulk_allocate_numbers(uniform_body(spec, fast_pools, glue))
+        want = reference_bulk(slow, uniform_body(spec, slow_pools, glue))
+        assert orjson.dumps(got) == orjson.dumps(want)
+        fast.clock.advance(1000)  # type: ignore[attr-defined]
+        slow.clock.advance(1000)  # type: ignore[attr-defined]
+    for target in fast_pools:
+        assert fast.allocations(fast_pools[target]["id"]) == slow.allocations(
+            slow_pools[target]["id"])
+    assert list(fast.events) == list(slow.events)
+
+
 def test_row_keeps_its_request_id_first_when_answered_or_refused() -> None:
     platform, pools = build(1)
     good = f"{pools['wide']['id']}/allocate_number.json?ring_pool_key={pools['wide']['api_key']}"
