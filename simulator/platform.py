@@ -57,8 +57,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from itertools import repeat
-from operator import contains, itemgetter, methodcaller
+from itertools import compress, repeat
+from operator import contains, eq, itemgetter, methodcaller
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
@@ -117,6 +117,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _PARTITION_EQUALS = methodcaller("partition", "=")
 _SPLIT_EQUALS = methodcaller("split", "=", 1)
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
 
@@ -1382,6 +1383,9 @@ class Platform:
             return
         pool = placement.pool
         answers = pool.allocate_rows(now, batch.queries, batch.affiliates)
+        if self._bulk_fill(pool, batch, answers, rows):
+            batch.clear()
+            return
         prefix = None
         for index, request_id, query, answer in zip(batch.indices, batch.request_ids,
                                                     batch.queries, answers, strict=True):
@@ -1411,6 +1415,34 @@ class Platform:
                 row["overflow"] = True
             rows[index] = row
         batch.clear()
+
+    def _bulk_fill(self, pool: RingPool, batch: _BulkBatch, answers: Sequence[Any],
+                   rows: list[dict[str, Any] | None]) -> bool:
+        """:meth:`_bulk_allocate`'s answer rows in C-level steps when every row got a record
+        of a 10-digit number and no row asks for ``mobile_click_to_call`` (the same rows its
+        loop makes); False (nothing done) otherwise."""
+        if set(map(type, answers)) != {tuple} or any(
+                map(contains, batch.queries, repeat("mobile_click_to_call"))):
+            return False
+        numbers = list(map(_THIRD, answers))  # the records' promo numbers
+        if set(map(len, numbers)) != {10} or not "".join(numbers).isdigit():
+            return False
+        prefix = self.directory.tracking_url(pool, "")
+        built = [
+            {"promo_number_formatted": f"{number[:3]}-{number[3:6]}-{number[6:]}",
+             "promo_number": number, "tracking_url": prefix + number}
+            if request_id is None else
+            {"request_id": request_id,
+             "promo_number_formatted": f"{number[:3]}-{number[3:6]}-{number[6:]}",
+             "promo_number": number, "tracking_url": prefix + number}
+            for request_id, number in zip(batch.request_ids, numbers, strict=True)
+        ]
+        # allocated_at == expires_at: the overflow number
+        for row in compress(built, map(eq, map(_FOURTH, answers), map(_FIFTH, answers))):
+            row["overflow"] = True
+        for index, row in zip(batch.indices, built, strict=True):
+            rows[index] = row
+        return True
 
     def _affiliate(self, placement: RingPoolPlacement, query: Mapping[str, str]) -> str | None:
         """The affiliate id of an allocation: the network's parameter, else the pool's

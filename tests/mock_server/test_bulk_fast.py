@@ -134,6 +134,7 @@ def build(seed: int) -> tuple[Platform, dict[str, dict[str, Any]]]:
         "wide": pool("rp-wide", max_pool_size=8, param3="pid"),
         "search": pool("rp-search", pool_type="Search"),
         "strict": pool("rp-strict", max_pool_size=1),
+        "closed": pool("rp-closed", max_pool_size=2, allow_overflow=False),
     }
     bulk = platform.world.bulk_ring_pool
     assert bulk is not None
@@ -151,7 +152,7 @@ PARAMS = st.sampled_from(["gclid", "utm_source", "param1", "param4", "pid", "ref
 def row(draw: st.DrawFn) -> Any:
     kind = draw(st.sampled_from(["good"] * 6 + ["key", "unknown", "bare", "junk", "shape",
                                                   "newline", "digits", "slash", "format"]))
-    target = draw(st.sampled_from(["small", "wide", "search", "strict", "demo"]))
+    target = draw(st.sampled_from(["small", "wide", "search", "strict", "closed", "demo"]))
     params = draw(st.lists(st.tuples(PARAMS, VALUES), max_size=3))
     request_id = draw(st.one_of(st.none(), st.sampled_from(["r1", "", 0, 7, "r1"])))
     return kind, target, params, request_id, draw(st.sampled_from(["json", "xml", "csv"]))
@@ -214,7 +215,7 @@ SAFE_VALUES = st.sampled_from(["x", "ab", "", "1", "true", "Yes", "on", "0", "af
 @st.composite
 def uniform_request(draw: st.DrawFn) -> tuple[str, list[tuple[list[tuple[str, str]], Any]]]:
     """Rows of one pool with one key (the usual Bulk request: the one-step path takes it)."""
-    target = draw(st.sampled_from(["small", "wide", "strict", "demo"]))
+    target = draw(st.sampled_from(["small", "wide", "strict", "closed", "demo"]))
     rows = draw(st.lists(st.tuples(
         st.lists(st.tuples(PARAMS, SAFE_VALUES), min_size=1, max_size=3),
         st.one_of(st.none(), st.sampled_from(["r1", "", 0, 7]))), min_size=1, max_size=15))
