@@ -7,7 +7,7 @@ Usage::
 
 Drives the sandbox's WSGI app in-process (the callable the servers run, fast dispatch
 included), built as ``bench/serve/run.py`` builds it (demo world of seed 0, full number range,
-start-up objects frozen out of the garbage collector as ``serve`` does) but on a manual clock:
+the garbage collector settled as ``serve`` settles it) but on a manual clock:
 the bulk pool is resized through the Network Integration API (``--pool-size`` numbers,
 lifetime 1 s), every number is provisioned first, then each request sends 100 rows (the body
 ``run.py`` sends; no row overflows) and the clock moves ``--step`` seconds per request (1 ms:
@@ -51,11 +51,11 @@ def build(pool_size: int) -> tuple[Any, Any, bytes]:
     """The app, its platform and the 100-row body (after provisioning the bulk pool)."""
     sys.path.insert(0, str(ROOT))
     from mock_server.app import create_app, sandbox_state  # noqa: PLC0415
+    from mock_server.serve import settle_collector  # noqa: PLC0415
 
     app: Any = create_app({"SEED": 0, "CLOCK": "manual", "FICTIONAL_ONLY": False})
     platform = sandbox_state(app).platform
-    gc.collect()  # as ``serve`` does before serving: start-up objects out of full passes
-    gc.freeze()
+    settle_collector()  # as ``serve`` does before serving
     world = platform.world_summary()
     client = app.test_client()
     campaign = "/api/2016-10-01/1/advertisers/adv-1/advertiser_campaigns/camp-1/ring_pools"
