@@ -46,9 +46,11 @@ holds and the number's history; :class:`Allocation` values are built only when a
 (:meth:`simulator.events.EventLog.record`), or not at all for a pool built with
 ``events=None``. Normalizing a query is planned once per pool configuration and set of query
 keys when no value matters (Custom pools without search or referrer keys). Retention: the log
-is a ``deque(maxlen=retention)``; per-number histories keep forgotten records until a
-compaction (after at least ``retention`` + pool size new allocations: O(1) amortised), and an
-attribution that lands on a forgotten record answers None, as if it were gone.
+is a ``deque(maxlen=retention)``; a number's history drops its forgotten records when the
+number is allocated again, and compaction passes (after at least ``retention`` + pool size
+new allocations: O(1) amortised, done a slice of numbers per allocation call so no call
+waits for a whole pass) drop those of numbers idle since; an attribution that lands on a
+forgotten record answers None, as if it were gone.
 
 Sandbox choices (gaps in the docs; listed in docs/fidelity.md):
 
@@ -201,6 +203,10 @@ _consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 
 #: instants (us) compare below this forever: "no Local RingPool fill pending"
 _NEVER = 1 << 62
+#: numbers a compaction pass visits per allocation call, besides two per visitor of the call
+_COMPACTION_SLICE = 256
+#: history entries a compaction pass waits for, besides retention + numbers with a history
+_COMPACTION_MARGIN = 1024
 #: normalization plans cached per pool configuration (cleared when full)
 _PLAN_CACHE_SIZE = 256
 #: query keys that need the full normalization (referrer parsing, search type, validation)
@@ -301,6 +307,9 @@ class RingPool:
         self._histories: dict[str, list[AllocationRecord]] = {}
         self._history_entries = 0
         self._compact_at = self._next_compaction(0)
+        #: a compaction pass under way: the numbers it visits, and how many it has visited
+        self._compact_numbers: list[str] | None = None
+        self._compact_done = 0
         self._latest_us = -_NEVER
         self._filled = self._fill_at is None
         self._fill_due_us = _NEVER if self._fill_at is None else to_micros(self._fill_at)
@@ -599,24 +608,42 @@ class RingPool:
             return _NEVER
         # entries left after a compaction <= retention; the next one waits for at least
         # retention + histories more, so its cost (histories + entries) is O(1) amortised
-        return entries + self._retention + len(self._histories) + 1024
+        return entries + self._retention + len(self._histories) + _COMPACTION_MARGIN
 
-    def _compact_locked(self) -> None:
-        """Drop forgotten records from the per-number histories."""
+    def _compact_locked(self, budget: int) -> None:
+        """Drop forgotten records from the per-number histories, a slice at a time.
+
+        A pass starts when the histories hold enough entries (:meth:`_next_compaction`): it
+        takes the numbers as they are then and visits at most ``budget`` of them per call,
+        so no allocation waits for a whole pass over a big pool (a number allocated since is
+        visited all the same; one gone since is skipped). The next pass is planned when
+        this one ends. Forgotten records cost nothing but memory until then: attribution
+        ignores them.
+        """
+        numbers = self._compact_numbers
+        if numbers is None:
+            numbers = self._compact_numbers = list(self._histories)
+            self._compact_done = 0
         cutoff = self._forgotten_before()
         histories = self._histories
-        kept = 0
-        for number in list(histories):
-            history = histories[number]
+        start = self._compact_done
+        stop = min(len(numbers), start + budget)
+        removed = 0
+        for number in islice(numbers, start, stop):
+            history = histories.get(number)
+            if history is None:
+                continue
             index = bisect_right(history, cutoff, key=_record_seq)
             if index == len(history):
                 del histories[number]
-                continue
-            if index:
+            elif index:
                 del history[:index]
-            kept += len(history)
-        self._history_entries = kept
-        self._compact_at = self._next_compaction(kept)
+            removed += index
+        self._history_entries -= removed
+        self._compact_done = stop
+        if stop == len(numbers):
+            self._compact_numbers = None
+            self._compact_at = self._next_compaction(self._history_entries)
 
     @staticmethod
     def _build_custom_map(names: Sequence[str]) -> dict[str, str]:
@@ -763,6 +790,8 @@ class RingPool:
         wake = self._wake(fill_due)
         can_provision = self._filled and len(numbers) < max_size
         histories = self._histories
+        #: records with a seq at or below seq - keep are forgotten (retention)
+        keep = _NEVER if self._retention is None else self._retention
         overflow_number = self._overflow_number
         next_id = self._allocation_ids  # None: allocation id = seq
         entries = self._history_entries
@@ -855,6 +884,10 @@ class RingPool:
                 if history is None:
                     histories[taken] = [record]
                 else:
+                    if history[0][0] <= seq - keep:  # its oldest are forgotten: drop them
+                        forgotten = bisect_right(history, seq - keep, key=_record_seq)
+                        del history[:forgotten]
+                        entries -= forgotten
                     history.append(record)
                 entries += 1
                 if events is not None:
@@ -868,8 +901,8 @@ class RingPool:
             self._history_entries = entries
             if events:
                 self._emit(events)
-        if entries > self._compact_at:
-            self._compact_locked()
+        if entries > self._compact_at or self._compact_numbers is not None:
+            self._compact_locked(_COMPACTION_SLICE + 2 * count)
         return results
 
     def _saturated_run_locked(

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator import ringpool
 from simulator.errors import NumbersExhausted, RecordInvalid
 from simulator.events import (
     EventLog,
@@ -24,7 +25,7 @@ from simulator.events import (
 )
 from simulator.numbers import NumberInventory
 from simulator.referrer import parse_referrer, search_type_for
-from simulator.ringpool import Allocation, RingPool, RingPoolFull
+from simulator.ringpool import Allocation, AllocationRecord, RingPool, RingPoolFull
 
 START_AT = datetime(2016, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -639,6 +640,51 @@ def test_old_calls_unattributed_and_recent_attributed_when_histories_are_compact
         assert pool.attribute(latest.promo_number, at(4_999.5)) == latest
     forgotten = pool.allocation(records[-20])  # type: ignore[arg-type]
     assert pool.attribute(forgotten.promo_number, forgotten.allocated_at) is None
+
+
+@pytest.mark.parametrize("step", [1, 7])
+def test_attribution_and_bounded_histories_when_compaction_passes_are_sliced(
+    make_pool: Callable[..., RingPool], step: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100 numbers overloaded ~3.5x for ~70 s, allocated `step` visitors per call; passes
+    # visit 16 numbers (+ 2 per visitor) per call and start past retention + numbers (no
+    # margin), so they take several calls. A number's allocations are ~100 to 300 apart:
+    # several are retained, and attribution at each of their instants is checked
+    monkeypatch.setattr(ringpool, "_COMPACTION_SLICE", 16)
+    monkeypatch.setattr(ringpool, "_COMPACTION_MARGIN", 0)
+    retention = 300
+    pool = make_pool(max_pool_size=100, lifetime_seconds=1, retention=retention, events=None)
+    rng = random.Random(5)
+    instants, t = [], to_micros(at(0))
+    for _ in range(20_000):
+        t += rng.randrange(1, 7_000)
+        instants.append(t)
+    logged = 0
+    by_number: dict[str, list[AllocationRecord]] = {}
+    passes_sliced = False
+    for index in range(0, len(instants), step):
+        made = pool.allocate_many(instants[index:index + step])
+        logged += len(made)
+        held = [r for r in made if r is not None and r[3] != r[4]]  # (overflow: nobody's)
+        for record in held:
+            by_number.setdefault(record[2], []).append(record)
+        # every retained allocation of the numbers just allocated still attributes
+        for number in {record[2] for record in held}:
+            for record in by_number[number][-4:]:
+                answer = pool.attribute_record(number, record[3])
+                if record[0] > logged - retention:
+                    assert answer == record
+                else:
+                    assert answer in (None, record)
+        # memory stays bounded: what a pass keeps (<= retention) + the wait for the next
+        # (retention + numbers with a history), plus what the calls add while a pass is under
+        # way (at most 100 / (16 + 2 * step) < 8 calls)
+        stored = sum(len(h) for h in pool._histories.values())
+        assert stored <= 2 * retention + 100 + 8 * step
+        passes_sliced |= pool._compact_numbers is not None
+    # one visitor at a time, a number drops its forgotten records when allocated again; in
+    # bulk, overflow stretches record holds in one step and the sliced passes drop them
+    assert passes_sliced == (step > 1)
 
 
 def test_empty_read_only_params_when_query_names_no_pool_parameter(ring_pool: RingPool) -> None:
