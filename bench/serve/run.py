@@ -419,7 +419,8 @@ class Target:
 
 def measure(target: Target, paths_for: Callable[[str], dict[str, Endpoint]],
             args: argparse.Namespace, scripts: Path) -> list[Measured]:
-    """Start ``target``, run each of its endpoints (warm-up, then ``args.runs`` runs), stop it.
+    """Start ``target``, warm each of its endpoints up, run them in ``args.runs`` rounds (one
+    run of each endpoint per round), stop it.
 
     ``paths_for(base)`` gives the endpoints once the server answers (the sandbox's keys come
     from its world, and its pools are resized then)."""
@@ -431,18 +432,26 @@ def measure(target: Target, paths_for: Callable[[str], dict[str, Endpoint]],
         if target.warmup_first:
             wrk(server.base, paths[target.endpoints[0]], target.warmup_first, args.connections,
                 scripts)
-        for key in target.endpoints:
-            if args.endpoints and key not in args.endpoints.split(","):
-                continue
-            endpoint = paths[key]
+        chosen = [paths[key] for key in target.endpoints
+                  if not args.endpoints or key in args.endpoints.split(",")]
+        for endpoint in chosen:
             wrk(server.base, endpoint, args.warmup, args.connections, scripts)
-            runs = [wrk(server.base, endpoint, args.duration, args.connections, scripts)
-                    for _ in range(args.runs)]
-            measured = Measured(target.name, endpoint, runs)
+        # runs in rounds (every endpoint once per round, each round starting one endpoint
+        # further): a server whose state fills up over the first minutes (journals and logs
+        # up to their retention) weighs on every endpoint alike, not on those measured last
+        runs: dict[str, list[Run]] = {endpoint.label: [] for endpoint in chosen}
+        for round_index in range(args.runs):
+            turn = round_index % len(chosen) if chosen else 0
+            for endpoint in chosen[turn:] + chosen[:turn]:
+                runs[endpoint.label].append(
+                    wrk(server.base, endpoint, args.duration, args.connections, scripts)
+                )
+        for endpoint in chosen:
+            measured = Measured(target.name, endpoint, runs[endpoint.label])
             found.append(measured)
             print(f"   {endpoint.label:48} {measured.rate:>9,.0f} req/s  p99 "
                   f"{measured.p99_ms:6.1f} ms  non-2xx {measured.errors}  "
-                  f"runs {[round(r.rate) for r in runs]}", flush=True)
+                  f"runs {[round(r.rate) for r in measured.runs]}", flush=True)
     return found
 
 
