@@ -36,7 +36,7 @@ Rules:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -335,33 +335,54 @@ class VersionMarking:
     test: VersionTest
 
 
+def _schema_positions(
+    schema: Any, root: Mapping[str, Any]
+) -> Iterator[tuple[tuple[str, ...], str | None, Any, Mapping[str, Any] | None]]:
+    """Every position of ``schema``, depth first, each before the positions below it:
+    ``(path, name, raw, node)`` with the path of data it describes (``[]`` for an array's
+    items), the property name when it was reached as a property, the schema as written
+    there (a ``$ref`` keeps its siblings) and the schema it resolves to (None when not an
+    object, or a ``$ref`` already followed on this path: recursive schemas end). Below a
+    node: its ``allOf``/``anyOf``/``oneOf`` parts (same path), its ``properties``, its
+    ``items``."""
+
+    def walk(
+        raw: Any, path: tuple[str, ...], name: str | None, seen: frozenset[str]
+    ) -> Iterator[tuple[tuple[str, ...], str | None, Any, Mapping[str, Any] | None]]:
+        node = raw
+        if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                yield path, name, raw, None
+                return
+            seen = seen | {ref}
+            node = resolve(node, root)
+        if not isinstance(node, Mapping):
+            yield path, name, raw, None
+            return
+        yield path, name, raw, node
+        for key in ("allOf", "anyOf", "oneOf"):
+            for part in node.get(key) or ():
+                yield from walk(part, path, None, seen)
+        for child, prop in (node.get("properties") or {}).items():
+            yield from walk(prop, (*path, child), child, seen)
+        if "items" in node:
+            yield from walk(node["items"], (*path, "[]"), None, seen)
+
+    return walk(schema, (), None, frozenset())
+
+
 def versioned_markings(schema: Any, root: Mapping[str, Any]) -> list[VersionMarking]:
     """Every property with ``x-versions`` anywhere in ``schema`` (through ``$ref``, ``allOf``,
     ``anyOf``, ``oneOf``, ``properties`` and ``items``; a ``$ref`` is followed once per path,
     so recursive schemas end)."""
     found: dict[tuple[tuple[str, ...], str], VersionMarking] = {}
-
-    def collect(node: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
-        if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
-            if ref in seen:
-                return
-            seen = seen | {ref}
-            node = resolve(node, root)
-        if not isinstance(node, Mapping):
-            return
-        for key in ("allOf", "anyOf", "oneOf"):
-            for part in node.get(key) or ():
-                collect(part, path, seen)
-        for name, prop in (node.get("properties") or {}).items():
-            if isinstance(prop, Mapping) and "x-versions" in prop and (path, name) not in found:
-                found[(path, name)] = VersionMarking(path, name,
-                                                     version_predicate(prop["x-versions"]))
-            collect(prop, (*path, name), seen)
-        if "items" in node:
-            collect(node["items"], (*path, "[]"), seen)
-
-    collect(schema, (), frozenset())
+    for path, name, raw, _ in _schema_positions(schema, root):
+        if name is not None and isinstance(raw, Mapping) and "x-versions" in raw:
+            parent = path[:-1]
+            if (parent, name) not in found:
+                found[(parent, name)] = VersionMarking(parent, name,
+                                                       version_predicate(raw["x-versions"]))
     return list(found.values())
 
 
@@ -372,30 +393,13 @@ def required_markings(
     ``schema`` (e.g. ``users[]``: ``email_settings`` from 2017-04-01)."""
     found: dict[tuple[tuple[str, ...], int], tuple[tuple[str, ...], VersionTest,
                                                    tuple[str, ...]]] = {}
-
-    def collect(node: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
-        if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
-            if ref in seen:
-                return
-            seen = seen | {ref}
-            node = resolve(node, root)
-        if not isinstance(node, Mapping):
-            return
-        if path:
-            for n, rule in enumerate(node.get("x-required-by-version") or ()):
-                if isinstance(rule, Mapping) and (path, n) not in found:
-                    found[(path, n)] = (path, version_predicate(rule),
-                                        tuple(rule.get("required", ())))
-        for key in ("allOf", "anyOf", "oneOf"):
-            for part in node.get(key) or ():
-                collect(part, path, seen)
-        for name, prop in (node.get("properties") or {}).items():
-            collect(prop, (*path, name), seen)
-        if "items" in node:
-            collect(node["items"], (*path, "[]"), seen)
-
-    collect(schema, (), frozenset())
+    for path, _, _, node in _schema_positions(schema, root):
+        if not path or node is None:
+            continue
+        for n, rule in enumerate(node.get("x-required-by-version") or ()):
+            if isinstance(rule, Mapping) and (path, n) not in found:
+                found[(path, n)] = (path, version_predicate(rule),
+                                    tuple(rule.get("required", ())))
     return list(found.values())
 
 
