@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -189,24 +190,37 @@ def draw_shape(request_id: Any) -> Any:
     return {"request_id": request_id} if request_id is not None else "not an object"
 
 
+def rows_body(name: str, rows: list[Any], pools: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {name: [suffix_of(r, pools) for r in rows]}
+
+
+def assert_same_as_reference(
+    seed: int, step_seconds: int, bodies: list[Callable[[dict[str, dict[str, Any]]], Any]]
+) -> None:
+    """Two identical platforms: each body (built for a platform's pools) through the fast Bulk
+    path on one and the reference on the other, ``step_seconds`` apart; the same answer
+    bytes, allocation logs and events."""
+    fast, fast_pools = build(seed)
+    slow, slow_pools = build(seed)
+    for body in bodies:
+        got = fast.bulk_allocate_numbers(body(fast_pools))
+        want = reference_bulk(slow, body(slow_pools))
+        assert orjson.dumps(got) == orjson.dumps(want)
+        fast.clock.advance(step_seconds)  # type: ignore[attr-defined]
+        slow.clock.advance(step_seconds)  # type: ignore[attr-defined]
+    for target in fast_pools:
+        assert fast.allocations(fast_pools[target]["id"]) == slow.allocations(
+            slow_pools[target]["id"])
+    assert list(fast.events) == list(slow.events)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(row(), min_size=1, max_size=12), min_size=1, max_size=4),
        st.sampled_from(["requests", "request"]))
 def test_rows_logs_and_events_equal_the_reference_when_rows_are_any_mix(
     requests: list[list[Any]], name: str,
 ) -> None:
-    fast, fast_pools = build(3)
-    slow, slow_pools = build(3)
-    for rows in requests:
-        got = fast.bulk_allocate_numbers({name: [suffix_of(r, fast_pools) for r in rows]})
-        want = reference_bulk(slow, {name: [suffix_of(r, slow_pools) for r in rows]})
-        assert orjson.dumps(got) == orjson.dumps(want)
-        fast.clock.advance(700)  # type: ignore[attr-defined]
-        slow.clock.advance(700)  # type: ignore[attr-defined]
-    for target in fast_pools:
-        assert fast.allocations(fast_pools[target]["id"]) == slow.allocations(
-            slow_pools[target]["id"])
-    assert list(fast.events) == list(slow.events)
+    assert_same_as_reference(3, 700, [partial(rows_body, name, rows) for rows in requests])
 
 
 SAFE_VALUES = st.sampled_from(["x", "ab", "", "1", "true", "Yes", "on", "0", "aff-2", "ü"])
@@ -242,18 +256,7 @@ def uniform_body(spec: tuple[str, list[Any]], pools: dict[str, dict[str, Any]],
 def test_uniform_rows_equal_the_reference_when_one_pool_and_key(
     requests: list[Any], glue: str,
 ) -> None:
-    fast, fast_pools = build(8)
-    slow, slow_pools = build(8)
-    for spec in requests:
-        got = fast.bulk_allocate_numbers(uniform_body(spec, fast_pools, glue))
-        want = reference_bulk(slow, uniform_body(spec, slow_pools, glue))
-        assert orjson.dumps(got) == orjson.dumps(want)
-        fast.clock.advance(1000)  # type: ignore[attr-defined]
-        slow.clock.advance(1000)  # type: ignore[attr-defined]
-    for target in fast_pools:
-        assert fast.allocations(fast_pools[target]["id"]) == slow.allocations(
-            slow_pools[target]["id"])
-    assert list(fast.events) == list(slow.events)
+    assert_same_as_reference(8, 1000, [partial(uniform_body, spec, glue=glue) for spec in requests])
 
 
 def test_row_keeps_its_request_id_first_when_answered_or_refused() -> None:
