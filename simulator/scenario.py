@@ -66,7 +66,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate
+from itertools import accumulate, compress
 from operator import itemgetter
 from typing import Any, cast
 
@@ -878,7 +878,7 @@ def _run_scenario(
             at, expiry = at[kept], expiry[kept]
         else:
             kept = np.fromiter((r is not None and r[3] != r[4] for r in records), bool, count)
-            held = [r for r in records if r is not None and r[3] != r[4]]
+            held = cast(list[AllocationRecord], list(compress(records, kept)))
             at = np.fromiter(map(_at_of, held), np.int64, len(held))
             expiry = np.fromiter(map(_expires_of, held), np.int64, len(held))
         taken = len(at)
