@@ -93,6 +93,7 @@ from simulator.network import (
 )
 from simulator.numbers import NumberInventory, parse_number
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
+from simulator.rows import dicts_from_columns
 from simulator.transactions import (
     CustomValue,
     Transaction,
@@ -1333,11 +1334,14 @@ class Platform:
         match = _SUFFIX.match(heads.pop() + "?")
         if match is None:
             return False
-        try:  # every field has a "=": else the row-by-row loop's parsing
-            queries = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
-                       for text in map(_THIRD, parts)]
-        except ValueError:
-            return False
+        texts = list(map(_THIRD, parts))
+        queries = _uniform_queries(texts)
+        if queries is None:
+            try:  # every field has a "=": else the row-by-row loop's parsing
+                queries = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
+                           for text in texts]
+            except ValueError:
+                return False
         keys = set(map(dict.get, queries, repeat("ring_pool_key"), repeat("")))
         if len(keys) != 1:
             return False
@@ -1902,6 +1906,27 @@ def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> 
     body = args[0] if args else kwargs.get("body")
     requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
     return max(1, len(requests)) if isinstance(requests, list | tuple) else 1
+
+
+def _uniform_queries(texts: Sequence[str]) -> list[dict[str, str]] | None:
+    """The queries of ``texts`` (``name=value&...`` fields, nothing to decode) built column by
+    column in C-level steps, when every text has the same field names in the same order,
+    each with a ``=``: the dicts the row-by-row parsing gives. None otherwise."""
+    size = texts[0].count("&") + 1  # fields per text
+    if set(map(str.count, texts, repeat("&"))) != {size - 1}:
+        return None
+    fields = "&".join(texts).split("&")  # text i's field j is fields[i * size + j]
+    names: list[str] = []
+    columns = []
+    for j, first in enumerate(fields[:size]):
+        name, sep, _ = first.partition("=")
+        head = name + "="
+        column = fields[j::size]
+        if not sep or not all(map(str.startswith, column, repeat(head))):
+            return None
+        names.append(name)
+        columns.append(map(str.removeprefix, column, repeat(head)))
+    return dicts_from_columns(names, columns)  # (a name twice: its last value, as dict())
 
 
 def _error_row(row: dict[str, Any], error: SandboxError) -> None:

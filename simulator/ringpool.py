@@ -88,7 +88,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, compress, islice, repeat
 from itertools import count as naturals
 from operator import add, itemgetter, le, sub
 from types import MappingProxyType
@@ -110,6 +110,7 @@ from simulator.events import (
 )
 from simulator.numbers import is_toll_free
 from simulator.referrer import parse_referrer, search_type_for
+from simulator.rows import dicts_from_columns
 
 __all__ = [
     "CUSTOM_PARAMS",
@@ -218,6 +219,7 @@ _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 _record_seq = itemgetter(0)
 _record_at = itemgetter(3)
+_oldest, _newest = itemgetter(0), itemgetter(-1)
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -481,23 +483,29 @@ class RingPool:
             raise ValueError("give one affiliate id (or None) per query")
         t = to_micros(as_utc(now, name="now"))
         answers: list[AllocationRecord | SandboxError | None] = []
-        valid: list[dict[str, str] | None] = []
-        kept: list[str | None] = []
         with self._lock:
-            for query, affiliate in zip(queries, affiliates, strict=True):
-                try:
-                    valid.append(self._params(query))
-                except RecordInvalid as error:
-                    answers.append(error)
-                    continue
-                kept.append(affiliate)
-                answers.append(None)  # a place for the record
+            valid = self._uniform_params(queries)
+            if valid is not None:  # every row valid
+                kept = affiliates if isinstance(affiliates, list) else list(affiliates)
+                answers = [None] * len(valid)
+            else:
+                valid, kept = [], []
+                for query, affiliate in zip(queries, affiliates, strict=True):
+                    try:
+                        valid.append(self._params(query))
+                    except RecordInvalid as error:
+                        answers.append(error)
+                        continue
+                    kept.append(affiliate)
+                    answers.append(None)  # a place for the record
             done: list[AllocationRecord | None] = []
             failure: SandboxError | None = None
             try:
-                self._allocate_locked([t] * len(valid), valid, None, kept, done)
+                self._allocate_locked([t] * len(valid), valid, None, kept, done, at_once=True)
             except SandboxError as error:  # supply() ran out with nothing free: the rows
                 failure = error  # from here on fail alike (same instant, nothing frees up)
+        if failure is None and len(done) == len(answers):
+            return done  # type: ignore[return-value]  # every row valid and allocated
         records = iter(done)
         return [
             answer if answer is not None else next(records, failure)
@@ -693,6 +701,30 @@ class RingPool:
             return None
         return {name: str(query[key]) for key, name in plan}
 
+    def _uniform_params(
+        self, queries: Sequence[Mapping[str, str]]
+    ) -> list[dict[str, str] | None] | None:
+        """:meth:`_params` of every query in C-level steps when all have the same keys and
+        those keys normalize without looking at values (a cached plan: no query can be
+        invalid); None (nothing done) otherwise."""
+        shapes = set(map(tuple, queries))
+        if len(shapes) != 1:
+            return None
+        keys = shapes.pop()
+        plan = self._plans.get(keys)
+        if plan is None:  # not planned yet, or values matter
+            if keys in self._plans or not queries:
+                return None
+            self._params(queries[0])  # plans the keys
+            plan = self._plans.get(keys)
+            if plan is None:
+                return None
+        if not plan:
+            return [None] * len(queries)
+        params = dicts_from_columns([name for _, name in plan],
+                                    [map(str, map(itemgetter(key), queries)) for key, _ in plan])
+        return cast(list[dict[str, str] | None], params)
+
     def _normalize(self, query: Mapping[str, str]) -> dict[str, str]:
         custom_map = self._custom_map
         pool_type = self._pool_type
@@ -752,6 +784,7 @@ class RingPool:
         results: list[AllocationRecord | None] | None = None,
         *,
         one_affiliate: tuple[str | None] | None = None,
+        at_once: bool = False,
     ) -> list[AllocationRecord | None]:
         """THE allocation rules (module docstring), for visitors arriving at ``instants_us``
         with parameters ``each[i]`` (or ``shared`` for all when ``each`` is None) and
@@ -771,6 +804,12 @@ class RingPool:
         steps instead of a loop turn per visitor: the same records, holds and histories the
         loop would build. Instants out of order turn it off for the call (checked once, in
         C); a clamped instant takes the loop.
+
+        Visitors at one instant (``at_once``: the caller's promise that every instant is the
+        same, and ``each`` and ``affiliates`` are lists; Bulk rows): the ended holds are
+        recycled and, when enough numbers are free and none is to be provisioned, every
+        visitor is recorded by :meth:`_at_once_locked` in C-level steps: the same records,
+        holds, histories and events the loop would make.
         """
         events: list[DeferredEvent] | None = [] if self._events is not None else None
         if results is None:
@@ -824,6 +863,11 @@ class RingPool:
                     if self._older:
                         self._sweep_locked(t, events)
                         wake = self._wake(fill_due)
+                    elif at_once and len(numbers) <= max_size and holds and holds[0][4] <= t:
+                        self._recycle_at_once_locked(t, events)
+                        wake = holds[0][4] if holds else _NEVER
+                        if fill_due < wake:  # noqa: PLR1730
+                            wake = fill_due
                     else:
                         while holds and holds[0][4] <= t:
                             _, _, number, _, ended, _, _ = holds.popleft()
@@ -842,6 +886,18 @@ class RingPool:
                     if taken is None:  # supply ran out, but a number is free
                         taken = free.popleft()
                 elif free:
+                    if at_once and not self._older and (
+                        not holds or holds[-1][4] <= t + lifetime
+                    ):
+                        done = len(results) - first  # visitors recorded so far
+                        if len(free) >= count - done > 1:
+                            entries += self._at_once_locked(
+                                results, t, each[done:], affiliates[done:],  # type: ignore[index]
+                                seq, keep, events,
+                            )
+                            seq += count - done
+                            latest = t
+                            break
                     taken = free.popleft()
                 elif overflow_number is None:
                     append_result(None)  # RingPoolFull: nothing recorded
@@ -1013,6 +1069,91 @@ class RingPool:
                 else:
                     history.append(record)
         return size, taken
+
+    def _recycle_at_once_locked(self, t: int, events: list[DeferredEvent] | None) -> None:
+        """Recycle the holds ended at or before ``t`` (at least the first) in C-level steps,
+        as the loop of :meth:`_allocate_locked` does one by one (one segment of holds, no
+        number to drop): free in the order the holds ended, one NumberRecycled each."""
+        holds = self._holds
+        size = len(holds)
+        ended, step = 1, 1  # holds[:ended] have ended; gallop, then bisect
+        while True:
+            probe = ended + step - 1
+            if probe >= size:
+                ended = bisect_right(holds, t, ended, size, key=_record_expires)
+                break
+            if holds[probe][4] > t:
+                ended = bisect_right(holds, t, ended, probe, key=_record_expires)
+                break
+            ended, step = probe + 1, step * 2
+        gone = list(islice(holds, ended))
+        if ended == size:
+            holds.clear()
+        else:
+            _consume(map(_popleft, repeat(holds, ended)))
+        freed = list(map(_record_number, gone))
+        if events is not None:
+            events.extend(zip(repeat(NumberRecycled), map(_record_expires, gone),
+                              repeat(self.id), freed))
+        self._free.extend(freed)
+
+    def _at_once_locked(  # noqa: PLR0917
+        self,
+        results: list[AllocationRecord | None],
+        t: int,
+        params: Sequence[dict[str, str] | None],
+        affiliates: Sequence[str | None],
+        seq: int,
+        keep: int,
+        events: list[DeferredEvent] | None,
+    ) -> int:
+        """Record visitors arriving at ``t``, one per ``params``, from the free numbers (for
+        :meth:`_allocate_locked`, which checked the conditions: at least as many numbers
+        free, none to provision, one segment of holds all ending by ``t`` plus the lifetime,
+        ids equal to the seqs after ``seq``). The loop's records, holds, histories (trimmed
+        of records forgotten as of each visitor's seq, ``keep`` = retention) and events, in
+        C-level maps instead of a loop turn per visitor. Returns the change in history
+        entries."""
+        size = len(params)
+        free = self._free
+        taken = list(islice(free, size))
+        if size == len(free):
+            free.clear()
+        else:
+            _consume(map(_popleft, repeat(free, size)))
+        ids = list(range(seq + 1, seq + 1 + size))  # seq = id: one int object for both
+        records = list(zip(ids, ids, taken, repeat(t), repeat(t + self._lifetime_us),
+                           params, affiliates))
+        self._holds.extend(records)
+        results.extend(records)
+        if events is not None:
+            events.extend(zip(repeat(NumberAllocated), repeat(t), repeat(self.id), ids, taken))
+        histories = self._histories
+        found: list[Any] = list(map(histories.get, taken))  # (None: no history yet)
+        entries = size
+        odd = None in found  # a number without a history (new, or dropped by compaction)
+        if not odd and keep != _NEVER:
+            # records at or below a visitor's seq - keep are forgotten: a history whose
+            # newest is forgotten is emptied in C; one forgotten only in part, in the loop
+            limits = list(map(sub, ids, repeat(keep)))
+            stale = list(map(le, map(_record_seq, map(_oldest, found)), limits))
+            if True in stale:
+                gone = list(map(le, map(_record_seq, map(_newest, found)), limits))
+                emptied = list(compress(found, gone))
+                entries -= sum(map(len, emptied))
+                _consume(map(list.clear, emptied))
+                odd = stale != gone
+        if odd:
+            for index, number in enumerate(taken):
+                history = found[index]
+                if history is None:
+                    found[index] = histories[number] = []
+                elif history and history[0][0] <= ids[index] - keep:
+                    forgotten = bisect_right(history, ids[index] - keep, key=_record_seq)
+                    del history[:forgotten]
+                    entries -= forgotten
+        _consume(map(list.append, found, records))
+        return entries
 
     def _wake(self, fill_due: int) -> int:
         """The next instant the allocation loop must look beyond allocating (see there)."""

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.wrappers import Request
 
@@ -29,7 +29,7 @@ from simulator.clock import ManualClock
 from simulator.errors import InvalidInput, RecordInvalid, SandboxError
 from simulator.events import EventLog, NumberAllocated, NumberRecycled, OverflowServed
 from simulator.network import formatted
-from simulator.platform import Platform, Principal
+from simulator.platform import _SPLIT_EQUALS, Platform, Principal, _uniform_queries
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 V = "2016-10-01"
@@ -136,6 +136,7 @@ def build(seed: int) -> tuple[Platform, dict[str, dict[str, Any]]]:
         "search": pool("rp-search", pool_type="Search"),
         "strict": pool("rp-strict", max_pool_size=1),
         "closed": pool("rp-closed", max_pool_size=2, allow_overflow=False),
+        "big": pool("rp-big", max_pool_size=40),
     }
     bulk = platform.world.bulk_ring_pool
     assert bulk is not None
@@ -257,6 +258,53 @@ def test_uniform_rows_equal_the_reference_when_one_pool_and_key(
     requests: list[Any], glue: str,
 ) -> None:
     assert_same_as_reference(8, 1000, [partial(uniform_body, spec, glue=glue) for spec in requests])
+
+
+@st.composite
+def same_names_request(draw: st.DrawFn) -> tuple[str, list[tuple[list[tuple[str, str]], Any]]]:
+    """Rows of one pool with one key whose queries name the same fields in the same order
+    (the one-step path parses them column by column), values free to differ."""
+    target = draw(st.sampled_from(["wide", "big", "demo", "closed"]))
+    names = draw(st.lists(PARAMS, min_size=1, max_size=4))
+    rows = draw(st.lists(st.tuples(
+        st.lists(SAFE_VALUES, min_size=len(names), max_size=len(names)),
+        st.one_of(st.none(), st.sampled_from(["r1", "", 0, 7]))), min_size=1, max_size=45))
+    return target, [(list(zip(names, values, strict=True)), request_id)
+                    for values, request_id in rows]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(same_names_request(), min_size=1, max_size=5), st.sampled_from([1, 1000, 2000]))
+def test_same_names_rows_equal_the_reference_when_parsed_and_allocated_at_once(
+    requests: list[Any], step_seconds: int,
+) -> None:
+    # rows of a big pool (40 numbers, holds of 1,800 s) at one instant: allocated in one step
+    # when enough numbers are free, the rest when they run out (overflow, or refusals)
+    assert_same_as_reference(
+        5, step_seconds, [partial(uniform_body, spec, glue="&") for spec in requests])
+
+
+FIELD_TEXT = st.lists(st.sampled_from(["a=1", "a=", "b=2", "=3", "a", "", "c=x=y", "b=1"]),
+                      max_size=4).map("&".join)
+
+
+@given(st.lists(FIELD_TEXT, min_size=1, max_size=6) | FIELD_TEXT.flatmap(
+    lambda text: st.lists(st.just(text), min_size=1, max_size=4)))
+@example(["a=1", "a=1&a=2"])  # as many fields in all as two texts of one field each
+def test_uniform_queries_are_the_row_by_row_parse_when_texts_share_names(texts: list[str]) -> None:
+    parsed = _uniform_queries(texts)
+    try:
+        expected = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&")))) for text in texts]
+    except ValueError:  # a field without "=": the row-by-row loop parses those
+        assert parsed is None
+        return
+    if parsed is not None:
+        assert [list(query.items()) for query in parsed] == [
+            list(query.items()) for query in expected]
+    shapes = {tuple(field.partition("=")[0] for field in text.split("&")) for text in texts}
+    fields = [field for text in texts for field in text.split("&")]
+    if len(shapes) == 1 and all("=" in field for field in fields):
+        assert parsed is not None  # the usual Bulk request takes the column path
 
 
 def test_row_keeps_its_request_id_first_when_answered_or_refused() -> None:

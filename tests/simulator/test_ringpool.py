@@ -6,9 +6,10 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator import ringpool
@@ -819,3 +820,93 @@ def test_overflow_records_in_order_when_a_full_pool_gets_a_burst(
     assert [r[0] for r in records if r] == list(range(1, 9))  # one log entry per visitor
     assert all(r[3] == i and r[6] == "aff" for r, i in zip(records, instants, strict=True) if r)
     assert [a.id for a in pool.allocations()] == list(range(1, 9))
+
+
+# ---- rows at one instant: allocate_rows records them in one step ---------------------------
+
+
+def pool_state(pool: RingPool, events: EventLog) -> tuple[object, ...]:
+    """What allocating changes in a pool, as comparable values (histories with what they
+    still hold, including forgotten records a later trim or pass would drop)."""
+    return (
+        pool.allocations(),
+        events.to_jsonl(),
+        {number: list(history) for number, history in pool._histories.items()},
+        pool._history_entries,
+        list(pool._free),
+        list(pool._holds),
+        pool._logged,
+        pool._latest_us,
+    )
+
+
+@st.composite
+def batches_at_instants(draw: st.DrawFn) -> dict[str, Any]:
+    """A pool's size, retention and batches of rows (step before the batch in us, rows)."""
+    size = draw(st.integers(2, 40))
+    steps = st.sampled_from([0, 1, 1_000_000, 2_000_000, 2_000_001, 3_000_000, 5_000_000]) | (
+        st.integers(0, 4_000_000))
+    rows = st.integers(2, size) | st.integers(1, 2 * size)  # mostly no more than the pool
+    return {
+        "size": size,
+        # small enough that histories get trimmed, wholly or in part, or none
+        "retention": draw(st.none() | st.integers(1, 3 * size)),
+        "batches": draw(st.lists(st.tuples(steps, rows), min_size=1, max_size=20)),
+    }
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    pool=batches_at_instants(),
+    shape=st.sampled_from([{}, {"gclid": "g"}, {"gclid": "g", "param2": "p", "pid": "x"},
+                           {"referrer": "https://www.google.com/"}]),
+    same_keys=st.booleans(),
+    change=st.none() | st.tuples(st.integers(1, 3), st.sampled_from(
+        [{"max_pool_size": 1}, {"lifetime_seconds": 1}, {"max_pool_size": 60}])),
+    passes=st.booleans(),
+)
+# a shorter lifetime while holds are live, then rows: the loop's second segment of holds
+@example(pool={"size": 10, "retention": None,
+               "batches": [(0, 10), (2_000_000, 5), (500_000, 3)]},
+         shape={}, same_keys=True, change=(2, {"lifetime_seconds": 1}), passes=False)
+# a smaller pool, then rows after holds end: numbers dropped as they are recycled
+@example(pool={"size": 10, "retention": 5,
+               "batches": [(0, 10), (1_000_000, 1), (2_000_000, 4)]},
+         shape={}, same_keys=True, change=(1, {"max_pool_size": 3}), passes=False)
+def test_same_pool_as_row_by_row_when_rows_at_one_instant_are_allocated_at_once(
+    pool: dict[str, Any],
+    shape: dict[str, str],
+    same_keys: bool,
+    change: tuple[int, dict[str, int]] | None,
+    passes: bool,
+) -> None:
+    # Bulk rows: batches of rows at one instant, some with more rows than free numbers,
+    # holds (lifetime 2 s) ending before, at and between batches, histories trimmed of
+    # forgotten records (small retention) wholly or in part; the rows' queries share keys
+    # (then their params are made column by column) or not; optionally the pool shrinks
+    # (numbers dropped as holds end), grows or gets a shorter lifetime (a second segment of
+    # holds) part way. Against one visitor per call of allocate_many (the loop). Compaction
+    # passes (which trim histories too) run as usual, or never (only allocations trim).
+    with pytest.MonkeyPatch.context() as patch:
+        if not passes:
+            patch.setattr(ringpool, "_COMPACTION_MARGIN", 1 << 40)
+        one, one_events, rows, rows_events = twin_pools(
+            max_pool_size=pool["size"], lifetime_seconds=2, retention=pool["retention"]
+        )
+    t = to_micros(at(0))
+    for index, (step, count) in enumerate(pool["batches"]):
+        t += step
+        if change is not None and change[0] == index:
+            for twin in (one, rows):
+                twin.reconfigure(from_micros(t), **change[1])  # type: ignore[arg-type]
+        queries = [
+            {**shape, "utm_source": f"row{n}"} if same_keys or n % 3 else {"gclid": f"{n}"}
+            for n in range(count)
+        ]
+        affiliates = [None if n % 4 else f"aff-{n}" for n in range(count)]
+        expected = [one.allocate_many([t], [query], affiliate_id_from_network=affiliate)[0]
+                    for query, affiliate in zip(queries, affiliates, strict=True)]
+        assert rows.allocate_rows(from_micros(t), queries, affiliates) == expected
+        assert pool_state(rows, rows_events) == pool_state(one, one_events)
+    for number in {allocation.promo_number for allocation in one.allocations()}:
+        assert rows.attribute(number, from_micros(t)) == one.attribute(number, from_micros(t))

@@ -1,0 +1,28 @@
+"""Rows as dicts built column by column: the same dicts as dict(zip()), row by row."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from simulator.rows import dicts_from_columns
+
+
+@given(st.lists(st.text(max_size=3), min_size=1, max_size=6, unique=True).flatmap(
+    lambda names: st.tuples(st.just(names), st.lists(
+        st.lists(st.integers(), min_size=len(names), max_size=len(names)), max_size=5))))
+def test_same_dicts_in_the_same_key_order_as_dict_zip_when_any_names(
+    table: tuple[list[str], list[list[int]]],
+) -> None:
+    names, rows = table
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in names]
+    built = dicts_from_columns(names, columns)
+    assert [list(row.items()) for row in built] == [
+        list(zip(names, row, strict=True)) for row in rows]
+
+
+@pytest.mark.parametrize("names", [[], ["a", "b"]])
+def test_value_error_when_not_one_column_per_name(names: list[str]) -> None:
+    with pytest.raises(ValueError, match="one column per name"):
+        dicts_from_columns(names, [[1]])
