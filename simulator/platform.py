@@ -54,7 +54,7 @@ import functools
 import random
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import compress, repeat
@@ -93,7 +93,7 @@ from simulator.network import (
 )
 from simulator.numbers import NumberInventory, parse_number
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
-from simulator.rows import dicts_from_columns
+from simulator.rows import Table
 from simulator.transactions import (
     CustomValue,
     Transaction,
@@ -164,14 +164,18 @@ class _BulkBatch:
         self.placement: RingPoolPlacement | None = None
         self.indices: list[int] = []
         self.request_ids: list[Any] = []
-        self.queries: list[dict[str, str]] = []
+        self.queries: Sequence[dict[str, str]] = []  # (a Table when one request's rows)
         self.affiliates: list[str | None] = []
 
     def clear(self) -> None:
+        """Empty the batch: its lists in place (the row loop holds their ``append``)."""
         self.indices.clear()
         self.request_ids.clear()
-        self.queries.clear()
         self.affiliates.clear()
+        if isinstance(self.queries, list):
+            self.queries.clear()
+        else:  # one request's Table
+            self.queries = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -1245,7 +1249,8 @@ class Platform:
             return rows  # type: ignore[return-value]  # every place is filled
         batch = _BulkBatch()
         add_index, add_request_id = batch.indices.append, batch.request_ids.append
-        add_query, add_affiliate = batch.queries.append, batch.affiliates.append
+        add_query = cast(list[dict[str, str]], batch.queries).append  # (a list here)
+        add_affiliate = batch.affiliates.append
         pools: dict[tuple[str, str], _BulkPool] = {}  # checked (pool id, key) of this request
         heads: dict[str, str | None] = {}  # "2/allocate_number.json" -> pool id (None: invalid)
         # the previous valid row's pool id and key, and what its check gave
@@ -1327,35 +1332,44 @@ class Platform:
         joined = "".join(suffixes)
         if "\n" in joined or "%" in joined or "+" in joined:
             return False
-        parts = list(map(str.partition, suffixes, repeat("?")))
-        heads = set(map(_FIRST, parts))
-        if len(heads) != 1 or "" in set(map(_SECOND, parts)):
-            return False
-        match = _SUFFIX.match(heads.pop() + "?")
-        if match is None:
-            return False
-        texts = list(map(_THIRD, parts))
-        queries = _uniform_queries(texts)
-        if queries is None:
+        queries: Sequence[dict[str, str]]
+        shapes: Sequence[Iterable[str]]  # the field names of each row
+        found = _suffix_table(suffixes)
+        if found is not None:  # the same fields in every row: columns, no dict per row
+            head, table = found
+            queries, shapes = table, [table.names]
+            keys = set(table.column("ring_pool_key") or ("",))
+        else:
+            parts = list(map(str.partition, suffixes, repeat("?")))
+            heads = set(map(_FIRST, parts))
+            if len(heads) != 1 or "" in set(map(_SECOND, parts)):
+                return False
+            head = heads.pop()
             try:  # every field has a "=": else the row-by-row loop's parsing
                 queries = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
-                           for text in texts]
+                           for text in map(_THIRD, parts)]
             except ValueError:
                 return False
-        keys = set(map(dict.get, queries, repeat("ring_pool_key"), repeat("")))
-        if len(keys) != 1:
+            shapes = queries
+            keys = set(map(dict.get, queries, repeat("ring_pool_key"), repeat("")))
+        match = _SUFFIX.match(head + "?")
+        if match is None or len(keys) != 1:
             return False
         try:
             placement, names, affiliate_param, default_affiliate = self._bulk_pool(
                 match["id"], keys.pop())
         except SandboxError:
             return False
-        if any(map(names.isdisjoint, queries)):
+        if any(map(names.isdisjoint, shapes)):
             return False
-        if affiliate_param and any(map(contains, queries, repeat(affiliate_param))):
-            affiliates = [query.get(affiliate_param) or default_affiliate for query in queries]
-        else:
+        if not affiliate_param:
             affiliates = [default_affiliate] * len(queries)
+        elif found is not None:
+            column = found[1].column(affiliate_param)
+            affiliates = ([default_affiliate] * len(queries) if column is None
+                          else [value or default_affiliate for value in column])
+        else:
+            affiliates = [query.get(affiliate_param) or default_affiliate for query in queries]
         batch = _BulkBatch()
         batch.placement = placement
         batch.indices = list(range(len(queries)))
@@ -1425,8 +1439,10 @@ class Platform:
         """:meth:`_bulk_allocate`'s answer rows in C-level steps when every row got a record
         of a 10-digit number and no row asks for ``mobile_click_to_call`` (the same rows its
         loop makes); False (nothing done) otherwise."""
-        if set(map(type, answers)) != {tuple} or any(
-                map(contains, batch.queries, repeat("mobile_click_to_call"))):
+        queries = batch.queries
+        if set(map(type, answers)) != {tuple} or (
+                "mobile_click_to_call" in queries.names if isinstance(queries, Table)
+                else any(map(contains, queries, repeat("mobile_click_to_call")))):
             return False
         numbers = list(map(_THIRD, answers))  # the records' promo numbers
         if set(map(len, numbers)) != {10} or not "".join(numbers).isdigit():
@@ -1908,25 +1924,30 @@ def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> 
     return max(1, len(requests)) if isinstance(requests, list | tuple) else 1
 
 
-def _uniform_queries(texts: Sequence[str]) -> list[dict[str, str]] | None:
-    """The queries of ``texts`` (``name=value&...`` fields, nothing to decode) built column by
-    column in C-level steps, when every text has the same field names in the same order,
-    each with a ``=``: the dicts the row-by-row parsing gives. None otherwise."""
-    size = texts[0].count("&") + 1  # fields per text
-    if set(map(str.count, texts, repeat("&"))) != {size - 1}:
+def _suffix_table(suffixes: Sequence[str]) -> tuple[str, Table] | None:
+    """Bulk ``api_suffix`` strings ``HEAD?name=value&...`` (nothing to decode) as their one
+    HEAD and a :class:`Table` of their queries, made column by column in C-level steps, when
+    every suffix has the same HEAD and the same field names in the same order, each once and
+    with a ``=``: the queries the row-by-row parsing gives. None otherwise."""
+    size = suffixes[0].count("&") + 1  # fields per suffix
+    if set(map(str.count, suffixes, repeat("&"))) != {size - 1}:
         return None
-    fields = "&".join(texts).split("&")  # text i's field j is fields[i * size + j]
+    fields = "&".join(suffixes).split("&")  # suffix i's field j is fields[i * size + j]
     names: list[str] = []
-    columns = []
+    columns: list[list[str]] = []
     for j, first in enumerate(fields[:size]):
         name, sep, _ = first.partition("=")
-        head = name + "="
+        prefix = name + "="  # (the first field's name starts with "HEAD?")
         column = fields[j::size]
-        if not sep or not all(map(str.startswith, column, repeat(head))):
+        if not sep or not all(map(str.startswith, column, repeat(prefix))):
             return None
         names.append(name)
-        columns.append(map(str.removeprefix, column, repeat(head)))
-    return dicts_from_columns(names, columns)  # (a name twice: its last value, as dict())
+        columns.append(list(map(str.removeprefix, column, repeat(prefix))))
+    # HEAD holds no "?"; with a "&" or "=" in it, the first name has no "?" either
+    head, sep, names[0] = names[0].partition("?")
+    if not sep or len(set(names)) != size:
+        return None
+    return head, Table(names, columns)
 
 
 def _error_row(row: dict[str, Any], error: SandboxError) -> None:

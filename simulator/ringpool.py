@@ -110,7 +110,7 @@ from simulator.events import (
 )
 from simulator.numbers import is_toll_free
 from simulator.referrer import parse_referrer, search_type_for
-from simulator.rows import dicts_from_columns
+from simulator.rows import Table, dicts_from_columns
 
 __all__ = [
     "CUSTOM_PARAMS",
@@ -687,42 +687,51 @@ class RingPool:
         None stands for "no parameters" in records: a record holding only ints, strings and
         None is not tracked by the cyclic garbage collector (long runs keep many records).
         """
-        keys = tuple(query)
-        plans = self._plans
-        try:
-            plan = plans[keys]
-        except KeyError:
-            if len(plans) >= _PLAN_CACHE_SIZE:
-                plans.clear()
-            plan = plans[keys] = self._plan(keys)
+        plan = self._planned(tuple(query))
         if plan is None:
             return self._normalize(query)
         if not plan:
             return None
         return {name: str(query[key]) for key, name in plan}
 
+    def _planned(self, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
+        """:meth:`_plan` of ``keys``, cached."""
+        plans = self._plans
+        try:
+            return plans[keys]
+        except KeyError:
+            if len(plans) >= _PLAN_CACHE_SIZE:
+                plans.clear()
+            plan = plans[keys] = self._plan(keys)
+            return plan
+
     def _uniform_params(
         self, queries: Sequence[Mapping[str, str]]
     ) -> list[dict[str, str] | None] | None:
-        """:meth:`_params` of every query in C-level steps when all have the same keys and
-        those keys normalize without looking at values (a cached plan: no query can be
-        invalid); None (nothing done) otherwise."""
-        shapes = set(map(tuple, queries))
-        if len(shapes) != 1:
+        """:meth:`_params` of every query in C-level steps when all have the same keys (a
+        :class:`Table`, or dicts alike) and those keys normalize without looking at values
+        (a plan: no query can be invalid); None (nothing done) otherwise."""
+        if not queries:
             return None
-        keys = shapes.pop()
-        plan = self._plans.get(keys)
-        if plan is None:  # not planned yet, or values matter
-            if keys in self._plans or not queries:
+        if isinstance(queries, Table):
+            keys = queries.names
+            column: Callable[[str], Iterable[Any]] = queries.column  # type: ignore[assignment]
+        else:
+            shapes = set(map(tuple, queries))
+            if len(shapes) != 1:
                 return None
-            self._params(queries[0])  # plans the keys
-            plan = self._plans.get(keys)
-            if plan is None:
-                return None
+            keys = shapes.pop()
+
+            def column(key: str) -> Iterable[Any]:
+                return map(itemgetter(key), queries)
+
+        plan = self._planned(keys)
+        if plan is None:  # values matter
+            return None
         if not plan:
             return [None] * len(queries)
         params = dicts_from_columns([name for _, name in plan],
-                                    [map(str, map(itemgetter(key), queries)) for key, _ in plan])
+                                    [map(str, column(key)) for key, _ in plan])
         return cast(list[dict[str, str] | None], params)
 
     def _normalize(self, query: Mapping[str, str]) -> dict[str, str]:

@@ -29,7 +29,7 @@ from simulator.clock import ManualClock
 from simulator.errors import InvalidInput, RecordInvalid, SandboxError
 from simulator.events import EventLog, NumberAllocated, NumberRecycled, OverflowServed
 from simulator.network import formatted
-from simulator.platform import _SPLIT_EQUALS, Platform, Principal, _uniform_queries
+from simulator.platform import _SPLIT_EQUALS, Platform, Principal, _suffix_table
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 V = "2016-10-01"
@@ -284,27 +284,40 @@ def test_same_names_rows_equal_the_reference_when_parsed_and_allocated_at_once(
         5, step_seconds, [partial(uniform_body, spec, glue="&") for spec in requests])
 
 
-FIELD_TEXT = st.lists(st.sampled_from(["a=1", "a=", "b=2", "=3", "a", "", "c=x=y", "b=1"]),
-                      max_size=4).map("&".join)
+FIELD_TEXT = st.lists(st.sampled_from(["a=1", "a=", "b=2", "=3", "a", "", "c=x=y", "b=1", "?=1",
+                                        "d?e=4"]), max_size=4).map("&".join)
+HEADS = st.sampled_from(["2/allocate_number.json", "2/a=b", "2/a&b", "", "7"])
 
 
-@given(st.lists(FIELD_TEXT, min_size=1, max_size=6) | FIELD_TEXT.flatmap(
-    lambda text: st.lists(st.just(text), min_size=1, max_size=4)))
-@example(["a=1", "a=1&a=2"])  # as many fields in all as two texts of one field each
-def test_uniform_queries_are_the_row_by_row_parse_when_texts_share_names(texts: list[str]) -> None:
-    parsed = _uniform_queries(texts)
+@given(st.lists(st.tuples(HEADS, FIELD_TEXT), min_size=1, max_size=6) | st.tuples(
+    HEADS, FIELD_TEXT).flatmap(lambda pair: st.lists(st.just(pair), min_size=1, max_size=4)),
+    st.booleans())
+@example([("2", "a=1"), ("2", "a=1&2?a=2")], True)  # 3 fields, all like the first
+@example([("2/a&b", "a=1"), ("2/a&b", "a=1")], True)  # a "&" in the head
+def test_suffix_table_is_the_row_by_row_parse_when_suffixes_share_head_and_names(
+    pairs: list[tuple[str, str]], question: bool,
+) -> None:
+    suffixes = [f"{head}?{text}" if question else head + text for head, text in pairs]
+    found = _suffix_table(suffixes)
+    parts = [suffix.partition("?") for suffix in suffixes]
     try:
-        expected = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&")))) for text in texts]
+        expected = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
+                    for _, _, text in parts]
     except ValueError:  # a field without "=": the row-by-row loop parses those
-        assert parsed is None
+        assert found is None
         return
-    if parsed is not None:
-        assert [list(query.items()) for query in parsed] == [
+    if found is not None:
+        head, table = found
+        assert {(h, sep) for h, sep, _ in parts} == {(head, "?")}
+        assert [list(query.items()) for query in table] == [
             list(query.items()) for query in expected]
-    shapes = {tuple(field.partition("=")[0] for field in text.split("&")) for text in texts}
-    fields = [field for text in texts for field in text.split("&")]
-    if len(shapes) == 1 and all("=" in field for field in fields):
-        assert parsed is not None  # the usual Bulk request takes the column path
+    heads = {(h, sep) for h, sep, _ in parts}
+    shapes = {tuple(field.partition("=")[0] for field in text.split("&")) for _, _, text in parts}
+    fields = [field for _, _, text in parts for field in text.split("&")]
+    names_once = len(shapes) == 1 and all(len(set(shape)) == len(shape) for shape in shapes)
+    if (len(heads) == 1 and all(sep and "&" not in h and "=" not in h for h, sep in heads)
+            and all("=" in field for field in fields) and names_once):
+        assert found is not None  # the usual Bulk request takes the column path
 
 
 def test_row_keeps_its_request_id_first_when_answered_or_refused() -> None:
