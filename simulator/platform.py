@@ -54,6 +54,7 @@ import functools
 import random
 import re
 import threading
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -118,6 +119,8 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _PARTITION_EQUALS = methodcaller("partition", "=")
 _SPLIT_EQUALS = methodcaller("split", "=", 1)
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+#: run an iterator of calls for their effect, in C (the itertools "consume" recipe)
+_consume = deque[object](maxlen=0).extend
 _FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
@@ -1460,8 +1463,7 @@ class Platform:
         # allocated_at == expires_at: the overflow number
         for row in compress(built, map(eq, map(_FOURTH, answers), map(_FIFTH, answers))):
             row["overflow"] = True
-        for index, row in zip(batch.indices, built, strict=True):
-            rows[index] = row
+        _consume(map(rows.__setitem__, batch.indices, built))  # (as many: one per answer)
         return True
 
     def _affiliate(self, placement: RingPoolPlacement, query: Mapping[str, str]) -> str | None:
