@@ -98,6 +98,7 @@ from simulator.clock import as_utc
 from simulator.errors import NumbersExhausted, RecordInvalid, SandboxError
 from simulator.events import (
     DeferredEvent,
+    Event,
     EventLog,
     LocalNumbersFilled,
     NumberAllocated,
@@ -603,6 +604,17 @@ class RingPool:
         if events and self._events is not None:
             self._events.record(events)
 
+    def _emit_run(self, events: list[DeferredEvent], kind: type[Event],
+                  fields: Iterable[tuple[Any, ...]]) -> None:
+        """Record the pending ``events`` (the list is emptied), then a run of events of one
+        kind given as their fields ``(at, *other fields)``: no deferred tuple per event."""
+        log = self._events
+        if log is not None:
+            if events:
+                log.record(events)
+                events.clear()
+            log.record_fields(kind, fields)
+
     def _held_locked(self) -> int:
         return len(self._holds) + sum(len(segment) for segment in self._older)
 
@@ -1102,8 +1114,8 @@ class RingPool:
             _consume(map(_popleft, repeat(holds, ended)))
         freed = list(map(_record_number, gone))
         if events is not None:
-            events.extend(zip(repeat(NumberRecycled), map(_record_expires, gone),
-                              repeat(self.id), freed))
+            self._emit_run(events, NumberRecycled,
+                           zip(map(_record_expires, gone), repeat(self.id), freed))
         self._free.extend(freed)
 
     def _at_once_locked(  # noqa: PLR0917
@@ -1136,7 +1148,7 @@ class RingPool:
         self._holds.extend(records)
         results.extend(records)
         if events is not None:
-            events.extend(zip(repeat(NumberAllocated), repeat(t), repeat(self.id), ids, taken))
+            self._emit_run(events, NumberAllocated, zip(repeat(t), repeat(self.id), ids, taken))
         histories = self._histories
         found: list[Any] = list(map(histories.get, taken))  # (None: no history yet)
         entries = size

@@ -361,6 +361,24 @@ def test_deferred_events_read_back_as_built_events_and_leave_the_collector() -> 
     assert not any(gc.is_tracked(entry) for entry in entries)
 
 
+def test_fields_of_one_kind_read_back_as_deferred_events_when_recorded_as_a_run() -> None:
+    at = 1_475_280_000_000_000
+    runs, deferred = EventLog(maxlen=3), EventLog(maxlen=3)
+    fields = [(at, 1, 10, "8005550101"), (at, 1, 11, "8005550102")]
+    assert runs.record([(NumberRecycled, at - 1, 1, "8005550100")]) == 1
+    assert runs.record_fields(NumberAllocated, iter(fields)) == 3
+    assert runs.record_fields(NumberAllocated, []) == 3
+    deferred.record([(NumberRecycled, at - 1, 1, "8005550100")])
+    deferred.record([(NumberAllocated, *entry) for entry in fields])
+    assert runs.since(0) == deferred.since(0)
+    assert [seq for seq, _ in runs.since(0)] == [1, 2, 3]
+    assert runs.record_fields(NumberAllocated, [(at + 1, 1, 12, "8005550103")]) == 4
+    assert [seq for seq, _ in runs.since(0)] == [2, 3, 4]  # the bound drops the oldest
+    with pytest.raises(TypeError):
+        runs.record_fields(dict, fields)  # type: ignore[arg-type]
+    assert runs.last_seq == 4
+
+
 def test_nothing_recorded_when_a_deferred_event_is_not_an_event() -> None:
     log = EventLog()
     with pytest.raises(TypeError):
