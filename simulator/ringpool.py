@@ -88,7 +88,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate, compress, islice, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 from itertools import count as naturals
 from operator import add, itemgetter, le, sub
 from types import MappingProxyType
@@ -111,7 +111,7 @@ from simulator.events import (
 )
 from simulator.numbers import is_toll_free
 from simulator.referrer import parse_referrer, search_type_for
-from simulator.rows import Table, dicts_from_columns
+from simulator.rows import Table, flat_rows_from_columns
 
 __all__ = [
     "CUSTOM_PARAMS",
@@ -187,8 +187,13 @@ class Allocation:
 #: on demand): ``(seq, id, promo number, allocated_at us, expires_at us, params, affiliate id)``.
 #: ``seq`` counts the pool's logged allocations (for retention); instants are integer
 #: microseconds since the Unix epoch; an overflow allocation has ``expires == allocated``
-#: (a real hold always lasts ``lifetime_seconds >= 1``); params None = no parameters.
-AllocationRecord = tuple[int, int, str, int, int, Mapping[str, str] | None, str | None]
+#: (a real hold always lasts ``lifetime_seconds >= 1``); params are :data:`Params`.
+AllocationRecord = tuple[int, int, str, int, int, "Params", str | None]
+#: A record's normalized parameters, flat: ``(name, value, name, value, ...)`` in the
+#: documented order, or None for none. Strings only, so the cyclic garbage collector stops
+#: tracking a record after the passes that first look at it (a dict would keep every retained
+#: record in every full pass).
+Params = tuple[str, ...] | None
 RECORD_ID = 1
 RECORD_NUMBER = 2
 RECORD_AT = 3
@@ -221,6 +226,13 @@ _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 _record_seq = itemgetter(0)
 _record_at = itemgetter(3)
 _oldest, _newest = itemgetter(0), itemgetter(-1)
+
+
+def _mapping(params: Params) -> Mapping[str, str]:
+    """The read-only mapping of a record's :data:`Params`."""
+    if params is None:
+        return _NO_PARAMS
+    return MappingProxyType(dict(zip(params[::2], params[1::2], strict=True)))
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -387,7 +399,7 @@ class RingPool:
             allocated_at=from_micros(at_us),
             expires_at=from_micros(expires_us),
             overflow=at_us == expires_us,
-            params=_NO_PARAMS if params is None else MappingProxyType(params),
+            params=_mapping(params),
             affiliate_id_from_network=affiliate,
         )
 
@@ -432,7 +444,7 @@ class RingPool:
             allocated_at=instant,
             expires_at=instant if expires_us == at_us else instant + lifetime,
             overflow=expires_us == at_us,
-            params=_NO_PARAMS if kept is None else MappingProxyType(kept),
+            params=_mapping(kept),
             affiliate_id_from_network=affiliate,
         )
 
@@ -693,18 +705,18 @@ class RingPool:
             (sources[name], name) for name in sorted(sources, key=_PARAM_ORDER.__getitem__)
         )
 
-    def _params(self, query: Mapping[str, str]) -> dict[str, str] | None:
-        """The normalized parameters of ``query`` (RecordInvalid when the type needs more).
-
-        None stands for "no parameters" in records: a record holding only ints, strings and
-        None is not tracked by the cyclic garbage collector (long runs keep many records).
-        """
+    def _params(self, query: Mapping[str, str]) -> Params:
+        """The normalized parameters of ``query`` as :data:`Params` (RecordInvalid when the
+        type needs more)."""
         plan = self._planned(tuple(query))
         if plan is None:
             return self._normalize(query)
         if not plan:
             return None
-        return {name: str(query[key]) for key, name in plan}
+        flat: list[str] = []
+        for key, name in plan:
+            flat += (name, str(query[key]))
+        return tuple(flat)
 
     def _planned(self, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
         """:meth:`_plan` of ``keys``, cached."""
@@ -719,7 +731,7 @@ class RingPool:
 
     def _uniform_params(
         self, queries: Sequence[Mapping[str, str]]
-    ) -> list[dict[str, str] | None] | None:
+    ) -> list[Params] | None:
         """:meth:`_params` of every query in C-level steps when all have the same keys (a
         :class:`Table`, or dicts alike) and those keys normalize without looking at values
         (a plan: no query can be invalid); None (nothing done) otherwise."""
@@ -742,11 +754,11 @@ class RingPool:
             return None
         if not plan:
             return [None] * len(queries)
-        params = dicts_from_columns([name for _, name in plan],
+        params = flat_rows_from_columns([name for _, name in plan],
                                     [map(str, column(key)) for key, _ in plan])
-        return cast(list[dict[str, str] | None], params)
+        return cast(list[Params], params)
 
-    def _normalize(self, query: Mapping[str, str]) -> dict[str, str]:
+    def _normalize(self, query: Mapping[str, str]) -> Params:
         custom_map = self._custom_map
         pool_type = self._pool_type
         params: dict[str, str] = {}
@@ -794,13 +806,16 @@ class RingPool:
             params["search_engine"] = referrer
             params.setdefault("search_keywords", "")
             params.setdefault("search_type", search_type_for(referrer, params.get("landing_page")))
-        return {name: params[name] for name in sorted(params, key=_PARAM_ORDER.__getitem__)}
+        if not params:
+            return None
+        return tuple(chain.from_iterable(
+            (name, params[name]) for name in sorted(params, key=_PARAM_ORDER.__getitem__)))
 
     def _allocate_locked(
         self,
         instants_us: Sequence[int],
-        each: Sequence[dict[str, str] | None] | None,
-        shared: dict[str, str] | None,
+        each: Sequence[Params] | None,
+        shared: Params,
         affiliates: Iterable[str | None],
         results: list[AllocationRecord | None] | None = None,
         *,
@@ -855,7 +870,7 @@ class RingPool:
         overflow_number = self._overflow_number
         next_id = self._allocation_ids  # None: allocation id = seq
         entries = self._history_entries
-        queries: Iterable[dict[str, str] | None] = repeat(shared) if each is None else each
+        queries: Iterable[Params] = repeat(shared) if each is None else each
         #: overflow runs in one step (see the docstring): instants indexable, nothing per visitor
         runs = (
             events is None
@@ -991,7 +1006,7 @@ class RingPool:
         count: int,
         wake: int,
         seq: int,
-        query: dict[str, str] | None,
+        query: Params,
         affiliate: str | None,
     ) -> tuple[int, int]:
         """Record, from visitor ``start`` on, a stretch of a full pool (for
@@ -1122,7 +1137,7 @@ class RingPool:
         self,
         results: list[AllocationRecord | None],
         t: int,
-        params: Sequence[dict[str, str] | None],
+        params: Sequence[Params],
         affiliates: Sequence[str | None],
         seq: int,
         keep: int,

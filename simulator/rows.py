@@ -9,7 +9,7 @@ only when someone reads them as dicts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any, overload
 
 
@@ -71,3 +71,20 @@ class Table(Sequence[dict[str, Any]]):
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows())
+
+
+def flat_rows_from_columns(
+    names: Sequence[str], columns: Sequence[Iterable[Any]]
+) -> list[tuple[Any, ...]]:
+    """One flat tuple per row, ``(names[0], columns[0][i], names[1], columns[1][i], ...)``:
+    the pairs of :func:`dicts_from_columns` without a dict (tuple displays up to two names)."""
+    if not names or len(names) != len(columns):
+        raise ValueError("give one column per name, at least one")
+    if len(names) == 1:
+        (a,) = names
+        return [(a, x) for x in columns[0]]
+    if len(names) == 2:
+        a, b = names
+        return [(a, x, b, y) for x, y in zip(*columns)]  # noqa: B905 - as long as each other
+    return [tuple(chain.from_iterable(zip(names, values)))  # noqa: B905
+            for values in zip(*columns)]  # noqa: B905

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from collections.abc import Callable
@@ -910,3 +911,26 @@ def test_same_pool_as_row_by_row_when_rows_at_one_instant_are_allocated_at_once(
         assert pool_state(rows, rows_events) == pool_state(one, one_events)
     for number in {allocation.promo_number for allocation in one.allocations()}:
         assert rows.attribute(number, from_micros(t)) == one.attribute(number, from_micros(t))
+
+
+def test_records_leave_the_collector_and_params_read_back_when_allocated(
+    make_pool: Callable[..., RingPool],
+) -> None:
+    # records keep params flat (strings only): the collector stops tracking a retained
+    # record (a params tuple first, then the record at the next pass that looks at it), so
+    # full passes do not scan the allocation log
+    pool = make_pool(max_pool_size=50, param_names=["gclid"])
+    one = pool.allocate(at(0), {"gclid": "g", "utm_source": "ad", "other": "x"})
+    rows = pool.allocate_rows(at(1), [{"gclid": f"g{n}", "ring_pool_key": "K"} for n in range(5)],
+                              [None] * 5)
+    search = pool.allocate(at(2), {"referrer": "https://www.google.com/search?q=red+shoes"})
+    gc.collect()
+    gc.collect()
+    records = list(pool._log)
+    assert len(records) == 7
+    assert not any(gc.is_tracked(record) for record in records)
+    assert dict(one.params) == {"param1": "g"}
+    assert [dict(pool.allocation(r).params) for r in rows] == [  # type: ignore[arg-type]
+        {"param1": f"g{n}"} for n in range(5)]
+    assert dict(search.params)["search_keywords"] == "red shoes"
+    assert pool.allocations()[0] == one
