@@ -55,7 +55,7 @@ def build(pool_size: int) -> tuple[Any, Any, bytes]:
 
     app: Any = create_app({"SEED": 0, "CLOCK": "manual", "FICTIONAL_ONLY": False})
     platform = sandbox_state(app).platform
-    settle_collector()  # as ``serve`` does before serving
+    settle_collector(app)  # as ``serve`` does before serving
     world = platform.world_summary()
     client = app.test_client()
     campaign = "/api/2016-10-01/1/advertisers/adv-1/advertiser_campaigns/camp-1/ring_pools"

@@ -336,7 +336,7 @@ def sandbox_child(argv: Sequence[str]) -> int:
     app = create_app(config)
     if server in ("granian", "waitress"):
         return serve(app, config, host="127.0.0.1", port=port, server=server, threads=threads)
-    settle_collector()  # as serve() does for the other two
+    settle_collector(app)  # as serve() does for the other two
     from gunicorn.app.base import BaseApplication  # noqa: PLC0415
 
     class Gunicorn(BaseApplication):

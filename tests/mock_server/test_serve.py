@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shlex
 import shutil
@@ -21,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from mock_server.serve import parser, read_world
+from mock_server.app import create_app, sandbox_state
+from mock_server.serve import pace_collector, parser, read_world
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.server
@@ -262,3 +264,30 @@ def test_tls_is_refused_when_the_server_is_waitress() -> None:
     )
     assert result.returncode == 2
     assert "--tls needs --server granian" in result.stderr
+
+
+def test_young_passes_every_pace_requests_and_same_answers_when_collector_is_paced() -> None:
+    # the collector's passes come from the request count, not from allocations outnumbering
+    # deallocations (a pool at its retention frees as much as it keeps: none would start)
+    app = create_app({"SEED": 0, "CLOCK": "manual"})
+    plain = create_app({"SEED": 0, "CLOCK": "manual"})
+    pace_collector(app, every=3)
+    passes: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    pool = sandbox_state(app).platform.world_summary()["ring_pool"]
+    url = (f"/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
+           f"?ring_pool_key={pool['api_key']}&param1=x")
+    gc.disable()  # (only the paced passes are counted)
+    gc.callbacks.append(count)
+    try:
+        answers = [app.test_client().get(url).data for _ in range(60)]
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+    assert answers == [plain.test_client().get(url).data for _ in range(60)]
+    # before requests 3, 6, ... 60: young passes, the tenth of them (30, 60) the middle one
+    assert passes == [0] * 9 + [1] + [0] * 9 + [1]
