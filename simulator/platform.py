@@ -119,9 +119,9 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _PARTITION_EQUALS = methodcaller("partition", "=")
 _SPLIT_EQUALS = methodcaller("split", "=", 1)
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
 #: run an iterator of calls for their effect, in C (the itertools "consume" recipe)
 _consume = deque[object](maxlen=0).extend
-_FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
 
@@ -1324,9 +1324,11 @@ class Platform:
         """The usual Bulk request in C-level steps over all rows at once: every row an object
         whose ``api_suffix`` is a string naming the same pool with the same key, every query
         field ``name=value`` with nothing to decode (no ``%`` or ``+``), every row with a
-        RingPool parameter. Then the rows are one batch, answered by :meth:`_bulk_allocate`
-        into ``rows``, and True. Anything else: False before anything happened (the row-by-row
-        loop answers it; its rules give these rows the same answers)."""
+        RingPool parameter. Then the rows are one batch (their queries a :class:`Table` when
+        every row names the same fields: :func:`_suffix_table`), answered by
+        :meth:`_bulk_allocate` into ``rows``, and True. Anything else: False before anything
+        happened (the row-by-row loop answers it; its rules give these rows the same
+        answers)."""
         if set(map(type, requests)) != {dict}:
             return False
         suffixes: list[Any] = list(map(dict.get, requests, repeat("api_suffix")))
