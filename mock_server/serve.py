@@ -270,8 +270,8 @@ def settle_collector(app: Flask) -> None:
     retention frees an old record, event and journal entry for each new one, so under steady
     Bulk load none started and the young generation grew to every object kept since
     (~400,000 tuples after 3,000 Bulk requests); the first pass once the balance tipped (single
-    allocations after Bulk) took 35 to 70 ms, and legacy json after Bulk had a p99 of 110 to
-    175 ms against 17 to 21 ms with the collector off."""
+    allocations after Bulk) took 35 to 70 ms, and legacy json after Bulk had a p99 of 113 to
+    174 ms against 17 to 21 ms with the collector off."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

@@ -190,9 +190,9 @@ class Allocation:
 #: (a real hold always lasts ``lifetime_seconds >= 1``); params are :data:`Params`.
 AllocationRecord = tuple[int, int, str, int, int, "Params", str | None]
 #: A record's normalized parameters, flat: ``(name, value, name, value, ...)`` in the
-#: documented order, or None for none. Strings only, so the cyclic garbage collector stops
-#: tracking a record after the passes that first look at it (a dict would keep every retained
-#: record in every full pass).
+#: documented order, or None for none: smaller and quicker to build than a dict. Strings
+#: only, so the cyclic garbage collector stops tracking a record after the passes that first
+#: look at it (:class:`Allocation` shows them as a read-only mapping).
 Params = tuple[str, ...] | None
 RECORD_ID = 1
 RECORD_NUMBER = 2
@@ -755,7 +755,7 @@ class RingPool:
         if not plan:
             return [None] * len(queries)
         params = flat_rows_from_columns([name for _, name in plan],
-                                    [map(str, column(key)) for key, _ in plan])
+                                        [map(str, column(key)) for key, _ in plan])
         return cast(list[Params], params)
 
     def _normalize(self, query: Mapping[str, str]) -> Params:
