@@ -18,6 +18,10 @@ Rules:
 5. Faults (``POST /_sandbox/faults``) fire after validation and authentication, before the
    handler: seeded by ``SEED``, so the same requests fail the same way in every run. The
    request journal keeps the last ``REQUEST_JOURNAL`` (default 1000; 0 = off) requests.
+6. Every answer of a request whose version stands for a published one (success or error,
+   both dispatchers; also a route that version does not serve) carries
+   ``X-Sandbox-Api-Version: <the resolved date>`` (:data:`VERSION_HEADER`): a client calling
+   ``2023-10-09`` sees it is served as ``2021-08-09``.
 
 Config keys (all optional):
 
@@ -37,6 +41,11 @@ Config keys (all optional):
   every request through Flask. Both give the same responses (the tests run both).
 * ``SPEC_CACHE`` (true): read the contract through :func:`cached_spec` (a parsed copy kept
   in the user's cache directory, keyed by the YAML's SHA-256); false parses the YAML.
+* ``STRICT`` (false): the docs-literal reading of the contract: only published version dates,
+  a Transactions ``limit`` above 4000 refused instead of clamped, unknown body keys refused
+  instead of dropped. ``STRICT_VERSIONS`` (false): only the version part. A world file's
+  ``[settings]`` table (``strict = true``, ``strict_versions = true``) turns them on too
+  (:func:`strictness_of`); ``/_sandbox/health`` reports the strictness in effect.
 * For tests: ``SPEC`` (a contract mapping instead of ``openapi.contract.load_spec()``) and
   ``HANDLERS`` (handler name -> function, instead of the handlers package).
 """
@@ -82,14 +91,18 @@ from mock_server.control import (
 )
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
-from mock_server.validation import is_refusal
+from mock_server.validation import Strictness, is_refusal
 from openapi import SPEC_PATH
 from openapi.contract import load_spec, parse_spec
 from simulator.clock import ManualClock, SystemClock
-from simulator.errors import InternalServiceError, InvalidKey, SandboxError
+from simulator.errors import InternalServiceError, InvalidKey, RecordInvalid, SandboxError
 from simulator.platform import Platform, PlatformSettings
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
+#: the response header naming the version a request was served as (resolved, published)
+VERSION_HEADER = "X-Sandbox-Api-Version"
+#: the keys a world file's ``[settings]`` table may hold
+WORLD_SETTINGS = ("strict", "strict_versions")
 log = logging.getLogger("invoca_sandbox")
 
 
@@ -135,6 +148,8 @@ class SandboxState:
     switch_memory: dict[str, Any] = field(default_factory=dict)
     #: the bounded request journal (``GET /_sandbox/requests``)
     journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
+    #: the lenient readings of the contract that are off (``STRICT``, ``STRICT_VERSIONS``)
+    strictness: Strictness = field(default_factory=Strictness)
 
     def next_handle(self) -> int:
         """A 10-digit error handle, from the app's seeded generator."""
@@ -231,14 +246,35 @@ def build_platform(config: Mapping[str, Any]) -> Any:
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
 
 
+def strictness_of(config: Mapping[str, Any]) -> Strictness:
+    """The strictness ``config`` asks for: ``STRICT``/``STRICT_VERSIONS``, or the ``[settings]``
+    table of its ``WORLD`` (either turns a part on). A settings table with other keys or
+    values that are not booleans is refused (``RecordInvalid``)."""
+    world = config.get("WORLD")
+    table = world.get("settings") if isinstance(world, Mapping) else None
+    table = {} if table is None else table
+    if not isinstance(table, Mapping):
+        raise RecordInvalid("settings must be a table")
+    for key, value in table.items():
+        if key not in WORLD_SETTINGS:
+            raise RecordInvalid(f"settings.{key} is not a setting (known: "
+                                f"{', '.join(WORLD_SETTINGS)})")
+        if not isinstance(value, bool):
+            raise RecordInvalid(f"settings.{key} must be true or false")
+    strict = bool(config.get("STRICT")) or bool(table.get("strict"))
+    versions = strict or bool(config.get("STRICT_VERSIONS")) or bool(table.get("strict_versions"))
+    return Strictness(versions=versions, inputs=strict)
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None) -> Flask:
     """A sandbox app for ``config`` (see the module docstring), over ``platform`` if given."""
     settings = dict(config or {})
     app = Flask("mock_server")
     app.config.update(settings)
+    strictness = strictness_of(settings)
     spec = _load_spec(settings)
     handlers = settings.get("HANDLERS")
-    operations = bind_operations(spec, handlers)
+    operations = bind_operations(spec, handlers, strictness)
     if platform is None:
         platform = build_platform(settings)
     seed = int(settings.get("SEED", 0))
@@ -251,6 +287,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
         field_filter=FieldFilter(spec),
         fault_random=random.Random(f"invoca-sandbox:{seed}:faults"),
         journal=deque(maxlen=max(0, int(settings.get("REQUEST_JOURNAL", 1000)))),
+        strictness=strictness,
     )
     app.extensions[EXTENSION] = state
     handles: dict[str, tuple[str, Callable[..., Answer]]] = {}
@@ -474,9 +511,8 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
     lock: Any = state.lock if state.config.get("SERIALIZE_HANDLERS", True) else nullcontext()
     journal = state.journal
 
-    def answer(request: Any, path_values: dict[str, str], fmt: str) -> Answer:
+    def answer(request: Any, path: dict[str, Any], fmt: str) -> Answer:
         validator = operation.validator  # compiled on first use, then an attribute
-        path = validator.path(path_values)
         if needs_key and not request.args.get("ring_pool_key"):
             raise InvalidKey(
                 f"API Key '' is not valid for resource '{path.get('ring_pool_id', '')}'"
@@ -530,8 +566,12 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
 
     def handle(request: Any, path_values: dict[str, str]) -> Answer:
         fmt = _format_of(operation, path_values)
+        version: str | None = None
         try:
-            response = answer(request, path_values, fmt)
+            validator = operation.validator
+            version = validator.served_version(path_values.get("version"))
+            path = validator.path(path_values)  # the version resolves here
+            response = answer(request, path, fmt)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
             if (family == "conversion" and status != 401 and not is_refusal(error)
@@ -549,6 +589,9 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
                 InternalServiceError(handle), family, fmt
             )
             response = Answer(status, payload, content_type)
+        if version is not None:
+            response = response._replace(
+                headers={**(response.headers or {}), VERSION_HEADER: str(version)})
         if journal.maxlen:
             journal.append({
                 "at": iso(state.platform.now()),

@@ -16,7 +16,9 @@ Rules:
    (``Network Integration``, ``Legacy RingPool``, ...), else from the path (:func:`family_of`).
 5. ``x-versions`` (``{from, until}``, both inclusive) on an operation limits the versions it
    answers (see :mod:`mock_server.validation`); on a response property it drops the field
-   from responses of other versions (:class:`FieldFilter`).
+   from responses of other versions (:class:`FieldFilter`). Both compare the resolved
+   version (an unpublished date stands for the published one before it, unless the app is
+   strict: :class:`~mock_server.validation.Strictness`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 from mock_server.rendering import FAMILIES
 from mock_server.validation import (
     RequestValidator,
+    Strictness,
     VersionMarking,
     resolve,
     version_predicate,
@@ -184,6 +187,8 @@ class Operation:
     #: the path item and the whole contract, for compiling :attr:`validator`
     path_item: Mapping[str, Any] = field(default_factory=dict, repr=False)
     root: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: the lenient readings that are off (the app's ``STRICT`` switch)
+    strictness: Strictness = field(default_factory=Strictness)
 
     @property
     def handler_name(self) -> str:
@@ -193,7 +198,8 @@ class Operation:
     def validator(self) -> RequestValidator:
         """The compiled request validation, built on first use (start-up compiles none of
         the ~80 operations' schemas; the first request of an operation pays a few ms)."""
-        return RequestValidator(self.path_item, self.spec, self.root, family=self.family)
+        return RequestValidator(self.path_item, self.spec, self.root, family=self.family,
+                                strictness=self.strictness)
 
 
 def iter_operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any],
@@ -220,9 +226,11 @@ def handler_registry(package: str = "mock_server.handlers") -> dict[str, Handler
 
 
 def bind_operations(
-    spec: Mapping[str, Any], handlers: Mapping[str, Handler] | None = None
+    spec: Mapping[str, Any], handlers: Mapping[str, Handler] | None = None,
+    strictness: Strictness | None = None,
 ) -> list[Operation]:
-    """Compile every operation of ``spec`` and attach its handler (``None`` when missing)."""
+    """Compile every operation of ``spec`` and attach its handler (``None`` when missing);
+    their validation reads the contract with ``strictness`` (default: lenient)."""
     registry = handler_registry() if handlers is None else handlers
     operations: list[Operation] = []
     for path, method, path_item, raw in iter_operations(spec):
@@ -243,6 +251,7 @@ def bind_operations(
                 path_item=path_item,
                 root=spec,
                 handler=registry.get(snake_case(operation_id)),
+                strictness=strictness or Strictness(),
                 id_names=tuple(
                     name for name in TEMPLATE.findall(path) if name not in ("version", "format")
                 ),

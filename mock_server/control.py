@@ -2,7 +2,8 @@
 
 Endpoints:
 
-* ``GET /_sandbox/health`` -> ``{"status": "ok", "version": ..., "now": ISO}``
+* ``GET /_sandbox/health`` -> ``{"status": "ok", "version": ..., "now": ISO, "strict": bool,
+  "strict_versions": bool}`` (the strictness in effect: ``STRICT``, ``STRICT_VERSIONS``)
 * ``GET /_sandbox/world`` -> the world's credentials and ids (``World.summary()``)
 * ``POST /_sandbox/reset`` -> back to the seeded (or ``--world``) world; answers like health
   plus ``"world"``
@@ -109,7 +110,9 @@ def sandbox_error(error: SandboxError) -> Response:
 
 @control.get("/_sandbox/health")
 def health() -> Response:
-    return _json({"status": "ok", "version": package_version(), "now": iso(_now())})
+    strictness = _state().strictness
+    return _json({"status": "ok", "version": package_version(), "now": iso(_now()),
+                  "strict": strictness.inputs, "strict_versions": strictness.versions})
 
 
 @control.get("/_sandbox/world")

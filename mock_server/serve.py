@@ -5,6 +5,7 @@ Usage::
     invoca-sandbox serve [--host 127.0.0.1] [--port 8080] [--seed 0] [--clock system|manual]
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
                          [--threads N] [--tls [--cert FILE --key FILE]]
+                         [--strict] [--strict-versions]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -15,7 +16,11 @@ Rules:
 3. ``--world FILE`` is JSON (``.json``) or TOML (anything else, read with ``tomllib``).
 4. The start-up banner prints the world's credentials and three curl commands that work as
    printed, then ``Serving on http://HOST:PORT``.
-5. ``--tls`` serves HTTPS (granian): with ``--cert``/``--key`` as given, else a self-signed
+5. ``--strict`` reads the contract literally (config ``STRICT``: only published version dates,
+   a Transactions ``limit`` above 4000 refused, unknown body keys refused);
+   ``--strict-versions`` only the versions part (``STRICT_VERSIONS``). Off by default: real
+   integrations run unchanged. A world file's ``[settings]`` table can turn them on too.
+6. ``--tls`` serves HTTPS (granian): with ``--cert``/``--key`` as given, else a self-signed
    certificate for localhost/127.0.0.1 made at start by the ``openssl`` command (the banner's
    curl commands then use ``-k``).
 
@@ -79,6 +84,11 @@ def parser() -> argparse.ArgumentParser:
                         "certificate for localhost/127.0.0.1 is generated at start")
     p.add_argument("--cert", type=Path, default=None, help="TLS certificate (PEM)")
     p.add_argument("--key", type=Path, default=None, help="TLS private key (PEM)")
+    p.add_argument("--strict", action="store_true",
+                   help="docs-literal: only published version dates, a limit above the "
+                        "maximum and unknown body keys refused (default: lenient)")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="only published version dates (a date between them is 404)")
     return p
 
 
@@ -108,6 +118,10 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["START"] = args.start
     if args.world is not None:
         config["WORLD"] = read_world(args.world)
+    if args.strict:
+        config["STRICT"] = True
+    if args.strict_versions:
+        config["STRICT_VERSIONS"] = True
     return config
 
 
@@ -153,7 +167,12 @@ def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
         )
     else:
         lines.append(f"  {curl} {base}/_sandbox/world")
-    lines += ["", f"API docs: {base}/_sandbox/docs   contract: {base}/openapi.yaml",
+    strictness = state.strictness
+    mode = ("strict (docs-literal)" if strictness.inputs else
+            "strict versions, lenient inputs" if strictness.versions else
+            "lenient (--strict for the docs-literal reading)")
+    lines += ["", f"Mode: {mode}",
+              f"API docs: {base}/_sandbox/docs   contract: {base}/openapi.yaml",
               f"Serving on {base} (Ctrl-C to stop)"]
     return "\n".join(lines)
 

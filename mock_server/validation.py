@@ -8,19 +8,33 @@ Rules:
 2. Query, path and form values arrive as strings: each is coerced to its schema's type before
    validating (``"15"`` -> ``15`` for an integer, ``"true"`` -> ``True`` for a boolean). A
    parameter whose schema also accepts strings stays a string.
-3. Errors are the model's errors, rendered by :mod:`mock_server.rendering` in the shape of the
+3. Versions resolve once, in the path step (:class:`VersionFamily`, the contract's
+   ``x-version-resolution``): a real calendar date that is not published stands for the
+   latest published date of its family on or before it (the family's first published date
+   from its ``earliest`` date on); the route's own enum and ``x-versions`` then apply to the
+   resolved date, and everything downstream (``Call.version``, field filters, body checks)
+   sees it. Strict versions (:class:`Strictness`) accept the published dates only.
+4. Leniency (off under strict inputs): a query parameter whose schema says
+   ``x-lenient: clamp`` is served at its ``maximum`` when above it; a body key a schema with
+   ``additionalProperties: false`` does not know is dropped (at any depth) before the model
+   sees it. In both modes a body property marked ``readOnly: true`` is accepted and dropped
+   (the design principles' GET-then-PUT "self-correction" idiom sends whole objects back).
+5. Errors are the model's errors, rendered by :mod:`mock_server.rendering` in the shape of the
    API family (the contract: "a request that does not match this document gets 403
    ``InvalidInput``"):
 
-   * a path parameter outside its schema (a version date not in the enum, a format that is not
-     ``xml|json|csv``), or a version outside the operation's ``x-versions`` range -> 404
-     (``RecordNotFound``; ``NotFound`` for the legacy RingPool and Conversion Reporting APIs);
-     the Signal API answers a wrong version with 400 ``BadRequest`` as Invoca documents;
+   * a path parameter outside its schema (a version date that is not published or does not
+     resolve, a format that is not ``xml|json|csv``), or a version outside the operation's
+     ``x-versions`` range -> 404 (``RecordNotFound``; ``NotFound`` for the legacy RingPool and
+     Conversion Reporting APIs); the Signal API answers a wrong version with 400
+     ``BadRequest`` as Invoca documents;
    * a bad query or form parameter -> 403 ``InvalidInput`` (class shape, ``invalid_data``
      names the parameter);
    * a bad JSON body of the Network Integration API -> 403 in the Rails field shape
      ``{"errors": {"pool_type": ["can't be blank"]}}`` (also for ``x-required-by-version``)
      where the operation's 403 response schema allows that shape, else the class shape;
+     nested fields nest as the documents show (:func:`nested_field_errors`:
+     ``{"users": [{}, {"email_settings": [{"email_address": ["is invalid"]}]}]}``);
      an unknown key inside ``local_center`` (when the schema refuses it) or a schema carrying
      ``x-invalid-data`` -> 403 ``RecordInvalid`` class shape ("Invalid Key in Local Center.");
      other families -> 403 ``InvalidInput`` class shape;
@@ -28,16 +42,20 @@ Rules:
      ``InvalidInput`` "<name> is not supported in API version <v>"; a nested property (inside
      an object or an array's items, e.g. ``users[].email_settings``) the same way, named by
      its path ("users[0].email_settings is not supported in API version 2016-10-01").
-4. Nested ``x-versions`` markings are found generically (:func:`versioned_markings`): the
+6. Nested ``x-versions`` markings are found generically (:func:`versioned_markings`): the
    same markings drop nested fields from responses (:func:`without_marked`, used by
    :class:`mock_server.binding.FieldFilter`).
 """
 
 from __future__ import annotations
 
+import bisect
+import copy
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar, cast
 
 import jsonschema_rs
@@ -114,6 +132,85 @@ def version_predicate(marking: Any) -> Callable[[str], bool]:
 
     return contains
 
+
+@dataclass(frozen=True)
+class Strictness:
+    """Which lenient readings of the contract are off (the app's ``STRICT`` switch).
+
+    ``versions``: only published version dates are served (else a date between published ones
+    resolves, :class:`VersionFamily`). ``inputs``: a ``limit`` past its maximum and unknown
+    body keys are refused (else clamped and dropped). ``STRICT`` turns both on,
+    ``STRICT_VERSIONS`` only the first."""
+
+    versions: bool = False
+    inputs: bool = False
+
+
+#: ``YYYY-MM-DD`` with ASCII digits (a calendar date is checked by :func:`is_calendar_date`)
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def is_calendar_date(text: str) -> bool:
+    """Whether ``text`` is a real calendar date written ``YYYY-MM-DD`` (not 2021-02-30)."""
+    if not DATE_SHAPE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class VersionFamily:
+    """The published version dates of an API family (sorted) and the earliest date it accepts.
+
+    From the contract's ``x-version-resolution`` on ``version`` path parameters: ``family``
+    names the family, whose published dates are the union of the enums of every version
+    parameter naming it; ``earliest`` (optional, on any of them) is the first date the family
+    accepts, else its first published date."""
+
+    name: str
+    published: tuple[str, ...]
+    earliest: str
+
+    def resolve(self, requested: str) -> str | None:
+        """The published version ``requested`` stands for: itself when published; for a real
+        calendar date from ``earliest`` on, the latest published date on or before it (the
+        first published date for one before it); None for anything else."""
+        if requested in self.published:
+            return requested
+        if not self.published or not is_calendar_date(requested) or requested < self.earliest:
+            return None
+        at = bisect.bisect_right(self.published, requested)
+        return self.published[max(at - 1, 0)]
+
+
+def version_family(parameter: Mapping[str, Any], root: Mapping[str, Any]) -> VersionFamily | None:
+    """The :class:`VersionFamily` of a ``version`` path parameter, or None when its
+    ``x-version-resolution`` names no family (then only its enum is served)."""
+    marking = parameter.get("x-version-resolution")
+    if not isinstance(marking, Mapping) or not marking.get("family"):
+        return None
+    name = str(marking["family"])
+    members = [parameter]
+    for other in ((root.get("components") or {}).get("parameters") or {}).values():
+        other = resolve(other, root)
+        other_marking = other.get("x-version-resolution") if isinstance(other, Mapping) else None
+        if isinstance(other_marking, Mapping) and other_marking.get("family") == name:
+            members.append(other)
+    dates: set[str] = set()
+    earliest: set[str] = set()
+    for member in members:
+        schema = resolve(member.get("schema") or {}, root)
+        if isinstance(schema, Mapping):
+            dates.update(str(d) for d in schema.get("enum") or ())
+        stated = (member.get("x-version-resolution") or {}).get("earliest")
+        if stated:
+            earliest.add(str(stated))
+    published = tuple(sorted(dates))
+    first = min(earliest) if earliest else (published[0] if published else "")
+    return VersionFamily(name, published, first)
 
 
 #: Rails' words for the JSON Schema keywords that fail most often.
@@ -403,20 +500,32 @@ def required_markings(
     return list(found.values())
 
 
-def _holders(data: Any, path: tuple[str, ...],
-             shown: str = "") -> list[tuple[str, Mapping[str, Any]]]:
-    """(display path, object) for each object of ``data`` at ``path``."""
+#: the steps from a body's root to a value: property names and array indexes
+Steps = tuple[str | int, ...]
+
+
+def _holders(data: Any, path: tuple[str, ...], steps: Steps = ()) -> list[tuple[Steps,
+                                                                            Mapping[str, Any]]]:
+    """(steps, object) for each object of ``data`` at ``path``."""
     if not path:
-        return [(shown, data)] if isinstance(data, Mapping) else []
+        return [(steps, data)] if isinstance(data, Mapping) else []
     step, rest = path[0], path[1:]
     if step == "[]":
         if not isinstance(data, list):
             return []
         return [holder for index, item in enumerate(data)
-                for holder in _holders(item, rest, f"{shown}[{index}]")]
+                for holder in _holders(item, rest, (*steps, index))]
     if isinstance(data, Mapping) and step in data:
-        return _holders(data[step], rest, f"{shown}.{step}" if shown else step)
+        return _holders(data[step], rest, (*steps, step))
     return []
+
+
+def shown_path(steps: Steps) -> str:
+    """``("users", 0, "email_settings")`` -> ``users[0].email_settings``."""
+    text = ""
+    for step in steps:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
 
 
 def refused_marked(data: Any, markings: list[VersionMarking], version: str) -> list[str]:
@@ -425,10 +534,58 @@ def refused_marked(data: Any, markings: list[VersionMarking], version: str) -> l
     for marking in markings:
         if marking.test(version):
             continue
-        for shown, holder in _holders(data, marking.path):
+        for steps, holder in _holders(data, marking.path):
             if marking.name in holder:
-                refused.append(f"{shown}.{marking.name}" if shown else marking.name)
+                refused.append(shown_path((*steps, marking.name)))
     return refused
+
+
+def read_only_markings(schema: Any, root: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """(path, name) of every property marked ``readOnly: true`` anywhere in ``schema`` (beside
+    a ``$ref`` or in the schema it resolves to)."""
+    found: dict[tuple[tuple[str, ...], str], None] = {}
+    for path, name, raw, node in _schema_positions(schema, root):
+        marked = (isinstance(raw, Mapping) and raw.get("readOnly") is True) or (
+            node is not None and node.get("readOnly") is True)
+        if name is not None and marked:
+            found.setdefault((path[:-1], name))
+    return list(found)
+
+
+def nested_field_errors(found: list[tuple[Steps, str]], data: Any) -> dict[str, list[Any]]:
+    """Rails field errors in the documents' nested shape, from (steps, message) pairs.
+
+    Every field maps to a list: its own messages, or for an array of objects one entry per
+    item (``{}`` for a valid one), for an object one entry holding its fields' errors:
+    ``{"users": [{}, {"email_settings": [{"email_address": ["is invalid"]}]}]}``. An error
+    on a scalar inside an array is the array's own message. No steps means ``base``."""
+    errors: dict[str, list[Any]] = {}
+    for steps, message in found:
+        _place(errors, steps or ("base",), message, data)
+    return errors
+
+
+def _place(errors: dict[str, list[Any]], steps: Steps, message: str, data: Any) -> None:
+    name, rest = str(steps[0]), steps[1:]
+    value = data.get(name) if isinstance(data, Mapping) else None
+    entries = errors.setdefault(name, [])
+    if (len(rest) > 1 and isinstance(rest[0], int) and isinstance(value, list)
+            and 0 <= rest[0] < len(value) and isinstance(value[rest[0]], Mapping)):
+        items = [entry for entry in entries if isinstance(entry, dict)]
+        if len(items) != len(value):
+            items = [{} for _ in value]
+            entries[:] = [entry for entry in entries if not isinstance(entry, dict)] + items
+        _place(items[rest[0]], rest[1:], message, value[rest[0]])
+        return
+    if rest and isinstance(rest[0], str) and isinstance(value, Mapping):
+        holder = next((entry for entry in entries if isinstance(entry, dict)), None)
+        if holder is None:
+            holder = {}
+            entries.append(holder)
+        _place(holder, rest, message, value)
+        return
+    if message not in entries:
+        entries.insert(sum(1 for entry in entries if isinstance(entry, str)), message)
 
 
 def _dropped(data: Any, path: tuple[str, ...], name: str) -> Any:
@@ -462,8 +619,16 @@ class RequestValidator:
         root: Mapping[str, Any],
         *,
         family: str = "network",
+        strictness: Strictness = Strictness(),
     ) -> None:
         self.family = family
+        self.strictness = strictness
+        #: the family the ``version`` path parameter resolves in (None: its enum only)
+        self.version_family: VersionFamily | None = None
+        #: the route's own version dates (its enum; None: any)
+        self.version_enum: frozenset[str] | None = None
+        #: query parameter -> the maximum served instead of a larger value (``x-lenient``)
+        self.clamped: dict[str, int | float] = {}
         marking = operation.get("x-versions")
         self.version_test: VersionTest | None = (
             version_predicate(marking) if marking is not None else None
@@ -489,6 +654,15 @@ class RequestValidator:
                 )
             )
             sections[location][param["name"]] = schema
+            if location == "path" and param["name"] == "version":
+                self.version_family = version_family(param, root)
+                enum = (resolve(schema, root) or {}).get("enum")
+                self.version_enum = frozenset(map(str, enum)) if enum is not None else None
+            resolved_schema = resolve(schema, root)
+            if (location == "query" and isinstance(resolved_schema, Mapping)
+                    and resolved_schema.get("x-lenient") == "clamp"
+                    and isinstance(resolved_schema.get("maximum"), int | float)):
+                self.clamped[param["name"]] = resolved_schema["maximum"]
             if location == "query" and "x-versions" in param:
                 self.versioned_parameters[param["name"]] = version_predicate(param["x-versions"])
             if param.get("required") or location == "path":
@@ -540,6 +714,10 @@ class RequestValidator:
                 versioned_markings(body_schema, root) if body_schema is not None else ()
             ) if marking.path
         ]
+        #: (path, name) of the properties marked readOnly: accepted and dropped
+        self.read_only = (
+            read_only_markings(body_schema, root) if body_schema is not None else []
+        )
         #: nested x-required-by-version rules (the top-level ones are below)
         self.nested_required = (
             required_markings(body_schema, root) if body_schema is not None else []
@@ -561,7 +739,12 @@ class RequestValidator:
 
     @_refusal
     def path(self, values: Mapping[str, str]) -> dict[str, Any]:
-        """Coerced path parameters; outside the schema or the operation's versions -> 404."""
+        """Coerced path parameters, ``version`` resolved in its family (unless versions are
+        strict); outside the schema or the operation's versions -> 404."""
+        requested = values.get("version")
+        resolved = self.served_version(requested)
+        if resolved is not None and resolved != requested:
+            values = {**values, "version": resolved}
         coerced = {p.name: p.coerce([values[p.name]]) for p in self.path_parameters
                    if p.name in values}
         if not self.path_validator.is_valid(coerced):
@@ -569,16 +752,30 @@ class RequestValidator:
             name = str(error.instance_path[0]) if error.instance_path else "path"
             if name == "version":
                 raise route_missing(
-                    self.family,
-                    f"API version {values.get('version', '')} does not support this route",
+                    self.family, f"API version {requested or ''} does not support this route",
                 )
             raise route_missing(self.family, f"No route matches {name} '{values.get(name, '')}'")
         version = coerced.get("version")
         if self.version_test is not None and version is not None and not self.version_test(
             str(version)
         ):
-            raise route_missing(self.family, f"API version {version} does not support this route")
+            raise route_missing(self.family,
+                                f"API version {requested} does not support this route")
         return coerced
+
+    def served_version(self, requested: str | None) -> str | None:
+        """The published version a path's ``version`` stands for, whether or not this route
+        serves it: resolved in its family (published dates only when versions are strict);
+        without a family, itself when in the route's enum. None when it stands for none."""
+        if requested is None:
+            return None
+        family = self.version_family
+        if family is None:
+            return requested if self.version_enum is None or requested in self.version_enum \
+                else None
+        if self.strictness.versions:
+            return requested if requested in family.published else None
+        return family.resolve(requested)
 
     @_refusal
     def query(self, args: MultiDict[str, str], version: str | None = None) -> dict[str, Any]:
@@ -599,6 +796,11 @@ class RequestValidator:
         for param in self.query_parameters:
             if param.name in args:
                 result[param.name] = param.coerce(args.getlist(param.name))
+        if self.clamped and not self.strictness.inputs:
+            for name, top in self.clamped.items():
+                value = result.get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool) and value > top:
+                    result[name] = top
         if self.query_validator.is_valid(result):
             return result
         messages = [
@@ -640,7 +842,8 @@ class RequestValidator:
         then hand it on without its ``oauth_token`` key (a credential, not data).
 
         ``present`` says whether the request carried a body at all (a JSON ``null`` is a body
-        and is validated; no body is fine unless the body is required).
+        and is validated; no body is fine unless the body is required). Properties marked
+        ``readOnly`` are dropped first; unknown keys are dropped unless inputs are strict.
         """
         if self.body_validator is None:
             return _without_credentials(data)
@@ -648,22 +851,29 @@ class RequestValidator:
             if self.body_required:
                 raise InvalidInput("A request body is required")
             return None
+        for path, name in self.read_only:
+            data = _dropped(data, path, name)
         if version is not None and isinstance(data, dict):
             self._check_versions(data, version)
         missing = self._missing_by_version(data, version)
         if not missing and self.body_validator.is_valid(data):
             return _without_credentials(data)
-        field_errors: dict[str, list[str]] = {name: ["can't be blank"] for name in missing}
-        messages: list[str] = [f"{name} can't be blank" for name in missing]
+        if not self.strictness.inputs:
+            data = self._without_unknown_keys(data)
+            if not missing and self.body_validator.is_valid(data):
+                return _without_credentials(data)
+        found: list[tuple[Steps, str]] = [(steps, "can't be blank") for steps in missing]
+        messages: list[str] = [f"{shown_path(steps)} can't be blank" for steps in missing]
         for error in self.body_validator.iter_errors(data):
             special = self._class_message(error)
             if special is not None:
                 raise RecordInvalid(special)
-            field, message = _field_message(error)
-            field_errors.setdefault(field, [])
-            if message not in field_errors[field]:
-                field_errors[field].append(message)
-                messages.append(f"{field}: {error.message}")
+            message = RAILS_MESSAGES.get(_kind(error), "is invalid")
+            for steps in _error_fields(error):
+                if (steps, message) not in found:
+                    found.append((steps, message))
+                    messages.append(f"{shown_path(steps) or 'base'}: {error.message}")
+        field_errors = nested_field_errors(found, data)
         if self.family == "network" and (
             self.forbidden_validator is None
             or self.forbidden_validator.is_valid({"errors": field_errors})
@@ -683,25 +893,51 @@ class RequestValidator:
                 "; ".join(f"{name} is not supported in API version {version}" for name in refused)
             )
 
-    def _missing_by_version(self, data: Any, version: str | None) -> list[str]:
-        """Names required in ``version`` and absent; nested ones by their dotted path
-        (``users.0.email_settings``, the shape of the other field errors)."""
+    def _missing_by_version(self, data: Any, version: str | None) -> list[Steps]:
+        """The steps to each field required in ``version`` and absent (nested ones too:
+        ``("users", 0, "email_settings")``)."""
         if version is None or not isinstance(data, Mapping) or not (
             self.required_by_version or self.nested_required
         ):
             return []
-        missing: list[str] = []
+        missing: list[Steps] = []
         for test, names in self.required_by_version:
             if test(version):
-                missing += [n for n in names if data.get(n) in (None, "") and n not in missing]
+                missing += [(n,) for n in names
+                            if data.get(n) in (None, "") and (n,) not in missing]
         for path, test, names in self.nested_required:
             if not test(version):
                 continue
-            for shown, holder in _holders(data, path):
-                where = shown.replace("[", ".").replace("]", "")
-                missing += [f"{where}.{n}" for n in names if holder.get(n) in (None, "")
-                            and f"{where}.{n}" not in missing]
+            for steps, holder in _holders(data, path):
+                missing += [(*steps, n) for n in names if holder.get(n) in (None, "")
+                            and (*steps, n) not in missing]
         return missing
+
+    def _without_unknown_keys(self, data: Any) -> Any:
+        """``data`` without the keys a schema with ``additionalProperties: false`` does not
+        know, at any depth (a copy when any is dropped; keys whose refusal has its own
+        message, such as ``local_center``'s, stay and are refused)."""
+        validator = self.body_validator
+        if validator is None:
+            return data
+        copied = False
+        for _ in range(8):  # dropping a key can only remove errors: a few passes settle
+            unknown = [
+                (tuple(error.instance_path), list(getattr(error.kind, "unexpected", []) or []))
+                for error in validator.iter_errors(data)
+                if _kind(error) == "AdditionalProperties" and self._class_message(error) is None
+            ]
+            if not unknown:
+                break
+            if not copied:
+                data, copied = copy.deepcopy(data), True
+            for steps, names in unknown:
+                holder = data
+                for step in steps:
+                    holder = holder[step]
+                for name in names:
+                    holder.pop(name, None)
+        return data
 
     def _class_message(self, error: Any) -> str | None:
         for node in reversed(_walk(self._body_root, list(error.schema_path))):
@@ -738,17 +974,17 @@ def _kind(error: Any) -> str:
     return type(error.kind).__name__
 
 
-def _field_message(error: Any) -> tuple[str, str]:
+def _error_fields(error: Any) -> list[Steps]:
+    """The steps to each field a schema error is about (a missing property, each unknown key,
+    else the value that failed)."""
     kind = _kind(error)
-    path = [str(part) for part in error.instance_path]
+    steps: Steps = tuple(error.instance_path)
     if kind == "Required":
-        path.append(str(error.kind.property))
-    elif kind == "AdditionalProperties":
+        return [(*steps, str(error.kind.property))]
+    if kind == "AdditionalProperties":
         unexpected = list(getattr(error.kind, "unexpected", []) or [])
-        if unexpected:
-            path.append(str(unexpected[0]))
-    field = ".".join(path) or "base"
-    return field, RAILS_MESSAGES.get(kind, "is invalid")
+        return [(*steps, str(name)) for name in unexpected] or [steps]
+    return [steps]
 
 
 def _parameter_message(error: Any) -> str:

@@ -40,6 +40,9 @@ World file layout (every section optional except ``networks``)::
     advertiser_campaign_id_from_network = "c1"
     body = { id_from_network = "rp1", pool_type = "Custom", destination_type = "Advertiser" }
 
+    [settings]                          # read by the server, not the model: ignored here
+    strict = true                       # mock_server.app.strictness_of (strict_versions too)
+
 A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the seed.
 """
 

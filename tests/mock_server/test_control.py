@@ -18,7 +18,8 @@ def test_health_reports_ok_version_and_now_when_asked(client: FlaskClient) -> No
     response = client.get("/_sandbox/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "version": "0.1.0",
-                                   "now": "2016-10-01T00:00:00Z"}
+                                   "now": "2016-10-01T00:00:00Z", "strict": False,
+                                   "strict_versions": False}
 
 
 def test_clock_reports_now_when_asked(client: FlaskClient) -> None:

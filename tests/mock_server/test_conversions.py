@@ -168,7 +168,7 @@ def test_contract_refusal_keeps_its_status_when_use_http_status_is_0(
     sandbox: FlaskClient, world: dict[str, Any]
 ) -> None:
     basic = (world["basic_auth"]["username"], world["basic_auth"]["password"])
-    wrong_version = sandbox.post("/api/2099-01-01/calls/1.xml", auth=basic,
+    wrong_version = sandbox.post("/api/2013-01-01/calls/1.xml", auth=basic,
                                  data={"start_time_t": "1475280030", "use_http_status": "0"})
     assert wrong_version.status_code == 404
     assert ET.fromstring(wrong_version.data).findtext("Class") == "NotFound"

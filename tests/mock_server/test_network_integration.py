@@ -409,4 +409,4 @@ def test_nested_field_is_required_when_the_version_requires_it(
     url = f"/api/{version}/{world['network_id']}/network.json"
     response = sandbox.post(url, json={"users": [network_user()]}, headers=auth)
     assert response.status_code == 403
-    assert response.get_json() == {"errors": {f"users.0.{missing}": ["can't be blank"]}}
+    assert response.get_json() == {"errors": {"users": [{missing: ["can't be blank"]}]}}

@@ -141,6 +141,7 @@ def test_transactions_limit_is_bounded_when_declared() -> None:
             "minimum": 1,
             "maximum": 4000,
             "default": 1000,
+            "x-lenient": "clamp",
         }
         assert {
             "from",
