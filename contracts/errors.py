@@ -32,6 +32,8 @@ TRANSACTIONS_VERSION = "2021-08-09"
 BULK_VERSION = "2013-07-01"
 CONVERSION_VERSION = "2014-04-15"
 SIGNAL_LEGACY_VERSION = "2017-02-01"
+#: a version path segment shaped like a date that is no calendar date (no API has it)
+NO_SUCH_VERSION = "0000-00-00"
 #: an id no deployment uses (the docs' ids are numeric or short strings)
 MISSING_ID = "contract-missing-0"
 
@@ -231,14 +233,18 @@ def _legacy_wrong_key(fmt: str) -> Callable[[Target], Request]:
 
 
 def _legacy_unknown_version(fmt: str) -> Callable[[Target], Request]:
-    """The legacy route under a version that has no such route (the contract's 404).
+    """The legacy route under a version that stands for none (the contract's 404).
 
-    An unknown pool id is not a 404: the docs' message "API Key '...' is not valid for
-    resource 'N'" covers it, so the sandbox answers 403 InvalidKey (fidelity C7/N9).
+    Any real calendar date from the API's earliest use on is served (the contract's
+    ``x-version-resolution``), so the version is not a calendar date at all
+    (:data:`NO_SUCH_VERSION`). An unknown pool id is not a 404: the docs' message "API Key
+    '...' is not valid for resource 'N'" covers it, so the sandbox answers 403 InvalidKey
+    (fidelity C7/N9).
     """
     def build(target: Target) -> Request:
         ident = target.ring_pool.id if target.ring_pool else 1
-        return Request("GET", f"/api/2013-07-01/ring_pools/{ident}/allocate_number.{fmt}",
+        return Request("GET", f"/api/{NO_SUCH_VERSION}/ring_pools/{ident}/"
+                              f"allocate_number.{fmt}",
                        params={"ring_pool_key": _legacy_key(target)})
     return build
 

@@ -12,7 +12,11 @@ Versions (``x-versions`` on request and response properties, both ends inclusive
 * a request property outside the path's version is refused with 403 ``InvalidInput``
   (:data:`REFUSED_PROPERTIES` lists the requests);
 * a response property outside the path's version is left out (:func:`out_of_version`,
-  applied to every object a response holds).
+  applied to every object a response holds);
+* a date between two published versions answers like the earlier published one (the
+  contract's ``x-version-resolution``; :data:`RESOLVED_READS`), and a sandbox names that
+  version in ``X-Sandbox-Api-Version``. A sandbox serving published dates only
+  (``strict_versions`` in its health) skips this check.
 
 Choices: ids are ``contract-<kind>-<n>``; everything the suite creates it deletes again.
 """
@@ -82,6 +86,31 @@ REFUSED_PROPERTIES = (
                                 "email_settings": [{"email_address": "c@example.com",
                                                     "use_for_notifications": True}]}]},
                     "email_settings"),
+)
+
+
+#: the header a sandbox names the version it served in
+VERSION_HEADER = "X-Sandbox-Api-Version"
+
+
+@dataclass(frozen=True)
+class ResolvedRead:
+    """A GET at an unpublished date and the published version it must answer like."""
+
+    operation_id: str
+    #: path under ``/api/{version}/{network_id}/`` (placeholders as in RefusedProperty)
+    path: str
+    requested: str
+    published: str
+
+
+RING_POOL_ITEM = ("advertisers/{advertiser}/advertiser_campaigns/{campaign}/ring_pools/"
+                  "{ring_pool}.json")
+RESOLVED_READS = (
+    # between 2018-11-01 (pool_type, param1..) and 2019-05-01 (allow_overflow, ...)
+    ResolvedRead("getRingPool", RING_POOL_ITEM, "2019-01-01", "2018-11-01"),
+    ResolvedRead("getRingPool", RING_POOL_ITEM, "2020-01-01", "2019-05-01"),
+    ResolvedRead("listAdvertiser", "advertisers.json", "2017-01-15", "2016-12-01"),
 )
 
 

@@ -194,8 +194,8 @@ def version_family(parameter: Mapping[str, Any], root: Mapping[str, Any]) -> Ver
         return None
     name = str(marking["family"])
     members = [parameter]
-    for other in ((root.get("components") or {}).get("parameters") or {}).values():
-        other = resolve(other, root)
+    for declared in ((root.get("components") or {}).get("parameters") or {}).values():
+        other = resolve(declared, root)
         other_marking = other.get("x-version-resolution") if isinstance(other, Mapping) else None
         if isinstance(other_marking, Mapping) and other_marking.get("family") == name:
             members.append(other)

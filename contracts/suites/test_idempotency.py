@@ -18,8 +18,11 @@ from contracts.errors import (
 )
 from contracts.idempotency import (
     REFUSED_PROPERTIES,
+    RESOLVED_READS,
     RESOURCES,
+    VERSION_HEADER,
     RefusedProperty,
+    ResolvedRead,
     Resource,
     out_of_version,
     success_statuses,
@@ -228,3 +231,51 @@ def _check_versioned_read(probe: Probe, operation_id: str, version: str,
         extra = out_of_version(document, schema, response.json(), version)
         probe.expect(not extra, f"API version {version} answered properties it does not have: "
                                 f"{', '.join(extra[:8])}", response, operation_id)
+
+
+def _serves_published_dates_only(target: Target) -> bool:
+    """Whether a sandbox target reads versions strictly (its health says so)."""
+    if not target.has("sandbox"):
+        return False
+    health = target.request("GET", "/_sandbox/health")
+    body = health.json() if health.status_code == 200 else {}
+    return isinstance(body, dict) and bool(body.get("strict_versions"))
+
+
+def _shape(value: Any) -> Any:
+    """The property names of an answer (of its first item for a list)."""
+    if isinstance(value, list):
+        return _shape(value[0]) if value else []
+    return sorted(value) if isinstance(value, dict) else type(value).__name__
+
+
+@pytest.mark.parametrize("read", RESOLVED_READS,
+                         ids=[f"{r.operation_id}-{r.requested}" for r in RESOLVED_READS])
+def test_unpublished_date_answers_like_the_version_before_it_when_requested(
+        read: ResolvedRead, contract_target: Target, contract_report: Report,
+        contract_schema: Any) -> None:
+    if _serves_published_dates_only(contract_target):
+        pytest.skip("the target serves published version dates only (strict versions)")
+    probe = Probe(contract_target, contract_report, contract_schema.raw_schema,
+                  "version_resolution")
+    headers = contract_target.auth_headers()
+    between = probe.send(Request("GET", _path(contract_target, read.requested, read.path),
+                                 headers=headers), read.operation_id)
+    published = probe.send(Request("GET", _path(contract_target, read.published, read.path),
+                                   headers=headers), read.operation_id)
+    probe.expect(between.status_code == published.status_code == 200,
+                 f"GET at {read.requested} answered {between.status_code}, at {read.published} "
+                 f"{published.status_code}; documented 200 for both ({read.requested} stands "
+                 f"for {read.published})", between, read.operation_id)
+    if between.status_code == published.status_code == 200:
+        probe.expect(_shape(between.json()) == _shape(published.json()),
+                     f"GET at {read.requested} answered the properties "
+                     f"{_shape(between.json())}, at {read.published} "
+                     f"{_shape(published.json())}", between, read.operation_id)
+        _check_versioned_read(probe, read.operation_id, read.published, between)
+    if contract_target.has("sandbox"):
+        served = between.headers.get(VERSION_HEADER)
+        probe.expect(served == read.published,
+                     f"{VERSION_HEADER} at {read.requested} is {served!r}; expected "
+                     f"{read.published}", between, read.operation_id)
+    probe.finish()

@@ -157,17 +157,6 @@ def test_csv_options_shape_the_body_when_listing_transactions(
     assert response.get_data(as_text=True) == '"60"|"demo"\r\n'
 
 
-def test_transactions_limit_above_4000_is_refused_when_requested(
-    sandbox: FlaskClient, world: dict[str, Any]
-) -> None:
-    response = sandbox.get(
-        f"/api/2016-10-01/networks/transactions/{world['network_id']}.json?limit=4001",
-        headers={"Authorization": world["api_token"]},
-    )
-    assert response.status_code == 403
-    assert response.get_json()["errors"]["class"] == "InvalidInput"
-
-
 @pytest.mark.parametrize(
     "body",
     [{}, {"promo_number": 5}, {"promo_number": "8005550123", "start_time": "soon"},
