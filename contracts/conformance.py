@@ -9,7 +9,9 @@
   ``security`` asks (token header, HTTP Basic, or ``ring_pool_key``), so schemathesis'
   ``ignored_auth`` check can remove them again.
 * :func:`run_case` sends a case, runs every check (schemathesis' and ours) and records cases
-  and failures into the :class:`~contracts.report.Report`.
+  and failures into the :class:`~contracts.report.Report`. A schema-violating case a lenient
+  target accepts as the contract's Leniency section allows is no failure
+  (:mod:`contracts.leniency`).
 
 The stateful phase is :func:`state_machine`: schemathesis' state machine over the contract's
 links (create -> get/update/delete), sending through :func:`run_case` too.
@@ -32,6 +34,7 @@ from schemathesis.generation.stateful.state_machine import APIStateMachine
 import contracts.hooks  # noqa: F401  (registers deserializers and checks)
 import openapi
 from contracts.checks import check_name
+from contracts.leniency import without_lenient_acceptances
 from contracts.profile import Profile
 from contracts.report import FailureRecord, Report
 from contracts.target import Target, basic_header
@@ -186,7 +189,9 @@ def validate(case: Case, response: Response, target: Target, report: Report, *, 
         case.validate_response(response, headers=dict(headers or {}) or None,
                                transport_kwargs=kwargs or None)
     except (Failure, FailureGroup) as exc:
-        fresh, known = split_known(target, exc, case, response.status_code)
+        found, known = split_known(target, exc, case, response.status_code)
+        # the contract's Leniency section: unknown keys dropped, clamped values served
+        fresh = without_lenient_acceptances(found, case, target, check_name)
         curl = case.as_curl_command(headers=dict(headers or {}))
         for failure, reason in known:
             report.record_known(FailureRecord(
@@ -194,7 +199,8 @@ def validate(case: Case, response: Response, target: Target, report: Report, *, 
                 title=f"{failure.title} ({reason})", message=failure.message or "", curl=curl,
                 suite=suite))
         if fresh:
-            group = FailureGroup(fresh, str(exc)) if not known else FailureGroup(fresh)
+            whole = not known and len(fresh) == len(found)
+            group = FailureGroup(fresh, str(exc)) if whole else FailureGroup(fresh)
             record_failures(report, group, case, suite, headers)
             raise group from None
 

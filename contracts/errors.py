@@ -9,8 +9,8 @@ injection (``POST /_sandbox/faults {"operation": ..., "status": 500, "count": 1}
 the ``faults`` capability.
 
 Choices: the requests below are the smallest that trigger each error on any deployment with
-the target's credentials (a wrong key, no credentials, an id that cannot exist, a limit above
-the documented maximum, a property outside the path's version).
+the target's credentials (a wrong key, no credentials, an id that cannot exist, a limit below
+the documented minimum, a property outside the path's version, a version that is no date).
 """
 
 from __future__ import annotations
@@ -270,9 +270,11 @@ def _transactions_no_credentials(fmt: str) -> Callable[[Target], Request]:
 
 
 def _transactions_limit(fmt: str) -> Callable[[Target], Request]:
+    """A limit below the documented minimum (one above the maximum is served at the maximum
+    by a lenient target: the contract's ``x-lenient: clamp``)."""
     def build(target: Target) -> Request:
         return Request("GET", _transactions(target, fmt), headers=target.auth_headers(),
-                       params={"limit": "5000"})
+                       params={"limit": "0"})
     return build
 
 
