@@ -138,9 +138,9 @@ class Strictness:
     """Which lenient readings of the contract are off (the app's ``STRICT`` switch).
 
     ``versions``: only published version dates are served (else a date between published ones
-    resolves, :class:`VersionFamily`). ``inputs``: a ``limit`` past its maximum and unknown
-    body keys are refused (else clamped and dropped). ``STRICT`` turns both on,
-    ``STRICT_VERSIONS`` only the first."""
+    resolves, :class:`VersionFamily`). ``inputs``: a query value past a clamped maximum
+    (``x-lenient: clamp``, the Transactions ``limit``) and unknown body keys are refused (else
+    clamped and dropped). ``STRICT`` turns both on, ``STRICT_VERSIONS`` only the first."""
 
     versions: bool = False
     inputs: bool = False
@@ -933,10 +933,14 @@ class RequestValidator:
                 data, copied = copy.deepcopy(data), True
             for steps, names in unknown:
                 holder = data
-                for step in steps:
-                    holder = holder[step]
-                for name in names:
-                    holder.pop(name, None)
+                try:
+                    for step in steps:
+                        holder = holder[step]
+                except (LookupError, TypeError):  # gone with a key dropped before it
+                    continue
+                if isinstance(holder, dict):
+                    for name in names:
+                        holder.pop(name, None)
         return data
 
     def _class_message(self, error: Any) -> str | None:
