@@ -252,15 +252,18 @@ def test_affiliates_get_no_custom_columns_when_requested() -> None:
     assert columns_for("advertiser", ["$invoca_custom_columns"], (), ["channel"]) == ["channel"]
 
 
-def test_signal_columns_flatten_to_one_or_null_when_rendered() -> None:
+def test_signal_columns_flatten_to_one_zero_or_null_when_rendered() -> None:
     log = TransactionLog()
     ids = TransactionIds(random.Random(5))
     row = call_row(ids, START)
     flagged = Transaction(1, START, row.fields, {"sale": CustomValue(True, "Signal", "Api"),
-                                                 "lost": CustomValue(False, "Signal", "Api")})
+                                                 "lost": CustomValue(False, "Signal", "Api"),
+                                                 "utm": CustomValue(7, "Category", "Import")})
     log.append(flagged)
-    rendered = log.render([flagged], ["sale", "lost"])
-    assert rendered == [{"sale": "1", "lost": None}]
+    rendered = log.render([flagged], ["sale", "lost", "quote", "utm", "utm.source",
+                                      "quote.source"])
+    assert rendered == [{"sale": 1, "lost": 0, "quote": None, "utm": "7",
+                         "utm.source": "Import", "quote.source": None}]
 
 
 def test_unknown_advertiser_gives_empty_list_when_network_asks(
