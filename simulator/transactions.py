@@ -50,7 +50,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -257,7 +257,7 @@ def _as_text(value: Any) -> str:
 
 
 #: column -> how its value is written in JSON (text columns are not listed)
-_JSON_VALUE: dict[str, Any] = {
+_JSON_VALUE: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(INTEGER_COLUMNS, _integer), **dict.fromkeys(_TYPED_TEXT, _typed_text),
 }
 

@@ -338,29 +338,63 @@ def test_named_exclusion_wins_when_a_column_is_also_included(
     assert "transaction_id" in rows[0]
 
 
-DOCS_EXAMPLES = [  # the network user's examples 1 to 6 (2022-08-01 docs), as .csv
-    "limit=20&start_after_transaction_id={first}",
-    "limit=50&include_columns=transaction_id,$invoca_custom_columns"
-    "&exclude_columns=$invoca_default_columns&from={day}&to={day}",
-    "limit=50&exclude_columns=calling_phone_number,recording&start_after_transaction_id={first}",
-    "transaction_type=Signal&from={day}&to={day}",
-    "transaction_type=PostCallEvent&from={day}&to={day}",
-    "transaction_type[]=Call&transaction_type[]=Signal&from={day}&to={day}",
-]
+DOCS_EXAMPLES = {  # each role's examples 1 to 6 (2022-08-01 docs, .csv) -> rows answered
+    "networks": [
+        ("limit=20&start_after_transaction_id={first}", 5),
+        ("limit=50&include_columns=transaction_id,$invoca_custom_columns"
+         "&exclude_columns=$invoca_default_columns&from={day}&to={day}", 6),
+        ("limit=50&exclude_columns=calling_phone_number,recording"
+         "&start_after_transaction_id={first}", 5),
+        ("transaction_type=Signal&from={day}&to={day}", 1),
+        ("transaction_type=PostCallEvent&from={day}&to={day}", 0),
+        ("transaction_type[]=Call&transaction_type[]=Signal&from={day}&to={day}", 5),
+    ],
+    "affiliates": [  # the affiliate's rows: its call, the signal and the correction
+        ("limit=20&start_after_transaction_id={first}", 2),
+        ("limit=50&include_columns=transaction_id,duration&from={day}&to={day}", 3),
+        ("limit=50&exclude_columns=city,region&start_after_transaction_id={first}", 2),
+        ("transaction_type=Signal&from={day}&to={day}", 1),
+        ("transaction_type=PostCallEvent&from={day}&to={day}", 0),
+        ("transaction_type[]=Call&transaction_type[]=Signal&from={day}&to={day}", 3),
+    ],
+}
+DOCS_EXAMPLES["advertisers"] = DOCS_EXAMPLES["networks"]  # the same queries and rows
 
 
-@pytest.mark.parametrize(("number", "query"), list(enumerate(DOCS_EXAMPLES, start=1)))
+@pytest.mark.parametrize(("role", "number"), [(role, n) for role in sorted(DOCS_EXAMPLES)
+                                              for n in range(1, 7)])
 def test_docs_example_answers_its_rows_when_requested(
-    read: Read, calls: dict[str, Any], number: int, query: str
+    read: Read, calls: dict[str, Any], owners: dict[str, Any], role: str, number: int
 ) -> None:
+    query, expected = DOCS_EXAMPLES[role][number - 1]
     day = calls["first"]["start_time_local"][:10]
-    rows = read(query.format(first=calls["first"]["transaction_id"], day=day), "csv")
-    expected = {1: 5, 2: 6, 3: 5, 4: 1, 5: 0, 6: 5}[number]
+    rows = read(query.format(first=calls["first"]["transaction_id"], day=day), "csv", role,
+                owners[role])
     assert len(rows) == expected
+    header = list(rows[0]) if rows else []
     if number == 2:
-        assert list(rows[0]) == ["transaction_id", "channel", "visits", "Quote", "gclid"]
+        assert header == (["duration", "transaction_id"] if role == "affiliates" else
+                          ["transaction_id", "channel", "visits", "Quote", "gclid"])
     if number == 3:
-        assert not {"calling_phone_number", "recording"} & set(rows[0])
+        excluded = query.split("exclude_columns=")[1].split("&")[0].split(",")
+        assert "transaction_id" in header and not set(excluded) & set(header)
+
+
+def test_marketing_data_docs_examples_answer_their_shapes_when_requested(
+    read: Read, calls: dict[str, Any]
+) -> None:
+    # the columns in the documented order (C14), marketing data in the order named
+    nested = read("include_columns=transaction_id,start_time_local,custom_data")
+    assert {tuple(row) for row in nested} == {("start_time_local", "transaction_id",
+                                               "custom_data")}
+    named = read("include_columns=transaction_id,start_time_local,channel,gclid,Quote")
+    signal = next(row for row in named if row["Quote"] is not None)
+    assert list(signal) == ["start_time_local", "transaction_id", "channel", "gclid", "Quote"]
+    assert signal["Quote"] == 1 and [row["Quote"] for row in named].count(None) == 5
+    sources = read("include_columns=transaction_id,$invoca_custom_columns,"
+                   "$invoca_custom_source_columns")
+    assert list(sources[0])[1:] == ["channel", "visits", "Quote", "gclid", "channel.source",
+                                    "visits.source", "Quote.source", "gclid.source"]
 
 
 # ---- CSV and XML rows against the contract's row schemas ---------------------------------
