@@ -96,6 +96,7 @@ from simulator.numbers import NumberInventory, parse_number
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
 from simulator.rows import Table
 from simulator.transactions import (
+    RANKING_COLUMNS,
     CustomValue,
     Transaction,
     TransactionIds,
@@ -1623,6 +1624,8 @@ class Platform:
                 fields["affiliate_id"] = affiliate.id
                 fields["affiliate_id_from_network"] = affiliate.id_from_network
                 fields["affiliate_name"] = affiliate.values.get("name") or ""
+                # "0 to 5, and -1 being 'new'": the sandbox ranks no affiliate, all are new
+                fields.update(dict.fromkeys(RANKING_COLUMNS, "-1"))
                 held = campaign.affiliate_campaigns.get(affiliate.id_from_network)
                 if held is not None and not fields.get("affiliate_campaign_id_from_network"):
                     fields["affiliate_campaign_id_from_network"] = held.id_from_network

@@ -28,14 +28,20 @@ Sandbox choices (for docs/fidelity.md):
   order (the contract's ``x-csv-columns``; ``advertiser_campaign_country`` after
   ``advertiser_campaign_name`` as the 2022 docs list it), then marketing-data columns in the
   order named (or of first appearance for ``$invoca_custom_columns``), ``custom_data`` too.
-* Unknown column names in ``include_columns`` are ignored. ``custom_data`` is rendered only
-  when named in ``include_columns`` (as the docs say), as a list of
+* Unknown column names in ``include_columns`` are ignored; ``call_record_id`` names
+  ``complete_call_id`` (the docs' "Call Record ID"), served under its documented name. A
+  column named in ``include_columns`` survives a constant in ``exclude_columns`` (the docs'
+  example 2); a column named in ``exclude_columns`` always goes. ``custom_data`` is rendered
+  only when named in ``include_columns`` (as the docs say), as a list of
   ``{name, data_type, source, value}``.
-* JSON value types follow the third-party tap: integers for durations, ``start_time_utc``
-  and the Invoca ids (``advertiser_id``, ``advertiser_campaign_id``, ``affiliate_id``,
-  ``dynamic_number_pool_id``; ``null`` when the row has none); strings elsewhere (``""``
-  when empty). AdWords, demographic (``*_data_append``) and ``recording_download_url``
-  columns are empty in the sandbox and returned only when named in ``include_columns``.
+* JSON value types follow the most used typed client, tap-invoca: integers for durations,
+  ``start_time_utc``, ``dynamic_number_pool_id`` and ``opt_in_SMS``; the Invoca ids
+  (``advertiser_id``, ``advertiser_campaign_id``, ``affiliate_id``, ``virtual_line_id``) and
+  rankings as strings; date-times, URLs and amounts as strings. A typed column with no value
+  is ``null``, text with no value ``""`` (see :func:`json_value`). Every affiliate is ranked
+  ``-1`` ("new"): the sandbox computes no rankings. AdWords, demographic (``*_data_append``,
+  with the 2016 docs' ``do_not_call_data_append``) and ``recording_download_url`` columns are
+  empty in the sandbox and returned only when named in ``include_columns``.
 * Retention: the log keeps at most ``retention`` rows (None = unbounded); the oldest go first.
 """
 
@@ -44,7 +50,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -54,6 +60,7 @@ from simulator.errors import RecordInvalid
 __all__ = [
     "ADVERTISER_COLUMNS",
     "AFFILIATE_COLUMNS",
+    "COLUMN_ALIASES",
     "CONVERSION_COLUMNS",
     "DEFAULT_LIMIT",
     "DNPR_COLUMNS",
@@ -69,6 +76,8 @@ __all__ = [
     "TransactionQuery",
     "columns_for",
     "documented_columns",
+    "json_types",
+    "json_value",
     "time_fields",
 ]
 
@@ -171,21 +180,101 @@ ADWORDS_COLUMNS: tuple[str, ...] = (
 )
 DEMOGRAPHIC_COLUMNS: tuple[str, ...] = tuple(f"{name}_data_append" for name in (
     "address_city", "address_country", "address_full_street", "address_state", "address_type",
-    "address_zip", "age_range", "carrier", "display_name", "first_name", "gender",
+    "address_zip", "age_range", "carrier", "display_name", "do_not_call", "first_name", "gender",
     "is_prepaid", "last_name", "line_type", "primary_email_address", "linked_email_addresses",
     "household_income", "marital_status", "home_owner_status", "home_market_value",
     "length_of_residence_years", "occupation", "education", "has_children", "high_net_worth",
 ))
 #: columns Invoca added after 2016-10-01 (2022-08-01 docs)
 LATER_COLUMNS = ("advertiser_campaign_country",)
+
+# ---- JSON value types --------------------------------------------------------------------
+# Invoca documents no JSON types. The sandbox follows the most used typed client,
+# Matatika/tap-invoca (facts §4 [C3]): the columns below are integers, date-times or URLs;
+# the Invoca ids and affiliate rankings are strings; every other column is text. A typed
+# column with no value is null; text with no value is "" (the docs: ``mobile`` is "empty
+# string if type is unknown"). CSV and XML write null as an empty cell.
+
+#: integers (tap-invoca: IntegerType)
 INTEGER_COLUMNS = frozenset({
     "duration", "connect_duration", "ivr_duration", "start_time_utc", "dynamic_number_pool_id",
+    "opt_in_SMS",
 })
-#: Invoca ids: an integer, or null when the row has none (e.g. no affiliate)
+#: Invoca ids, strings of digits (tap-invoca and a TypeScript SDK type them as strings)
 ID_COLUMNS = frozenset({
-    "advertiser_id", "advertiser_campaign_id", "affiliate_id", "dynamic_number_pool_id",
+    "advertiser_id", "advertiser_campaign_id", "affiliate_id", "virtual_line_id",
 })
+#: "0 to 5, and -1 being 'new'. Blank if no affiliate." (strings, as tap-invoca types them)
+RANKING_COLUMNS = (
+    "affiliate_call_volume_ranking", "affiliate_commissions_ranking",
+    "affiliate_conversion_rate_ranking",
+)
+#: Soap XML formatted times (tap-invoca: DateTimeType)
+DATE_TIME_COLUMNS = frozenset({"start_time_xml", "start_time_network_timezone_xml"})
+#: URLs (tap-invoca: URIType for ``recording``; the docs: "Signed URL" for the other)
+URL_COLUMNS = frozenset({"recording", "recording_download_url"})
+#: amounts (decimal strings; the TUNE mirror: "Nullable Decimal")
+DECIMAL_COLUMNS = frozenset({
+    "advertiser_call_fee_localized", "advertiser_payin_localized", "affiliate_payout_localized",
+    "call_fee_localized", "margin_localized", "sale_amount", "revenue",
+})
+#: text only some transactions carry: "[Correction only]", "[Sales reporting only]", and the
+#: signal's time and value ("null if it is not a signal transaction")
+OCCASIONAL_COLUMNS = frozenset({
+    "corrected_at", "corrects_transaction_id", "original_order_id", "signal_occurred_at",
+    "signal_value",
+})
+#: typed columns every transaction has (never null)
+EVERY_ROW_COLUMNS = frozenset({
+    "duration", "connect_duration", "ivr_duration", "start_time_utc", "start_time_xml",
+    "start_time_network_timezone_xml", "advertiser_id", "advertiser_campaign_id",
+})
+#: typed columns written as strings (null when the row has none)
+_TYPED_TEXT = (ID_COLUMNS | set(RANKING_COLUMNS) | DATE_TIME_COLUMNS | URL_COLUMNS
+               | DECIMAL_COLUMNS | OCCASIONAL_COLUMNS)
+_WHOLE = re.compile(r"-?\d+")
 
+
+def _integer(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    text = "" if value is None or isinstance(value, bool) else str(value).strip()
+    return int(text) if _WHOLE.fullmatch(text) else None
+
+
+def _typed_text(value: Any) -> str | None:
+    return None if value is None or value == "" else _as_text(value)
+
+
+def _as_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+#: column -> how its value is written in JSON (text columns are not listed)
+_JSON_VALUE: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(INTEGER_COLUMNS, _integer), **dict.fromkeys(_TYPED_TEXT, _typed_text),
+}
+
+
+def json_value(column: str, value: Any) -> Any:
+    """``value`` of ``column`` as a JSON body carries it (see the rules above)."""
+    convert = _JSON_VALUE.get(column)
+    return _as_text(value) if convert is None else convert(value)
+
+
+def json_types(column: str) -> frozenset[str]:
+    """The JSON types ``column`` can have in a body: ``{"string"}`` for text, with
+    ``"null"`` for a typed column some rows have no value of."""
+    kind = "integer" if column in INTEGER_COLUMNS else "string"
+    if column in _JSON_VALUE and column not in EVERY_ROW_COLUMNS:
+        return frozenset({kind, "null"})
+    return frozenset({kind})
 
 
 def _with_later(columns: tuple[str, ...]) -> tuple[str, ...]:
@@ -242,9 +331,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def blank_row() -> dict[str, Any]:
-    """Every column, empty: ``""`` for text, ``None`` for the Invoca id columns."""
+    """Every column, empty: ``""`` for text, ``None`` for the typed columns."""
     row: dict[str, Any] = dict.fromkeys(ALL_COLUMNS, "")
-    for column in ID_COLUMNS:
+    for column in _JSON_VALUE:
         row[column] = None
     return row
 
@@ -290,13 +379,24 @@ class Transaction:
         return str(self.fields["complete_call_id"])
 
     def to_dict(self) -> dict[str, Any]:
-        """Every column plus ``custom_data`` (the full row, for exports and determinism)."""
-        return {**self.fields, "custom_data": _custom_list(self.custom)}
+        """Every column plus ``custom_data``, as a JSON body writes them (the full row, for
+        exports and determinism)."""
+        row = {column: json_value(column, value) for column, value in self.fields.items()}
+        return {**row, "custom_data": _custom_list(self.custom)}
+
+
+def _custom_value(value: CustomValue) -> Any:
+    """A ``custom_data`` value: "For data_type = Signal: true, false or null. For all other
+    data types it is the string value of the field." """
+    if value.value is None:
+        return None
+    return bool(value.value) if value.data_type == "Signal" else _as_text(value.value)
 
 
 def _custom_list(custom: Mapping[str, CustomValue]) -> list[dict[str, Any]]:
+    """The ``custom_data`` array ("null values are not returned")."""
     return [
-        {"name": name, "data_type": v.data_type, "source": v.source, "value": v.value}
+        {"name": name, "data_type": v.data_type, "source": v.source, "value": _custom_value(v)}
         for name, v in custom.items()
         if v.value is not None
     ]
@@ -400,21 +500,37 @@ class TransactionQuery:
         )
 
 
+#: column names the docs use for a column the rows carry under its documented name: the
+#: "Call Record ID" (complete_call_id) is also the ``call_record_id`` query parameter
+COLUMN_ALIASES: dict[str, str] = {"call_record_id": "complete_call_id"}
+
+
 def columns_for(
     role: str,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     custom_names: Sequence[str] = (),
 ) -> list[str]:
-    """The ordered columns of a response for ``role`` (see module docstring)."""
+    """The ordered columns of a response for ``role`` (see module docstring).
+
+    ``include_columns``: "field names to be returned (if not specified, all available fields
+    ... minus any columns in exclude_columns)"; ``exclude_columns``: "field names to be
+    excluded". A constant stands for its columns, and a column named in ``include_columns``
+    stays even when a constant in ``exclude_columns`` covers it: the docs' example
+    ``include_columns=transaction_id,$invoca_custom_columns&exclude_columns=
+    $invoca_default_columns`` gives "only the transaction_id and all custom data columns".
+    A column named in ``exclude_columns`` always goes.
+    """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     defaults = _DEFAULTS[role]
     known = set(defaults) | set(_OPTIONAL[role]) | {"custom_data"}
     custom_allowed = role != "affiliate"  # affiliates get only $invoca_default_columns
 
-    def expand(names: Sequence[str]) -> list[str]:
+    def expand(names: Sequence[str]) -> tuple[list[str], set[str]]:
+        """The columns ``names`` stand for, and those of them named one by one."""
         out: list[str] = []
+        named: set[str] = set()
         for name in names:
             if name == "$invoca_default_columns":
                 out.extend(defaults)
@@ -424,14 +540,18 @@ def columns_for(
             elif name == "$invoca_custom_source_columns":
                 if custom_allowed:
                     out.extend(f"{n}.source" for n in custom_names)
-            elif name in known or (custom_allowed and (
-                name in custom_names or name.removesuffix(".source") in custom_names
-            )):
-                out.append(name)
-        return out
+            else:
+                column = name if name in known else COLUMN_ALIASES.get(name, name)
+                if column in known or (custom_allowed and (
+                    column in custom_names or column.removesuffix(".source") in custom_names
+                )):
+                    out.append(column)
+                    named.add(column)
+        return out, named
 
-    chosen = expand(include) if include else list(defaults)
-    dropped = set(expand(exclude))
+    chosen, kept = expand(include) if include else (list(defaults), set())
+    excluded, named_out = expand(exclude)
+    dropped = {c for c in excluded if c in named_out or c not in kept}
     selected = [c for c in dict.fromkeys(chosen) if c not in dropped]
     order = _ORDER[role]
     return ([c for c in sorted(selected, key=lambda c: order.get(c, -1)) if c in order]
@@ -561,24 +681,38 @@ class TransactionLog:
             return found
 
     def render(self, rows: Sequence[Transaction], columns: Sequence[str]) -> list[dict[str, Any]]:
-        """Rows as dicts holding ``columns`` in that order."""
+        """Rows as dicts holding ``columns`` in that order, valued as a JSON body writes them
+        (:func:`json_value`; marketing-data columns by :func:`_flat_custom`)."""
+        plan = [(column, _JSON_VALUE.get(column)) for column in columns]
         out: list[dict[str, Any]] = []
         for row in rows:
+            fields = row.fields
             rendered: dict[str, Any] = {}
-            for column in columns:
-                if column == "custom_data":
-                    rendered[column] = _custom_list(row.custom)
-                elif column in row.fields:
-                    rendered[column] = row.fields[column]
-                elif column.endswith(".source") and column[:-7] in row.custom:
-                    rendered[column] = row.custom[column[:-7]].source
-                elif column in row.custom:
-                    custom = row.custom[column]
-                    if custom.data_type == "Signal":  # flattened signals: "1" or null
-                        rendered[column] = "1" if custom.value else None
+            for column, convert in plan:
+                if column in fields:
+                    value = fields[column]
+                    if convert is not None:
+                        rendered[column] = convert(value)
                     else:
-                        rendered[column] = "" if custom.value is None else custom.value
+                        rendered[column] = value if type(value) is str else _as_text(value)
+                elif column == "custom_data":
+                    rendered[column] = _custom_list(row.custom)
                 else:
-                    rendered[column] = ""
+                    rendered[column] = _flat_custom(row.custom, column)
             out.append(rendered)
         return out
+
+
+def _flat_custom(custom: Mapping[str, CustomValue], column: str) -> Any:
+    """A marketing-data column of a row (the docs' second way, "All formats"): the value (a
+    signal as 1, 0 when not met, null when not applied, as the 2016 docs' signal columns),
+    or ``<name>.source``; null when the row has no such field."""
+    if column not in custom and column.endswith(".source"):
+        found = custom.get(column[:-7])
+        return None if found is None else found.source
+    found = custom.get(column)
+    if found is None or found.value is None:
+        return None
+    if found.data_type == "Signal":
+        return 1 if found.value else 0
+    return _as_text(found.value)

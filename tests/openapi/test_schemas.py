@@ -176,14 +176,22 @@ def test_transaction_csv_names_a_row_schema_when_declared(registry: Registry[Any
         csv_schema = schemas[f"{role}TransactionsCsv"]
         row_name = csv_schema["x-csv-row-schema"].rsplit("/", 1)[-1]
         row = dict.fromkeys(csv_schema["x-csv-columns"], "")
-        row.update(
+        row.update(  # the columns every transaction has a value of
             transaction_id="C624DA2C-CF3367C3",
             transaction_type="Call",
             complete_call_id="C624DA2C-CF3367C3",
             start_time_utc="1548337395000",
+            start_time_xml="2019-01-24T06:43:15-07:00",
+            start_time_network_timezone_xml="2019-01-24T05:43:15-08:00",
             duration="185",
+            connect_duration="170",
+            ivr_duration="15",
+            advertiser_campaign_id="11",
         )
+        if "advertiser_id" in row:
+            row["advertiser_id"] = "43838"
         assert is_valid(registry, row_name, row)
+        assert not is_valid(registry, row_name, {**row, "duration": ""})
         assert "transaction_id" in csv_schema["x-csv-columns"]
         assert "custom_data" not in csv_schema["x-csv-columns"]
 

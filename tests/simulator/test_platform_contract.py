@@ -12,7 +12,15 @@ import pytest
 from openapi.contract import load_spec
 from simulator.clock import ManualClock
 from simulator.platform import Platform, Principal
-from simulator.transactions import columns_for, documented_columns
+from simulator.transactions import (
+    Transaction,
+    TransactionLog,
+    blank_row,
+    columns_for,
+    documented_columns,
+    json_types,
+    time_fields,
+)
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 PROMO = {"description": "Radio", "media_type": "Offline: Radio", "custom_data": {"k": "v"}}
@@ -138,3 +146,38 @@ def test_transaction_columns_follow_x_csv_columns_when_every_column_is_named(
     documented = spec["components"]["schemas"][schema]["x-csv-columns"]
     assert list(documented_columns(role)) == documented
     assert columns_for(role, list(reversed(documented))) == documented
+
+
+ROLES = ("network", "advertiser", "affiliate")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_transaction_json_types_match_the_contract_when_compared_column_by_column(
+    spec: dict[str, Any], role: str
+) -> None:
+    properties = spec["components"]["schemas"][f"{role.title()}Transaction"]["properties"]
+    declared = {}
+    for column in documented_columns(role):
+        kind = properties[column]["type"]
+        declared[column] = frozenset([kind] if isinstance(kind, str) else kind)
+    assert declared == {column: json_types(column) for column in documented_columns(role)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_row_without_optional_values_matches_the_contract_when_rendered(
+    spec: dict[str, Any], role: str
+) -> None:
+    fields = blank_row()  # what the model stores for a row with no value but its own
+    fields.update(time_fields(START))
+    fields.update(transaction_id="C624DA2C-CF3367C3", complete_call_id="C624DA2C-CF3367C3",
+                  transaction_type="Call", duration=0, connect_duration=0, ivr_duration=0,
+                  advertiser_id=1, advertiser_campaign_id=2)
+    log = TransactionLog()
+    row = log.append(Transaction(1, START, fields))
+    (rendered,) = log.render([row], columns_for(role, [*documented_columns(role), "custom_data"]))
+    assert rendered["advertiser_campaign_id"] == "2" and rendered["corrected_at"] is None
+    schema = {"$ref": f"#/components/schemas/{role.title()}Transaction",
+              "components": spec["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    assert [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(rendered)] == []
+    assert not validator.is_valid({**rendered, "corrected_at": ""})

@@ -24,6 +24,8 @@ from simulator.transactions import (
     blank_row,
     columns_for,
     documented_columns,
+    json_types,
+    json_value,
     time_fields,
 )
 from simulator.world import World
@@ -246,21 +248,70 @@ def test_custom_columns_when_constants_requested(platform: Platform, admin: Prin
     ]
 
 
+def test_named_column_survives_a_constant_exclusion_when_both_are_given() -> None:
+    docs_example_2 = columns_for("network", ["transaction_id", "$invoca_custom_columns"],
+                                 ["$invoca_default_columns"], ["channel", "Quote"])
+    assert docs_example_2 == ["transaction_id", "channel", "Quote"]
+    assert columns_for("advertiser", ["duration", "city"], ["duration"]) == ["city"]
+    assert columns_for("network", ["$invoca_custom_columns"], ["channel"],
+                       ["channel", "Quote"]) == ["Quote"]
+    assert "duration" not in columns_for("network", [], ["duration", "recording"])
+
+
+@pytest.mark.parametrize("role", ["network", "advertiser", "affiliate"])
+def test_call_record_id_names_complete_call_id_when_selecting_columns(role: str) -> None:
+    assert columns_for(role, ["call_record_id", "transaction_id"]) == [
+        "complete_call_id", "transaction_id"]
+    assert "complete_call_id" not in columns_for(role, [], ["call_record_id"])
+    assert columns_for(role, ["call_record_id"], ["$invoca_default_columns"]) == [
+        "complete_call_id"]
+
+
+@pytest.mark.parametrize(
+    ("column", "stored", "served"),
+    [("advertiser_id", 43838, "43838"), ("affiliate_id", None, None),
+     ("affiliate_call_volume_ranking", "-1", "-1"), ("affiliate_commissions_ranking", "", None),
+     ("duration", 60, 60), ("opt_in_SMS", "1", 1), ("opt_in_SMS", "", None),
+     ("dynamic_number_pool_id", None, None), ("corrected_at", "", None),
+     ("corrects_transaction_id", "", None), ("recording", "", None),
+     ("start_time_xml", "2024-03-01T12:00:00+00:00", "2024-03-01T12:00:00+00:00"),
+     ("sale_amount", "", None), ("sale_amount", "12.50", "12.50"), ("mobile", None, ""),
+     ("mobile", "", ""), ("signal_name", "", ""), ("notes", 5, "5")],
+)
+def test_value_takes_its_json_type_when_served(column: str, stored: Any, served: Any) -> None:
+    assert json_value(column, stored) == served
+    assert type(json_value(column, stored)) is type(served)
+    kinds = {"NoneType": "null", "str": "string", "int": "integer"}
+    assert kinds[type(served).__name__] in json_types(column)
+
+
+def test_every_row_columns_are_never_null_when_typed() -> None:
+    assert json_types("duration") == {"integer"}
+    assert json_types("advertiser_id") == {"string"}
+    assert json_types("start_time_xml") == {"string"}
+    assert json_types("opt_in_SMS") == {"integer", "null"}
+    assert json_types("affiliate_id") == {"string", "null"}
+    assert json_types("city") == {"string"}
+
+
 def test_affiliates_get_no_custom_columns_when_requested() -> None:
     assert columns_for("affiliate", ["transaction_id", "$invoca_custom_columns"], (),
                        ["channel"]) == ["transaction_id"]
     assert columns_for("advertiser", ["$invoca_custom_columns"], (), ["channel"]) == ["channel"]
 
 
-def test_signal_columns_flatten_to_one_or_null_when_rendered() -> None:
+def test_signal_columns_flatten_to_one_zero_or_null_when_rendered() -> None:
     log = TransactionLog()
     ids = TransactionIds(random.Random(5))
     row = call_row(ids, START)
     flagged = Transaction(1, START, row.fields, {"sale": CustomValue(True, "Signal", "Api"),
-                                                 "lost": CustomValue(False, "Signal", "Api")})
+                                                 "lost": CustomValue(False, "Signal", "Api"),
+                                                 "utm": CustomValue(7, "Category", "Import")})
     log.append(flagged)
-    rendered = log.render([flagged], ["sale", "lost"])
-    assert rendered == [{"sale": "1", "lost": None}]
+    rendered = log.render([flagged], ["sale", "lost", "quote", "utm", "utm.source",
+                                      "quote.source"])
+    assert rendered == [{"sale": 1, "lost": 0, "quote": None, "utm": "7",
+                         "utm.source": "Import", "quote.source": None}]
 
 
 def test_unknown_advertiser_gives_empty_list_when_network_asks(
