@@ -39,7 +39,7 @@ def test_signals_answer_200_with_the_call_when_reported(
     assert response.status_code == 200
     body = response.get_json()
     assert body["call"]["transaction_id"] == call["transaction_id"]
-    assert [(s["name"], s["revenue"]) for s in body["signals"]] == [("Quote", "10.50")]
+    assert [(s["name"], s["revenue"]) for s in body["signals"]] == [("Quote", "10.5")]
 
 
 def test_call_in_progress_answers_201_empty_when_reported(
