@@ -109,6 +109,8 @@ SIGNAL_FIELDS = ("name", "partner_unique_id", "occurred_at_time", "revenue", "va
 #: the old shape's free-text signal fields (2016-10-01 branch; dropped in 2018-02-01)
 OLD_TEXT_FIELDS = ("description", "custom_parameter_1", "custom_parameter_2",
                    "custom_parameter_3")
+#: a web conversion is "not tied to a call": no call time
+WEB_DURATIONS = {"duration": 0, "connect_duration": 0, "ivr_duration": 0}
 #: "Up to 255 character string" (custom parameters)
 CUSTOM_PARAMETER_LENGTH = 255
 
@@ -682,16 +684,18 @@ class ConversionBook:
                 raise NotFound(f"Couldn't find web conversion with reference_id {read.parent}")
             key = (advertiser_id, f"{found.call_record_id} add-on", *read.dedupe)
             return self._record_sale(now, found, self._sale_keys.get(key), read.values,
-                                     read.parent, key)
+                                     reference=read.parent, key=key)
         if read.web:
             key = (advertiser_id, f"web {read.reference}", "", "")
             previous = self._web.get((advertiser_id, read.reference))
             base = self.log.get(previous.transaction_id) if previous is not None else None
             if base is None:
                 previous = None
-                fields = {**attribute(read.campaign, read.affiliate), **time_fields(now)}
+                fields = {**attribute(read.campaign, read.affiliate), **time_fields(now),
+                          **WEB_DURATIONS}
                 base = Transaction(scope.network_id, now, fields, {})
-            sale = self._record_sale(now, base, previous, read.values, read.reference, key)
+            sale = self._record_sale(now, base, previous, read.values,
+                                     reference=read.reference, key=key)
             self._web[(advertiser_id, read.reference)] = self._sale_keys[key]
             return sale
         assert read.start is not None
@@ -705,13 +709,13 @@ class ConversionBook:
             raise NotFound(f"Couldn't find call around time {read.start_time_t}{where}")
         key = (advertiser_id, call.call_record_id, *read.dedupe)
         sale = self._record_sale(now, call, known or self._sale_keys.get(key), read.values,
-                                 read.reference, key)
+                                 reference=read.reference, key=key)
         if read.reference:
             self._sales[(advertiser_id, read.reference)] = self._sale_keys[key]
         return sale
 
     def _record_sale(self, now: datetime, base: Transaction, previous: _Sale | None,
-                     values: Mapping[str, str], reference: str,
+                     values: Mapping[str, str], *, reference: str,
                      key: tuple[int, str, str, str]) -> Transaction:
         """A ``Reported Conversion`` row on ``base`` (a call, a web conversion, or the fields
         crediting a new one), correcting ``previous``; or ``previous`` itself when the same
@@ -795,7 +799,7 @@ class _ConversionForm:
             self._problem("opt_in_SMS", "is not included in the list")
         self.dedupe = (",".join(skus), (_text(form.get("reason_code")) or "").strip())
         #: the columns the report sets (compared to tell an update from a repeat)
-        self.values = {column: "" for column in CONVERSION_COLUMNS}
+        self.values = dict.fromkeys(CONVERSION_COLUMNS, "")
         for column in CONVERSION_COLUMNS:
             if column not in ("sku_list", "quantity_list", "sale_amount"):
                 self.values[column] = (_text(form.get(column)) or "").strip()

@@ -473,7 +473,7 @@ BAD_REQUEST_RESPONSE = """
 
 
 def test_every_problem_is_in_one_documented_message_when_the_example_bad_request_is_sent(
-    sandbox: FlaskClient, sandbox_app: Flask, token: str, docs_call: dict[str, Any]
+    sandbox: FlaskClient, token: str, docs_call: dict[str, Any]
 ) -> None:
     before = sandbox.get("/_sandbox/state").get_json()["transactions"]
     assert_error(send(sandbox, NEW, BAD_REQUEST, token), 403, BAD_REQUEST_RESPONSE)
@@ -696,7 +696,7 @@ SLOW_BODIES = (
 
 
 def test_batched_and_single_requests_record_the_same_signals_when_best_practices_are_sent(
-    sandbox: FlaskClient, sandbox_app: Flask, world: dict[str, Any], token: str
+    sandbox: FlaskClient, world: dict[str, Any], token: str
 ) -> None:
     def signals_of(call_id: str) -> list[tuple[str, str, str]]:
         rows = sandbox.get(
