@@ -307,7 +307,7 @@ def examples() -> list[ErrorExample]:
         ErrorExample("conversion-401", conversion, "reportConversion", 401, xml_type,
                      "Unauthorized", _conversion_no_credentials),
         ErrorExample("conversion-403", conversion, "reportConversion", 403, xml_type,
-                     "RecordInvalid", _conversion_invalid),
+                     "InvalidInput", _conversion_invalid),
         ErrorExample("conversion-404", conversion, "reportConversion", 404, xml_type,
                      "NotFound", _conversion_no_call, changes_state=True),
         ErrorExample("conversion-404-unknown-id", conversion, "reportConversion", 404,

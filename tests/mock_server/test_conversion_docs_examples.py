@@ -152,7 +152,6 @@ def test_error_is_in_a_201_body_when_use_http_status_is_0(cr: Reporting) -> None
 
 @pytest.mark.parametrize(("form", "message"), [
     ({"reason_code": "S"}, "start_time_t can't be blank"),
-    ({"start_time_t": "127358999"}, "start_time_t must be a 10 digit time_t"),
     ({"web_conversion": "1"}, "reference_id can't be blank; advertiser_campaign_id can't be "
                               "blank; affiliate_id_from_network can't be blank"),
     ({"web_conversion": "1", "reference_id": "W-1"},
@@ -167,6 +166,12 @@ def test_missing_or_bad_fields_are_one_xml_record_invalid_when_reported(
     assert response.status_code == 403
     assert error_of(response) == ("RecordInvalid", message)
     assert cr.sales() == []
+
+
+def test_start_time_t_is_refused_by_the_contract_when_it_is_not_10_digits(cr: Reporting) -> None:
+    response = cr.post({"start_time_t": "127358999", "use_http_status": "0"})
+    assert response.status_code == 403  # a request outside the contract keeps its status
+    assert error_of(response)[0] == "InvalidInput"
 
 
 def test_web_conversion_and_its_add_on_are_recorded_when_reported(cr: Reporting) -> None:

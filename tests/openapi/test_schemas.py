@@ -239,6 +239,7 @@ def test_conversion_form_reaches_the_model_when_reported(
     # the required fields per kind of report are the model's (XML RecordInvalid)
     assert is_valid(registry, "ConversionRequest", form)
     assert not is_valid(registry, "ConversionRequest", {**form, "use_http_status": "2"})
+    assert not is_valid(registry, "ConversionRequest", {**form, "start_time_t": "127358999"})
 
 
 def test_legacy_404_is_only_a_missing_route_when_the_ring_pool_id_is_unknown() -> None:
