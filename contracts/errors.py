@@ -308,7 +308,7 @@ def examples() -> list[ErrorExample]:
                      _signal_no_credentials),
         ErrorExample("signal-400-version", "Signal", "reportSignal", 400, json_type,
                      "BadRequest", _signal_wrong_version),
-        ErrorExample("signal-403", "Signal", "reportSignal", 403, json_type, "InvalidInput",
+        ErrorExample("signal-403", "Signal", "reportSignal", 403, json_type, "RecordInvalid",
                      _signal_invalid),
         ErrorExample("signal-500", "Signal", "reportSignal", 500, json_type,
                      "InternalServiceError", _signal_valid, needs=("faults",)),

@@ -1740,22 +1740,37 @@ class Platform:
     # ---- conversions: Signal API and legacy Conversion Reporting ---------------------------
 
     def _signal_scope(self, principal: Principal, search: Any) -> CallScope:
+        """The calls ``principal`` may report signals on; the search's network, advertiser
+        and campaign filters must be ones it reaches (403 ``UnauthorizedAdvertiser``)."""
         if principal.role == "affiliate":
             raise UnauthorizedOperation(
                 "You do not have permissions to perform the requested operation."
             )
         scope = CallScope(principal.network_id, principal.advertiser_id_from_network)
-        if isinstance(search, Mapping):
-            network = search.get("network_id")
-            if network not in (None, "") and str(network) != str(principal.network_id):
-                raise UnauthorizedAdvertiser("You do not have access to this network")
-            advertiser = search.get("advertiser_id_from_network")
-            if advertiser not in (None, ""):
-                if principal.role != "network":
-                    raise UnauthorizedAdvertiser("You do not have access to this advertiser")
-                network_obj = self.directory.networks.get(principal.network_id)
-                if network_obj is None or str(advertiser) not in network_obj.advertisers:
-                    raise UnauthorizedAdvertiser("You do not have access to this advertiser")
+        if not isinstance(search, Mapping):
+            return scope
+        network = search.get("network_id")
+        if network not in (None, "") and str(network) != str(principal.network_id):
+            raise UnauthorizedAdvertiser("You do not have access to this network")
+        network_obj = self.directory.networks.get(principal.network_id)
+        advertisers = list(network_obj.advertisers.values()) if network_obj else []
+        advertiser = search.get("advertiser_id_from_network")
+        if advertiser not in (None, ""):
+            # "only allowed when reporting as network user, and advertiser must be in same
+            # network"
+            if principal.role != "network" or str(advertiser) not in {
+                a.id_from_network for a in advertisers
+            }:
+                raise UnauthorizedAdvertiser("You do not have access to this advertiser")
+            advertisers = [a for a in advertisers if a.id_from_network == str(advertiser)]
+        if principal.role == "advertiser":
+            advertisers = [a for a in advertisers
+                           if a.id_from_network == principal.advertiser_id_from_network]
+        campaign = search.get("advertiser_campaign_id_from_network")
+        if campaign not in (None, "") and not any(str(campaign) in a.campaigns
+                                                  for a in advertisers):
+            # "campaign must be in the organization accessed via API"
+            raise UnauthorizedAdvertiser("You do not have access to this advertiser campaign")
         return scope
 
     def report_signals(self, principal: Principal, body: Mapping[str, Any], *,
@@ -1795,7 +1810,7 @@ class Platform:
     def report_conversion(self, principal: Principal, conversion_reporting_id: int | str,
                           body: Mapping[str, Any], *,
                           version: str | None = None) -> dict[str, Any]:
-        """Legacy Conversion Reporting: a sale on the matching call (the new row)."""
+        """Legacy Conversion Reporting: a call sale, web conversion or add-on (the new row)."""
         with self._lock:
             if principal.role == "affiliate":
                 raise UnauthorizedOperation(
@@ -1811,9 +1826,28 @@ class Platform:
                 raise NotFound(
                     f"Couldn't find conversion reporting id {conversion_reporting_id}"
                 )
+            credited = advertiser
+
+            def attribute(campaign_id: str, affiliate_id: str) -> dict[str, Any]:
+                """The fields crediting a web conversion: "the publisher must be approved to
+                the advertiser campaign specified"."""
+                campaign = next((c for c in credited.campaigns.values()
+                                 if str(c.id) == campaign_id), None)
+                campaign = campaign or credited.campaigns.get(campaign_id)
+                if campaign is None:
+                    raise NotFound(f"Couldn't find advertiser campaign {campaign_id}")
+                held = campaign.affiliate_campaigns.get(affiliate_id)
+                if held is None or held.values.get("status") != "Approved":
+                    raise RecordInvalid(field_errors={"affiliate_id_from_network": [
+                        f"{affiliate_id} is not approved to advertiser campaign {campaign_id}"
+                    ]})
+                fields = blank_row()
+                self._campaign_fields(fields, campaign, affiliate_id)
+                return fields
+
             scope = CallScope(principal.network_id, advertiser.id_from_network)
             sale = self.conversions.report_conversion(self.now(), scope, advertiser.id,
-                                                      require_object(body))
+                                                      require_object(body), attribute)
             return sale.to_dict()
 
     update_conversion = report_conversion

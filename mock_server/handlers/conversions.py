@@ -6,8 +6,12 @@ Thin adapters, one platform call each; only the status and body framing are deci
   documented body; 201 with an empty body when ``call_in_progress`` was true (the platform
   answers ``{}`` then).
 * ``reportSignal``/``updateSignal``/``reportTransactionSignal``/``updateTransactionSignal``
-  (2016-08-01 ``signal`` shape): 201 when a new signal was created, 200 when an existing one
-  was updated (its ``corrects_transaction_id`` is set); empty 201 for ``call_in_progress``.
+  (``signal`` shape, versions up to 2017-02-01): 201 when a new signal was created, 200 when an
+  existing one was updated (its ``corrects_transaction_id`` is set); empty 201 for
+  ``call_in_progress``.
+
+The request bodies reach the platform as sent (the contract marks their schemas
+``x-validated-by-model``): the model answers the documents' own error messages.
 * ``reportConversion`` (POST, 201) / ``updateConversion`` (PUT, 200): the body is a single
   space, ``application/xml``, as the contract says. ``use_http_status=0`` (always 200/201,
   errors included, the error body kept) is applied by the frame (:mod:`mock_server.app`).
@@ -82,7 +86,8 @@ def update_transaction_signal(call: Call) -> Any:
 
 
 def report_conversion(call: Call) -> Any:
-    """POST: report a sale on a call (legacy Conversion Reporting, 201, body " ")."""
+    """POST: report a call sale, a web conversion or an add-on to one (legacy Conversion
+    Reporting, 201, body " ")."""
     call.platform.report_conversion(call.principal, *call.ids, body_of(call),
                                     version=call.version)
     return Reply(b" ", content_type=XML_TYPE)

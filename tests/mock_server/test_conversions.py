@@ -39,7 +39,7 @@ def test_signals_answer_200_with_the_call_when_reported(
     assert response.status_code == 200
     body = response.get_json()
     assert body["call"]["transaction_id"] == call["transaction_id"]
-    assert [(s["name"], s["revenue"]) for s in body["signals"]] == [("Quote", "10.50")]
+    assert [(s["name"], s["revenue"]) for s in body["signals"]] == [("Quote", "10.5")]
 
 
 def test_call_in_progress_answers_201_empty_when_reported(
@@ -172,8 +172,13 @@ def test_contract_refusal_keeps_its_status_when_use_http_status_is_0(
                                  data={"start_time_t": "1475280030", "use_http_status": "0"})
     assert wrong_version.status_code == 404
     assert ET.fromstring(wrong_version.data).findtext("Class") == "NotFound"
+
+
+def test_use_http_status_outside_its_values_is_refused_by_the_contract_when_reported(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    basic = (world["basic_auth"]["username"], world["basic_auth"]["password"])
     bad_field = sandbox.post("/api/2014-04-15/calls/1.xml", auth=basic,
-                             data={"start_time_t": "1475280030", "use_http_status": "0",
-                                   "web_conversion": "7"})
+                             data={"start_time_t": "1475280030", "use_http_status": "7"})
     assert bad_field.status_code == 403
     assert ET.fromstring(bad_field.data).findtext("Class") == "InvalidInput"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from simulator.clock import ManualClock
-from simulator.conversions import parse_timestamp
+from simulator.conversions import parse_money, parse_timestamp, render_money
 from simulator.errors import (
     InvalidInput,
     NotFound,
@@ -68,7 +69,7 @@ def test_signal_transaction_when_reported_by_transaction_id(
     assert signal["corrects_transaction_id"] is None
     assert signal["occurred_at_time_t"] == "1709294400"
     assert signal["occurred_at_time"] == "2024-03-01T12:00:00Z"
-    assert (signal["revenue"], signal["value"]) == ("100.00", "true")
+    assert (signal["revenue"], signal["value"]) == ("100.0", "true")  # as the docs show it
     assert answer["call"] == {
         "transaction_id": call["transaction_id"], "corrects_transaction_id": None,
         "start_time_t": str(call["start_time_utc"] // 1000),
@@ -160,7 +161,6 @@ def test_all_problems_in_one_message_when_request_is_bad(
     assert caught.value.message == (
         "The following params in 'signals' are not supported in this version: "
         "custom_parameter_1, description; signals[1] 'name' is required; "
-        "signals[1] 'revenue' must be a number with up to 2 decimal places; "
         "'name' for signals[0] and signals[2] must be unique; "
         "'name' for custom_data[0] is required; 'value' for custom_data[1] is required"
     )
@@ -203,7 +203,7 @@ def test_old_shape_answer_when_signal_posted_to_transaction_path(
                    "custom_parameter_1": "12345"},
     }, version="2016-08-01")
     assert answer["signal"]["description"] == "1 year contract"
-    assert answer["signal"]["sale_amount"] == "100.00"
+    assert answer["signal"]["sale_amount"] == "100.0"
     assert answer["signal"]["custom_parameter_1"] == "12345"
     assert answer["signal"]["occurred_at_time"] == "2015-08-26T16:41:53Z"
     assert set(answer["call"]) == {"transaction_id", "start_time_t", "call_start_time"}
@@ -258,7 +258,88 @@ def test_not_found_when_no_call_near_reported_time(
                                                           "sku_list[]": ["A"],
                                                           "quantity_list[]": ["1", "2"]},
                                    version="2014-04-15")
-    assert caught.value.field_errors == {"start_time_t": ["is invalid"],
+    assert caught.value.field_errors == {"start_time_t": ["must be a 10 digit time_t"],
                                          "quantity_list": ["must have one quantity per sku"]}
     with pytest.raises(NotFound):  # an unknown conversion reporting id: the docs' class
         platform.report_conversion(admin, 999, {"start_time_t": str(far)}, version="2014-04-15")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("100.00", (Decimal("100.00"), True)),
+    ("1,000.00", (Decimal("1000.00"), True)),  # the docs' example request
+    ("1,000", (Decimal("1000"), True)),  # the docs' "Example Bad Request" does not refuse it
+    ("1000.5", (Decimal("1000.5"), True)),
+    (100, (Decimal("100"), True)),
+    (None, (None, True)),
+    ("", (None, True)),
+    ("1.234", (None, False)),  # "up to 2 decimal places"
+    ("10,00", (None, False)),  # "period separated"
+    ("1,0000", (None, False)),
+    ("$100", (None, False)),
+    ("-5", (None, False)),
+    (True, (None, False)),
+])
+def test_money_is_read_as_the_docs_allow_when_revenue_is_given(
+    value: Any, expected: tuple[Decimal | None, bool]
+) -> None:
+    assert parse_money(value) == expected
+
+
+@pytest.mark.parametrize(("amount", "shown"), [
+    (Decimal("100.00"), "100.0"),
+    (Decimal("1000.00"), "1,000.0"),
+    (Decimal("1000.5"), "1,000.5"),
+    (Decimal("0.05"), "0.05"),
+    (Decimal("1234567.89"), "1,234,567.89"),
+])
+def test_money_is_shown_as_the_docs_answers_show_it_when_rendered(
+    amount: Decimal, shown: str
+) -> None:
+    assert render_money(amount) == shown
+
+
+def test_nothing_is_applied_when_a_call_in_progress_request_has_other_problems(
+    platform: Platform, admin: Principal, call: dict[str, Any]
+) -> None:
+    before = len(platform.transactions)
+    answer = platform.report_signals(admin, {
+        "search": {"transaction_id": call["transaction_id"]}, "call_in_progress": "true",
+        "signals": [{"name": "Sale", "revenue": "12.345"}],
+    }, version=V)
+    assert answer == {}
+    assert len(platform.transactions) == before
+    with pytest.raises(InvalidInput, match=r"^signals\[0\] 'name' is required$"):
+        platform.report_signals(admin, {
+            "search": {"transaction_id": call["transaction_id"]}, "call_in_progress": True,
+            "signals": [{"revenue": "12.345"}]}, version=V)
+
+
+def test_unauthorized_advertiser_when_the_campaign_is_outside_the_organization(
+    platform: Platform, admin: Principal, call: dict[str, Any]
+) -> None:
+    body = {"search": {"call_start_time": str(call["start_time_utc"] // 1000),
+                       "advertiser_campaign_id_from_network": "camp-1"},
+            "signals": [{"name": "Sale"}]}
+    assert platform.report_signals(admin, body, version=V)["call"]["transaction_id"] == (
+        call["transaction_id"])
+    body["search"]["advertiser_campaign_id_from_network"] = "camp-elsewhere"
+    with pytest.raises(UnauthorizedAdvertiser,
+                       match="You do not have access to this advertiser campaign"):
+        platform.report_signals(admin, body, version=V)
+
+
+def test_sale_is_not_duplicated_when_the_same_values_are_reported_again(
+    platform: Platform, admin: Principal, call: dict[str, Any]
+) -> None:
+    advertiser_id = platform.get_advertiser(admin, 1, "adv-1", version="2016-10-01")["id"]
+    form = {"start_time_t": str(call["start_time_utc"] // 1000), "reason_code": "S",
+            "sku_list[]": ["A"], "sale_amount": "5.00"}
+    first = platform.report_conversion(admin, advertiser_id, form, version="2014-04-15")
+    again = platform.report_conversion(admin, advertiser_id, dict(form), version="2014-04-15")
+    assert again["transaction_id"] == first["transaction_id"]
+    other_sku = platform.report_conversion(admin, advertiser_id, {**form, "sku_list[]": ["B"]},
+                                           version="2014-04-15")
+    assert other_sku["corrects_transaction_id"] == ""
+    changed = platform.report_conversion(admin, advertiser_id, {**form, "sale_amount": "6.00"},
+                                         version="2014-04-15")
+    assert changed["corrects_transaction_id"] == first["transaction_id"]
