@@ -578,7 +578,8 @@ class Platform:
     def update_advertiser_user(self, principal: Principal, network_id: int | str,
                                advertiser_id: str, user_id: str, body: Mapping[str, Any], *,
                                version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, user_id, version=version)
+        return self._upsert_user(principal, network_id, advertiser_id, body, user_id,
+                                 version=version)
 
     def delete_advertiser_user(self, principal: Principal, network_id: int | str,
                                advertiser_id: str, user_id: str, *,
