@@ -4,7 +4,10 @@ Rules of this module:
 
 * Objects are keyed by ``id_from_network`` inside their network (the partner's own ids, as
   in every Network Integration path) and also carry an internal integer ``id`` from a
-  deterministic per-kind sequence (1, 2, 3, ...).
+  deterministic per-kind sequence (1, 2, 3, ...). On an item path the body's
+  ``id_from_network``, when given, takes precedence over the path's (the docs, of the
+  advertiser POST: "the body's id will take precedence over the URL"); integer ids are
+  stored as their decimal strings.
 * Create and update are upserts (design principles): creating an existing object updates it,
   updating a missing one creates it; deleting a missing object is a no-op.
 * Updates *merge*: fields present in the body replace the stored ones, absent fields keep
@@ -12,6 +15,10 @@ Rules of this module:
   object", so a complete copy behaves exactly as a replacement; a partial body, like the
   docs' ``{"status": "Approved"}`` affiliate campaign update, does not wipe other fields).
   Lists (``sites``, ``users``, ``tn_prefix_whitelist``) are replaced whole when present.
+  Campaigns are the design principles' exception ("Campaign Terms"): a campaign-feature
+  body such as ``{"ivr_tree": {...}}`` alone is a valid update; ``name`` is needed only to
+  create. Fields a GET returns that cannot be written (``id``, ``object_url``, summaries)
+  are ignored, so a GET's copy sent back changes nothing (self-correction).
 * Validation happens fully before any mutation: a refused request changes nothing. Errors
   use the docs' vocabulary: ``RecordInvalid(field_errors={"name": ["can't be blank"]})``,
   ``"is not included in the list"`` for enums, ``"is not a number"`` for integers; parents
@@ -58,9 +65,23 @@ Sandbox choices (listed for docs/fidelity.md):
   fields (``destination_*_id_from_network``) move a number on update (a missing destination
   is ``RecordNotFound``); on create they are ignored. Promo numbers accept
   ``local_center`` with ``city``+``state`` too (2022 docs); ring pools do not.
-* Advertiser campaigns: ``status`` is ``Entry`` on creation, ``Live`` after go_live,
-  ``Archived`` after archive, ``Paused`` after unarchive; the flat terms fields of POST/PUT
-  are rendered under ``current_terms`` (``future_terms`` is always ``null``).
+* Advertiser campaigns: ``status`` is ``Entry`` on creation, ``Live`` after go_live
+  (refused while ``Archived``), ``Archived`` after archive, ``Paused`` after unarchive.
+  The flat terms fields of POST/PUT are staged (GET's ``future_terms``, shown while they
+  differ from the live terms); go_live promotes them to ``current_terms``. A campaign never
+  live shows its staged terms in both. Payin/payout summaries and the IVR node rules live
+  in :mod:`simulator.terms`.
+* Users: a new one needs ``id_from_network``, ``first_name``, ``last_name`` and an email;
+  ``email_address`` (pre-2017) is accepted in every version as the one notification
+  address and kept in step with ``email_settings``; ``phone_number`` and
+  ``contact_phone_number`` are one number under two names; ``contact_country_code`` is "1"
+  for a North American number unless sent.
+* Ring pools: a ``local_center`` filling several keys is decided by the first filled one
+  in the docs' order (tn_prefix, zipcode, latitude & longitude); each distinct
+  ``destination_phone_number`` becomes a Destination (``customer_phone_numbers``), the
+  current one the ``default_customer_phone_number``.
+* Promo numbers created without ``id_from_network`` get their Invoca id as one (the docs'
+  example answers ``"id": 12, "id_from_network": "12"``).
 """
 
 from __future__ import annotations
