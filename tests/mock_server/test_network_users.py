@@ -53,21 +53,24 @@ def test_each_version_shows_its_own_email_field_when_users_are_read(
     assert "email_settings" not in old
 
 
-@pytest.mark.parametrize(("version", "user", "errors"), [
-    # the 2016 docs' example, answered with the docs' body
-    ("2016-10-01", {"id_from_network": "549494858585cFUyYnFHyiYA42TrpM",
+#: version -> (user, errors): the 2016 docs' example answered with the docs' body, and the
+#: 2022 docs' error body for an address that is really invalid (docs/fidelity.md C19)
+INVALID_EMAIL = {
+    "2016-10-01": ({"id_from_network": "549494858585cFUyYnFHyiYA42TrpM",
                     "email_address": "chris@", "first_name": "Chris", "last_name": "Dean",
                     "phone_number": "8004377950", "role": "Manager"},
-     {"users": [{"email_address": ["is invalid"]}]}),
-    # the 2022 docs' error body, for an address that is really invalid (see fidelity C19)
-    ("2022-08-01", {**CHRIS, "email_settings": [
-        {"email_address": "chris@", "use_for_notifications": True}]},
-     {"users": [{"email_settings": [{"email_address": ["is invalid"]}]}]}),
-])
+                   {"users": [{"email_address": ["is invalid"]}]}),
+    "2022-08-01": ({**CHRIS, "email_settings": [
+                        {"email_address": "chris@", "use_for_notifications": True}]},
+                   {"users": [{"email_settings": [{"email_address": ["is invalid"]}]}]}),
+}
+
+
+@pytest.mark.parametrize("version", sorted(INVALID_EMAIL))
 def test_invalid_email_is_the_docs_nested_error_when_users_are_put(
-    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str], version: str,
-    user: dict[str, Any], errors: dict[str, Any]
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str], version: str
 ) -> None:
+    user, errors = INVALID_EMAIL[version]
     refused = sandbox.put(network(world, version), json={"users": [user]}, headers=auth)
     assert refused.status_code == 403
     assert refused.get_json() == {"errors": errors}
@@ -79,7 +82,8 @@ def test_integer_ids_are_strings_when_the_docs_affiliate_example_is_posted(
 ) -> None:
     body = {
         "name": "Surf Oz Magazine", "status": "Approved", "id_from_network": "222",
-        "users": [{"phone_number": "805‐708‐9876", "id_from_network": 123, "role": "Super",
+        "users": [{"phone_number": "805\u2010708\u20109876",  # the docs' U+2010 hyphens
+                   "id_from_network": 123, "role": "Super",
                    "last_name": "Affiliate", "first_name": "User",
                    "email_settings": [{"email_address": "userx@invoca.com",
                                        "use_for_notifications": True}]}],

@@ -108,3 +108,15 @@ def test_nulls_of_a_get_are_accepted_when_put_back(
     written = sandbox.put(path, json=created, headers=auth)
     assert written.status_code == 200
     assert written.get_json() == created
+
+
+@pytest.mark.parametrize("terms", ["current_terms", "future_terms"])
+def test_campaign_terms_change_nothing_when_sent_back_flat(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str], terms: str
+) -> None:
+    path = f"{campaign(world, '2022-08-01')}.json"
+    before = sandbox.get(path, headers=auth).get_json()
+    flat = {"name": before["name"], **before[terms]}
+    written = sandbox.put(path, json=flat, headers=auth)
+    assert written.status_code == 200, written.get_json()
+    assert sandbox.get(path, headers=auth).get_json() == before
