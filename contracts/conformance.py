@@ -4,7 +4,7 @@
   ``openapi/invoca.yaml``) and points it at the target: base URL, fixed path parameters the
   target's world names (``network_id``, ``ring_pool_id``), phases and examples of the profile.
   ``--read-only`` keeps only operations that change nothing (``GET``, minus ``allocateNumber``
-  which allocates).
+  which allocates and the operations the contract marks ``x-changes-state: true``).
 * :func:`authorize` puts the target's credentials on a case the way its operation's
   ``security`` asks (token header, HTTP Basic, or ``ring_pool_key``), so schemathesis'
   ``ignored_auth`` check can remove them again.
@@ -38,9 +38,8 @@ from contracts.leniency import without_lenient_acceptances
 from contracts.profile import Profile
 from contracts.report import FailureRecord, Report
 from contracts.target import Target, basic_header
+from openapi.contract import parse_spec
 
-#: operations that change state although their method is GET
-STATEFUL_GETS = frozenset({"allocateNumber"})
 #: schemathesis checks we run (every one of them)
 CHECKS = "all"
 
@@ -48,6 +47,21 @@ CHECKS = "all"
 def default_spec() -> Path:
     """The contract shipped with the project (``openapi/invoca.yaml``)."""
     return Path(openapi.__file__).resolve().parent / "invoca.yaml"
+
+
+def stateful_gets(document: Mapping[str, Any]) -> frozenset[str]:
+    """GET operations that change state: ``allocateNumber`` (it allocates) and every one the
+    contract marks ``x-changes-state: true`` (the 2016 GET forms of the campaign actions)."""
+    found = {"allocateNumber"}
+    for item in (document.get("paths") or {}).values():
+        operation = item.get("get") if isinstance(item, Mapping) else None
+        if isinstance(operation, Mapping) and operation.get("x-changes-state"):
+            found.add(str(operation.get("operationId")))
+    return frozenset(found)
+
+
+#: operations of the packaged contract that change state although their method is GET
+STATEFUL_GETS = stateful_gets(parse_spec(default_spec()))
 
 
 def changes_state(method: str, operation_id: str | None) -> bool:
@@ -74,7 +88,7 @@ def load_schema(target: Target, profile: Profile, *, spec: Path | None = None,
     config.output.sanitization.update(enabled=not target.has("sandbox"))
     if target.read_only:
         schema = schema.exclude(method=["POST", "PUT", "DELETE", "PATCH"]).exclude(
-            operation_id=sorted(STATEFUL_GETS))
+            operation_id=sorted(stateful_gets(schema.raw_schema)))
     return schema
 
 

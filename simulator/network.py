@@ -4,7 +4,10 @@ Rules of this module:
 
 * Objects are keyed by ``id_from_network`` inside their network (the partner's own ids, as
   in every Network Integration path) and also carry an internal integer ``id`` from a
-  deterministic per-kind sequence (1, 2, 3, ...).
+  deterministic per-kind sequence (1, 2, 3, ...). On an item path the body's
+  ``id_from_network``, when given, takes precedence over the path's (the docs, of the
+  advertiser POST: "the body's id will take precedence over the URL"); integer ids are
+  stored as their decimal strings.
 * Create and update are upserts (design principles): creating an existing object updates it,
   updating a missing one creates it; deleting a missing object is a no-op.
 * Updates *merge*: fields present in the body replace the stored ones, absent fields keep
@@ -12,6 +15,10 @@ Rules of this module:
   object", so a complete copy behaves exactly as a replacement; a partial body, like the
   docs' ``{"status": "Approved"}`` affiliate campaign update, does not wipe other fields).
   Lists (``sites``, ``users``, ``tn_prefix_whitelist``) are replaced whole when present.
+  Campaigns are the design principles' exception ("Campaign Terms"): a campaign-feature
+  body such as ``{"ivr_tree": {...}}`` alone is a valid update; ``name`` is needed only to
+  create. Fields a GET returns that cannot be written (``id``, ``object_url``, summaries)
+  are ignored, so a GET's copy sent back changes nothing (self-correction).
 * Validation happens fully before any mutation: a refused request changes nothing. Errors
   use the docs' vocabulary: ``RecordInvalid(field_errors={"name": ["can't be blank"]})``,
   ``"is not included in the list"`` for enums, ``"is not a number"`` for integers; parents
@@ -58,9 +65,23 @@ Sandbox choices (listed for docs/fidelity.md):
   fields (``destination_*_id_from_network``) move a number on update (a missing destination
   is ``RecordNotFound``); on create they are ignored. Promo numbers accept
   ``local_center`` with ``city``+``state`` too (2022 docs); ring pools do not.
-* Advertiser campaigns: ``status`` is ``Entry`` on creation, ``Live`` after go_live,
-  ``Archived`` after archive, ``Paused`` after unarchive; the flat terms fields of POST/PUT
-  are rendered under ``current_terms`` (``future_terms`` is always ``null``).
+* Advertiser campaigns: ``status`` is ``Entry`` on creation, ``Live`` after go_live
+  (refused while ``Archived``), ``Archived`` after archive, ``Paused`` after unarchive.
+  The flat terms fields of POST/PUT are staged (GET's ``future_terms``, shown while they
+  differ from the live terms); go_live promotes them to ``current_terms``. A campaign never
+  live shows its staged terms in both. Payin/payout summaries and the IVR node rules live
+  in :mod:`simulator.terms`.
+* Users: a new one needs ``id_from_network``, ``first_name``, ``last_name`` and an email;
+  ``email_address`` (pre-2017) is accepted in every version as the one notification
+  address and kept in step with ``email_settings``; ``phone_number`` and
+  ``contact_phone_number`` are one number under two names; ``contact_country_code`` is "1"
+  for a North American number unless sent.
+* Ring pools: a ``local_center`` filling several keys is decided by the first filled one
+  in the docs' order (tn_prefix, zipcode, latitude & longitude); each distinct
+  ``destination_phone_number`` becomes a Destination (``customer_phone_numbers``), the
+  current one the ``default_customer_phone_number``.
+* Promo numbers created without ``id_from_network`` get their Invoca id as one (the docs'
+  example answers ``"id": 12, "id_from_network": "12"``).
 """
 
 from __future__ import annotations
@@ -77,6 +98,7 @@ from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 from simulator.events import Event, EventLog
 from simulator.numbers import NumberInventory, area_codes_for, format_number, parse_number
 from simulator.ringpool import POOL_TYPES, RingPool
+from simulator.terms import IvrTreeInvalid, ivr_tree_errors, pay_summary, written_pay
 
 __all__ = [
     "AFFILIATE_CAMPAIGN_TRANSITIONS",
@@ -286,25 +308,34 @@ USER_NOTIFICATIONS = (
 )
 USER_FIELDS = (
     FieldSpec("id_from_network", required=True),
+    FieldSpec("email_settings", "array"),
+    FieldSpec("email_address"),
     FieldSpec("first_name", required=True),
     FieldSpec("last_name", required=True),
-    FieldSpec("email_address"),
-    FieldSpec("email_settings", "array"),
     FieldSpec("contact_phone_number"),
-    FieldSpec("phone_number"),
     FieldSpec("contact_country_code"),
+    FieldSpec("phone_number"),
+    FieldSpec("oauth_refresh_token"),
     FieldSpec("role", choices=USER_ROLES, default="Super"),
     *(FieldSpec(name, "boolean", default=False) for name in USER_NOTIFICATIONS),
 )
+#: the first version whose users carry ``email_settings`` (before: one ``email_address``)
+EMAIL_SETTINGS_VERSION = "2017-04-01"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NOTIFICATIONS_FLAG = FieldSpec("use_for_notifications", "boolean")
+#: the two names the docs give a user's phone number (POST bodies send either; GETs show both)
+_PHONE_FIELDS = ("contact_phone_number", "phone_number")
 
 
-def validate_user(user: Any, existing: Mapping[str, Any] | None = None,
-                  ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def validate_user(user: Any, existing: Mapping[str, Any] | None = None, *,
+                  version: str | None = None) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """One embedded user (network, advertiser, affiliate): its values and its errors.
 
-    Errors nest as in the docs' example
+    The fields sent are merged over ``existing`` (the per-user path); a new user needs
+    ``id_from_network``, ``first_name``, ``last_name`` and an email address. ``email_address``
+    (the pre-2017 field) is accepted in every version as the user's one notification address;
+    both forms are kept in step so that each version's responses show their own field. Errors
+    nest as in the docs' example
     ``{"users": [{"email_settings": [{"email_address": ["is invalid"]}]}]}``.
     """
     if not isinstance(user, Mapping):
@@ -313,41 +344,74 @@ def validate_user(user: Any, existing: Mapping[str, Any] | None = None,
     flat: dict[str, list[str]] = {}
     values = validate_fields(USER_FIELDS, user, existing, errors=flat)
     problems.update(flat)
-    settings = values.get("email_settings")
-    if settings is not None:
-        nested: list[dict[str, list[str]]] = []
-        stored: list[Any] = []
-        for setting in settings:
-            error: dict[str, list[str]] = {}
-            address = setting.get("email_address") if isinstance(setting, Mapping) else None
-            if not isinstance(address, str) or not _EMAIL.match(address):
-                error["email_address"] = ["is invalid"]
-            if isinstance(setting, Mapping) and "use_for_notifications" in setting:
-                # "true"/"false" are accepted (the docs' examples) and stored as booleans
-                flag, message = _coerce(_NOTIFICATIONS_FLAG, setting["use_for_notifications"])
-                if message is not None:
-                    error["use_for_notifications"] = [message]
-                stored.append({**setting, "use_for_notifications": flag})
-            else:
-                stored.append(setting)
-            nested.append(error)
-        values["email_settings"] = stored
-        if any(nested):
-            problems["email_settings"] = nested
-    elif values.get("email_address") and not _EMAIL.match(str(values["email_address"])):
-        problems["email_address"] = ["is invalid"]
+    if user.get("email_settings") is not None and "email_settings" not in problems:
+        _email_settings(values, problems)
+    elif user.get("email_address") is not None and "email_address" not in problems:
+        address = values["email_address"]
+        if not _EMAIL.match(address):
+            problems["email_address"] = ["is invalid"]
+        elif not any(s.get("email_address") == address and s.get("use_for_notifications")
+                     for s in values.get("email_settings") or ()):
+            values["email_settings"] = [{"email_address": address, "use_for_notifications": True}]
+    if (not values.get("email_address") and not values.get("email_settings")
+            and "email_settings" not in problems and "email_address" not in problems):
+        legacy = version is not None and version < EMAIL_SETTINGS_VERSION
+        problems["email_address" if legacy else "email_settings"] = ["can't be blank"]
+    sent = [name for name in _PHONE_FIELDS if user.get(name) is not None]
+    for name in _PHONE_FIELDS:
+        if len(sent) == 1 and name not in sent:
+            values[name] = values[sent[0]]  # the same number under the docs' other name
+    if sent and user.get("contact_country_code") is None:
+        values["contact_country_code"] = _country_code(str(values[sent[0]]))
     values["can_login_via_platform"] = False  # read-only: the API manages SSO users only
-    return {k: v for k, v in values.items() if v is not None}, problems
+    return values, problems
 
 
-def validate_users(users: Any) -> list[dict[str, Any]]:
+def _email_settings(values: dict[str, Any], problems: dict[str, list[Any]]) -> None:
+    """Check ``values["email_settings"]`` (nested errors), store its flags as booleans and set
+    ``email_address`` to the notification address (the first one, else the first address)."""
+    nested: list[dict[str, list[str]]] = []
+    stored: list[Any] = []
+    for setting in values["email_settings"]:
+        error: dict[str, list[str]] = {}
+        address = setting.get("email_address") if isinstance(setting, Mapping) else None
+        if not isinstance(address, str) or not _EMAIL.match(address):
+            error["email_address"] = ["is invalid"]
+        if isinstance(setting, Mapping) and "use_for_notifications" in setting:
+            # "true"/"false" are accepted (the docs' examples) and stored as booleans
+            flag, message = _coerce(_NOTIFICATIONS_FLAG, setting["use_for_notifications"])
+            if message is not None:
+                error["use_for_notifications"] = [message]
+            stored.append({**setting, "use_for_notifications": flag})
+        else:
+            stored.append(setting)
+        nested.append(error)
+    values["email_settings"] = stored
+    if any(nested):
+        problems["email_settings"] = nested
+        return
+    notified = [s["email_address"] for s in stored if s.get("use_for_notifications")]
+    addresses = notified or [s["email_address"] for s in stored]
+    values["email_address"] = addresses[0] if addresses else None
+
+
+def _country_code(phone: str) -> str | None:
+    """The calling code of a phone number the docs' way ("E.164 or 10-digit US form"): "1" for
+    a North American number, None when it cannot be told."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 10 or (len(digits) == 11 and digits.startswith("1")):
+        return "1"
+    return None
+
+
+def validate_users(users: Any, *, version: str | None = None) -> list[dict[str, Any]]:
     """A full users list (it replaces the stored one); RecordInvalid with nested errors."""
     if not isinstance(users, list | tuple):
         raise RecordInvalid("Validation failed", field_errors={"users": ["is invalid"]})
     values: list[dict[str, Any]] = []
     errors: list[dict[str, list[Any]]] = []
     for user in users:
-        value, problem = validate_user(user)
+        value, problem = validate_user(user, version=version)
         values.append(value)
         errors.append(problem)
     if any(errors):
@@ -390,6 +454,7 @@ ADVERTISER_FIELDS = (
     FieldSpec("approval_status", choices=ORGANIZATION_STATUSES, default="Approved"),
     FieldSpec("web_integration_phone_number"),
     FieldSpec("default_creative_id_from_network"),
+    FieldSpec("oauth_refresh_token"),
     FieldSpec("sites", "array", default=[]),
     FieldSpec("users", "array", default=[]),
     FieldSpec("custom_data", "object", default={}),
@@ -397,6 +462,7 @@ ADVERTISER_FIELDS = (
 AFFILIATE_FIELDS = (
     FieldSpec("name", required=True),
     FieldSpec("status", choices=ORGANIZATION_STATUSES, default="Approved"),
+    FieldSpec("oauth_refresh_token"),
     FieldSpec("sites", "array", default=[]),
     FieldSpec("users", "array", default=[]),
     FieldSpec("custom_data", "object", default={}),
@@ -422,6 +488,8 @@ CAMPAIGN_TERM_FIELDS = (
     FieldSpec("pause_date"),
     FieldSpec("default_creative_id_from_network"),
 )
+#: the terms written as ``{"policies": [...]}`` and read back with a summary (simulator.terms)
+PAY_FIELDS = ("advertiser_payin", "affiliate_payout")
 CAMPAIGN_FIELDS = (
     FieldSpec("name", required=True),
     FieldSpec("custom_data", "object", default={}),
@@ -469,7 +537,57 @@ LEGACY_RING_POOL_FIELDS = frozenset(
      "test_click_url", "sample_api_url"} | {f"param{n}" for n in range(1, 11)}
 )
 #: Fields rendered only after LEGACY_RING_POOL_VERSION.
-CURRENT_RING_POOL_FIELDS = frozenset({"allow_overflow", "fill_immediately"})
+CURRENT_RING_POOL_FIELDS = frozenset({
+    "allow_overflow", "fill_immediately", "customer_phone_numbers",
+    "default_customer_phone_number", "local_number_preferences",
+})
+
+
+#: a local_center's keys in the docs' order ("tn_prefix", "zipcode", "latitude", "longitude";
+#: promo numbers also "city" with "state"): "A filled field determines the center to start
+#: looking for local numbers at", so when several are filled the first one wins (sandbox
+#: reading of the docs' own example, which sends tn_prefix "", zipcode and latitude/longitude).
+CENTER_GROUPS = (("tn_prefix",), ("zipcode",), ("latitude", "longitude"))
+PROMO_CENTER_GROUPS = (*CENTER_GROUPS, ("city", "state"))
+#: the docs' local number preferences, with their defaults
+LOCAL_PREFERENCE_FIELDS = (
+    FieldSpec("search_radius_miles", "integer", default=240, minimum=0),
+    FieldSpec("restrict_search_to_state", "boolean", default=True),
+    FieldSpec("allocation_fallback_strategy", default="UseTollFree"),
+)
+
+
+def effective_center(center: Any, *, promo: bool = False) -> Any:
+    """The part of a ``local_center`` that decides where numbers come from: the first filled
+    group of :data:`CENTER_GROUPS` (unchanged when it has an unknown key or nothing filled,
+    so that :func:`~simulator.numbers.area_codes_for` refuses it with the docs' message)."""
+    if not isinstance(center, Mapping):
+        return center
+    groups = PROMO_CENTER_GROUPS if promo else CENTER_GROUPS
+    if not set(center) <= {name for group in groups for name in group}:
+        return center
+    for group in groups:
+        if any(not _blank(center.get(name)) for name in group):
+            return {name: center[name] for name in group if name in center}
+    return center
+
+
+def local_preferences(preferences: Any) -> dict[str, Any]:
+    """The local number preferences in effect (the docs' defaults for what is not sent).
+
+    Errors nest like the docs' users errors:
+    ``{"local_number_preferences": [{"search_radius_miles": ["is not a number"]}]}``.
+    """
+    if preferences is None:
+        preferences = {}
+    if not isinstance(preferences, Mapping):
+        raise RecordInvalid(field_errors={"local_number_preferences": ["is invalid"]})
+    problems: dict[str, list[str]] = {}
+    values = validate_fields(LOCAL_PREFERENCE_FIELDS, preferences, errors=problems)
+    if problems:
+        raise RecordInvalid("Validation failed",
+                            field_errors={"local_number_preferences": [problems]})
+    return values
 
 
 def is_legacy_ring_pool_version(version: str | None) -> bool:
@@ -485,16 +603,19 @@ def require_object(body: Any) -> Mapping[str, Any]:
 
 
 def _id_from_network(body: Mapping[str, Any], path_id: str | None) -> tuple[str, str | None]:
-    """The object's id_from_network: the path's when given, else the body's."""
+    """The object's id_from_network: the body's when it has one, else the path's.
+
+    The docs (advertiser POST to the item path): "If you specify the ID in the URL and the
+    body, the body's id will take precedence over the URL." Every item-path upsert follows it.
+    An integer id (the docs write some unquoted) is its decimal string.
+    """
     require_object(body)
+    value, problem = _coerce(ID_FROM_NETWORK, body.get("id_from_network"))
+    if problem is None and not _blank(value):
+        return str(value), None
     if path_id is not None:
         return str(path_id), None
-    value, problem = _coerce(ID_FROM_NETWORK, body.get("id_from_network"))
-    if problem is not None:
-        return "", problem
-    if _blank(value):
-        return "", "can't be blank"
-    return str(value), None
+    return "", problem or "can't be blank"
 
 
 # --------------------------------------------------------------------------------------------
@@ -553,7 +674,12 @@ class AdvertiserCampaign:
     status: str = "Entry"
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    #: when the current terms went live (the last go_live)
     go_live_at: datetime | None = None
+    #: the terms as of the last go_live (None before the first): GET's ``current_terms``
+    live_values: dict[str, Any] | None = field(default=None, repr=False)
+    #: when ``values`` (the staged terms, GET's ``future_terms``) last changed
+    staged_at: datetime | None = None
     promo_numbers: dict[str, PromoNumber] = field(default_factory=dict, repr=False)
     promo_numbers_by_id: dict[str, PromoNumber] = field(default_factory=dict, repr=False)
     ring_pools: dict[str, RingPool] = field(default_factory=dict, repr=False)
@@ -697,11 +823,12 @@ class Directory:
         except (KeyError, ValueError, TypeError):
             raise RecordNotFound(f"Could not find Network {network_id}") from None
 
-    def update_network(self, network: Network, body: Mapping[str, Any]) -> Network:
+    def update_network(self, network: Network, body: Mapping[str, Any], *,
+                       version: str | None = None) -> Network:
         """Network users: the list in the body replaces every user (``[]`` deletes all)."""
         require_object(body)
         if "users" in body:
-            network.values["users"] = validate_users(body.get("users") or [])
+            network.values["users"] = validate_users(body.get("users") or [], version=version)
         return network
 
     # ---- advertisers ------------------------------------------------------------------------
@@ -726,6 +853,7 @@ class Directory:
         fields: Sequence[FieldSpec],
         body: Mapping[str, Any],
         party_id: str | None,
+        version: str | None,
     ) -> tuple[str, _Party | None, dict[str, Any]]:
         """Validate an advertiser or affiliate upsert (RecordInvalid with every problem,
         nothing changed): its key (``id_from_network``), the existing one or None, and its
@@ -741,15 +869,16 @@ class Directory:
         self._unique_name(problems, values, iter(parties.values()), existing)
         _raise_if(problems)
         if "users" in body:
-            values["users"] = validate_users(values["users"])
+            values["users"] = validate_users(values["users"], version=version)
         if "sites" in body:
             values["sites"] = validate_sites(values["sites"])
         return key, existing, values
 
     def upsert_advertiser(self, now: datetime, network: Network, body: Mapping[str, Any],
-                          advertiser_id: str | None = None) -> tuple[Advertiser, bool]:
+                          advertiser_id: str | None = None, *,
+                          version: str | None = None) -> tuple[Advertiser, bool]:
         key, existing, values = self._party_values(
-            network.advertisers, ADVERTISER_FIELDS, body, advertiser_id
+            network.advertisers, ADVERTISER_FIELDS, body, advertiser_id, version
         )
         if existing is not None:
             existing.values = values
@@ -785,9 +914,10 @@ class Directory:
         return found
 
     def upsert_affiliate(self, now: datetime, network: Network, body: Mapping[str, Any],
-                         affiliate_id: str | None = None) -> tuple[Affiliate, bool]:
+                         affiliate_id: str | None = None, *,
+                         version: str | None = None) -> tuple[Affiliate, bool]:
         key, existing, values = self._party_values(
-            network.affiliates, AFFILIATE_FIELDS, body, affiliate_id
+            network.affiliates, AFFILIATE_FIELDS, body, affiliate_id, version
         )
         if existing is not None:
             existing.values = values
@@ -880,6 +1010,11 @@ class Directory:
 
     def upsert_campaign(self, now: datetime, advertiser: Advertiser, body: Mapping[str, Any],
                         campaign_id: str | None = None) -> tuple[AdvertiserCampaign, bool]:
+        """Create or update a campaign, staging its terms (GET's ``future_terms``).
+
+        Campaign Terms are the exception to full-object updates (design principles): the
+        fields sent are merged over the stored ones, so ``name`` is needed only to create.
+        """
         problems: dict[str, list[str]] = {}
         key, problem = _id_from_network(body, campaign_id)
         if problem:
@@ -889,26 +1024,42 @@ class Directory:
             CAMPAIGN_FIELDS, body, existing.values if existing else None, errors=problems
         )
         _raise_if(problems)
+        if "ivr_tree" in body and (tree_errors := ivr_tree_errors(values["ivr_tree"])):
+            raise IvrTreeInvalid(tree_errors)
+        for name in PAY_FIELDS:
+            if name in body:
+                values[name] = written_pay(values[name])
         network = advertiser.network
         if existing is not None:
             existing.values = values
-            existing.updated_at = now
+            existing.updated_at = existing.staged_at = now
             self._emit(now, network, "AdvertiserCampaign", "updated", existing.id, key)
             return existing, False
         campaign = AdvertiserCampaign(
             self.next_id("AdvertiserCampaign"), key, values, advertiser,
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, staged_at=now,
         )
         advertiser.campaigns[key] = campaign
         self._emit(now, network, "AdvertiserCampaign", "created", campaign.id, key)
         return campaign, True
 
+    def go_live(self, now: datetime, campaign: AdvertiserCampaign) -> AdvertiserCampaign:
+        """Promote the staged terms to current terms and make the campaign live.
+
+        Docs: "Archived campaigns must be unarchived before calling this endpoint."
+        """
+        if campaign.status == "Archived":
+            raise RecordInvalid(
+                "Archived campaigns must be unarchived before calling go_live."
+            )
+        campaign.live_values = _copy(campaign.values)
+        campaign.go_live_at = now
+        return self.set_campaign_status(now, campaign, "Live")
+
     def set_campaign_status(self, now: datetime, campaign: AdvertiserCampaign,
                             status: str) -> AdvertiserCampaign:
         campaign.status = status
         campaign.updated_at = now
-        if status == "Live" and campaign.go_live_at is None:
-            campaign.go_live_at = now
         self._emit(now, campaign.advertiser.network, "AdvertiserCampaign", "updated",
                    campaign.id, campaign.id_from_network)
         return campaign
@@ -1018,28 +1169,12 @@ class Directory:
         if not center:
             return None
         whitelist = [str(npa) for npa in values.get("tn_prefix_whitelist") or []]
-        preferences = values.get("local_number_preferences") or {}
-        options: dict[str, Any] = {}
-        if isinstance(preferences, Mapping):
-            radius = preferences.get("search_radius_miles")
-            if radius is not None:
-                number, problem = _coerce(FieldSpec("r", "integer", minimum=0), radius)
-                if problem is not None:
-                    raise RecordInvalid(field_errors={
-                        "local_number_preferences": [f"search_radius_miles {problem}"]
-                    })
-                options["search_radius_miles"] = number
-            restrict = preferences.get("restrict_search_to_state")
-            if restrict is not None:
-                flag, problem = _coerce(FieldSpec("r", "boolean"), restrict)
-                if problem is not None:
-                    raise RecordInvalid(
-                        field_errors={
-                            "local_number_preferences": [f"restrict_search_to_state {problem}"]
-                        }
-                    )
-                options["restrict_search_to_state"] = flag
-        return list(area_codes_for(center, whitelist or None, allow_city_state=promo, **options))
+        preferences = local_preferences(values.get("local_number_preferences"))
+        return list(area_codes_for(
+            effective_center(center, promo=promo), whitelist or None, allow_city_state=promo,
+            search_radius_miles=preferences["search_radius_miles"],
+            restrict_search_to_state=preferences["restrict_search_to_state"],
+        ))
 
     def _issue_number(self, npas: Sequence[str] | None) -> str:
         if npas:
@@ -1056,14 +1191,19 @@ class Directory:
         """POST promo_numbers (always a new number) or upsert by ``id_from_network``.
 
         Through ``promo_numbers`` (``by_id`` None) an ``id_from_network`` already used in the
-        campaign is refused ("has already been taken"); through ``promo_numbers_by_id`` it
-        updates that number (and the ``destination_*`` fields move it).
+        campaign is refused ("has already been taken"), and a number created without one gets
+        its Invoca id as ``id_from_network`` (the docs' example answers ``"id": 12,
+        "id_from_network": "12"``); through ``promo_numbers_by_id`` it updates that number
+        (and the ``destination_*`` fields move it), the body's id taking precedence over the
+        path's.
         """
         require_object(body)
         holder = affiliate_campaign if affiliate_campaign is not None else campaign
         problems: dict[str, list[str]] = {}
         key = by_id
-        if by_id is None and "id_from_network" in body:
+        if by_id is not None:
+            key, _ = _id_from_network(body, by_id)
+        elif "id_from_network" in body:
             key, problem = _id_from_network(body, None)
             if problem:
                 problems["id_from_network"] = [problem]
@@ -1075,9 +1215,10 @@ class Directory:
         values = validate_fields(PROMO_NUMBER_FIELDS, body, None, errors=problems)
         _raise_if(problems)
         number = self._issue_number(self._local_npas(values, promo=True))
-        promo = PromoNumber(
-            self.next_id("PromoNumber"), number, key or "", values, campaign, affiliate_campaign
-        )
+        promo_id = self.next_id("PromoNumber")
+        if not key and str(promo_id) not in holder.promo_numbers_by_id:
+            key = str(promo_id)
+        promo = PromoNumber(promo_id, number, key or "", values, campaign, affiliate_campaign)
         holder.promo_numbers[number] = promo
         if key:
             holder.promo_numbers_by_id[key] = promo
@@ -1209,6 +1350,9 @@ class Directory:
                 allow_overflow=values["allow_overflow"],
             )
             existing.properties["values"] = values
+            existing.properties["destinations"] = _destinations(
+                existing.properties.get("destinations", []), body, values
+            )
             existing.properties.pop("tracking", None)
             self._emit(now, network, "RingPool", "updated", existing.id, key)
             return existing, False
@@ -1231,6 +1375,7 @@ class Directory:
                 "id_from_network": key,
                 "api_key": self.new_api_key(),
                 "values": values,
+                "destinations": _destinations([], body, values),
             },
         )
         holder.ring_pools[key] = pool
@@ -1294,15 +1439,42 @@ class Directory:
             "status": relationship.status,
         }
 
+    @staticmethod
+    def _terms(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+        """Terms fields as a GET shows them: payin/payout with their summary, the read-only
+        ``pricing_type`` (the sandbox prices calls at fixed amounts) and
+        ``expiration_date`` (the docs' read-only alias of ``pause_date``)."""
+        terms = {name: _copy(values.get(name)) for name in names}
+        for name in PAY_FIELDS:
+            if name in terms:
+                terms[name] = pay_summary(terms[name])
+        terms["pricing_type"] = "Fixed"
+        if "pause_date" in terms:
+            terms["expiration_date"] = terms["pause_date"]
+        return terms
+
     def render_campaign(self, campaign: AdvertiserCampaign) -> dict[str, Any]:
-        terms = {spec.name: _copy(campaign.values.get(spec.name))
-                 for spec in CAMPAIGN_TERM_FIELDS}
-        terms.update({
+        """The campaign with its current terms (those of the last go_live; a campaign never
+        live shows its staged terms there too) and its future terms (the staged terms while
+        they differ from the live ones: the docs' "all changes are staged in future_terms")."""
+        names = [spec.name for spec in CAMPAIGN_TERM_FIELDS]
+        live = campaign.live_values
+        current = self._terms(live if live is not None else campaign.values, names)
+        current.update({
             "id": campaign.id,
             "created_at": _iso(campaign.created_at),
-            "updated_at": _iso(campaign.updated_at),
+            "updated_at": _iso(campaign.go_live_at or campaign.staged_at),
             "go_live_date": _iso(campaign.go_live_at),
         })
+        future = None
+        if live is None or live != campaign.values:
+            future = self._terms(campaign.values, names)
+            future.update({
+                "id": "",  # staged terms have no id until they go live (the docs' example)
+                "created_at": _iso(campaign.staged_at),
+                "updated_at": _iso(campaign.staged_at),
+                "go_live_date": None,
+            })
         return {
             "id": campaign.id,
             "id_from_network": campaign.id_from_network,
@@ -1310,12 +1482,14 @@ class Directory:
             "status": campaign.status,
             "custom_data": _copy(campaign.values.get("custom_data", {})),
             "object_url": f"{self.base_url}/a_campaigns/terms/{campaign.id}",
-            "current_terms": terms,
-            "future_terms": None,
+            "current_terms": current,
+            "future_terms": future,
         }
 
     def render_affiliate_campaign(self, held: AffiliateCampaign) -> dict[str, Any]:
-        terms = held.campaign.values
+        campaign = held.campaign
+        live = campaign.live_values
+        terms = live if live is not None else campaign.values
         return {
             "affiliate_id_from_network": held.affiliate.id_from_network,
             "status": held.values["status"],
@@ -1323,11 +1497,7 @@ class Directory:
             "id_from_network": held.id_from_network,
             "max_promo_numbers": 10,
             "object_url": f"{self.base_url}/p_campaigns/terms/{held.affiliate.id}/{held.id}",
-            "current_terms": {
-                "advertiser_payin": _copy(terms.get("advertiser_payin")),
-                "affiliate_payout": _copy(terms.get("affiliate_payout")),
-                "ivr_tree": _copy(terms.get("ivr_tree")),
-            },
+            "current_terms": self._terms(terms, (*PAY_FIELDS, "ivr_tree")),
             "custom_data": _copy(held.values.get("custom_data", {})),
         }
 
@@ -1390,10 +1560,19 @@ class Directory:
             "api_key": api_key,
         }
         for name, value in values.items():
-            if value is None and name in ("local_center", "local_number_preferences",
-                                          "destination_phone_number", "obfuscated_tag_id"):
-                continue
-            body[name] = _copy(value)
+            if name not in ("destination_phone_number", "obfuscated_tag_id"):  # POST/PUT only
+                body[name] = _copy(value)
+        local = values.get("local_center") is not None
+        body["local_number_preferences"] = (
+            local_preferences(values.get("local_number_preferences")) if local else None
+        )
+        destinations = pool.properties.get("destinations") or []
+        default = _destination(values)
+        body["customer_phone_numbers"] = _copy(destinations)
+        body["default_customer_phone_number"] = next(
+            (_copy(d) for d in destinations if default is not None
+             and d["destination_phone_number"] == default["destination_phone_number"]), None,
+        )
         for name in (LEGACY_RING_POOL_FIELDS - {"tracking_url"} if not legacy
                      else CURRENT_RING_POOL_FIELDS):
             body.pop(name, None)
@@ -1401,6 +1580,39 @@ class Directory:
             body["overflow_number"] = overflow
         body["promo_numbers"] = sorted(pool.numbers)
         return body
+
+
+def _destination(values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Destination (customer phone number) of a pool's ``destination_phone_number``.
+
+    Docs: "If a valid phone number is given for destination_phone_number ... a Destination,
+    aka Customer Phone Number, will be generated". A North American number in any common form
+    (the docs' example sends "888-111-2222") is its 10 digits, as the docs' GET shows it; other
+    text makes no Destination.
+    """
+    digits = re.sub(r"\D", "", str(values.get("destination_phone_number") or ""))
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10:
+        return None
+    found: dict[str, Any] = {"destination_phone_number": digits}
+    if tag := values.get("obfuscated_tag_id"):
+        found["js_tag"] = {"obfuscated_tag_id": str(tag)}
+    return found
+
+
+def _destinations(known: Sequence[dict[str, Any]], body: Mapping[str, Any],
+                  values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A pool's Destinations after a write: the one its body names is added (or its tag
+    updated), the others stay linked."""
+    linked = [dict(d) for d in known]
+    if "destination_phone_number" not in body and "obfuscated_tag_id" not in body:
+        return linked
+    current = _destination(values)
+    if current is None:
+        return linked
+    number = current["destination_phone_number"]
+    return [d for d in linked if d["destination_phone_number"] != number] + [current]
 
 
 def _copy(value: Any) -> Any:

@@ -472,7 +472,9 @@ class Platform:
                        body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
         with self._lock:
             network = self._network(principal, network_id)
-            return self.directory.render_network(self.directory.update_network(network, body))
+            return self.directory.render_network(
+                self.directory.update_network(network, body, version=version)
+            )
 
     create_network = update_network
 
@@ -496,7 +498,8 @@ class Platform:
                           version: str | None = None) -> dict[str, Any]:
         with self._lock:
             network = self._network(principal, network_id)
-            advertiser, _ = self.directory.upsert_advertiser(self.now(), network, body)
+            advertiser, _ = self.directory.upsert_advertiser(self.now(), network, body,
+                                                             version=version)
             return self.directory.render_advertiser(advertiser)
 
     def update_advertiser(self, principal: Principal, network_id: int | str,
@@ -505,7 +508,7 @@ class Platform:
         with self._lock:
             network = self._network(principal, network_id)
             advertiser, _ = self.directory.upsert_advertiser(
-                self.now(), network, body, advertiser_id
+                self.now(), network, body, advertiser_id, version=version
             )
             return self.directory.render_advertiser(advertiser)
 
@@ -542,11 +545,14 @@ class Platform:
             )
 
     def _upsert_user(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                     body: Mapping[str, Any], user_id: str | None) -> dict[str, Any]:
+                     body: Mapping[str, Any], user_id: str | None, *,
+                     version: str | None) -> dict[str, Any]:
+        """Create or merge one advertiser user (the per-user path: the fields sent are merged
+        over the stored user; the body's id_from_network, when given, wins over the path's)."""
         user = require_object(body).get("user", body)
         if not isinstance(user, Mapping):
             raise RecordInvalid(field_errors={"user": ["is invalid"]})
-        if user_id is not None:
+        if user_id is not None and user.get("id_from_network") in (None, ""):
             user = {**user, "id_from_network": str(user_id)}
         with self._lock:
             advertiser = self._advertiser(principal, network_id, advertiser_id)
@@ -554,7 +560,9 @@ class Platform:
             key = str(user.get("id_from_network") or "")
             index = next((i for i, u in enumerate(users)
                           if key and str(u.get("id_from_network")) == key), None)
-            record, problems = validate_user(user, users[index] if index is not None else None)
+            record, problems = validate_user(
+                user, users[index] if index is not None else None, version=version
+            )
             if problems:
                 raise RecordInvalid("Validation failed", field_errors={"users": [problems]})
             if index is not None:
@@ -566,12 +574,13 @@ class Platform:
     def create_advertiser_user(self, principal: Principal, network_id: int | str,
                                advertiser_id: str, body: Mapping[str, Any], *,
                                version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, None)
+        return self._upsert_user(principal, network_id, advertiser_id, body, None, version=version)
 
     def update_advertiser_user(self, principal: Principal, network_id: int | str,
                                advertiser_id: str, user_id: str, body: Mapping[str, Any], *,
                                version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, user_id)
+        return self._upsert_user(principal, network_id, advertiser_id, body, user_id,
+                                 version=version)
 
     def delete_advertiser_user(self, principal: Principal, network_id: int | str,
                                advertiser_id: str, user_id: str, *,
@@ -642,7 +651,7 @@ class Platform:
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            self.directory.set_campaign_status(self.now(), campaign, "Live")
+            self.directory.go_live(self.now(), campaign)
             return self.directory.render_campaign(campaign)
 
     def archive_advertiser_campaign(self, principal: Principal, network_id: int | str,
@@ -717,7 +726,8 @@ class Platform:
                          version: str | None = None) -> dict[str, Any]:
         with self._lock:
             network = self._network(principal, network_id)
-            affiliate, _ = self.directory.upsert_affiliate(self.now(), network, body)
+            affiliate, _ = self.directory.upsert_affiliate(self.now(), network, body,
+                                                           version=version)
             return self.directory.render_affiliate(affiliate)
 
     def update_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
@@ -726,7 +736,7 @@ class Platform:
         with self._lock:
             network = self._network(principal, network_id)
             affiliate, _ = self.directory.upsert_affiliate(
-                self.now(), network, body, affiliate_id
+                self.now(), network, body, affiliate_id, version=version
             )
             return self.directory.render_affiliate(affiliate)
 
@@ -1188,6 +1198,12 @@ class Platform:
     create_network_user = update_network
     update_network_user = update_network
     create_advertiser_with_id = update_advertiser
+    #: the campaign-feature pages POST to the campaign's item path: the same merging upsert
+    create_advertiser_campaign_with_id = update_advertiser_campaign
+    #: the GET forms of the campaign actions (2016 docs)
+    go_live_advertiser_campaign_via_get = go_live_advertiser_campaign
+    archive_advertiser_campaign_via_get = archive_advertiser_campaign
+    unarchive_advertiser_campaign_via_get = unarchive_advertiser_campaign
 
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
 

@@ -34,11 +34,11 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
     assert counts == {
         "Legacy RingPool": 1,
         "Bulk RingPool": 1,
-        "Network Integration": 66,
+        "Network Integration": 70,
         "Transactions": 3,
         "Signal": 6,
         "Conversion Reporting": 2,
-        "total": 79,
+        "total": 83,
     }
 
 

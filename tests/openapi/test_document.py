@@ -38,7 +38,7 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
 EXPECTED_COUNTS = {
     "Legacy RingPool": 1,
     "Bulk RingPool": 1,
-    "Network Integration": 66,
+    "Network Integration": 70,
     "Transactions": 3,
     "Signal": 6,
     "Conversion Reporting": 2,
@@ -48,6 +48,9 @@ ACTION_IDS = {
     "goLiveAdvertiserCampaign",
     "archiveAdvertiserCampaign",
     "unarchiveAdvertiserCampaign",
+    "goLiveAdvertiserCampaignViaGet",
+    "archiveAdvertiserCampaignViaGet",
+    "unarchiveAdvertiserCampaignViaGet",
     "getAdvertiserCampaignQuickStats",
     "getNetwork",
     "createNetworkUser",

@@ -392,7 +392,8 @@ def test_campaign_status_moves_when_actions_called(platform: Platform, admin: Pr
 def test_advertiser_users_upserted_when_keyed_by_id_from_network(
     platform: Platform, admin: Principal
 ) -> None:
-    user = {"user": {"id_from_network": "u1", "first_name": "Ann", "last_name": "Lee"}}
+    user = {"user": {"id_from_network": "u1", "first_name": "Ann", "last_name": "Lee",
+                     "email_address": "ann@example.com"}}
     platform.create_advertiser_user(admin, 1, "adv-1", user, version=V)
     platform.update_advertiser_user(admin, 1, "adv-1", "u1",
                                     {"user": {"first_name": "Anne", "last_name": "Lee"}},
@@ -402,9 +403,10 @@ def test_advertiser_users_upserted_when_keyed_by_id_from_network(
     with pytest.raises(RecordInvalid) as caught:
         platform.create_advertiser_user(admin, 1, "adv-1", {"user": {"id_from_network": "u2"}},
                                         version=V)
-    assert caught.value.field_errors == {
-        "users": [{"first_name": ["can't be blank"], "last_name": ["can't be blank"]}]
-    }
+    assert caught.value.field_errors == {"users": [{
+        "first_name": ["can't be blank"], "last_name": ["can't be blank"],
+        "email_address": ["can't be blank"],
+    }]}
 
 
 def test_affiliate_ring_pool_credits_affiliate_when_allocating(
@@ -506,7 +508,7 @@ def test_role_error_when_advertiser_user_role_unknown(
         platform.create_advertiser(admin, 1, {
             "id_from_network": "adv-u", "name": "U",
             "users": [{"id_from_network": "x", "first_name": "A", "last_name": "B",
-                       "role": "Boss"}],
+                       "email_address": "a@example.com", "role": "Boss"}],
         })
     assert caught.value.field_errors == {"users": [{"role": ["is not included in the list"]}]}
 

@@ -1,0 +1,158 @@
+"""Advertiser campaign terms: the payin/payout summaries and the IVR tree rules of the docs.
+
+Rules of this module:
+
+* A payin or payout is written as ``{"policies": [...]}``; a GET adds the read-only summary
+  the docs show (:func:`pay_summary`): ``min`` (the Base amounts), ``max`` (Base plus every
+  Bonus), ``currency`` (the policies'), ``pricing`` ("$3.50 per call", or one
+  "<type>: <amount> per call[ if <condition>]" per policy when there are several) and
+  ``range`` ("$4.50 - $7.25 per call", one amount when min equals max). A body that sends a
+  summary back (self-correction) has it dropped (:func:`written_pay`): it is derived.
+* An IVR tree node missing a parameter the docs' node table marks required ("\\* => required
+  parameter") is refused with the docs' singular ``error`` body, nested by child index:
+  ``{"error": {"ivr_tree": {"children": [{"0": {"prompt": ["cannot be empty"]}}]}}}``
+  (:class:`IvrTreeInvalid`). The table's Connect row also stars ``destination_country_code``
+  and ``destination_extension``, which the docs' own examples leave empty or out: they are not
+  required here (sandbox choice).
+* No I/O; numbers only (amounts sent as numeric strings are read as numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.errors import RecordInvalid
+
+__all__ = [
+    "IVR_REQUIRED_PARAMETERS",
+    "PAY_SUMMARY_FIELDS",
+    "IvrTreeInvalid",
+    "ivr_tree_errors",
+    "pay_summary",
+    "written_pay",
+]
+
+#: the read-only keys a GET adds to a payin or payout
+PAY_SUMMARY_FIELDS = ("min", "max", "currency", "pricing", "range")
+CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
+#: node type -> the parameters the docs' node table marks required (see the module's rules)
+IVR_REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "Menu": ("prompt",),
+    "Connect": ("destination_phone_number",),
+    "Failover": ("destination_phone_number",),
+    "SmsPromo": ("prompt", "sms_promo_copy"),
+    "Condition": ("condition",),
+    "DynamicRoute": ("dynamic_route_destination",),
+    "AnyKeyPress": ("prompt",),
+    "NumberQuestion": ("prompt", "number_question_type"),
+    "YesOrNo": ("prompt",),
+    "RingGroup": ("ring_group_destinations", "ring_group_connect_timeout"),
+}
+EMPTY = "cannot be empty"
+
+
+class IvrTreeInvalid(RecordInvalid):
+    """An IVR tree breaks the node table: 403 with the docs' singular ``error`` body."""
+
+    def __init__(self, tree_errors: Mapping[str, Any]) -> None:
+        super().__init__("Validation failed")
+        self.tree_errors = dict(tree_errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"ivr_tree": self.tree_errors}}
+
+
+def _number(value: Any) -> Any:
+    """``value`` as a JSON number when it is one (``"7.0"`` -> 7, ``4.5`` -> 4.5)."""
+    if isinstance(value, bool):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def written_pay(pay: Any) -> Any:
+    """A payin/payout as stored: without the read-only summary, amounts as numbers."""
+    if not isinstance(pay, Mapping):
+        return pay
+    stored = {key: value for key, value in pay.items() if key not in PAY_SUMMARY_FIELDS}
+    policies = stored.get("policies")
+    if isinstance(policies, list):
+        stored["policies"] = [
+            {**policy, "amount": _number(policy["amount"])}
+            if isinstance(policy, Mapping) and "amount" in policy else policy
+            for policy in policies
+        ]
+    return stored
+
+
+def pay_summary(pay: Any) -> Any:
+    """A stored payin/payout with the summary a GET shows (unchanged without policies)."""
+    if not isinstance(pay, Mapping):
+        return pay
+    policies = [p for p in pay.get("policies") or () if isinstance(p, Mapping)]
+    if not policies:
+        return dict(pay)
+    currency = str(next((p["currency"] for p in policies if p.get("currency")), "USD"))
+    symbol = CURRENCY_SYMBOLS.get(currency, "")
+
+    def amount(policy: Mapping[str, Any]) -> float:
+        number = _number(policy.get("amount", 0))
+        return float(number) if isinstance(number, int | float) else 0.0
+
+    def money(value: float) -> str:
+        return f"{symbol}{value:,.2f}"
+
+    def phrase(policy: Mapping[str, Any]) -> str:
+        condition = str(policy.get("condition") or "").strip()
+        text = f"{money(amount(policy))} per call"
+        return f"{text} if {condition}" if condition else text
+
+    low = sum(amount(p) for p in policies if p.get("type", "Base") != "Bonus")
+    high = low + sum(amount(p) for p in policies if p.get("type") == "Bonus")
+    pricing = phrase(policies[0]) if len(policies) == 1 else " ".join(
+        f"{p.get('type', 'Base')}: {phrase(p)}" for p in policies
+    )
+    spread = money(low) if low == high else f"{money(low)} - {money(high)}"
+    return {
+        **pay,
+        "min": _number(low),
+        "max": _number(high),
+        "currency": currency,
+        "pricing": pricing,
+        "range": f"{spread} per call",
+    }
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value in ("", [], {})
+
+
+def _node_errors(node: Any) -> dict[str, Any]:
+    if not isinstance(node, Mapping):
+        return {"node_type": [EMPTY]}
+    errors: dict[str, Any] = {}
+    node_type = node.get("node_type")
+    if _blank(node_type):
+        errors["node_type"] = [EMPTY]
+    for name in IVR_REQUIRED_PARAMETERS.get(str(node_type), ()):
+        if _blank(node.get(name)):
+            errors[name] = [EMPTY]
+    children = node.get("children")
+    if isinstance(children, list):
+        nested = [{str(index): problems} for index, child in enumerate(children)
+                  if (problems := _node_errors(child))]
+        if nested:
+            errors["children"] = nested
+    return errors
+
+
+def ivr_tree_errors(tree: Any) -> dict[str, Any]:
+    """The errors of an IVR tree's root node and its children (``{}`` when it is valid): the
+    child's index (its keypress minus one) keys each failing child, as in the docs."""
+    if not isinstance(tree, Mapping) or "root" not in tree:
+        return {}
+    return _node_errors(tree["root"])
