@@ -202,6 +202,8 @@ def _record(raw: RawExample, page: Page, versions: Mapping[str, str],
         record["response"] = _parse_body(raw.response)
     elif raw.note is not None:
         record["response"] = {"same_as": "GET", "note": raw.note}
+        if raw.note.startswith("An array"):
+            record["response"]["array"] = True
     if raw.format:
         record["format"] = raw.format
     return record
@@ -357,9 +359,9 @@ def documented_response(example: Mapping[str, Any], spec: Mapping[str, Any] | No
                         pool: Sequence[Mapping[str, Any]] | None = None) -> Any:
     """The documented response of ``example``; "same as a GET response" followed to that GET.
 
-    The GET is the documented GET example of the same branch whose operation reads the
-    resource: the same path (an update, or a create on the item's path) or the item path under
-    the collection (a create on the collection).
+    That GET is a documented GET example of the same branch (of the same page folder first)
+    that reads the resource: the same path (an update, or a create on the item's path), or an
+    item path right under the collection the example creates in.
     """
     response = example.get("response")
     if not isinstance(response, Mapping) or response.get("same_as") != "GET":
@@ -367,18 +369,26 @@ def documented_response(example: Mapping[str, Any], spec: Mapping[str, Any] | No
     found = match(example, spec)
     if found.path is None:
         return None
-    item_paths = [found.path, re.sub(r"\.json$", "/{id}.json", found.path)]
-    for candidate in pool if pool is not None else examples():
-        if candidate["branch"] != example["branch"] or candidate["method"] != "GET":
-            continue
-        other = match(candidate, spec)
-        if other.path is None or not isinstance(candidate.get("response"), Mapping):
-            continue
-        if other.path == found.path or _template(item_paths[1].replace("{id}", "{x}")).match(
-                other.path.replace("{", "").replace("}", "")) or (
-                other.path.rsplit("/", 1)[0] + ".json" == found.path):
+    folder = str(example["source"]).rsplit("/", 1)[0]
+    candidates = [candidate for candidate in (pool if pool is not None else examples())
+                  if candidate["branch"] == example["branch"] and candidate["method"] == "GET"
+                  and isinstance(candidate.get("response"), Mapping)
+                  and isinstance(candidate["response"].get("body"), dict)]
+    candidates.sort(key=lambda candidate: str(candidate["source"]).rsplit("/", 1)[0] != folder)
+    for candidate in candidates:
+        other = match(candidate, spec).path
+        if other is not None and _reads(found.path, other):
+            if response.get("array"):  # "An array of campaigns are returned."
+                return {"format": "json", "body": [candidate["response"]["body"]]}
             return candidate["response"]
     return None
+
+
+def _reads(path: str, other: str) -> bool:
+    """Whether the GET at ``other`` reads what is written at ``path`` (itself or its item)."""
+    collection = path.removesuffix(".json")
+    return other == path or (re.fullmatch(re.escape(collection) + r"/\{[^/}]+\}\.json", other)
+                             is not None)
 
 
 # ----------------------------------------------------------------------------- command line
