@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
-
-import requests
 
 #: documented irregularities of the shapes (objects whose keys are the account's own data, not
 #: the API's): key -> reason
@@ -98,21 +97,21 @@ def csv_shape_problems(documented: str, actual: str) -> list[str]:
     return [f"column {name}: missing" for name in expected if name not in answered]
 
 
-def body_problems(documented: Mapping[str, Any] | None, response: requests.Response) -> list[str]:
-    """How the body of ``response`` departs from the documented response (format and shape)."""
+def body_problems(documented: Mapping[str, Any] | None, text: str) -> list[str]:
+    """How the answer's body ``text`` departs from the documented response (format and shape)."""
     if not documented:
         return []
     fmt = documented.get("format")
     if fmt == "json" and "body" in documented:
         try:
-            answered = response.json()
+            answered = json.loads(text)
         except ValueError:
-            return [f"documented a JSON body, answered {response.text[:80]!r}"]
+            return [f"documented a JSON body, answered {text[:80]!r}"]
         return shape_problems(documented["body"], answered)
     if fmt == "xml":
-        return xml_shape_problems(str(documented["text"]), response.text)
+        return xml_shape_problems(str(documented["text"]), text)
     if fmt == "csv":
-        return csv_shape_problems(str(documented["text"]), response.text)
+        return csv_shape_problems(str(documented["text"]), text)
     return []
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from openapi import docs_corrections
-from openapi.contract import Operation, operations
+from openapi.contract import FAMILIES, Operation, operations
 from openapi.docs_pages import (
     Body,
     Fragment,
@@ -216,10 +216,19 @@ def _fragment(fragment: Fragment, page: Page) -> dict[str, Any]:
             "part": fragment.part, "status": fragment.status, **parsed}
 
 
-def extract(reference: Path, seeds: Path | None = None) -> dict[str, Any]:
-    """The examples, fragments and exclusions of every page (the content of the JSON file)."""
-    fixes = docs_corrections.Fixes(docs_corrections.FIXES)
-    overrides = docs_corrections.Overrides(docs_corrections.OVERRIDES)
+def extract(reference: Path, seeds: Path | None = None,
+            corrections: tuple[Sequence[docs_corrections.Fix],
+                               Sequence[docs_corrections.Override]] | None = None,
+            ) -> dict[str, Any]:
+    """The examples, fragments and exclusions of every page (the content of the JSON file).
+
+    ``corrections`` (fixes, overrides) default to the hand table of
+    :mod:`openapi.docs_corrections`; each must be used, or the extraction fails.
+    """
+    fix_table, override_table = corrections or (docs_corrections.FIXES,
+                                                docs_corrections.OVERRIDES)
+    fixes = docs_corrections.Fixes(fix_table)
+    overrides = docs_corrections.Overrides(override_table)
     examples: list[dict[str, Any]] = []
     fragments: list[dict[str, Any]] = []
     excluded: list[dict[str, Any]] = []
@@ -389,6 +398,49 @@ def _reads(path: str, other: str) -> bool:
     collection = path.removesuffix(".json")
     return other == path or (re.fullmatch(re.escape(collection) + r"/\{[^/}]+\}\.json", other)
                              is not None)
+
+
+# ----------------------------------------------------------------------------- counts
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The examples of one family in one branch: how many pass, fail as expected, are skipped."""
+
+    family: str
+    branch: str
+    examples: int
+    #: owner -> examples expected to fail (the table of :mod:`openapi.docs_expectations`)
+    expected: Mapping[str, int]
+    not_implemented: int
+
+    @property
+    def passing(self) -> int:
+        return self.examples - sum(self.expected.values()) - self.not_implemented
+
+
+def tally(found: Sequence[Mapping[str, Any]], owners: Mapping[str, str],
+          spec: Mapping[str, Any] | None = None) -> list[Tally]:
+    """Counts per (family, branch): families in contract order, then the unimplemented ones.
+
+    ``owners`` maps the id of each example expected to fail to its work package.
+    """
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for example in found:
+        groups.setdefault((family(example, spec), str(example["branch"])), []).append(example)
+    order = {name: index for index, name in enumerate(FAMILIES)}
+    branches = {name: index for index, name in enumerate((*BRANCHES, SEEDS))}
+    rows = []
+    for (name, branch), members in sorted(groups.items(), key=lambda item: (
+            order.get(item[0][0], len(order)), item[0][0], branches[item[0][1]])):
+        expected: dict[str, int] = {}
+        for example in members:
+            owner = owners.get(str(example["id"]))
+            if owner is not None:
+                expected[owner] = expected.get(owner, 0) + 1
+        skipped = len(members) if name.startswith("not implemented") else 0
+        rows.append(Tally(name, branch, len(members), dict(sorted(expected.items())), skipped))
+    return rows
 
 
 # ----------------------------------------------------------------------------- command line
