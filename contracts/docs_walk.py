@@ -42,10 +42,6 @@ from openapi import docs_examples as docs
 #: the token the documents use in their examples (any of them is the target's token)
 DOCUMENTED_TOKENS = ("<YOUR OAUTH TOKEN>", "YbcFH", "YbcFHZ38FNfptfZMB0RZ6dk9dOJCaCfU")
 
-#: path parameters that name the target itself, never a documented object
-TARGET_PARAMETERS = ("network_id", "ring_pool_id", "conversion_reporting_id", "advertiser_id",
-                     "affiliate_id")
-
 #: query parameters filled from the target: name -> what fills it
 QUERY_FILLS = {"oauth_token": "token", "ring_pool_key": "ring_pool_key",
                "start_after_transaction_id": "transaction_id"}
@@ -64,8 +60,8 @@ _PLACEHOLDER = re.compile(r"^(?:<[^>]+>|:\w+)$")
 
 
 #: what the walk creates when a documented id names an object the target lacks: kind ->
-#: (collection path under /api/<version>/<network>/, minimal body); ``{a}`` advertiser,
-#: ``{c}`` campaign, ``{f}`` affiliate, ``{id}`` the object's own id
+#: (its item path, the path it is created at, a minimal body), paths under
+#: /api/<version>/<network_id>/; ``{a}`` advertiser, ``{c}`` campaign, ``{id}`` the object's id
 PREREQUISITES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "advertiser": ("advertisers/{id}.json", "advertisers.json",
                    {"id_from_network": "{id}", "name": "Docs advertiser {id}"}),
@@ -89,7 +85,8 @@ PREREQUISITES: dict[str, tuple[str, str, dict[str, Any]]] = {
                    "destination_type": "Advertiser", "max_pool_size": 2}),
 }
 
-#: update operations whose example updates an object reported first with the same body
+#: update operations whose example corrects a signal: it is reported first (name and
+#: partner_unique_id only), so that the update changes it
 UPDATES_OF = frozenset({"updateSignal", "updateTransactionSignal"})
 
 #: the body of the promo numbers the walk creates (required: description, media_type)
@@ -118,14 +115,8 @@ BODY_REFERENCES = {
     "destination_affiliate_id_from_network": ("affiliate", {}),
 }
 
-#: placeholder path parameters filled with the world's objects (``GET /_sandbox/world`` keys)
-WORLD_KEYS = {
-    "advertiser_id_from_network": "advertiser_id_from_network",
-    "advertiser_campaign_id_from_network": "advertiser_campaign_id_from_network",
-    "affiliate_id_from_network": "affiliate_id_from_network",
-}
-
-#: the walk's own objects where the target has no world (a real network)
+#: placeholder path parameters filled with the world's objects (``GET /_sandbox/world`` has
+#: the same keys), or with the walk's own where the target has no world (a real network)
 OWN_OBJECTS = {"advertiser_id_from_network": "docs-advertiser",
                "advertiser_campaign_id_from_network": "docs-campaign",
                "affiliate_id_from_network": "docs-affiliate"}
@@ -193,10 +184,7 @@ class Walk:
     def _world(self, key: str) -> str:
         """The world's object (a sandbox), or the walk's own (created on demand elsewhere)."""
         value = self.target.world.get(key)
-        if value is None:
-            value = OWN_OBJECTS[key]
-            self.page.setdefault("own", set()).add(key)
-        return str(value)
+        return str(value if value is not None else OWN_OBJECTS[key])
 
     def _internal_id(self, kind: str) -> str:
         """The Invoca id of the world's advertiser or affiliate (read from Network Integration)."""
@@ -255,16 +243,14 @@ class Walk:
     def path(self, example: Mapping[str, Any], match: docs.Match) -> str:
         """The example's path with the target's values and ensured objects."""
         assert match.path is not None
-        values = dict(match.parameters)
-        ids: dict[str, str] = {}
-        for name, written in match.parameters.items():
-            values[name] = self._parameter(name, written, values, example)
-            ids[name] = values[name]
-        self._prerequisites(match, ids, example)
+        values: dict[str, str] = {}
+        for name, written in match.parameters.items():  # in path order: parents first
+            values[name] = self._parameter(name, written, values)
+        self._prerequisites(match, values, example)
         return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], match.path)
 
-    def _parameter(self, name: str, written: str, values: Mapping[str, str],
-                   example: Mapping[str, Any]) -> str:
+    def _parameter(self, name: str, written: str, values: Mapping[str, str]) -> str:
+        """The value of one path parameter: the target's, the world's, created, or as written."""
         if name in ("version", "format"):
             return written
         if name == "network_id":
@@ -281,13 +267,13 @@ class Walk:
             return self.transaction_id()
         if not _PLACEHOLDER.match(written):
             return written
-        if name in WORLD_KEYS:
-            return self._world(WORLD_KEYS[name])
+        if name in OWN_OBJECTS:
+            return self._world(name)
         if name == "ring_pool_id_from_network" and self._world_campaign(values):
             pool = self.target.world.get("ring_pool") or {}
             return str(pool.get("id_from_network") or CREATED_IDS[name])
         if name == "promo_number":
-            return self._created_promo_number(values, example)
+            return self._created_promo_number(values)
         return CREATED_IDS.get(name, written.strip("<>:"))
 
     def _world_campaign(self, values: Mapping[str, str]) -> bool:
@@ -296,8 +282,8 @@ class Walk:
                 and values.get("advertiser_campaign_id_from_network")
                 == self.target.world.get("advertiser_campaign_id_from_network"))
 
-    def _created_promo_number(self, values: Mapping[str, str],
-                              example: Mapping[str, Any]) -> str:
+    def _created_promo_number(self, values: Mapping[str, str]) -> str:
+        """A new promo number of the (affiliate) campaign the path names."""
         rest = (f"advertisers/{values['advertiser_id_from_network']}/advertiser_campaigns/"
                 f"{values['advertiser_campaign_id_from_network']}")
         if "affiliate_id_from_network" in values:
@@ -336,8 +322,8 @@ class Walk:
             self.ensure("campaign", {"a": a, "id": c})
         if a is not None and f is not None and own != "relationship":
             self.ensure("relationship", {"a": a, "id": f})
-        if c is not None and f is not None and own != "affiliate_campaign":
-            self.ensure("affiliate_campaign", {"a": a or "", "c": c, "id": f})
+        if a is not None and c is not None and f is not None and own != "affiliate_campaign":
+            self.ensure("affiliate_campaign", {"a": a, "c": c, "id": f})
         user = values.get("user_id_from_network")
         if a is not None and user is not None and own != "user":
             self.ensure("user", {"a": a, "id": user})

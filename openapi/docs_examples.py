@@ -157,12 +157,10 @@ def _parse_body(body: Body) -> dict[str, Any]:
     return {"format": lang or "text", "text": text}
 
 
-def _method(raw: RawExample, page: Page, verbs: Mapping[tuple[str, str], str]) -> str:
-    if raw.method:
-        return raw.method.upper()
+def _page_method(page: Page, verbs: Mapping[tuple[str, str], str]) -> str:
+    """The verb of a page that gives none: its ``.. api_endpoint::``, else its file name."""
     stem = Path(page.source).stem
-    folder = Path(page.source).parent.as_posix()
-    verb = verbs.get((folder, stem.lstrip("_")))
+    verb = verbs.get((Path(page.source).parent.as_posix(), stem.lstrip("_")))
     if verb:
         return verb
     found = _FILE_VERB.match(stem)
@@ -170,7 +168,8 @@ def _method(raw: RawExample, page: Page, verbs: Mapping[tuple[str, str], str]) -
 
 
 def _record(raw: RawExample, page: Page, versions: Mapping[str, str],
-            verbs: Mapping[tuple[str, str], str], method: str) -> dict[str, Any]:
+            method: str) -> dict[str, Any]:
+    """The JSON record of one example (one method of it: ``PUT/POST`` pages give two)."""
     url = _resolve_versions(raw.url, versions).replace("\\<", "<").replace("\\>", ">")
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -229,44 +228,46 @@ def extract(reference: Path, seeds: Path | None = None,
                                                 docs_corrections.OVERRIDES)
     fixes = docs_corrections.Fixes(fix_table)
     overrides = docs_corrections.Overrides(override_table)
-    examples: list[dict[str, Any]] = []
-    fragments: list[dict[str, Any]] = []
-    excluded: list[dict[str, Any]] = []
+    found: dict[str, list[dict[str, Any]]] = {"examples": [], "fragments": [], "excluded": []}
+    verbs = {branch: endpoint_verbs(reference, branch) for branch in BRANCHES}
     for page in pages(reference, seeds):
-        branch_dir = page.branch if page.branch != SEEDS else SEEDS_VERSIONS_FROM
-        versions = doc_versions(reference / f"invoca-docs-{branch_dir}" / "doc_versions.py")
-        verbs = endpoint_verbs(reference, branch_dir) if page.branch != SEEDS else {}
-        raws, loose = assemble(_tokens(page, fixes), _method(RawExample(0, "", ""), page, verbs))
-        for fragment in loose:
-            promoted = overrides.promote(example_id(page.branch, page.source, fragment.line))
-            if promoted is None:
-                if fragment.body.lang in BODY_LANGUAGES:
-                    fragments.append(_fragment(fragment, page))
-                continue
-            raws.append(RawExample(line=fragment.line, title=fragment.title, url="",
-                                   response=fragment.body, status=fragment.status,
-                                   token_lines=[fragment.line]))
-        for raw in sorted(raws, key=lambda item: item.line):
-            identifier = example_id(page.branch, page.source, raw.line)
-            changes = overrides.raw_changes(identifier)
-            raw.url = _normalize(str(changes.get("url", raw.url)))
-            raw.method = changes.get("method", raw.method)
-            for method in _method(raw, page, verbs).split("/"):
-                record = _record(raw, page, versions, verbs, method)
-                reasons = [reason for line in raw.token_lines for reason in fixes.reasons.get(
-                    example_id(page.branch, page.source, line), [])]
-                if reasons:
-                    record["corrections"] = list(dict.fromkeys(reasons))
-                if "/" in _method(raw, page, verbs):
-                    record["id"] += f"#{method}"
-                record = overrides.apply(record)
-                if record.get("excluded"):
-                    excluded.append(record)
-                else:
-                    examples.append(record)
+        branch = page.branch if page.branch != SEEDS else SEEDS_VERSIONS_FROM
+        versions = doc_versions(reference / f"invoca-docs-{branch}" / "doc_versions.py")
+        page_method = _page_method(page, verbs[branch] if page.branch != SEEDS else {})
+        for kind, record in _page_records(page, versions, page_method, fixes, overrides):
+            found[kind].append(record)
     fixes.check_used()
     overrides.check_used()
-    return {"examples": examples, "fragments": fragments, "excluded": excluded}
+    return found
+
+
+def _page_records(page: Page, versions: Mapping[str, str], page_method: str,
+                  fixes: docs_corrections.Fixes, overrides: docs_corrections.Overrides,
+                  ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """("examples" | "fragments" | "excluded", record) of one page, in document order."""
+    raws, loose = assemble(_tokens(page, fixes), page_method)
+    for fragment in loose:
+        if overrides.promote(example_id(page.branch, page.source, fragment.line)) is None:
+            if fragment.body.lang in BODY_LANGUAGES:
+                yield "fragments", _fragment(fragment, page)
+            continue
+        raws.append(RawExample(line=fragment.line, title=fragment.title, url="",
+                               response=fragment.body, status=fragment.status,
+                               token_lines=[fragment.line]))
+    for raw in sorted(raws, key=lambda item: item.line):
+        changes = overrides.raw_changes(example_id(page.branch, page.source, raw.line))
+        raw.url = _normalize(str(changes.get("url", raw.url)))
+        verb = str(changes.get("method") or raw.method or page_method).upper()
+        reasons = [reason for line in raw.token_lines for reason in fixes.reasons.get(
+            example_id(page.branch, page.source, line), [])]
+        for method in verb.split("/"):
+            record = _record(raw, page, versions, method)
+            if reasons:
+                record["corrections"] = list(dict.fromkeys(reasons))
+            if "/" in verb:
+                record["id"] += f"#{method}"
+            record = overrides.apply(record)
+            yield ("excluded" if record.get("excluded") else "examples"), record
 
 
 def render(data: Mapping[str, Any]) -> str:

@@ -155,8 +155,8 @@ def is_api_url(url: str) -> bool:
     """Whether ``url`` is a request to one of Invoca's APIs (not a UI link or a web page)."""
     rest = url.split("://", 1)[-1]
     host, _, path = rest.partition("/")
-    return (host.endswith(("invoca.net", "ringrevenue.com")) or host.startswith("\\<")) and \
-        any(f"/{path}".startswith(prefix) for prefix in API_PATHS)
+    return host.endswith(("invoca.net", "ringrevenue.com")) and any(
+        f"/{path}".startswith(prefix) for prefix in API_PATHS)
 
 
 def _urls(line_no: int, raw: str, fix: Fixer) -> list[Token]:
@@ -198,7 +198,7 @@ def rst_tokens(lines: list[str], fix: Fixer) -> Iterator[Token]:
                 yield Token("break", line_no)
             elif name == "api_endpoint":
                 yield Token("api_endpoint", line_no)
-            elif name not in ("raw", "image", "include", "rubric", "note", "_REST"):
+            elif name not in ("raw", "image", "include", "rubric"):
                 # list-table, note...: their prose may hold URLs (the Transactions format table)
                 for offset, inner in enumerate(block.splitlines()):
                     yield from _urls(line_no + 1 + offset, inner, fix)
