@@ -106,6 +106,15 @@ LEAF_KINDS = {
     "ring_pool_id_from_network": "ring_pool",
 }
 
+#: list operations and the kind of their members: when the documented list is not empty, the
+#: walk makes sure the answer is not empty either (else any answer has the shape of [])
+LIST_MEMBERS = {
+    "listAdvertiser": "advertiser", "listAffiliate": "affiliate",
+    "listAdvertiserCampaign": "campaign", "listAdvertiserAffiliate": "relationship",
+    "listAdvertiserUser": "user", "listRingPool": "ring_pool",
+    "listPromoNumber": "promo_number", "listAffiliateCampaignPromoNumber": "promo_number",
+}
+
 #: body properties that name other objects (promo number moves): property -> (kind, the
 #: properties naming its parents)
 BODY_REFERENCES = {
@@ -147,9 +156,12 @@ class Walk:
     """Prepares and checks the examples of one run against one target."""
 
     target: Target
+    #: (branch, kind, id) -> (version, body) of the documented create of that object
+    creates: Mapping[tuple[str, str, str], tuple[str, Any]] = field(default_factory=dict)
     #: per page: promo number and call made for it, ids learned from the target
     page: dict[str, Any] = field(default_factory=dict)
     current_page: str | None = None
+    branch: str = ""
 
     # --------------------------------------------------------------- pages
 
@@ -158,6 +170,7 @@ class Walk:
         if key == self.current_page:
             return
         self.current_page = key
+        self.branch = key.split("/", 1)[0]
         self.page = {}
         if self.target.has("reset") and not self.target.read_only:
             self.target.reset()
@@ -172,10 +185,22 @@ class Walk:
                                    json=body)
 
     def ensure(self, kind: str, ids: Mapping[str, str]) -> None:
-        """Create the ``kind`` object named by ``ids`` unless the target has it already."""
+        """Create the ``kind`` object named by ``ids`` unless the target has it already.
+
+        With the page's own documented create of that object when its branch has one (so that
+        a documented read has the documented users, sites, terms to compare), else (or when
+        the target refuses that one) with the minimal body of :data:`PREREQUISITES`.
+        """
         item, collection, body = PREREQUISITES[kind]
         if self._send("GET", self._network(item.format(**ids))).status_code == 200:
             return
+        documented = self.creates.get((self.branch, kind, ids["id"]))
+        if documented is not None:
+            version, written = documented
+            created = self._send("POST", self._network(collection.format(**ids), version),
+                                 self._tokens(written))
+            if created.status_code < 300:
+                return
         created = self._send("POST", self._network(collection.format(**ids)), _fill(body, ids))
         if created.status_code >= 300:
             raise WalkError(f"creating {kind} {dict(ids)} answered {created.status_code}: "
@@ -471,6 +496,23 @@ class Walk:
             pairs = [(key, made.get(key, value)) for key, value in pairs]
         return pairs
 
+    def _member(self, kind: str, match: docs.Match, first: Any) -> None:
+        """One member of the listed collection (the documented first one's id when it has one)."""
+        values = {name: self._parameter(name, written, {})
+                  for name, written in match.parameters.items()}
+        first = first if isinstance(first, Mapping) else {}
+        ident = str(first.get("affiliate_id_from_network") or first.get("id_from_network")
+                    or f"docs-{kind}")
+        a = values.get("advertiser_id_from_network", "")
+        c = values.get("advertiser_campaign_id_from_network", "")
+        if kind == "promo_number":
+            self._created_promo_number(values)
+        elif kind == "relationship":
+            self.ensure("affiliate", {"id": ident})
+            self.ensure(kind, {"a": a, "id": ident})
+        else:
+            self.ensure(kind, {"a": a, "c": c, "id": ident})
+
     def _signal_to_update(self, example: Mapping[str, Any], match: docs.Match) -> None:
         """The signal an update example corrects, reported first with only its identity (name
         and partner_unique_id): the update then changes it (the Signal page: "When an update
@@ -502,14 +544,21 @@ class Walk:
             headers.update(self.target.auth_headers())
         return headers
 
-    def request(self, example: Mapping[str, Any], match: docs.Match) -> Request:
-        """The example as a request to the target (prerequisites created on the way)."""
+    def request(self, example: Mapping[str, Any], match: docs.Match,
+                documented: Mapping[str, Any] | None = None) -> Request:
+        """The example as a request to the target (prerequisites created on the way).
+
+        ``documented`` is the documented response: a non-empty documented list gets a member.
+        """
         operation = match.operation.operation_id if match.operation else ""
         if operation in UPDATES_OF:
             self._signal_to_update(example, match)
         if match.family == "Transactions" and self.target.has("calls"):
             self.transaction_id()  # a call, so that the rows have a shape to check
         path = self.path(example, match)
+        body = (documented or {}).get("body")
+        if operation in LIST_MEMBERS and isinstance(body, list) and body:
+            self._member(LIST_MEMBERS[operation], match, body[0])
         query = self.query(example, match.family or "")
         body = self.body(example)
         form = self.form(example)
@@ -563,6 +612,29 @@ class Case:
     @property
     def page(self) -> str:
         return f"{self.example['branch']}/{self.example['source']}"
+
+
+#: documented creates whose objects other examples read: operationId -> kind
+DOCUMENTED_CREATES = {"createAdvertiser": "advertiser", "createAffiliate": "affiliate",
+                      "createAdvertiserCampaign": "campaign", "createAdvertiserUser": "user",
+                      "createRingPool": "ring_pool"}
+
+
+def documented_creates(found: Sequence[Case]) -> dict[tuple[str, str, str], tuple[str, Any]]:
+    """(branch, kind, id) -> (version, body) of each documented create naming its object."""
+    creates: dict[tuple[str, str, str], tuple[str, Any]] = {}
+    for case in found:
+        operation = case.match.operation.operation_id if case.match.operation else ""
+        request = case.example.get("request") or {}
+        body = request.get("body")
+        if operation not in DOCUMENTED_CREATES or not isinstance(body, dict):
+            continue
+        named = body.get("user") if isinstance(body.get("user"), dict) else body
+        ident = named.get("id_from_network") if isinstance(named, dict) else None
+        if ident is not None:
+            key = (str(case.example["branch"]), DOCUMENTED_CREATES[operation], str(ident))
+            creates.setdefault(key, (str(case.example["version"]), body))
+    return creates
 
 
 def cases(examples: Sequence[Mapping[str, Any]] | None = None) -> list[Case]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from contracts.docs_shapes import body_problems, status_problems
-from contracts.docs_walk import Case, Walk, WalkError, WalkSkip, cases
+from contracts.docs_walk import Case, Walk, WalkError, WalkSkip, cases, documented_creates
 from contracts.errors import operation_label
 from contracts.report import FailureRecord, Report
 from contracts.target import Target
@@ -31,7 +31,7 @@ def docs_walk(contract_target: Target, contract_report: Report) -> Walk:
     if contract_target.read_only:
         contract_report.skipped.append(READ_ONLY)
         pytest.skip(READ_ONLY)
-    return Walk(contract_target)
+    return Walk(contract_target, documented_creates(CASES))
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
@@ -47,7 +47,7 @@ def test_example_is_answered_as_documented_when_sent(case: Case, docs_walk: Walk
     contract_report.checks.add("docs_example")
     docs_walk.start_page(case.page)
     try:
-        sent = docs_walk.request(case.example, case.match)
+        sent = docs_walk.request(case.example, case.match, case.response)
     except WalkSkip as exc:
         contract_report.skipped.append(f"{case.id}: {exc}")
         pytest.skip(str(exc))
