@@ -2,9 +2,8 @@
 
 The examples come from ``openapi/docs_examples.json`` (:mod:`openapi.docs_examples`). Each is
 sent to the target and must be answered with the documented status (when the page states none,
-any success of the design principles' "200, 201") and a body of the documented shape
-(:func:`shape_problems`: every documented key present with a compatible JSON type, recursively,
-arrays by their first element; XML by element names; CSV by header).
+either success of the design principles: 200 or 201) and a body of the documented shape
+(:mod:`contracts.docs_shapes`). This module prepares the requests.
 
 To send an example as written, the walk
 
@@ -13,12 +12,19 @@ To send an example as written, the walk
   wherever the example carries one (``oauth_token`` in the query or body, ``<YOUR OAUTH TOKEN>``,
   an ``Authorization`` header), Basic credentials for ``curl -u``;
 * fills placeholders (``<advertiser_id_from_network>``...) with the objects of the target's
-  world, or with objects it creates (a promo number, a user, a call for a transaction id);
+  world (:data:`OWN_OBJECTS` where it has none), or with objects it creates (a promo number, a
+  user, a call for a transaction id);
 * creates the objects a documented id names when the target lacks them (:data:`PREREQUISITES`:
-  advertiser ``cFUyYnFHy``, affiliate ``222``, campaign ``100`` of advertiser ``2``...), except
-  the object the example itself creates;
-* creates the call a Signal or Conversion Reporting example reports on, at the documented start
-  time, from the documented caller (``POST /_sandbox/calls``: the ``calls`` capability).
+  advertiser ``cFUyYnFHy``, affiliate ``222``, campaign ``100`` of advertiser ``2``...), with
+  the branch's documented create of that object when there is one, except the object the
+  example itself creates (:data:`CREATES_OWN`) and the one a documented 404 must not find;
+  a documented non-empty list gets a member (:data:`LIST_MEMBERS`); a promo number move gets
+  its destination (:data:`BODY_REFERENCES`); a Signal update gets the signal it corrects;
+* makes the call a Signal, Transactions or Conversion Reporting example reads or reports on, at
+  the documented start time, from the documented caller (``POST /_sandbox/calls``: the
+  ``calls`` capability; without it the example is skipped with the reason);
+* names a RingPool's own allocation parameters (``site``, ``m1``) with the generic ``param1``..
+  the RingPool page allows.
 
 Examples run page by page in document order (a page's examples may build on each other, as the
 Signal API's idempotency sequence does); the target is reset before each page when it can be.
@@ -113,6 +119,8 @@ LIST_MEMBERS = {
     "listAdvertiserCampaign": "campaign", "listAdvertiserAffiliate": "relationship",
     "listAdvertiserUser": "user", "listRingPool": "ring_pool",
     "listPromoNumber": "promo_number", "listAffiliateCampaignPromoNumber": "promo_number",
+    "listPromoNumberById": "promo_number_by_id",
+    "listAffiliateCampaignPromoNumberById": "promo_number_by_id",
 }
 
 #: body properties that name other objects (promo number moves): property -> (kind, the
@@ -357,14 +365,19 @@ class Walk:
             self.ensure("ring_pool", {"a": a, "c": c, "id": pool})
         promo_id = values.get("promo_number_id_from_network")
         if a is not None and c is not None and promo_id is not None:
-            rest = f"advertisers/{a}/advertiser_campaigns/{c}"
-            if f is not None:
-                rest += f"/affiliates/{f}/affiliate_campaigns"
-            version = str(example.get("version") or NETWORK_VERSION)
-            item = self._network(f"{rest}/promo_numbers_by_id/{promo_id}.json", version)
-            if self._send("GET", item).status_code != 200:
-                self._send("POST", self._network(f"{rest}/promo_numbers_by_id.json", version),
-                           {**PROMO_NUMBER, "id_from_network": promo_id})
+            self._promo_number_by_id(values, promo_id,
+                                     str(example.get("version") or NETWORK_VERSION))
+
+    def _promo_number_by_id(self, values: Mapping[str, str], ident: str, version: str) -> None:
+        """The promo number ``ident`` (promo_numbers_by_id) of the (affiliate) campaign."""
+        rest = (f"advertisers/{values['advertiser_id_from_network']}/advertiser_campaigns/"
+                f"{values['advertiser_campaign_id_from_network']}")
+        if "affiliate_id_from_network" in values:
+            rest += f"/affiliates/{values['affiliate_id_from_network']}/affiliate_campaigns"
+        item = self._network(f"{rest}/promo_numbers_by_id/{ident}.json", version)
+        if self._send("GET", item).status_code != 200:
+            self._send("POST", self._network(f"{rest}/promo_numbers_by_id.json", version),
+                       {**PROMO_NUMBER, "id_from_network": ident})
 
     def query(self, example: Mapping[str, Any], family: str = "") -> list[tuple[str, str]]:
         """The example's query parameters, with the target's token, keys and ids."""
@@ -496,7 +509,7 @@ class Walk:
             pairs = [(key, made.get(key, value)) for key, value in pairs]
         return pairs
 
-    def _member(self, kind: str, match: docs.Match, first: Any) -> None:
+    def _member(self, kind: str, match: docs.Match, first: Any, version: str) -> None:
         """One member of the listed collection (the documented first one's id when it has one)."""
         values = {name: self._parameter(name, written, {})
                   for name, written in match.parameters.items()}
@@ -507,6 +520,8 @@ class Walk:
         c = values.get("advertiser_campaign_id_from_network", "")
         if kind == "promo_number":
             self._created_promo_number(values)
+        elif kind == "promo_number_by_id":
+            self._promo_number_by_id(values, ident, version)
         elif kind == "relationship":
             self.ensure("affiliate", {"id": ident})
             self.ensure(kind, {"a": a, "id": ident})
@@ -558,7 +573,7 @@ class Walk:
         path = self.path(example, match)
         body = (documented or {}).get("body")
         if operation in LIST_MEMBERS and isinstance(body, list) and body:
-            self._member(LIST_MEMBERS[operation], match, body[0])
+            self._member(LIST_MEMBERS[operation], match, body[0], str(example.get("version")))
         query = self.query(example, match.family or "")
         body = self.body(example)
         form = self.form(example)
