@@ -2,7 +2,9 @@
 
 ``python -m mock_server.coverage`` writes it from the contract and the handler registry;
 ``python -m mock_server.coverage --check`` exits 1 when the file is stale (a test does the
-same). One line per operation: method, path, operationId, implemented or not.
+same). One line per operation: method, path, operationId, implemented or not. A second section
+counts Invoca's documented examples per family and branch (``openapi/docs_examples.json``):
+passing, expected failures by owner (``openapi/docs_expectations.py``), family not implemented.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.binding import Handler, handler_registry, iter_operations, snake_case
+from openapi import docs_examples
+from openapi.docs_examples import Tally
+from openapi.docs_expectations import EXPECTED_FAILURES, OWNERS, Expected, expected_failures
 
 ROOT = Path(__file__).resolve().parents[1]
 COVERAGE_PATH = ROOT / "docs" / "coverage.md"
@@ -48,11 +53,57 @@ def render_coverage(spec: Mapping[str, Any], handlers: Mapping[str, Handler]) ->
     return "\n".join(lines) + "\n"
 
 
+def render_examples(data: Mapping[str, Any], rows: Sequence[Tally],
+                    causes: Sequence[Expected]) -> str:
+    """The section of docs/coverage.md on Invoca's documented examples."""
+    examples = sum(row.examples for row in rows)
+    expected = sum(sum(row.expected.values()) for row in rows)
+    skipped = sum(row.not_implemented for row in rows)
+    by_owner: dict[str, int] = {}
+    for row in rows:
+        for owner, count in row.expected.items():
+            by_owner[owner] = by_owner.get(owner, 0) + count
+    lines = [
+        "",
+        "## Invoca's documented examples",
+        "",
+        "Every example request of Invoca's documents (both documentation branches and the seeds),",
+        "extracted into `openapi/docs_examples.json` by `python -m openapi.docs_examples extract`",
+        "and sent as written by the contract suite `contracts/suites/test_docs_examples.py`",
+        "(`invoca-sandbox contract --suite docs`): each must get the documented status and body",
+        "shape. Expected failures are the table of `openapi/docs_expectations.py` (strict: an",
+        "example that starts passing fails the run); owners: "
+        + "; ".join(f"{owner} {text}" for owner, text in OWNERS.items()) + ".",
+        "",
+        f"{examples} examples: {examples - expected - skipped} pass, {expected} expected "
+        f"failures ({', '.join(f'{owner} {count}' for owner, count in sorted(by_owner.items()))}"
+        f"), {skipped} in families the sandbox does not implement. "
+        f"{len(data['excluded'])} more are excluded by a hand correction (with its reason) and "
+        f"{len(data['fragments'])} code blocks belong to no request (kept as fragments).",
+        "",
+        "| Family | Branch | Examples | Pass | Expected failures | Not implemented |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        owners = ", ".join(f"{owner} {count}" for owner, count in row.expected.items())
+        failing = sum(row.expected.values())
+        lines.append(f"| {row.family} | {row.branch} | {row.examples} | {row.passing} | "
+                     f"{failing}{f' ({owners})' if owners else ''} | {row.not_implemented} |")
+    lines += ["", "Expected failures by cause:", ""]
+    lines += [f"- {cause.owner}: {cause.cause} ({len(cause.examples)})" for cause in causes]
+    return "\n".join(lines) + "\n"
+
+
 def current_coverage() -> str:
-    """docs/coverage.md as it should be for the contract and handlers in this tree."""
+    """docs/coverage.md as it should be for the contract, handlers and examples in this tree."""
     from openapi.contract import load_spec  # noqa: PLC0415 - the contract loads on demand
 
-    return render_coverage(load_spec(), handler_registry())
+    spec = load_spec()
+    data = docs_examples.load()
+    owners = {ident: entry.owner for ident, entry in expected_failures().items()}
+    rows = docs_examples.tally(data["examples"], owners, spec)
+    return (render_coverage(spec, handler_registry())
+            + render_examples(data, rows, EXPECTED_FAILURES))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

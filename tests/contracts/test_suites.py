@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from openapi.docs_expectations import expected_failures
 from tests.contracts.broken_sandbox import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,6 +123,35 @@ def test_error_suite_passes_when_loaded_as_a_pytest_plugin(sandbox_url: str) -> 
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert "invoca contract summary" in result.stdout
+
+
+def test_docs_suite_passes_when_only_the_table_s_examples_fail(sandbox_url: str) -> None:
+    result = contract("--base-url", sandbox_url, "--suite", "docs")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "docs_example" in summary(result.stdout)
+    xfailed = re.search(r"(\d+) xfailed", result.stdout)
+    assert xfailed is not None and int(xfailed.group(1)) == len(expected_failures())
+    passed = re.search(r"(\d+) passed", result.stdout)
+    assert passed is not None and int(passed.group(1)) > 200
+
+
+def test_docs_suite_fails_when_the_sandbox_renames_an_xml_element(sandbox_url: str) -> None:
+    fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    assert post_json(f"{sandbox_url}/_sandbox/faults", {"switch": "xml_element_renamed"}) < 300
+    try:
+        result = contract("--base-url", sandbox_url, "--suite", "docs")
+    finally:
+        fetch(f"{sandbox_url}/_sandbox/faults", method="DELETE")
+        fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "ringpool.rst:37: Response/PromoNumber: missing" in summary(result.stdout)
+
+
+def test_docs_suite_is_skipped_with_one_reason_when_the_target_is_read_only(
+        sandbox_url: str) -> None:
+    result = contract("--base-url", sandbox_url, "--suite", "docs", "--read-only")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert summary(result.stdout).count("--read-only: the documented examples") == 1
 
 
 def test_cli_exits_with_status_2_when_the_target_does_not_answer() -> None:
