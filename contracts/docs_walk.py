@@ -33,7 +33,7 @@ Signal API's idempotency sequence does); the target is reset before each page wh
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -441,6 +441,8 @@ class Walk:
                 ids = {"id": str(body[name])}
                 ids.update({key: str(body[parent]) for key, parent in parents.items()})
                 self.ensure(kind, ids)
+        for recording in sorted(set(_prompt_ids(body))):
+            self.prompt_recording(recording)
         if "destination_affiliate_id_from_network" in body:
             values = {"advertiser_id_from_network":
                       str(body["destination_advertiser_id_from_network"]),
@@ -449,6 +451,16 @@ class Walk:
                       "affiliate_id_from_network":
                       str(body["destination_affiliate_id_from_network"])}
             self._ensure_affiliate_campaign(values)
+
+    def prompt_recording(self, ident: str) -> None:
+        """A professional prompt recording of the network (uploaded in Invoca's UI, so made
+        through the sandbox's control API; another target must have it already)."""
+        if self.target.has("prompt_recordings") and not self.target.read_only:
+            self.target.control("prompt_recordings", {
+                "network_id": self.target.network_id, "id_from_network": ident,
+                "prompt_text": "Thank you. We appreciate your interest in our product.",
+                "prompt_url": "http://example.com/recording.wav",
+                "prompt_received": "2015-08-02 08:49:28 -0700"})
 
     def _tokens(self, value: Any) -> Any:
         if isinstance(value, dict):
@@ -590,6 +602,19 @@ class Walk:
 
 #: the caller of the walk's calls where the documented one is no real number
 DEFAULT_CALLER = "+18055550100"
+
+
+def _prompt_ids(value: Any) -> Iterator[str]:
+    """Every prompt recording an IVR tree names (``prompt_id_from_network``, not empty)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "prompt_id_from_network" and item:
+                yield str(item)
+            else:
+                yield from _prompt_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _prompt_ids(item)
 
 
 def caller_number(number: Any) -> str:

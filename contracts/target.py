@@ -31,6 +31,7 @@ CONTROL_ENDPOINTS: dict[str, tuple[str, str]] = {
     "clock": ("POST", "/_sandbox/clock"),
     "calls": ("POST", "/_sandbox/calls"),
     "faults": ("POST", "/_sandbox/faults"),
+    "prompt_recordings": ("POST", "/_sandbox/prompt_recordings"),
 }
 
 #: every capability a suite may ask for ("sandbox" = the control API answers at all)

@@ -204,6 +204,24 @@ def simulate_call() -> Response:
     return _json(transaction, status=201)
 
 
+@control.post("/_sandbox/prompt_recordings")
+def add_prompt_recording() -> Response:
+    """A professional prompt recording, as Invoca's UI uploads them (the API only lists them
+    and assigns them to IVR nodes): the network's, or an advertiser's."""
+    data = _control_body(
+        'Send {"network_id": n, "id_from_network": "rec34", "prompt_text": "...", '
+        '"prompt_url": URL, "prompt_received": "2015-08-02 08:49:28 -0700", '
+        '"advertiser_id_from_network": "..." (optional)}'
+    )
+    state = _state()
+    with state.lock:
+        network_id = data.pop("network_id", None)
+        if network_id is None:
+            network_id = state.platform.world_summary().get("network_id")
+        recording = state.platform.add_prompt_recording(network_id, data)
+    return _json(recording, status=201)
+
+
 @control.get("/_sandbox/allocations")
 def allocations() -> Response:
     """The retained allocation log of one ring pool (``?ring_pool_id=N``)."""

@@ -385,13 +385,34 @@ def documented_response(example: Mapping[str, Any], spec: Mapping[str, Any] | No
                   and isinstance(candidate.get("response"), Mapping)
                   and isinstance(candidate["response"].get("body"), dict)]
     candidates.sort(key=lambda candidate: str(candidate["source"]).rsplit("/", 1)[0] != folder)
+    sent = (example.get("request") or {}).get("body")
     for candidate in candidates:
         other = match(candidate, spec).path
         if other is not None and _reads(found.path, other):
+            body = _as_sent(candidate["response"]["body"], sent)
             if response.get("array"):  # "An array of campaigns are returned."
-                return {"format": "json", "body": [candidate["response"]["body"]]}
-            return candidate["response"]
+                return {"format": "json", "body": [body]}
+            return {**candidate["response"], "body": body}
     return None
+
+
+def _as_sent(borrowed: Any, sent: Any) -> Any:
+    """A borrowed GET body in which every object the request sends (an ``ivr_tree``, say)
+    has the request's own shape: the GET example shows another object's tree, the answer
+    holds the one this request sent."""
+    if not isinstance(sent, Mapping):
+        return borrowed
+    objects = {key: value for key, value in sent.items() if isinstance(value, Mapping)}
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            return {key: objects[key] if key in objects else replace(value)
+                    for key, value in node.items()}
+        if isinstance(node, list):
+            return [replace(item) for item in node]
+        return node
+
+    return replace(borrowed) if objects else borrowed
 
 
 def _reads(path: str, other: str) -> bool:

@@ -98,7 +98,13 @@ from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 from simulator.events import Event, EventLog
 from simulator.numbers import NumberInventory, area_codes_for, format_number, parse_number
 from simulator.ringpool import POOL_TYPES, RingPool
-from simulator.terms import IvrTreeInvalid, ivr_tree_errors, pay_summary, written_pay
+from simulator.terms import (
+    IvrTreeInvalid,
+    ivr_tree_errors,
+    pay_summary,
+    with_prompts,
+    written_pay,
+)
 
 __all__ = [
     "AFFILIATE_CAMPAIGN_TRANSITIONS",
@@ -555,6 +561,13 @@ LOCAL_PREFERENCE_FIELDS = (
     FieldSpec("restrict_search_to_state", "boolean", default=True),
     FieldSpec("allocation_fallback_strategy", default="UseTollFree"),
 )
+#: a professional prompt recording, as the network and advertiser GETs list it
+PROMPT_RECORDING_FIELDS = (
+    FieldSpec("id_from_network", required=True),
+    FieldSpec("prompt_text", required=True),
+    FieldSpec("prompt_url"),
+    FieldSpec("prompt_received"),
+)
 
 
 def effective_center(center: Any, *, promo: bool = False) -> Any:
@@ -696,6 +709,8 @@ class Advertiser:
     campaigns: dict[str, AdvertiserCampaign] = field(default_factory=dict, repr=False)
     #: keyed by the affiliate's id_from_network
     relationships: dict[str, AdvertiserAffiliate] = field(default_factory=dict, repr=False)
+    #: the advertiser's professional prompt recordings, by id_from_network
+    prompt_recordings: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 #: an advertiser or an affiliate: the two kinds of party a network upserts alike
@@ -711,6 +726,8 @@ class Network:
     values: dict[str, Any] = field(default_factory=lambda: {"users": []})
     advertisers: dict[str, Advertiser] = field(default_factory=dict, repr=False)
     affiliates: dict[str, Affiliate] = field(default_factory=dict, repr=False)
+    #: the network's professional prompt recordings, by id_from_network
+    prompt_recordings: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -830,6 +847,24 @@ class Directory:
         if "users" in body:
             network.values["users"] = validate_users(body.get("users") or [], version=version)
         return network
+
+    def add_prompt_recording(self, network: Network, advertiser: Advertiser | None,
+                             body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+        """A professional prompt recording of the network (or of one advertiser), as Invoca's
+        UI uploads them: the API only lists them and assigns them to IVR nodes."""
+        require_object(body)
+        recording = validate_fields(PROMPT_RECORDING_FIELDS, body)
+        if recording["prompt_received"] is None and "prompt_received" not in body:
+            recording["prompt_received"] = now.strftime("%Y-%m-%d %H:%M:%S %z")
+        holder = network if advertiser is None else advertiser
+        holder.prompt_recordings[recording["id_from_network"]] = recording
+        return dict(recording)
+
+    @staticmethod
+    def prompt_recordings_for_advertiser(advertiser: Advertiser) -> dict[str, dict[str, Any]]:
+        """The recordings an advertiser's campaigns may use: the network's and its own
+        (docs: network prompts for any campaign, advertiser prompts for its campaigns)."""
+        return {**advertiser.network.prompt_recordings, **advertiser.prompt_recordings}
 
     # ---- advertisers ------------------------------------------------------------------------
 
@@ -1024,8 +1059,17 @@ class Directory:
             CAMPAIGN_FIELDS, body, existing.values if existing else None, errors=problems
         )
         _raise_if(problems)
-        if "ivr_tree" in body and (tree_errors := ivr_tree_errors(values["ivr_tree"])):
-            raise IvrTreeInvalid(tree_errors)
+        stored_tree = existing.values.get("ivr_tree") if existing else None
+        if isinstance(stored_tree, dict) and isinstance(values.get("ivr_tree"), dict) and (
+                "ivr_tree" in body):
+            # the tree's settings merge like the other terms (each campaign-feature page sets
+            # one of them and its GET shows them all); ``root`` is replaced whole
+            values["ivr_tree"] = {**stored_tree, **values["ivr_tree"]}
+        if "ivr_tree" in body:
+            recordings = self.prompt_recordings_for_advertiser(advertiser)
+            if tree_errors := ivr_tree_errors(values["ivr_tree"], recordings):
+                raise IvrTreeInvalid(tree_errors)
+            values["ivr_tree"] = with_prompts(values["ivr_tree"], recordings)
         for name in PAY_FIELDS:
             if name in body:
                 values[name] = written_pay(values[name])
@@ -1415,7 +1459,8 @@ class Directory:
 
     def render_network(self, network: Network) -> dict[str, Any]:
         return {"id": network.id, "name": network.name,
-                "users": list(network.values.get("users", []))}
+                "users": list(network.values.get("users", [])),
+                "prompt_recordings": _copy(list(network.prompt_recordings.values()))}
 
     def render_advertiser(self, advertiser: Advertiser) -> dict[str, Any]:
         return {
@@ -1423,6 +1468,7 @@ class Directory:
             "id_from_network": advertiser.id_from_network,
             **_copy(advertiser.values),
             "object_url": f"{self.base_url}/as/{advertiser.id}/dashboards/ui",
+            "prompt_recordings": _copy(list(advertiser.prompt_recordings.values())),
         }
 
     def render_affiliate(self, affiliate: Affiliate) -> dict[str, Any]:
@@ -1448,6 +1494,9 @@ class Directory:
         for name in PAY_FIELDS:
             if name in terms:
                 terms[name] = pay_summary(terms[name])
+        for region in (r for named in terms.get("named_regions") or () if isinstance(named, dict)
+                       for r in named.get("regions") or () if isinstance(r, dict)):
+            region.setdefault("text", region.get("value"))  # the region's read-only display text
         terms["pricing_type"] = "Fixed"
         if "pause_date" in terms:
             terms["expiration_date"] = terms["pause_date"]
@@ -1461,7 +1510,7 @@ class Directory:
         live = campaign.live_values
         current = self._terms(live if live is not None else campaign.values, names)
         current.update({
-            "id": campaign.id,
+            "id": str(campaign.id),  # the docs' campaign GET shows the terms' id as text
             "created_at": _iso(campaign.created_at),
             "updated_at": _iso(campaign.go_live_at or campaign.staged_at),
             "go_live_date": _iso(campaign.go_live_at),
@@ -1563,6 +1612,12 @@ class Directory:
             if name not in ("destination_phone_number", "obfuscated_tag_id"):  # POST/PUT only
                 body[name] = _copy(value)
         local = values.get("local_center") is not None
+        if isinstance(center := values.get("local_center"), Mapping):
+            # every key of the center, as the docs' GET shows it ("" and null where not given)
+            body["local_center"] = {
+                "tn_prefix": center.get("tn_prefix") or "", "zipcode": center.get("zipcode") or "",
+                "latitude": center.get("latitude"), "longitude": center.get("longitude"),
+            }
         body["local_number_preferences"] = (
             local_preferences(values.get("local_number_preferences")) if local else None
         )
@@ -1595,9 +1650,9 @@ def _destination(values: Mapping[str, Any]) -> dict[str, Any] | None:
         digits = digits[1:]
     if len(digits) != 10:
         return None
-    found: dict[str, Any] = {"destination_phone_number": digits}
-    if tag := values.get("obfuscated_tag_id"):
-        found["js_tag"] = {"obfuscated_tag_id": str(tag)}
+    tag = values.get("obfuscated_tag_id")
+    found: dict[str, Any] = {"destination_phone_number": digits,
+                             "js_tag": {"obfuscated_tag_id": str(tag)} if tag else None}
     return found
 
 

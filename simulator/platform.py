@@ -478,6 +478,18 @@ class Platform:
 
     create_network = update_network
 
+    def add_prompt_recording(self, network_id: int | str, body: Mapping[str, Any]
+                             ) -> dict[str, Any]:
+        """A professional prompt recording (uploaded in Invoca's UI, not through the API):
+        the network's, or an advertiser's when ``body`` names ``advertiser_id_from_network``."""
+        with self._lock:
+            network = self.directory.network(network_id)
+            values = dict(require_object(body))
+            advertiser_id = values.pop("advertiser_id_from_network", None)
+            advertiser = None if advertiser_id is None else self.directory.advertiser(
+                network, str(advertiser_id))
+            return self.directory.add_prompt_recording(network, advertiser, values, self.now())
+
     # ---- advertisers --------------------------------------------------------------------
 
     def list_advertisers(self, principal: Principal, network_id: int | str, *,

@@ -14,6 +14,10 @@ Rules of this module:
   (:class:`IvrTreeInvalid`). The table's Connect row also stars ``destination_country_code``
   and ``destination_extension``, which the docs' own examples leave empty or out: they are not
   required here (sandbox choice).
+* A node's ``prompt_id_from_network`` names a professional prompt recording of the campaign's
+  network or advertiser (the prompt recordings page); the node then shows the recording's
+  text as its ``prompt``, with ``prompt_url`` and ``prompt_received`` (:func:`with_prompts`).
+  An unknown id is refused like a missing parameter, at the node.
 * No I/O; numbers only (amounts sent as numeric strings are read as numbers).
 """
 
@@ -30,6 +34,7 @@ __all__ = [
     "IvrTreeInvalid",
     "ivr_tree_errors",
     "pay_summary",
+    "with_prompts",
     "written_pay",
 ]
 
@@ -50,6 +55,7 @@ IVR_REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
     "RingGroup": ("ring_group_destinations", "ring_group_connect_timeout"),
 }
 EMPTY = "cannot be empty"
+UNKNOWN_RECORDING = "is not a prompt recording of this campaign's network or advertiser"
 
 
 class IvrTreeInvalid(RecordInvalid):
@@ -131,28 +137,55 @@ def _blank(value: Any) -> bool:
     return value is None or value in ("", [], {})
 
 
-def _node_errors(node: Any) -> dict[str, Any]:
+def _node_errors(node: Any, recordings: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(node, Mapping):
         return {"node_type": [EMPTY]}
     errors: dict[str, Any] = {}
     node_type = node.get("node_type")
     if _blank(node_type):
         errors["node_type"] = [EMPTY]
+    recording = node.get("prompt_id_from_network")
     for name in IVR_REQUIRED_PARAMETERS.get(str(node_type), ()):
-        if _blank(node.get(name)):
+        if _blank(node.get(name)) and not (name == "prompt" and not _blank(recording)):
             errors[name] = [EMPTY]
+    if not _blank(recording) and str(recording) not in recordings:
+        errors["prompt_id_from_network"] = [UNKNOWN_RECORDING]
     children = node.get("children")
     if isinstance(children, list):
         nested = [{str(index): problems} for index, child in enumerate(children)
-                  if (problems := _node_errors(child))]
+                  if (problems := _node_errors(child, recordings))]
         if nested:
             errors["children"] = nested
     return errors
 
 
-def ivr_tree_errors(tree: Any) -> dict[str, Any]:
+def ivr_tree_errors(tree: Any, recordings: Mapping[str, Any]) -> dict[str, Any]:
     """The errors of an IVR tree's root node and its children (``{}`` when it is valid): the
-    child's index (its keypress minus one) keys each failing child, as in the docs."""
+    child's index (its keypress minus one) keys each failing child, as in the docs. A node's
+    ``prompt_id_from_network`` must name one of ``recordings`` (the campaign's network's and
+    advertiser's prompt recordings); a recording stands for the node's prompt."""
     if not isinstance(tree, Mapping) or "root" not in tree:
         return {}
-    return _node_errors(tree["root"])
+    return _node_errors(tree["root"], recordings)
+
+
+def with_prompts(tree: Any, recordings: Mapping[str, Mapping[str, Any]]) -> Any:
+    """``tree`` with each node that names a prompt recording showing it as the docs' GET does:
+    ``prompt`` (the recording's text), ``prompt_url`` and ``prompt_received``. An empty
+    ``prompt_id_from_network`` unassigns it (the node keeps only what was sent)."""
+    if not isinstance(tree, Mapping) or not isinstance(tree.get("root"), Mapping):
+        return tree
+
+    def node(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        shown = dict(value)
+        recording = recordings.get(str(shown.get("prompt_id_from_network") or ""))
+        if recording is not None:
+            shown.update(prompt=recording["prompt_text"], prompt_url=recording["prompt_url"],
+                         prompt_received=recording["prompt_received"])
+        if isinstance(shown.get("children"), list):
+            shown["children"] = [node(child) for child in shown["children"]]
+        return shown
+
+    return {**tree, "root": node(tree["root"])}

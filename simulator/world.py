@@ -34,7 +34,7 @@ World file layout (every section optional except ``networks``)::
     [[objects]]                         # created in order through the platform
     type = "ring_pool"                  # advertiser | advertiser_campaign | affiliate |
                                         # advertiser_affiliate | affiliate_campaign |
-                                        # promo_number | ring_pool
+                                        # promo_number | ring_pool | prompt_recording
     network_id = 1
     advertiser_id_from_network = "a1"
     advertiser_campaign_id_from_network = "c1"
@@ -78,6 +78,7 @@ OBJECT_TYPES = (
     "affiliate_campaign",
     "promo_number",
     "ring_pool",
+    "prompt_recording",
 )
 ROLES = ("network", "advertiser", "affiliate")
 
@@ -313,6 +314,10 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
             made = platform.create_affiliate(admin, network_id, body, version=version)
             world.affiliate_id_from_network = (world.affiliate_id_from_network
                                                or made["id_from_network"])
+        elif kind == "prompt_recording":
+            owner = spec.get("advertiser_id_from_network")
+            platform.add_prompt_recording(network_id, {
+                **body, **({"advertiser_id_from_network": owner} if owner else {})})
         else:
             advertiser = _text(spec, "advertiser_id_from_network", where)
             if kind == "advertiser_campaign":

@@ -197,3 +197,10 @@ def test_get_form_is_404_when_the_version_dropped_it(
     answered = sandbox.get(f"{campaign(world)}/{action}.json", headers=auth)
     assert answered.status_code == 404
     assert answered.get_json()["errors"]["class"] == "RecordNotFound"
+
+
+def test_current_terms_id_is_text_when_read_as_the_docs_show_it(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    read = sandbox.get(f"{campaign(world)}.json", headers=auth).get_json()
+    assert read["current_terms"]["id"] == str(read["id"])

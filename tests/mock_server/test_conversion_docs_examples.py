@@ -113,7 +113,7 @@ def test_curl_example_is_201_with_a_one_byte_xml_body_when_the_call_matches(
     assert (sale["original_order_id"], sale["reason_code"], sale["sku_list"],
             sale["quantity_list"], sale["sale_amount"], sale["email_address"],
             sale["opt_in_SMS"]) == ("2935812450", "S", "DVD,cleaner", "2,1", "60.50",
-                                    "jane@doe.com", "1")
+                                    "jane@doe.com", 1)
 
 
 def test_repeat_changes_nothing_and_new_values_update_when_the_example_is_posted_again(
@@ -129,7 +129,7 @@ def test_repeat_changes_nothing_and_new_values_update_when_the_example_is_posted
     updated = cr.put(changed)
     assert (updated.status_code, updated.data) == (200, b" ")
     assert [(r["sale_amount"], r["corrects_transaction_id"]) for r in cr.sales()] == [
-        ("60.50", ""), ("75.00", first["transaction_id"])]
+        ("60.50", None), ("75.00", first["transaction_id"])]
 
 
 def test_status_example_is_the_documented_not_found_when_no_call_matches(cr: Reporting) -> None:

@@ -83,7 +83,8 @@ def test_every_destination_stays_linked_when_the_default_changes(
                        json={"destination_phone_number": "(805) 555-1216"}).get_json()
     assert [d["destination_phone_number"] for d in read["customer_phone_numbers"]] == [
         "8881112222", "8055551216"]
-    assert read["default_customer_phone_number"] == {"destination_phone_number": "8055551216"}
+    assert read["default_customer_phone_number"] == {"destination_phone_number": "8055551216",
+                                                      "js_tag": None}
 
 
 def test_local_preferences_show_their_defaults_when_a_local_pool_is_read(
@@ -110,3 +111,15 @@ def test_2019_fields_are_left_out_when_read_in_2016(
     assert not {"customer_phone_numbers", "default_customer_phone_number",
                 "local_number_preferences", "allow_overflow"} & set(read)
     assert read["local_center"] is None
+
+
+def test_center_shows_every_key_when_a_pool_created_with_one_is_read(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    body = {"id_from_network": "Z1", "max_pool_size": 2, "local_center": {"zipcode": "90210"}}
+    created = sandbox.post(f"{pools(world)}.json", json=body, headers=auth).get_json()
+    assert created["local_center"] == {"tn_prefix": "", "zipcode": "90210", "latitude": None,
+                                       "longitude": None}
+    put_back = sandbox.put(f"{pools(world)}/Z1.json", json=created, headers=auth)
+    assert put_back.status_code == 200
+    assert put_back.get_json()["local_center"] == created["local_center"]

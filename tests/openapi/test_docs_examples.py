@@ -330,8 +330,8 @@ def test_family_names_the_folder_when_no_operation_has_the_path() -> None:
 
 
 def test_method_missing_from_the_contract_is_kept_when_the_path_exists() -> None:
-    example = {"method": "GET", "url": "/api/2016-10-01/1/advertisers/a/advertiser_campaigns/"
-                                      "c/go_live.json", "source": "x"}
+    example = {"method": "DELETE", "url": "/api/2016-10-01/1/advertisers/a/advertiser_campaigns/"
+                                         "c/go_live.json", "source": "x"}
     found = match(example)
     assert found.operation is None and found.family == "Network Integration"
 

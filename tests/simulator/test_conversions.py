@@ -339,7 +339,7 @@ def test_sale_is_not_duplicated_when_the_same_values_are_reported_again(
     assert again["transaction_id"] == first["transaction_id"]
     other_sku = platform.report_conversion(admin, advertiser_id, {**form, "sku_list[]": ["B"]},
                                            version="2014-04-15")
-    assert other_sku["corrects_transaction_id"] == ""
+    assert other_sku["corrects_transaction_id"] is None
     changed = platform.report_conversion(admin, advertiser_id, {**form, "sale_amount": "6.00"},
                                          version="2014-04-15")
     assert changed["corrects_transaction_id"] == first["transaction_id"]
