@@ -5,7 +5,7 @@ Rules of this module:
 * :class:`TransactionLog` is append-only and ordered by transaction (the order rows were
   recorded, ascending); corrections are new rows with ``corrects_transaction_id``.
 * Queries follow the Transactions API: ``from``/``to`` (dates, inclusive, on the call start
-  time, both needed or neither applies), ``limit`` (default 1000, at most 4000),
+  time, both needed or neither applies), ``limit`` (default 1000),
   ``start_after_transaction_id`` (a cursor: seeking to it is O(1) through an index, not a scan
   from the oldest row), ``transaction_id``, ``call_record_id``, ``transaction_type`` (one or
   several of Call, PostCallEvent, Sale, Signal) and column selection with
@@ -19,7 +19,8 @@ Rules of this module:
 Sandbox choices (for docs/fidelity.md):
 
 * Dates and the ``start_time_local`` rendering use UTC (the docs say "user's time zone").
-* ``limit`` above 4000 is clamped to 4000; a non-integer or < 1 limit is
+* ``limit``'s maximum (4000) is the contract's rule, applied at the HTTP edge (served as 4000,
+  or refused when strict); a non-integer or < 1 limit is
   ``RecordInvalid {"limit": ["is not a number"]}``; a malformed date is
   ``RecordInvalid {"from": ["is invalid"]}``.
 * An unknown ``start_after_transaction_id`` (never issued, or dropped by retention) returns
@@ -64,7 +65,6 @@ __all__ = [
     "CONVERSION_COLUMNS",
     "DEFAULT_LIMIT",
     "DNPR_COLUMNS",
-    "MAX_LIMIT",
     "NETWORK_COLUMNS",
     "ROLES",
     "SIGNAL_COLUMNS",
@@ -82,7 +82,6 @@ __all__ = [
 ]
 
 DEFAULT_LIMIT = 1000
-MAX_LIMIT = 4000
 ROLES = ("network", "advertiser", "affiliate")
 
 #: query value -> the ``transaction_type`` column's value
@@ -471,7 +470,7 @@ class TransactionQuery:
             if not re.fullmatch(r"\d+", raw_limit) or int(raw_limit) < 1:
                 problems["limit"] = ["is not a number"]
             else:
-                limit = min(int(raw_limit), MAX_LIMIT)
+                limit = int(raw_limit)  # at most 4000: the contract's rule (clamp or refusal)
         dates: dict[str, date | None] = {}
         for name in ("from", "to"):
             try:
