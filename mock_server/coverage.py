@@ -76,8 +76,7 @@ def render_examples(data: Mapping[str, Any], rows: Sequence[Tally],
         + "; ".join(f"{owner} {text}" for owner, text in OWNERS.items()) + ".",
         "",
         f"{examples} examples: {examples - expected - skipped} pass, {expected} expected "
-        f"failures ({', '.join(f'{owner} {count}' for owner, count in sorted(by_owner.items()))}"
-        f"), {skipped} in families the sandbox does not implement. "
+        f"failures{_owners(by_owner)}, {skipped} in families the sandbox does not implement. "
         f"{len(data['excluded'])} more are excluded by a hand correction (with its reason) and "
         f"{len(data['fragments'])} code blocks belong to no request (kept as fragments).",
         "",
@@ -91,7 +90,16 @@ def render_examples(data: Mapping[str, Any], rows: Sequence[Tally],
                      f"{failing}{f' ({owners})' if owners else ''} | {row.not_implemented} |")
     lines += ["", "Expected failures by cause:", ""]
     lines += [f"- {cause.owner}: {cause.cause} ({len(cause.examples)})" for cause in causes]
+    if not causes:
+        lines.append("- none: every example of an implemented family is answered as documented.")
     return "\n".join(lines) + "\n"
+
+
+def _owners(counts: dict[str, int]) -> str:
+    """`` (A 2, D 30)`` for the counts by owner, nothing when there are none."""
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{owner} {count}" for owner, count in sorted(counts.items())) + ")"
 
 
 def current_coverage() -> str:
