@@ -39,8 +39,9 @@ Config keys (all optional):
   ``Request``/``Response`` objects (it remembers the last 4,096 matched method/path pairs,
   reads the environ through :class:`Incoming` and starts the response itself); false sends
   every request through Flask. Both give the same responses (the tests run both).
-* ``SPEC_CACHE`` (true): read the contract through :func:`cached_spec` (a parsed copy kept
-  in the user's cache directory, keyed by the YAML's SHA-256); false parses the YAML.
+* ``SPEC_CACHE`` (true): read the contract through :func:`openapi.contract.load_spec` (a
+  parsed copy kept in the user's cache directory, keyed by the YAML's SHA-256); false parses
+  the YAML.
 * ``STRICT`` (false): the docs-literal reading of the contract: only published version dates,
   a Transactions ``limit`` above 4000 refused instead of clamped, unknown body keys refused
   instead of dropped. ``STRICT_VERSIONS`` (false): only the version part. A world file's
@@ -53,20 +54,15 @@ Config keys (all optional):
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import logging
-import marshal
-import os
 import random
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
@@ -177,56 +173,13 @@ def sandbox_state(app: Flask) -> SandboxState:
     return state
 
 
-def spec_cache_directory() -> Path:
-    """Where parsed contracts are cached: ``$XDG_CACHE_HOME/invoca-sandbox`` (else
-    ``~/.cache/invoca-sandbox``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "invoca-sandbox"
-
-
-def cached_spec(path: Path = SPEC_PATH, directory: Path | None = None) -> dict[str, Any]:
-    """The contract at ``path``, parsed once per content and kept in ``directory`` (default
-    :func:`spec_cache_directory`) as a ``marshal`` file named after the SHA-256 of the YAML
-    and the Python version: loading it takes ~10 ms where parsing the YAML takes ~0.3 s.
-
-    A missing, stale or unreadable cache is rebuilt from the YAML
-    (``openapi.contract.parse_spec``); a cache directory that cannot be written is skipped.
-    """
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()[:32]
-    folder = directory or spec_cache_directory()
-    cache = folder / f"contract-{digest}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
-    try:
-        document = marshal.loads(cache.read_bytes())
-        if isinstance(document, dict):
-            return document
-    except (OSError, EOFError, ValueError, TypeError):
-        pass
-    document = parse_spec(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        scratch = cache.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(marshal.dumps(document))
-        os.replace(scratch, cache)
-    except (OSError, ValueError):
-        pass
-    return document
-
-
 def _load_spec(config: Mapping[str, Any]) -> Mapping[str, Any]:
     spec = config.get("SPEC")
     if spec is not None:
         return spec
     if config.get("SPEC_CACHE", True):
-        return _shared_cached_spec()
-    loaded: Mapping[str, Any] = load_spec()
-    return loaded
-
-
-@functools.cache
-def _shared_cached_spec() -> dict[str, Any]:
-    """:func:`cached_spec` once per process (shared, read-only, like ``load_spec``)."""
-    return cached_spec()
+        return load_spec()
+    return parse_spec(SPEC_PATH)
 
 
 def build_platform(config: Mapping[str, Any]) -> Any:

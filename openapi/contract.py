@@ -13,7 +13,11 @@ the tests walk it.
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
+import os
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,8 +91,45 @@ def parse_spec(path: Path) -> dict[str, Any]:
 
 @functools.cache
 def load_spec() -> dict[str, Any]:
-    """The contract, parsed once from ``SPEC_PATH``. Shared: do not mutate it."""
-    return parse_spec(SPEC_PATH)
+    """The contract, read once per process (through :func:`cached_spec`). Shared: do not
+    mutate it."""
+    return cached_spec(SPEC_PATH)
+
+
+def spec_cache_directory() -> Path:
+    """Where parsed contracts are cached: ``$XDG_CACHE_HOME/invoca-sandbox`` (else
+    ``~/.cache/invoca-sandbox``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "invoca-sandbox"
+
+
+def cached_spec(path: Path = SPEC_PATH, directory: Path | None = None) -> dict[str, Any]:
+    """The contract at ``path``, parsed once per content and kept in ``directory`` (default
+    :func:`spec_cache_directory`) as a ``marshal`` file named after the SHA-256 of the YAML
+    and the Python version: loading it takes ~10 ms where parsing the YAML takes ~0.3 s.
+
+    A missing, stale or unreadable cache is rebuilt from the YAML
+    (``openapi.contract.parse_spec``); a cache directory that cannot be written is skipped.
+    """
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    folder = directory or spec_cache_directory()
+    cache = folder / f"contract-{digest}-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+    try:
+        document = marshal.loads(cache.read_bytes())
+        if isinstance(document, dict):
+            return document
+    except (OSError, EOFError, ValueError, TypeError):
+        pass
+    document = parse_spec(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        scratch = cache.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(marshal.dumps(document))
+        os.replace(scratch, cache)
+    except (OSError, ValueError):
+        pass
+    return document
 
 
 def resolve(spec: Mapping[str, Any], node: Any) -> Any:

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from mock_server.app import MATCH_CACHE_SIZE, cached_spec, create_app, parse_query
+from mock_server.app import MATCH_CACHE_SIZE, create_app, parse_query
 from openapi import SPEC_PATH
-from openapi.contract import parse_spec
+from openapi.contract import cached_spec, parse_spec
 
 
 def test_cached_contract_equals_the_parsed_yaml_when_read_twice(tmp_path: Path) -> None:
