@@ -5,12 +5,11 @@ Rules of this module:
 * :class:`TransactionLog` is append-only and ordered by transaction (the order rows were
   recorded, ascending); corrections are new rows with ``corrects_transaction_id``.
 * Queries follow the Transactions API: ``from``/``to`` (dates, inclusive, on the call start
-  time, both needed or neither applies), ``limit`` (default 1000),
+  time, both needed or neither applies), ``limit`` (the contract's default and minimum),
   ``start_after_transaction_id`` (a cursor: seeking to it is O(1) through an index, not a scan
-  from the oldest row), ``transaction_id``, ``call_record_id``, ``transaction_type`` (one or
-  several of Call, PostCallEvent, Sale, Signal) and column selection with
-  ``include_columns``/``exclude_columns`` and the constants ``$invoca_default_columns``,
-  ``$invoca_custom_columns`` and ``$invoca_custom_source_columns``.
+  from the oldest row), ``transaction_id``, ``call_record_id``, ``transaction_type`` (the
+  contract's query values, each selecting the column value its ``x-column-values`` names) and
+  column selection (:func:`simulator.transaction_columns.columns_for`).
 * Role scoping: a network sees every row of its network; an advertiser only rows of its
   advertiser; an affiliate only its own rows. Each role has its documented column set.
 * Transaction ids look like ``C624DA2C-CF3367C3`` and come from a seeded ``random.Random``.
@@ -20,29 +19,15 @@ Sandbox choices (for docs/fidelity.md):
 
 * Dates and the ``start_time_local`` rendering use UTC (the docs say "user's time zone").
 * ``limit``'s maximum (4000) is the contract's rule, applied at the HTTP edge (served as 4000,
-  or refused when strict); a non-integer or < 1 limit is
+  or refused when strict); a non-integer or too small limit is
   ``RecordInvalid {"limit": ["is not a number"]}``; a malformed date is
   ``RecordInvalid {"from": ["is invalid"]}``.
 * An unknown ``start_after_transaction_id`` (never issued, or dropped by retention) returns
   no rows.
-* Columns come in one order whatever the order of ``include_columns``: the role's documented
-  order (the contract's ``x-csv-columns``; ``advertiser_campaign_country`` after
-  ``advertiser_campaign_name`` as the 2022 docs list it), then marketing-data columns in the
-  order named (or of first appearance for ``$invoca_custom_columns``), ``custom_data`` too.
-* Unknown column names in ``include_columns`` are ignored; ``call_record_id`` names
-  ``complete_call_id`` (the docs' "Call Record ID"), served under its documented name. A
-  column named in ``include_columns`` survives a constant in ``exclude_columns`` (the docs'
-  example 2); a column named in ``exclude_columns`` always goes. ``custom_data`` is rendered
-  only when named in ``include_columns`` (as the docs say), as a list of
-  ``{name, data_type, source, value}``.
-* JSON value types follow the most used typed client, tap-invoca: integers for durations,
-  ``start_time_utc``, ``dynamic_number_pool_id`` and ``opt_in_SMS``; the Invoca ids
-  (``advertiser_id``, ``advertiser_campaign_id``, ``affiliate_id``, ``virtual_line_id``) and
-  rankings as strings; date-times, URLs and amounts as strings. A typed column with no value
-  is ``null``, text with no value ``""`` (see :func:`json_value`). Every affiliate is ranked
-  ``-1`` ("new"): the sandbox computes no rankings. AdWords, demographic (``*_data_append``,
-  with the 2016 docs' ``do_not_call_data_append``) and ``recording_download_url`` columns are
-  empty in the sandbox and returned only when named in ``include_columns``.
+* ``custom_data`` is rendered only when named in ``include_columns`` (as the docs say), as a
+  list of ``{name, data_type, source, value}``; a marketing-data column named on its own is
+  flat (:func:`_flat_custom`).
+* Every affiliate is ranked ``-1`` ("new"): the sandbox computes no rankings.
 * Retention: the log keeps at most ``retention`` rows (None = unbounded); the oldest go first.
 """
 
@@ -51,290 +36,54 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from openapi.contract import load_spec, resolve
 from simulator.errors import RecordInvalid
+from simulator.transaction_columns import (
+    as_text,
+    blank_row,
+    columns_for,
+    json_value,
+    json_writer,
+)
 
 __all__ = [
-    "ADVERTISER_COLUMNS",
-    "AFFILIATE_COLUMNS",
-    "COLUMN_ALIASES",
-    "CONVERSION_COLUMNS",
     "DEFAULT_LIMIT",
-    "DNPR_COLUMNS",
-    "NETWORK_COLUMNS",
-    "ROLES",
-    "SIGNAL_COLUMNS",
+    "RANKING_COLUMNS",
     "TRANSACTION_TYPES",
     "CustomValue",
     "Transaction",
     "TransactionIds",
     "TransactionLog",
     "TransactionQuery",
-    "columns_for",
-    "documented_columns",
-    "json_types",
-    "json_value",
+    "blank_row",  # re-exported: the platform builds rows from here
+    "columns_for",  # re-exported: the platform selects columns from here
     "time_fields",
 ]
 
-DEFAULT_LIMIT = 1000
-ROLES = ("network", "advertiser", "affiliate")
 
+def _query_parameter(name: str) -> dict[str, Any]:
+    """The schema of a Transactions API query parameter (``components/parameters``)."""
+    spec = load_spec()
+    schema: dict[str, Any] = resolve(spec, spec["components"]["parameters"][name])["schema"]
+    return schema
+
+
+_LIMIT = _query_parameter("Limit")
+DEFAULT_LIMIT: int = _LIMIT["default"]
 #: query value -> the ``transaction_type`` column's value
-TRANSACTION_TYPES: dict[str, str] = {
-    "Call": "Call",
-    "PostCallEvent": "Post Call Event",
-    "Sale": "Reported Conversion",
-    "Signal": "Signal",
-}
-
-NETWORK_COLUMNS: tuple[str, ...] = (
-    "advertiser_call_fee_localized", "advertiser_campaign_id",
-    "advertiser_campaign_id_from_network", "advertiser_campaign_name", "advertiser_id",
-    "advertiser_id_from_network", "advertiser_name", "advertiser_payin_localized",
-    "affiliate_call_volume_ranking", "affiliate_commissions_ranking",
-    "affiliate_conversion_rate_ranking", "affiliate_id", "affiliate_id_from_network",
-    "affiliate_name", "affiliate_payout_localized", "call_fee_localized",
-    "call_result_description_detail", "call_source_description", "calling_phone_number", "city",
-    "complete_call_id", "connect_duration", "corrected_at", "corrects_transaction_id",
-    "destination_phone_number", "duration", "ivr_duration", "keypress_1", "keypress_2",
-    "keypress_3", "keypress_4", "keypresses", "margin_localized",
-    "matching_advertiser_payin_policies", "matching_affiliate_payout_policies", "media_type",
-    "mobile", "notes", "opt_in_SMS", "original_order_id", "payin_conditions", "payout_conditions",
-    "qualified_regions", "recording", "region", "repeat_calling_phone_number", "start_time_local",
-    "start_time_utc", "start_time_xml", "start_time_network_timezone",
-    "start_time_network_timezone_xml", "transaction_id", "transaction_type",
-    "transfer_from_type", "verified_zip", "hangup_cause", "virtual_line_id",
-)
-NETWORK_OPTIONAL_COLUMNS = (
-    "affiliate_campaign_id_from_network", "promo_line_description", "real_time_response",
-)
-ADVERTISER_COLUMNS: tuple[str, ...] = (
-    "advertiser_campaign_id", "advertiser_campaign_id_from_network", "advertiser_campaign_name",
-    "advertiser_payin_localized", "advertiser_promo_line_description",
-    "affiliate_call_volume_ranking", "affiliate_commissions_ranking",
-    "affiliate_conversion_rate_ranking", "affiliate_id", "affiliate_id_from_network",
-    "affiliate_name", "call_result_description_detail_managed_advertiser",
-    "call_source_description", "calling_phone_number", "city", "complete_call_id",
-    "connect_duration", "corrected_at", "corrects_transaction_id", "destination_phone_number",
-    "duration", "ivr_duration", "keypress_1", "keypress_2", "keypress_3", "keypress_4",
-    "keypresses", "matching_advertiser_payin_policies", "media_type", "mobile", "notes",
-    "opt_in_SMS", "original_order_id", "payin_conditions", "qualified_regions", "recording",
-    "region", "repeat_calling_phone_number", "start_time_local", "start_time_utc",
-    "start_time_xml", "start_time_network_timezone", "start_time_network_timezone_xml",
-    "syndicated_ident", "transaction_id", "transaction_type", "transfer_from_type",
-    "verified_zip", "virtual_line_id",
-)
-ADVERTISER_OPTIONAL_COLUMNS = (
-    "advertiser_call_fee_localized", "affiliate_campaign_id_from_network", "margin_localized",
-    "promo_line_description", "real_time_response",
-)
-AFFILIATE_COLUMNS: tuple[str, ...] = (
-    "advertiser_campaign_id", "advertiser_campaign_id_from_network", "advertiser_campaign_name",
-    "advertiser_id", "advertiser_id_from_network", "advertiser_name",
-    "affiliate_payout_localized", "call_result_description_detail", "call_source_description",
-    "city", "complete_call_id", "connect_duration", "corrected_at", "corrects_transaction_id",
-    "duration", "ivr_duration", "keypress_1", "keypress_2", "keypress_3", "keypress_4",
-    "keypresses", "matching_affiliate_payout_policies", "media_type", "mobile", "notes",
-    "opt_in_SMS", "original_order_id", "payout_conditions", "promo_line_description",
-    "qualified_regions", "region", "start_time_local", "start_time_utc", "start_time_xml",
-    "start_time_network_timezone", "start_time_network_timezone_xml", "syndicated_ident",
-    "transaction_id", "transaction_type", "transfer_from_type", "verified_zip",
-    "virtual_line_id",
-)
-AFFILIATE_OPTIONAL_COLUMNS = (
-    "signal_name", "external_data", "recording", "calling_phone_number",
-    "repeat_calling_phone_number", "real_time_response",
-)
-DNPR_COLUMNS: tuple[str, ...] = (
-    "dynamic_number_pool_id",
-    "dynamic_number_pool_pool_type",
-    *(f"dynamic_number_pool_referrer_param{n}_{part}" for n in range(1, 26)
-      for part in ("name", "value")),
-    "dynamic_number_pool_referrer_search_engine",
-    "dynamic_number_pool_referrer_search_keywords",
-    "dynamic_number_pool_referrer_search_type",
-)
-CONVERSION_COLUMNS: tuple[str, ...] = (
-    "address1", "address2", "cell_phone_number", "country", "email_address",
-    "home_phone_number", "name", "order_city", "quantity_list", "reason_code", "sale_amount",
-    "sku_list", "state_or_province", "zip_code",
-)
-SIGNAL_COLUMNS: tuple[str, ...] = (
-    "signal_name", "signal_description", "signal_partner_unique_id", "signal_occurred_at",
-    "signal_source", "signal_value", "revenue", "signal_custom_parameter_1",
-    "signal_custom_parameter_2", "signal_custom_parameter_3",
-)
-ADWORDS_COLUMNS: tuple[str, ...] = (
-    "dynamic_number_pool_referrer_ad", "dynamic_number_pool_referrer_ad_group",
-    "dynamic_number_pool_referrer_ad_group_id", "dynamic_number_pool_referrer_ad_id",
-    "dynamic_number_pool_referrer_referrer_campaign",
-    "dynamic_number_pool_referrer_referrer_campaign_id",
-    "dynamic_number_pool_referrer_search_keywords_id",
-    "dynamic_number_pool_referrer_keyword_match_type",
-)
-DEMOGRAPHIC_COLUMNS: tuple[str, ...] = tuple(f"{name}_data_append" for name in (
-    "address_city", "address_country", "address_full_street", "address_state", "address_type",
-    "address_zip", "age_range", "carrier", "display_name", "do_not_call", "first_name", "gender",
-    "is_prepaid", "last_name", "line_type", "primary_email_address", "linked_email_addresses",
-    "household_income", "marital_status", "home_owner_status", "home_market_value",
-    "length_of_residence_years", "occupation", "education", "has_children", "high_net_worth",
-))
-#: columns Invoca added after 2016-10-01 (2022-08-01 docs)
-LATER_COLUMNS = ("advertiser_campaign_country",)
-
-# ---- JSON value types --------------------------------------------------------------------
-# Invoca documents no JSON types. The sandbox follows the most used typed client,
-# Matatika/tap-invoca (facts §4 [C3]): the columns below are integers, date-times or URLs;
-# the Invoca ids and affiliate rankings are strings; every other column is text. A typed
-# column with no value is null; text with no value is "" (the docs: ``mobile`` is "empty
-# string if type is unknown"). CSV and XML write null as an empty cell.
-
-#: integers (tap-invoca: IntegerType)
-INTEGER_COLUMNS = frozenset({
-    "duration", "connect_duration", "ivr_duration", "start_time_utc", "dynamic_number_pool_id",
-    "opt_in_SMS",
-})
-#: Invoca ids, strings of digits (tap-invoca and a TypeScript SDK type them as strings)
-ID_COLUMNS = frozenset({
-    "advertiser_id", "advertiser_campaign_id", "affiliate_id", "virtual_line_id",
-})
-#: "0 to 5, and -1 being 'new'. Blank if no affiliate." (strings, as tap-invoca types them)
+TRANSACTION_TYPES: dict[str, str] = dict(_query_parameter("TransactionType")["x-column-values"])
+#: "0 to 5, and -1 being 'new'. Blank if no affiliate.": the columns the sandbox sets to -1
 RANKING_COLUMNS = (
     "affiliate_call_volume_ranking", "affiliate_commissions_ranking",
     "affiliate_conversion_rate_ranking",
 )
-#: Soap XML formatted times (tap-invoca: DateTimeType)
-DATE_TIME_COLUMNS = frozenset({"start_time_xml", "start_time_network_timezone_xml"})
-#: URLs (tap-invoca: URIType for ``recording``; the docs: "Signed URL" for the other)
-URL_COLUMNS = frozenset({"recording", "recording_download_url"})
-#: amounts (decimal strings; the TUNE mirror: "Nullable Decimal")
-DECIMAL_COLUMNS = frozenset({
-    "advertiser_call_fee_localized", "advertiser_payin_localized", "affiliate_payout_localized",
-    "call_fee_localized", "margin_localized", "sale_amount", "revenue",
-})
-#: text only some transactions carry: "[Correction only]", "[Sales reporting only]", and the
-#: signal's time and value ("null if it is not a signal transaction")
-OCCASIONAL_COLUMNS = frozenset({
-    "corrected_at", "corrects_transaction_id", "original_order_id", "signal_occurred_at",
-    "signal_value",
-})
-#: typed columns every transaction has (never null)
-EVERY_ROW_COLUMNS = frozenset({
-    "duration", "connect_duration", "ivr_duration", "start_time_utc", "start_time_xml",
-    "start_time_network_timezone_xml", "advertiser_id", "advertiser_campaign_id",
-})
-#: typed columns written as strings (null when the row has none)
-_TYPED_TEXT = (ID_COLUMNS | set(RANKING_COLUMNS) | DATE_TIME_COLUMNS | URL_COLUMNS
-               | DECIMAL_COLUMNS | OCCASIONAL_COLUMNS)
-_WHOLE = re.compile(r"-?\d+")
-
-
-def _integer(value: Any) -> int | None:
-    if type(value) is int:
-        return value
-    text = "" if value is None or isinstance(value, bool) else str(value).strip()
-    return int(text) if _WHOLE.fullmatch(text) else None
-
-
-def _typed_text(value: Any) -> str | None:
-    return None if value is None or value == "" else _as_text(value)
-
-
-def _as_text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-#: column -> how its value is written in JSON (text columns are not listed)
-_JSON_VALUE: dict[str, Callable[[Any], Any]] = {
-    **dict.fromkeys(INTEGER_COLUMNS, _integer), **dict.fromkeys(_TYPED_TEXT, _typed_text),
-}
-
-
-def json_value(column: str, value: Any) -> Any:
-    """``value`` of ``column`` as a JSON body carries it (see the rules above)."""
-    convert = _JSON_VALUE.get(column)
-    return _as_text(value) if convert is None else convert(value)
-
-
-def json_types(column: str) -> frozenset[str]:
-    """The JSON types ``column`` can have in a body: ``{"string"}`` for text, with
-    ``"null"`` for a typed column some rows have no value of."""
-    kind = "integer" if column in INTEGER_COLUMNS else "string"
-    if column in _JSON_VALUE and column not in EVERY_ROW_COLUMNS:
-        return frozenset({kind, "null"})
-    return frozenset({kind})
-
-
-def _with_later(columns: tuple[str, ...]) -> tuple[str, ...]:
-    """``columns`` with the later columns where the 2022 docs list them (after
-    ``advertiser_campaign_name``)."""
-    at = columns.index("advertiser_campaign_name") + 1
-    return (*columns[:at], *LATER_COLUMNS, *columns[at:])
-
-
-_DEFAULTS: dict[str, tuple[str, ...]] = {
-    "network": (*_with_later(NETWORK_COLUMNS), *DNPR_COLUMNS, *CONVERSION_COLUMNS,
-                *SIGNAL_COLUMNS),
-    "advertiser": (*_with_later(ADVERTISER_COLUMNS), *DNPR_COLUMNS, *CONVERSION_COLUMNS,
-                   *SIGNAL_COLUMNS),
-    "affiliate": AFFILIATE_COLUMNS,
-}
-#: columns a role gets only when it names them in include_columns
-_OPTIONAL: dict[str, tuple[str, ...]] = {
-    "network": (*NETWORK_OPTIONAL_COLUMNS, "recording_download_url", *ADWORDS_COLUMNS,
-                *DEMOGRAPHIC_COLUMNS),
-    "advertiser": (*ADVERTISER_OPTIONAL_COLUMNS, "recording_download_url", *ADWORDS_COLUMNS,
-                   *DEMOGRAPHIC_COLUMNS),
-    "affiliate": AFFILIATE_OPTIONAL_COLUMNS,
-}
-#: the order of a role's columns in every response (the docs' order, the contract's
-#: ``x-csv-columns``); ``custom_data`` and marketing-data columns follow in the order named
-
-
-def documented_columns(role: str) -> tuple[str, ...]:
-    """A role's columns as the docs list them: the call columns (``recording_download_url``
-    after ``recording``), the optional ones, DNPR, AdWords, conversion, signal, demographic."""
-    if role == "affiliate":
-        return (*AFFILIATE_COLUMNS, *AFFILIATE_OPTIONAL_COLUMNS)
-    calls, optional = ((NETWORK_COLUMNS, NETWORK_OPTIONAL_COLUMNS) if role == "network"
-                       else (ADVERTISER_COLUMNS, ADVERTISER_OPTIONAL_COLUMNS))
-    names = list(_with_later(calls))
-    names.insert(names.index("recording") + 1, "recording_download_url")
-    return (*names, *optional, *DNPR_COLUMNS, *ADWORDS_COLUMNS, *CONVERSION_COLUMNS,
-            *SIGNAL_COLUMNS, *DEMOGRAPHIC_COLUMNS)
-
-
-_ORDER: dict[str, dict[str, int]] = {
-    role: {name: n for n, name in enumerate(documented_columns(role))} for role in ROLES
-}
-#: every column a row may carry
-ALL_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
-    *NETWORK_COLUMNS, *NETWORK_OPTIONAL_COLUMNS, *ADVERTISER_COLUMNS,
-    *ADVERTISER_OPTIONAL_COLUMNS, *AFFILIATE_COLUMNS, *AFFILIATE_OPTIONAL_COLUMNS,
-    *LATER_COLUMNS, *DNPR_COLUMNS, *CONVERSION_COLUMNS, *SIGNAL_COLUMNS, *ADWORDS_COLUMNS,
-    *DEMOGRAPHIC_COLUMNS, "recording_download_url",
-)))
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def blank_row() -> dict[str, Any]:
-    """Every column, empty: ``""`` for text, ``None`` for the typed columns."""
-    row: dict[str, Any] = dict.fromkeys(ALL_COLUMNS, "")
-    for column in _JSON_VALUE:
-        row[column] = None
-    return row
 
 
 def time_fields(start_at: datetime) -> dict[str, Any]:
@@ -389,7 +138,7 @@ def _custom_value(value: CustomValue) -> Any:
     data types it is the string value of the field." """
     if value.value is None:
         return None
-    return bool(value.value) if value.data_type == "Signal" else _as_text(value.value)
+    return bool(value.value) if value.data_type == "Signal" else as_text(value.value)
 
 
 def _custom_list(custom: Mapping[str, CustomValue]) -> list[dict[str, Any]]:
@@ -467,7 +216,7 @@ class TransactionQuery:
         limit = DEFAULT_LIMIT
         raw_limit = one("limit").strip()
         if raw_limit:
-            if not re.fullmatch(r"\d+", raw_limit) or int(raw_limit) < 1:
+            if not re.fullmatch(r"\d+", raw_limit) or int(raw_limit) < _LIMIT["minimum"]:
                 problems["limit"] = ["is not a number"]
             else:
                 limit = int(raw_limit)  # at most 4000: the contract's rule (clamp or refusal)
@@ -497,64 +246,6 @@ class TransactionQuery:
             include_columns=tuple(_as_list(params.get("include_columns"))),
             exclude_columns=tuple(_as_list(params.get("exclude_columns"))),
         )
-
-
-#: column names the docs use for a column the rows carry under its documented name: the
-#: "Call Record ID" (complete_call_id) is also the ``call_record_id`` query parameter
-COLUMN_ALIASES: dict[str, str] = {"call_record_id": "complete_call_id"}
-
-
-def columns_for(
-    role: str,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    custom_names: Sequence[str] = (),
-) -> list[str]:
-    """The ordered columns of a response for ``role`` (see module docstring).
-
-    ``include_columns``: "field names to be returned (if not specified, all available fields
-    ... minus any columns in exclude_columns)"; ``exclude_columns``: "field names to be
-    excluded". A constant stands for its columns, and a column named in ``include_columns``
-    stays even when a constant in ``exclude_columns`` covers it: the docs' example
-    ``include_columns=transaction_id,$invoca_custom_columns&exclude_columns=
-    $invoca_default_columns`` gives "only the transaction_id and all custom data columns".
-    A column named in ``exclude_columns`` always goes.
-    """
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-    defaults = _DEFAULTS[role]
-    known = set(defaults) | set(_OPTIONAL[role]) | {"custom_data"}
-    custom_allowed = role != "affiliate"  # affiliates get only $invoca_default_columns
-
-    def expand(names: Sequence[str]) -> tuple[list[str], set[str]]:
-        """The columns ``names`` stand for, and those of them named one by one."""
-        out: list[str] = []
-        named: set[str] = set()
-        for name in names:
-            if name == "$invoca_default_columns":
-                out.extend(defaults)
-            elif name == "$invoca_custom_columns":
-                if custom_allowed:
-                    out.extend(custom_names)
-            elif name == "$invoca_custom_source_columns":
-                if custom_allowed:
-                    out.extend(f"{n}.source" for n in custom_names)
-            else:
-                column = name if name in known else COLUMN_ALIASES.get(name, name)
-                if column in known or (custom_allowed and (
-                    column in custom_names or column.removesuffix(".source") in custom_names
-                )):
-                    out.append(column)
-                    named.add(column)
-        return out, named
-
-    chosen, kept = expand(include) if include else (list(defaults), set())
-    excluded, named_out = expand(exclude)
-    dropped = {c for c in excluded if c in named_out or c not in kept}
-    selected = [c for c in dict.fromkeys(chosen) if c not in dropped]
-    order = _ORDER[role]
-    return ([c for c in sorted(selected, key=lambda c: order.get(c, -1)) if c in order]
-            + [c for c in selected if c not in order])
 
 
 class TransactionLog:
@@ -682,7 +373,7 @@ class TransactionLog:
     def render(self, rows: Sequence[Transaction], columns: Sequence[str]) -> list[dict[str, Any]]:
         """Rows as dicts holding ``columns`` in that order, valued as a JSON body writes them
         (:func:`json_value`; marketing-data columns by :func:`_flat_custom`)."""
-        plan = [(column, _JSON_VALUE.get(column)) for column in columns]
+        plan = [(column, json_writer(column)) for column in columns]
         out: list[dict[str, Any]] = []
         for row in rows:
             fields = row.fields
@@ -693,7 +384,7 @@ class TransactionLog:
                     if convert is not None:
                         rendered[column] = convert(value)
                     else:
-                        rendered[column] = value if type(value) is str else _as_text(value)
+                        rendered[column] = value if type(value) is str else as_text(value)
                 elif column == "custom_data":
                     rendered[column] = _custom_list(row.custom)
                 else:
@@ -714,4 +405,4 @@ def _flat_custom(custom: Mapping[str, CustomValue], column: str) -> Any:
         return None
     if found.data_type == "Signal":
         return 1 if found.value else 0
-    return _as_text(found.value)
+    return as_text(found.value)

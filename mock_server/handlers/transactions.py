@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server.handlers import Call, Reply
+from openapi.contract import load_spec, resolve
 
 __all__ = [
     "list_advertiser_transactions",
@@ -20,14 +21,31 @@ __all__ = [
     "list_network_transactions",
 ]
 
+#: the CSV options' parameters (``components/parameters``), whose defaults the contract holds
+_CSV_PARAMETERS = ("ColumnSeparator", "RowSeparator", "IncludeHeader", "ForceQuotes")
+
+
+def _csv_defaults() -> dict[str, str]:
+    spec = load_spec()
+    parameters = spec["components"]["parameters"]
+    return {parameter["name"]: str(parameter["schema"]["default"])
+            for parameter in (resolve(spec, parameters[name]) for name in _CSV_PARAMETERS)}
+
+
+_CSV_DEFAULTS = _csv_defaults()
+
 
 def csv_options(query: Any) -> dict[str, Any]:
-    """The csv module options from the Transactions API's query parameters."""
+    """The csv module options from the Transactions API's query parameters (an empty value
+    is the contract's default)."""
+    given = {name: query.get(name) for name in _CSV_DEFAULTS}
+    text = {name: default if given[name] in (None, "") else str(given[name])
+            for name, default in _CSV_DEFAULTS.items()}
     return {
-        "column_separator": str(query.get("column_separator") or ","),
-        "row_separator": str(query.get("row_separator") or "\n"),
-        "include_header": str(query.get("include_header", 1)) != "0",
-        "force_quotes": str(query.get("force_quotes", 0)) == "1",
+        "column_separator": text["column_separator"],
+        "row_separator": text["row_separator"],
+        "include_header": text["include_header"] != "0",
+        "force_quotes": text["force_quotes"] == "1",
     }
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from simulator.clock import ManualClock
-from simulator.conversions import parse_money, parse_timestamp, render_money
 from simulator.errors import (
     InvalidInput,
     NotFound,
@@ -19,6 +18,7 @@ from simulator.errors import (
     UnauthorizedOperation,
 )
 from simulator.platform import Platform, Principal
+from simulator.reported_values import parse_money, parse_timestamp, render_money
 from simulator.world import World
 
 V = "2018-02-01"

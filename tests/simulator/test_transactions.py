@@ -10,28 +10,43 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openapi.contract import load_spec
 from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid, Unauthorized
 from simulator.platform import Platform, PlatformSettings, Principal
-from simulator.transactions import (
-    DNPR_COLUMNS,
-    NETWORK_COLUMNS,
-    CustomValue,
-    Transaction,
-    TransactionIds,
-    TransactionLog,
-    TransactionQuery,
+from simulator.transaction_columns import (
     blank_row,
     columns_for,
     documented_columns,
     json_types,
     json_value,
+)
+from simulator.transactions import (
+    CustomValue,
+    Transaction,
+    TransactionIds,
+    TransactionLog,
+    TransactionQuery,
     time_fields,
 )
 from simulator.world import World
 
 V = "2016-10-01"
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+#: the docs' DNPR columns (dynamic number pool referrer data), returned by default
+DNPR_COLUMNS = (
+    "dynamic_number_pool_id", "dynamic_number_pool_pool_type",
+    *(f"dynamic_number_pool_referrer_param{n}_{part}" for n in range(1, 26)
+      for part in ("name", "value")),
+    "dynamic_number_pool_referrer_search_engine", "dynamic_number_pool_referrer_search_keywords",
+    "dynamic_number_pool_referrer_search_type",
+)
+#: the network's columns the contract does not mark x-only-when-named
+NETWORK_COLUMNS = tuple(
+    column for column, schema in
+    load_spec()["components"]["schemas"]["NetworkTransaction"]["properties"].items()
+    if column != "custom_data" and not schema.get("x-only-when-named")
+)
 
 
 @pytest.fixture
