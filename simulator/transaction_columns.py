@@ -26,7 +26,6 @@ from typing import Any
 from openapi.contract import load_spec, resolve
 
 __all__ = [
-    "ALL_COLUMNS",
     "COLUMN_ALIASES",
     "ROLES",
     "as_text",
@@ -101,7 +100,7 @@ _JSON_VALUE: dict[str, Callable[[Any], Any]] = {
     for column, kinds in _TYPES.items() if "integer" in kinds or "null" in kinds
 }
 #: every column a row may carry: the network's, then the other roles' own, in their order
-ALL_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for role in ROLES for c in _DOCUMENTED[role]))
+_ALL_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for role in ROLES for c in _DOCUMENTED[role]))
 #: the order of a role's columns in every response; marketing-data columns follow
 _ORDER: dict[str, dict[str, int]] = {
     role: {name: n for n, name in enumerate(columns)} for role, columns in _DOCUMENTED.items()
@@ -130,7 +129,7 @@ def json_types(column: str) -> frozenset[str]:
 
 def blank_row() -> dict[str, Any]:
     """Every column, empty: ``""`` for text, ``None`` for the typed columns."""
-    row: dict[str, Any] = dict.fromkeys(ALL_COLUMNS, "")
+    row: dict[str, Any] = dict.fromkeys(_ALL_COLUMNS, "")
     for column in _JSON_VALUE:
         row[column] = None
     return row
