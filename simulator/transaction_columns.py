@@ -6,8 +6,8 @@ The column facts are read once per process from the contract (openapi/invoca.yam
 * a role's columns, in the order of every answer: ``x-csv-columns`` of
   ``<Role>TransactionsCsv`` (the docs' order);
 * the columns a role gets only when ``include_columns`` names them: ``x-only-when-named`` on
-  the ``<Role>Transaction`` property (AdWords, demographic, ``recording_download_url``, ...;
-  empty in the sandbox);
+  the ``<Role>Transaction`` property (the AdWords and demographic columns and
+  ``recording_download_url``, empty in the sandbox, and a few per role);
 * a column's JSON value, from the property's ``type`` (the contract's reading of tap-invoca):
   an ``integer`` column is an integer (null when the value is not a whole number); a column
   whose type admits ``null`` is null when the row has no value; any other column is text,
