@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
-from mock_server.control import SWITCHES
+from mock_server.faults import SWITCHES
 
 
 @pytest.fixture
