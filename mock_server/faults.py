@@ -16,9 +16,10 @@ Rules:
    generator seeded by ``SEED``: the same requests fail the same way in every run.
 3. Switches act on the exchange: on the request (``ignore_auth`` lends the world's
    credentials to a request that carries none), on the handler's result through the same
-   hook (the allocation switches, renamed XML elements and CSV columns), or on the answer
-   (``wrong_upsert_status`` on successes, ``wrong_error_shape`` and renamed XML messages on
-   the errors the frame rendered, ``misattribute`` on ``POST /_sandbox/calls``).
+   hook (the allocation switches; renamed XML elements and CSV columns and the upsert status,
+   rendered there with the frame's field filter and renderer), or on the answer
+   (``wrong_error_shape`` and renamed XML messages on the errors the frame rendered,
+   ``misattribute`` on ``POST /_sandbox/calls``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from werkzeug.exceptions import HTTPException
 from mock_server.auth import extract_credentials
 from mock_server.binding import Handler, Operation
 from mock_server.handlers import Call, Reply
-from mock_server.rendering import json_body
+from mock_server.rendering import json_body, render_success
 from mock_server.state import INTERCEPT, SandboxState, sandbox_state
 from mock_server.wsgi import Incoming, read_body, status_line
 from simulator.errors import InternalServiceError, RecordInvalid, SandboxError
@@ -65,8 +66,8 @@ SWITCHES: dict[str, str] = {
     "ignore_auth": "requests without credentials act as the world's network user",
 }
 ALLOCATION_SWITCHES = frozenset({"reuse_held_number", "skip_recycling", "early_overflow"})
-#: the switches that change answers after the frame rendered them
-ANSWER_SWITCHES = frozenset({"wrong_upsert_status", "wrong_error_shape", "xml_element_renamed"})
+#: the switches that change error bodies after the frame rendered them
+ERROR_SWITCHES = frozenset({"wrong_error_shape", "xml_element_renamed"})
 #: the transaction field naming the allocation a call is attributed to (its ``param1``)
 ATTRIBUTION_FIELD = "dynamic_number_pool_referrer_param1_value"
 FAULT_KEYS = frozenset({"operation", "status", "count", "probability", "latency_ms"})
@@ -217,8 +218,8 @@ class FaultMiddleware:
             self._lend_credentials(environ, operation)
         rewrite: Callable[[int, bytes, str], tuple[int, bytes]] | None = None
         if environ.get("REQUEST_METHOD") != "HEAD" and operation is not None and (
-                self.switches & ANSWER_SWITCHES):
-            rewrite = self._answer_rewrite(operation, exchange)
+                self.switches & ERROR_SWITCHES):
+            rewrite = self._error_rewrite(exchange)
         elif (environ.get("PATH_INFO") == "/_sandbox/calls" and "misattribute" in self.switches
               and environ.get("REQUEST_METHOD") == "POST"):
             rewrite = self._misattributed
@@ -237,22 +238,14 @@ class FaultMiddleware:
             return None
         return self.state.operations.get(str(endpoint))
 
-    def _answer_rewrite(self, operation: Operation, exchange: _Exchange
-                        ) -> Callable[[int, bytes, str], tuple[int, bytes]]:
-        """The rewrite of an operation's answer: the status of a success (``wrong_upsert_status``),
-        the body of an error the frame rendered (a 500 not injected is an unexpected exception:
-        left alone, as are HEAD answers, which carry no body)."""
+    def _error_rewrite(self, exchange: _Exchange) -> Callable[[int, bytes, str], tuple[int, bytes]]:
+        """The rewrite of an operation's answer when it is an error the frame rendered: not a
+        success (the handler returned) nor a 500 that was not injected (an unexpected
+        exception). HEAD answers carry no body: they are left alone."""
         switches = self.switches
 
         def rewrite(status: int, payload: bytes, content_type: str) -> tuple[int, bytes]:
-            if exchange.handled:
-                if "wrong_upsert_status" in switches:
-                    if operation.method == "post" and status == 201:
-                        return 200, payload
-                    if operation.method == "put" and status == 200:
-                        return 201, payload
-                return status, payload
-            if status == 500 and not exchange.injected:
+            if exchange.handled or (status == 500 and not exchange.injected):
                 return status, payload
             return status, _broken_error(switches, payload, content_type)
 
@@ -283,13 +276,36 @@ class FaultMiddleware:
             environ["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(pair).decode()
 
     def sabotaged(self, call: Call, result: Any) -> Any:
-        """A handler's result as the switched-on sandbox answers it."""
-        if self.switches & ALLOCATION_SWITCHES:
+        """A handler's result as the switched-on sandbox answers it: the allocation switches
+        change the result; a renaming or the upsert status switch renders it here, with the
+        frame's field filter and renderer (the frame sends a rendered body as it is)."""
+        switches = self.switches
+        if switches & ALLOCATION_SWITCHES:
             result = self._sabotaged_allocation(call, result)
-        if (("xml_element_renamed" in self.switches and call.format == "xml")
-                or ("csv_header_renamed" in self.switches and call.format == "csv")):
-            result = self._renamed(call, result)
-        return result
+        rename = (("xml_element_renamed" in switches and call.format == "xml")
+                  or ("csv_header_renamed" in switches and call.format == "csv"))
+        if not rename and "wrong_upsert_status" not in switches:
+            return result
+        reply = result if isinstance(result, Reply) else Reply(result)
+        operation = self.state.operations[call.operation_id]
+        status = reply.status or operation.status
+        upsert = _upsert_status(operation.method, status) if (
+            "wrong_upsert_status" in switches) else status
+        if reply.content_type is not None:
+            return result if upsert == status else dataclasses.replace(reply, status=upsert)
+        if not rename and upsert == status:
+            return result
+        value = reply.value
+        field_filter = self.state.field_filter
+        if field_filter is not None and call.version is not None:
+            value = field_filter.apply(call.operation_id, status, call.version, value)
+        if rename:
+            value = [_rename(item) for item in value] if isinstance(value, list) else (
+                _rename(value))
+        payload, content_type = render_success(
+            value, call.format, xml_root=reply.xml_root, xml_item=reply.xml_item,
+            csv_options=reply.csv_options)
+        return Reply(payload, status=upsert, headers=reply.headers, content_type=content_type)
 
     def _sabotaged_number(self, pool_id: int, number: str) -> str:
         """The number a switched-on sandbox serves instead of ``number`` (often ``number``)."""
@@ -332,20 +348,6 @@ class FaultMiddleware:
                         swapped["overflow"] = True
                     rows[index] = swapped
         return result
-
-    def _renamed(self, call: Call, result: Any) -> Any:
-        """``PromoNumber`` (else the first key) of each object renamed, in the value the
-        frame renders (the version's fields only: filtering again changes nothing)."""
-        reply = result if isinstance(result, Reply) else Reply(result)
-        if reply.content_type is not None:
-            return result
-        value = reply.value
-        field_filter = self.state.field_filter
-        if field_filter is not None and call.version is not None:
-            status = reply.status or self.state.operations[call.operation_id].status
-            value = field_filter.apply(call.operation_id, status, call.version, value)
-        renamed = [_rename(item) for item in value] if isinstance(value, list) else _rename(value)
-        return dataclasses.replace(reply, value=renamed)
 
     def _misattributed(self, status: int, payload: bytes, content_type: str
                        ) -> tuple[int, bytes]:
@@ -440,6 +442,15 @@ def _swap_number(value: dict[str, Any], old: str, new: str) -> dict[str, Any]:
         if isinstance(item, str) else item
         for key, item in value.items()
     }
+
+
+def _upsert_status(method: str, status: int) -> int:
+    """``wrong_upsert_status``: POST 201 -> 200, PUT 200 -> 201."""
+    if method == "post" and status == 201:
+        return 200
+    if method == "put" and status == 200:
+        return 201
+    return status
 
 
 def _rename(item: Any) -> Any:
