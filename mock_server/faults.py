@@ -43,10 +43,12 @@ from mock_server.binding import Handler, Operation
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import json_body, render_success
 from mock_server.state import INTERCEPT, SandboxState, sandbox_state
-from mock_server.wsgi import Incoming, read_body, status_line
+from mock_server.wsgi import Incoming, read_body
 from simulator.errors import InternalServiceError, RecordInvalid, SandboxError
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: a rewrite of an answer's body: (status, body, content type) -> body
+Rewrite = Callable[[int, bytes, str], bytes]
 
 #: the key of an app's :class:`FaultMiddleware` in ``app.extensions``
 EXTENSION = "invoca_sandbox.faults"
@@ -216,7 +218,7 @@ class FaultMiddleware:
         if operation is not None and "ignore_auth" in self.switches and (
                 operation.security == "token"):
             self._lend_credentials(environ, operation)
-        rewrite: Callable[[int, bytes, str], tuple[int, bytes]] | None = None
+        rewrite: Rewrite | None = None
         if environ.get("REQUEST_METHOD") != "HEAD" and operation is not None and (
                 self.switches & ERROR_SWITCHES):
             rewrite = self._error_rewrite(exchange)
@@ -238,16 +240,16 @@ class FaultMiddleware:
             return None
         return self.state.operations.get(str(endpoint))
 
-    def _error_rewrite(self, exchange: _Exchange) -> Callable[[int, bytes, str], tuple[int, bytes]]:
+    def _error_rewrite(self, exchange: _Exchange) -> Rewrite:
         """The rewrite of an operation's answer when it is an error the frame rendered: not a
         success (the handler returned) nor a 500 that was not injected (an unexpected
         exception). HEAD answers carry no body: they are left alone."""
         switches = self.switches
 
-        def rewrite(status: int, payload: bytes, content_type: str) -> tuple[int, bytes]:
+        def rewrite(status: int, payload: bytes, content_type: str) -> bytes:
             if exchange.handled or (status == 500 and not exchange.injected):
-                return status, payload
-            return status, _broken_error(switches, payload, content_type)
+                return payload
+            return _broken_error(switches, payload, content_type)
 
         return rewrite
 
@@ -349,21 +351,20 @@ class FaultMiddleware:
                     rows[index] = swapped
         return result
 
-    def _misattributed(self, status: int, payload: bytes, content_type: str
-                       ) -> tuple[int, bytes]:
+    def _misattributed(self, status: int, payload: bytes, content_type: str) -> bytes:
         """``misattribute``: a simulated call's transaction, attributed to the allocation the
         first attributed call went to."""
         if status != 201:
-            return status, payload
+            return payload
         transaction = orjson.loads(payload)
         attributed = transaction.get(ATTRIBUTION_FIELD)
         if not attributed:
-            return status, payload
+            return payload
         with self.lock:
             first = self.memory.setdefault("first_attribution", attributed)
         if first == attributed:
-            return status, payload
-        return status, json_body({**transaction, ATTRIBUTION_FIELD: first})
+            return payload
+        return json_body({**transaction, ATTRIBUTION_FIELD: first})
 
 
 class _Exchange:
@@ -402,8 +403,8 @@ class _Exchange:
 
 
 def _rewritten(inner: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any],
-               rewrite: Callable[[int, bytes, str], tuple[int, bytes]]) -> Iterable[bytes]:
-    """``inner``'s answer, buffered and passed through ``rewrite`` (status, body)."""
+               rewrite: Rewrite) -> Iterable[bytes]:
+    """``inner``'s answer, its body buffered and passed through ``rewrite``."""
     started: list[Any] = []
     chunks: list[bytes] = []
 
@@ -418,16 +419,14 @@ def _rewritten(inner: WSGIApp, environ: dict[str, Any], start_response: Callable
         close = getattr(body, "close", None)
         if close is not None:
             close()
-    status_text, headers = started
+    status, headers = started
     payload = b"".join(chunks)
     content_type = next((value for key, value in headers if key.lower() == "content-type"), "")
-    status, changed = rewrite(int(status_text[:3]), payload, content_type)
-    if status != int(status_text[:3]):
-        status_text = status_line(status)
+    changed = rewrite(int(status[:3]), payload, content_type)
     if changed != payload:
         headers = [(key, str(len(changed)) if key.lower() == "content-length" else value)
                    for key, value in headers]
-    start_response(status_text, headers)
+    start_response(status, headers)
     return [changed]
 
 

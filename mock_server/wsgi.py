@@ -155,12 +155,8 @@ def read_body(request: Any, validator: RequestValidator) -> tuple[bytes, Any]:
 
 def status_line(status: int) -> str:
     """``201`` -> ``201 CREATED``: werkzeug's phrase, upper-cased as werkzeug sends it."""
-    return STATUS_LINES.get(status) or _status_line(status)
-
-
-def _status_line(status: int) -> str:
     return f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
 
 
 #: "200 OK" etc., built once
-STATUS_LINES: dict[int, str] = {code: _status_line(code) for code in HTTP_STATUS_CODES}
+STATUS_LINES: dict[int, str] = {code: status_line(code) for code in HTTP_STATUS_CODES}
