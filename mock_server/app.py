@@ -1,8 +1,9 @@
 """The application factory: ``create_app(config=None, *, platform=None) -> Flask``.
 
 Rules:
-1. State lives in ``app.extensions["invoca_sandbox"]`` (a :class:`SandboxState`), never in
-   module globals: two apps in one process share nothing.
+1. State lives in ``app.extensions["invoca_sandbox"]`` (a
+   :class:`~mock_server.state.SandboxState`), never in module globals: two apps in one process
+   share nothing.
 2. Every contract operation gets one URL rule whose endpoint is its ``operationId``
    (:mod:`mock_server.binding`). Per request the frame does, in order: path parameters
    (404 for a version or format the route does not have), a missing ``ring_pool_key``
@@ -15,8 +16,9 @@ Rules:
 4. One ``threading.RLock`` per app serialises handler calls (config ``SERIALIZE_HANDLERS``,
    default true), so concurrent requests never interleave half-made objects whatever the
    model's own locking; set it false to rely on the Platform's locks alone.
-5. Faults (``POST /_sandbox/faults``) fire after validation and authentication, before the
-   handler: seeded by ``SEED``, so the same requests fail the same way in every run. The
+5. The frame has one hook, after validation and authentication and before the handler
+   (:mod:`mock_server.state`, rule 2): injected faults and fault switches
+   (:mod:`mock_server.faults`, a WSGI middleware mounted only while one is on) use it. The
    request journal keeps the last ``REQUEST_JOURNAL`` (default 1000; 0 = off) requests.
 6. Every answer of a request whose version stands for a published one (success or error,
    both dispatchers; also a route that version does not serve) carries
@@ -53,46 +55,33 @@ Config keys (all optional):
 
 from __future__ import annotations
 
-import functools
-import io
 import logging
 import random
-import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import unquote_plus
 
 from flask import Flask, Response
 from flask import request as flask_request
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
-from werkzeug.wrappers import Request
 
-from mock_server.auth import Credentials, authenticate, extract_credentials
+from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
-from mock_server.control import (
-    EXTENSION,
-    control,
-    iso,
-    parse_instant,
-    switched_error,
-    switched_result,
-    switched_status,
-    switched_value,
-)
+from mock_server.control import control, iso, parse_instant
 from mock_server.handlers import Call, Reply
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
+from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
+from mock_server.wsgi import STATUS_LINES, Incoming, read_body, status_line
 from openapi import SPEC_PATH
 from openapi.contract import load_spec, parse_spec
 from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, RecordInvalid, SandboxError
 from simulator.platform import Platform, PlatformSettings
+
+__all__ = ["VERSION_HEADER", "Answer", "build_platform", "create_app", "sandbox_state",
+           "strictness_of"]
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
 #: the response header naming the version a request was served as (resolved, published)
@@ -100,77 +89,6 @@ VERSION_HEADER = "X-Sandbox-Api-Version"
 #: the keys a world file's ``[settings]`` table may hold
 WORLD_SETTINGS = ("strict", "strict_versions")
 log = logging.getLogger("invoca_sandbox")
-
-
-class InjectedFault(InternalServiceError):
-    """A server error injected through ``POST /_sandbox/faults`` (any 5xx status)."""
-
-    def __init__(self, handle: int, status: int) -> None:
-        super().__init__(handle)
-        self.status = status
-
-
-@dataclass
-class Fault:
-    """An injected fault: ``status`` (5xx, or None for latency only) on ``operation``."""
-
-    operation: str = "*"
-    status: int | None = 500
-    count: int | None = None
-    probability: float = 1.0
-    latency_ms: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"operation": self.operation, "status": self.status, "count": self.count,
-                "probability": self.probability, "latency_ms": self.latency_ms}
-
-
-@dataclass
-class SandboxState:
-    """Everything one app owns."""
-
-    platform: Any
-    spec: Mapping[str, Any]
-    operations: dict[str, Operation]
-    config: dict[str, Any]
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    handle_random: random.Random = field(default_factory=random.Random)
-    field_filter: FieldFilter | None = None
-    #: injected faults, checked in order; empty on the fast path
-    faults: list[Fault] = field(default_factory=list)
-    fault_random: random.Random = field(default_factory=random.Random)
-    #: fault switches that are on (see mock_server.control.SWITCHES) and what they remember
-    switches: set[str] = field(default_factory=set)
-    switch_memory: dict[str, Any] = field(default_factory=dict)
-    #: the bounded request journal (``GET /_sandbox/requests``)
-    journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
-    #: the lenient readings of the contract that are off (``STRICT``, ``STRICT_VERSIONS``)
-    strictness: Strictness = field(default_factory=Strictness)
-
-    def next_handle(self) -> int:
-        """A 10-digit error handle, from the app's seeded generator."""
-        with self.lock:
-            return self.handle_random.randint(1_000_000_000, 9_999_999_999)
-
-    def draw_fault(self, operation_id: str) -> Fault | None:
-        """The first fault that fires for ``operation_id`` now (seeded), spending its count."""
-        with self.lock:
-            for fault in self.faults:
-                if fault.operation not in ("*", operation_id):
-                    continue
-                if fault.probability < 1.0 and self.fault_random.random() >= fault.probability:
-                    continue
-                if fault.count is not None:
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self.faults.remove(fault)
-                return fault
-        return None
-
-
-def sandbox_state(app: Flask) -> SandboxState:
-    state: SandboxState = app.extensions[EXTENSION]
-    return state
 
 
 def _load_spec(config: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -238,7 +156,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
         config=settings,
         handle_random=random.Random(f"invoca-sandbox:{seed}:handles"),
         field_filter=FieldFilter(spec),
-        fault_random=random.Random(f"invoca-sandbox:{seed}:faults"),
         journal=deque(maxlen=max(0, int(settings.get("REQUEST_JOURNAL", 1000)))),
         strictness=strictness,
     )
@@ -268,137 +185,6 @@ class Answer(NamedTuple):
     payload: bytes
     content_type: str
     headers: Any = None
-
-
-class QueryArgs(dict[str, list[str]]):
-    """Query parameters: name -> every value in order (``get`` gives the first, as
-    werkzeug's ``MultiDict`` does)."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        values = dict.get(self, key)
-        return values[0] if values else default
-
-    def getlist(self, key: str) -> list[str]:
-        return dict.get(self, key) or []
-
-
-def parse_query(query: str) -> QueryArgs:
-    """``a=1&b=x+y&a=2`` -> ``{"a": ["1", "2"], "b": ["x y"]}`` (form decoding, blank values
-    kept, as werkzeug does); percent-decoding only where a ``%`` or ``+`` is present."""
-    found = QueryArgs()
-    for part in query.split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        if "%" in part or "+" in part:
-            name = unquote_plus(name, errors="werkzeug.url_quote")
-            value = unquote_plus(value, errors="werkzeug.url_quote")
-        values = dict.get(found, name)
-        if values is None:
-            found[name] = [value]
-        else:
-            values.append(value)
-    return found
-
-
-class Incoming:
-    """The parts of a WSGI request the frame reads, straight from the environ.
-
-    Bodies, forms and headers beyond the few read here come from a werkzeug ``Request``
-    built only when asked for (requests with a body), so a GET costs a few dict lookups.
-    """
-
-    __slots__ = ("_args", "_data", "_headers", "_request", "environ")
-
-    def __init__(self, environ: dict[str, Any]) -> None:
-        self.environ = environ
-        self._args: QueryArgs | None = None
-        self._headers: EnvironHeaders | None = None
-        self._request: Request | None = None
-        self._data: bytes | None = None
-
-    @property
-    def method(self) -> str:
-        return str(self.environ.get("REQUEST_METHOD", "GET"))
-
-    @property
-    def path(self) -> str:
-        return self.request.path if not self.environ.get("PATH_INFO", "").isascii() else (
-            "/" + str(self.environ.get("PATH_INFO", "")).lstrip("/"))
-
-    @property
-    def query_string(self) -> bytes:
-        return str(self.environ.get("QUERY_STRING", "")).encode("latin-1")
-
-    @property
-    def args(self) -> QueryArgs:
-        if self._args is None:
-            query = str(self.environ.get("QUERY_STRING", ""))
-            if query.isascii():
-                self._args = parse_query(query)
-            else:  # raw UTF-8 in the query string: werkzeug's decoding, exactly
-                args = QueryArgs()
-                for name, values in self.request.args.lists():
-                    args[name] = list(values)
-                self._args = args
-        return self._args
-
-    @property
-    def headers(self) -> EnvironHeaders:
-        if self._headers is None:
-            self._headers = EnvironHeaders(self.environ)
-        return self._headers
-
-    @property
-    def request(self) -> Request:
-        if self._request is None:
-            self._request = Request(self.environ)
-        return self._request
-
-    @property
-    def content_length(self) -> int | None:
-        text = str(self.environ.get("CONTENT_LENGTH") or "").strip()
-        return max(0, int(text)) if text.isdigit() else None
-
-    @property
-    def mimetype(self) -> str:
-        """werkzeug's ``Request.mimetype``, without building a ``Request``."""
-        return _mimetype(str(self.environ.get("CONTENT_TYPE") or ""))
-
-    @property
-    def form(self) -> Any:
-        if self._data is None:
-            return self.request.form
-        # the body was read already: parse the form from the bytes kept
-        return Request({**self.environ, "wsgi.input": io.BytesIO(self._data),
-                        "CONTENT_LENGTH": str(len(self._data))}).form
-
-    def get_data(self, cache: bool = True) -> bytes:
-        """The body: one ``read(CONTENT_LENGTH)`` of ``wsgi.input`` (werkzeug's chunked
-        reading costs a server round trip per chunk on granian); without a length,
-        werkzeug's ``get_data``."""
-        if self._data is None:
-            length = self.content_length
-            if length is None:
-                self._data = self.request.get_data(cache=True)
-            else:
-                self._data = self.environ["wsgi.input"].read(length) if length else b""
-        return self._data
-
-
-@functools.lru_cache(maxsize=256)
-def _mimetype(content_type: str) -> str:
-    """The media type of a Content-Type value, lower-cased, as werkzeug's ``Request.mimetype``
-    (remembered: a client sends the same few values)."""
-    return parse_options_header(content_type)[0].lower()
-
-
-def _status_line(status: int) -> str:
-    return f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}"
-
-
-#: "200 OK" etc., built once (werkzeug's phrases, upper-cased as werkzeug sends them)
-STATUS_LINES: dict[int, str] = {code: _status_line(code) for code in HTTP_STATUS_CODES}
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -473,31 +259,16 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
         version = path.get("version")
         query = validator.query(request.args, None if version is None else str(version))
         environ = request.environ
-        raw = request.get_data(cache=True) if request.content_length or (
-            environ.get("HTTP_TRANSFER_ENCODING")) else b""
-        form = request.form if validator.takes_form and raw else None
-        data = validator.parse_body(raw, form, request.mimetype) if (
-            raw or validator.body_required) else None
+        raw, data = read_body(request, validator)
         principal = None
         if needs_token:
             credentials = extract_credentials(
                 environ.get("HTTP_AUTHORIZATION"), request.args, data, ways
             )
-            if not credentials.present and "ignore_auth" in state.switches:
-                credentials = Credentials(token=state.platform.world_summary().get("api_token"))
             with lock:
                 principal = authenticate(state.platform, credentials, ways)
         body = validator.body(data, None if version is None else str(version),
                               present=bool(raw))
-        if state.faults:
-            fault = state.draw_fault(operation_id)
-            if fault is not None:
-                if fault.latency_ms:
-                    time.sleep(fault.latency_ms / 1000)
-                if fault.status is not None:
-                    raise InjectedFault(state.next_handle(), fault.status)
-        if handler is None:
-            return _not_implemented(operation)
         call = Call(
             operation_id=operation_id,
             platform=state.platform,
@@ -511,10 +282,14 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
             ids=tuple(path[name] for name in id_names),
             headers=request.headers,
         )
+        run = handler
+        intercept = environ.get(INTERCEPT)
+        if intercept is not None:  # the frame's hook (mock_server.state, rule 2)
+            run = intercept(call, handler)
+        if run is None:
+            return _not_implemented(operation)
         with lock:
-            result = handler(call)
-            if state.switches:
-                result = switched_result(state, operation_id, call, result)
+            result = run(call)
         return _render(state, operation, call, result)
 
     def handle(request: Any, path_values: dict[str, str]) -> Answer:
@@ -532,8 +307,6 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
                 # "0 = always 200/201", as documented (credentials still answer 401, and a
                 # request that does not match the contract its own status)
                 status = operation.status
-            if state.switches:
-                payload = switched_error(state, payload, content_type)
             response = Answer(status, payload, content_type)
         except Exception:
             handle = state.next_handle()
@@ -616,7 +389,7 @@ def _fast_dispatch(app: Flask, handles: dict[str, tuple[str, Callable[..., Answe
                    ("Content-Length", str(len(payload)))]
         if answer.headers:
             headers += list(answer.headers.items())
-        start_response(status_lines.get(answer.status) or _status_line(answer.status), headers)
+        start_response(status_lines.get(answer.status) or status_line(answer.status), headers)
         return [payload]
 
     app.wsgi_app = wsgi  # type: ignore[method-assign]
@@ -625,8 +398,6 @@ def _fast_dispatch(app: Flask, handles: dict[str, tuple[str, Callable[..., Answe
 def _render(state: SandboxState, operation: Operation, call: Call, result: Any) -> Answer:
     reply = result if isinstance(result, Reply) else Reply(result)
     status = reply.status or operation.status
-    if state.switches:
-        status = switched_status(state, operation.method, status)
     if reply.content_type is not None:
         payload = reply.value if isinstance(reply.value, bytes) else str(reply.value).encode()
         return Answer(status, payload, reply.content_type, reply.headers or None)
@@ -634,8 +405,6 @@ def _render(state: SandboxState, operation: Operation, call: Call, result: Any) 
     if state.field_filter is not None and call.version is not None:
         value = state.field_filter.apply(operation.operation_id, reply.status or operation.status,
                                          call.version, value)
-    if state.switches:
-        value = switched_value(state, call.format, value)
     payload, content_type = render_success(
         value, call.format, xml_root=reply.xml_root, xml_item=reply.xml_item,
         csv_options=reply.csv_options,

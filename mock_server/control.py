@@ -21,8 +21,9 @@ Endpoints:
   null for latency only), "count": n (null: until deleted), "probability": p (1.0),
   "latency_ms": n (0)}``; ``GET`` lists them, ``DELETE`` removes them all. An injected error
   is an ``InternalServiceError`` with a handle, in the API family's own format.
-  ``{"switch": NAME}`` turns on a fault switch (:data:`SWITCHES`): deliberate misbehaviour
-  that the contract suites must catch.
+  ``{"switch": NAME}`` turns on a fault switch (:data:`mock_server.faults.SWITCHES`):
+  deliberate misbehaviour that the contract suites must catch. Both are applied by the fault
+  middleware (:mod:`mock_server.faults`), mounted only while one is on.
 * ``GET /openapi.yaml``, ``GET /openapi.json``: the contract the server is bound to.
 * ``GET /_sandbox/docs``: Swagger UI, from the files of the ``swagger-ui-bundle`` package
   (no CDN; works offline).
@@ -43,13 +44,12 @@ import yaml
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
 import openapi
+from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_middleware
 from mock_server.rendering import JSON_TYPE, json_body, render_error
+from mock_server.state import SandboxState, sandbox_state
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 
 control = Blueprint("sandbox", __name__)
-
-#: the key of the app's :class:`mock_server.app.SandboxState` in ``app.extensions``
-EXTENSION = "invoca_sandbox"
 
 DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -89,8 +89,12 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def _state() -> Any:
-    return current_app.extensions[EXTENSION]
+def _state() -> SandboxState:
+    return sandbox_state(current_app)
+
+
+def _faults() -> FaultMiddleware:
+    return fault_middleware(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _now() -> datetime:
@@ -257,62 +261,6 @@ def import_state() -> Response:
     return _json({"status": "ok", "now": iso(_now())})
 
 
-FAULT_KEYS = frozenset({"operation", "status", "count", "probability", "latency_ms"})
-
-
-def _fault(data: dict[str, Any]) -> Any:
-    from mock_server.app import Fault  # noqa: PLC0415 - app imports this module
-
-    unknown = sorted(set(data) - FAULT_KEYS)
-    if unknown:
-        raise RecordInvalid(f"unknown fault keys: {', '.join(unknown)}")
-    operation = data.get("operation", "*")
-    if operation != "*" and operation not in _state().operations:
-        raise RecordInvalid(f"operation must be an operationId of the contract or '*': "
-                            f"{operation!r}")
-    status = data.get("status", 500)
-    if status is not None and (isinstance(status, bool) or not isinstance(status, int)
-                               or not 500 <= status <= 599):
-        raise RecordInvalid("status must be a 5xx integer or null (latency only)")
-    count = data.get("count")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                              or count < 1):
-        raise RecordInvalid("count must be an integer >= 1 or null (until deleted)")
-    probability = data.get("probability", 1.0)
-    if isinstance(probability, bool) or not isinstance(probability, int | float) or not (
-        0 < probability <= 1
-    ):
-        raise RecordInvalid("probability must be a number in (0, 1]")
-    latency = data.get("latency_ms", 0)
-    if isinstance(latency, bool) or not isinstance(latency, int) or not 0 <= latency <= 60_000:
-        raise RecordInvalid("latency_ms must be an integer in [0, 60000]")
-    if status is None and latency == 0:
-        raise RecordInvalid("a fault needs a status or a latency_ms")
-    return Fault(str(operation), status, count, float(probability), latency)
-
-
-#: Fault switches: deliberate misbehaviour a contract suite must notice ("test the tests").
-#: ``POST /_sandbox/faults {"switch": NAME}`` turns one on; ``DELETE /_sandbox/faults`` turns
-#: every switch (and every injected fault) off.
-SWITCHES: dict[str, str] = {
-    "reuse_held_number": "allocation hands every visitor the pool's first number, held or not",
-    "skip_recycling": "once a pool served its overflow number it serves nothing else",
-    "early_overflow": "allocation serves the overflow number even when numbers are free",
-    "wrong_error_shape": "error bodies lose the documented shape",
-    "wrong_upsert_status": "POST answers 200 instead of 201 and PUT 201 instead of 200",
-    "xml_element_renamed": "<PromoNumber> (else the first element) of XML bodies, and "
-                           "<Message> of XML errors, are renamed",
-    "csv_header_renamed": "the PromoNumber column (else the first) of CSV bodies is renamed",
-    "ignore_auth": "requests without credentials act as the world's network user",
-}
-
-
-def _fault_list(state: Any) -> list[dict[str, Any]]:
-    return [f.to_dict() for f in state.faults] + [
-        {"switch": name, "description": SWITCHES[name]} for name in sorted(state.switches)
-    ]
-
-
 @control.post("/_sandbox/faults")
 def add_fault() -> Response:
     """Inject a fault: ``{"operation": id or "*", "status": 500, "count": n,
@@ -320,143 +268,26 @@ def add_fault() -> Response:
     answers the list of active faults and switches."""
     data = _control_body('Send {"operation": "allocateNumber", "status": 500} '
                          'or {"switch": "early_overflow"}')
-    state = _state()
+    faults = _faults()
     if "switch" in data:
-        name = data["switch"]
-        if len(data) != 1 or name not in SWITCHES:
+        if len(data) != 1:
             raise RecordInvalid(f"switch must be one of {', '.join(sorted(SWITCHES))} "
                                 "(and alone in the body)")
-        with state.lock:
-            state.switches.add(name)
-            return _json(_fault_list(state), status=201)
-    fault = _fault(data)
-    with state.lock:
-        state.faults.append(fault)
-        return _json(_fault_list(state), status=201)
+        faults.switch_on(data["switch"])
+    else:
+        faults.add(fault_from(data, _state().operations))
+    return _json(faults.listing(), status=201)
 
 
 @control.get("/_sandbox/faults")
 def list_faults() -> Response:
-    state = _state()
-    with state.lock:
-        return _json(_fault_list(state))
+    return _json(_faults().listing())
 
 
 @control.delete("/_sandbox/faults")
 def clear_faults() -> Response:
-    state = _state()
-    with state.lock:
-        state.faults.clear()
-        state.switches.clear()
-        state.switch_memory.clear()
+    _faults().clear()
     return _json([])
-
-
-# ---------------------------------------------------------------------------- switch effects
-
-
-def _formatted(number: str) -> str:
-    return f"{number[:3]}-{number[3:6]}-{number[6:]}" if len(number) == 10 else number
-
-
-def _swap_number(value: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    """``value`` with the promo number ``old`` replaced by ``new`` everywhere it shows."""
-    return {
-        key: item.replace(old, new).replace(_formatted(old), _formatted(new))
-        if isinstance(item, str) else item
-        for key, item in value.items()
-    }
-
-
-def _sabotaged_number(state: Any, pool_id: int, number: str) -> str:
-    """The number a switched-on sandbox serves instead of ``number`` (often ``number``)."""
-    switches = state.switches
-    memory = state.switch_memory
-    try:
-        overflow = state.platform.ring_pool_by_id(pool_id).overflow_number
-    except SandboxError:
-        return number
-    if "early_overflow" in switches and overflow:
-        return str(overflow)
-    if "skip_recycling" in switches and overflow:
-        exhausted = memory.setdefault("exhausted", set())
-        if number == overflow:
-            exhausted.add(pool_id)
-        elif pool_id in exhausted:
-            return str(overflow)
-    if "reuse_held_number" in switches and number != overflow:
-        first = memory.setdefault("first_number", {})
-        return str(first.setdefault(pool_id, number))
-    return number
-
-
-ALLOCATION_SWITCHES = frozenset({"reuse_held_number", "skip_recycling", "early_overflow"})
-
-
-def switched_result(state: Any, operation_id: str, call: Any, result: Any) -> Any:
-    """A handler's result as the switched-on sandbox answers it (allocation switches)."""
-    if not state.switches & ALLOCATION_SWITCHES:
-        return result
-    if operation_id == "allocateNumber" and isinstance(result, dict):
-        number = str(result.get("promo_number") or result.get("PromoNumber") or "")
-        served = _sabotaged_number(state, int(call.path["ring_pool_id"]), number)
-        return result if served == number else _swap_number(result, number, served)
-    if operation_id == "bulkAllocateNumbers" and hasattr(result, "value"):
-        requests = (call.body or {}).get("requests") or []
-        rows = result.value.get("responses", [])
-        for index, (asked, row) in enumerate(zip(requests, rows, strict=False)):
-            number = row.get("promo_number")
-            head = str(asked.get("api_suffix", "")).lstrip("/").split("/", 1)[0]
-            if not number or not head.isdigit():
-                continue
-            served = _sabotaged_number(state, int(head), number)
-            if served != number:
-                swapped = _swap_number(row, number, served)
-                swapped.pop("overflow", None)
-                if served == state.platform.ring_pool_by_id(int(head)).overflow_number:
-                    swapped["overflow"] = True
-                rows[index] = swapped
-    return result
-
-
-def switched_status(state: Any, method: str, status: int) -> int:
-    """``wrong_upsert_status``: POST 201 -> 200, PUT 200 -> 201."""
-    if "wrong_upsert_status" in state.switches:
-        if method == "post" and status == 201:
-            return 200
-        if method == "put" and status == 200:
-            return 201
-    return status
-
-
-def switched_value(state: Any, fmt: str, value: Any) -> Any:
-    """``xml_element_renamed`` / ``csv_header_renamed``: ``PromoNumber`` (else the first key)
-    of each object is renamed."""
-    if not (("xml_element_renamed" in state.switches and fmt == "xml")
-            or ("csv_header_renamed" in state.switches and fmt == "csv")):
-        return value
-
-    def rename(item: Any) -> Any:
-        if isinstance(item, dict) and item:
-            target = "PromoNumber" if "PromoNumber" in item else next(iter(item))
-            return {(f"Renamed{target}" if key == target else key): v for key, v in item.items()}
-        return item
-
-    return [rename(item) for item in value] if isinstance(value, list) else rename(value)
-
-
-def switched_error(state: Any, payload: bytes, content_type: str) -> bytes:
-    """``wrong_error_shape`` and ``xml_element_renamed`` applied to a rendered error body."""
-    if "wrong_error_shape" in state.switches:
-        if content_type.startswith("application/json"):
-            errors = orjson.loads(payload).get("errors", {})
-            return json_body({"error": errors.get("invalid_data") or errors})
-        if content_type.startswith("application/xml"):
-            return payload.replace(b"<Error>", b"<Failure>").replace(b"</Error>", b"</Failure>")
-        return payload.replace(b": ", b" - ", 1)
-    if "xml_element_renamed" in state.switches and content_type.startswith("application/xml"):
-        return payload.replace(b"<Message>", b"<Text>").replace(b"</Message>", b"</Text>")
-    return payload
 
 
 # ---------------------------------------------------------------------------- the contract

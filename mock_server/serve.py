@@ -23,6 +23,8 @@ Rules:
 6. ``--tls`` serves HTTPS (granian): with ``--cert``/``--key`` as given, else a self-signed
    certificate for localhost/127.0.0.1 made at start by the ``openssl`` command (the banner's
    curl commands then use ``-k``).
+7. The process that serves is tuned for serving first (:mod:`mock_server.tuning`: the garbage
+   collector); nothing else applies that tuning.
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -32,8 +34,6 @@ move it forward), ``--threads`` 2 per core + 1, at most 8.
 from __future__ import annotations
 
 import argparse
-import gc
-import itertools
 import json
 import multiprocessing
 import os
@@ -51,8 +51,10 @@ from typing import Any
 
 from flask import Flask
 
-from mock_server.app import create_app, sandbox_state
+from mock_server.app import create_app
 from mock_server.control import parse_instant
+from mock_server.state import sandbox_state
+from mock_server.tuning import settle_collector
 from simulator.errors import SandboxError
 
 SERVERS = ("granian", "waitress")
@@ -186,7 +188,7 @@ def _prebuilt(app: Flask, target: str) -> Flask:
 
 def _rebuilt(config: Mapping[str, Any], target: str) -> Flask:
     app = create_app(config)
-    pace_collector(app)  # (the rest of settle_collector is the parent's)
+    settle_collector(app)  # (this process serves it, not the parent)
     return app
 
 
@@ -264,61 +266,10 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
     return 0
 
 
-#: the cyclic garbage collector's thresholds while serving: young passes as Python's default
-#: (700 allocations, 10), a full pass at most every 1,000 middle passes instead of every 10
-GC_THRESHOLDS = (700, 10, 1000)
-#: requests between the young passes :func:`settle_collector` runs itself (every tenth of
-#: them, ``GC_THRESHOLDS[1]``, also collects the middle generation)
-GC_PACE = 64
-
-
-def settle_collector(app: Flask) -> None:
-    """Set the cyclic garbage collector up for serving ``app`` (the process is the server's).
-
-    The contract, the compiled routes and the world built so far live as long as the process:
-    they are frozen out of the collector's full passes (shorter pauses, and the pages a forked
-    granian worker shares with this process stay shared). Full passes are made rarer
-    (:data:`GC_THRESHOLDS`): a full pass scans every retained allocation record (~100 ms with a
-    pool at its retention of 100,000), and under Bulk load the default thresholds ran one every
-    ~1,500 requests, ~1 us per allocated row. What the app keeps (records, events, journal
-    entries) holds no reference cycles and is freed by reference counting; the young passes
-    still collect the few cycles a request makes (exceptions and their tracebacks).
-
-    Young passes are also run every :data:`GC_PACE` requests (:func:`pace_collector`): the
-    collector starts one when allocations outnumber deallocations by 700, and a pool at its
-    retention frees an old record, event and journal entry for each new one, so under steady
-    Bulk load none started and the young generation grew to every object kept since
-    (~400,000 tuples after 3,000 Bulk requests); the first pass once the balance tipped (single
-    allocations after Bulk) took 35 to 70 ms, and legacy json after Bulk had a p99 of 113 to
-    174 ms against 17 to 21 ms with the collector off."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    pace_collector(app)
-
-
-def pace_collector(app: Flask, every: int = GC_PACE) -> None:
-    """Run a young pass of the collector before every ``every``-th request ``app`` answers
-    (every ``GC_THRESHOLDS[1]``-th of them a middle-generation pass): small passes over what
-    the latest requests kept, instead of one long pass whenever allocations next outnumber
-    deallocations."""
-    inner = app.wsgi_app
-    served = itertools.count(1)
-    middle = every * GC_THRESHOLDS[1]
-
-    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
-        number = next(served)  # (one C call: atomic under the GIL)
-        if not number % every:
-            gc.collect(0 if number % middle else 1)
-        return inner(environ, start_response)
-
-    app.wsgi_app = wsgi  # type: ignore[method-assign]
-
-
 def serve(app: Flask, config: Mapping[str, Any], *, host: str, port: int, server: str,
           threads: int, tls: tuple[Path, Path] | None = None) -> int:
-    """Serve ``app`` on ``server`` until stopped (the collector settled first:
-    :func:`settle_collector`)."""
+    """Serve ``app`` on ``server`` until stopped, the process tuned for serving first
+    (:mod:`mock_server.tuning`)."""
     settle_collector(app)
     if server == "waitress":
         return run_waitress(app, host, port, threads)

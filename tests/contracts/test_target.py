@@ -1,25 +1,36 @@
-"""Capability probing and credentials of a target, against the stand-in sandbox."""
+"""Capability probing and credentials of a target, against the sandbox served in a thread."""
 
 from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
 
 import pytest
 
 from contracts.target import RingPoolCredentials, parse_basic, probe
-from tests.contracts.broken_sandbox import serving
+from tests.contracts.sandbox_thread import serving
+
+
+def world_of(base_url: str) -> Any:
+    with urllib.request.urlopen(f"{base_url}/_sandbox/world", timeout=30) as response:
+        return json.loads(response.read())
 
 
 def test_capabilities_and_credentials_come_from_the_control_api_when_it_answers() -> None:
-    with serving("correct") as base_url:
+    with serving() as base_url:
         target = probe(base_url)
-    assert {"sandbox", "world", "reset", "clock", "calls"} <= target.capabilities
-    assert target.token == "token"
-    assert target.network_id == 1
-    assert target.ring_pool == RingPoolCredentials(1, "KEY")
-    assert target.auth_headers() == {"Authorization": "token"}
+        world = world_of(base_url)
+    assert {"sandbox", "world", "reset", "clock", "calls", "faults"} <= target.capabilities
+    assert target.token == world["api_token"]
+    assert target.network_id == world["network_id"]
+    assert target.ring_pool == RingPoolCredentials(world["ring_pool"]["id"],
+                                                   world["ring_pool"]["api_key"])
+    assert target.auth_headers() == {"Authorization": world["api_token"]}
 
 
 def test_explicit_credentials_win_when_given_with_a_world() -> None:
-    with serving("correct") as base_url:
+    with serving() as base_url:
         target = probe(base_url, token="mine", network_id=9,
                        ring_pool=RingPoolCredentials(4, "OTHER"))
     assert (target.token, target.network_id, target.ring_pool) == (
@@ -27,14 +38,14 @@ def test_explicit_credentials_win_when_given_with_a_world() -> None:
 
 
 def test_control_capabilities_are_dropped_when_read_only() -> None:
-    with serving("correct") as base_url:
+    with serving() as base_url:
         target = probe(base_url, read_only=True)
     assert target.capabilities & {"reset", "clock", "calls", "faults"} == set()
     assert "--read-only" in target.missing_reason("clock")
 
 
 def test_target_has_no_capabilities_when_nothing_answers_health() -> None:
-    with serving("correct") as base_url:
+    with serving() as base_url:
         target = probe(base_url + "/elsewhere", token="t")
     assert target.capabilities == frozenset()
     assert "has no /_sandbox/health" in target.missing_reason("reset")

@@ -133,6 +133,17 @@ def test_injected_fault_answers_in_the_api_format_when_it_fires(client: FlaskCli
     assert client.get("/_sandbox/faults").get_json() == []
 
 
+def test_fault_waits_for_validation_and_credentials_when_a_request_is_refused(
+    client: FlaskClient,
+) -> None:
+    client.post("/_sandbox/faults", json={"operation": "allocateNumber", "count": 1})
+    refused = client.get("/api/2015-12-09/ring_pools/16/allocate_number.json")
+    assert refused.status_code == 403  # no ring_pool_key: refused before the fault's place
+    assert client.get("/_sandbox/faults").get_json()[0]["count"] == 1
+    assert client.get(ALLOCATE.format(fmt="json")).status_code == 500
+    assert client.get("/_sandbox/faults").get_json() == []
+
+
 def test_fault_only_hits_its_operation_when_named(client: FlaskClient) -> None:
     client.post("/_sandbox/faults", json={"operation": "listNetworkTransactions", "status": 503})
     assert client.get(ALLOCATE.format(fmt="json")).status_code == 200

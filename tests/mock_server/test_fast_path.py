@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from mock_server.app import MATCH_CACHE_SIZE, create_app, parse_query
+from mock_server.app import MATCH_CACHE_SIZE, create_app
+from mock_server.wsgi import parse_query
 from openapi import SPEC_PATH
 from openapi.contract import cached_spec, parse_spec
 

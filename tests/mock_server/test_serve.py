@@ -22,8 +22,10 @@ from typing import Any
 
 import pytest
 
-from mock_server.app import create_app, sandbox_state
-from mock_server.serve import pace_collector, parser, read_world
+from mock_server.app import create_app
+from mock_server.serve import parser, read_world
+from mock_server.state import sandbox_state
+from mock_server.tuning import pace_collector
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.server

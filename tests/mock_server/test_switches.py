@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
-from mock_server.control import SWITCHES
+from mock_server.faults import SWITCHES
 
 
 @pytest.fixture
@@ -150,3 +150,64 @@ def test_ignore_auth_answers_without_credentials_when_on(
     assert sandbox.get(path).status_code == 401
     switch_on(sandbox, "ignore_auth")
     assert sandbox.get(path).status_code == 200
+
+
+def test_ignore_auth_keeps_the_credentials_a_request_carries_when_on(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    switch_on(sandbox, "ignore_auth")
+    path = f"/api/2016-10-01/{world['network_id']}/advertisers.json"
+    assert sandbox.get(f"{path}?oauth_token=wrong").status_code == 401
+    assert sandbox.post(path, json={"id_from_network": "a9", "name": "A",
+                                    "oauth_token": "wrong"}).status_code == 401
+    assert sandbox.get(f"{path}?oauth_token={world['api_token']}").status_code == 200
+
+
+def test_ignore_auth_lends_basic_credentials_when_the_operation_takes_only_basic(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    # Conversion Reporting takes HTTP Basic only: without credentials it is 401, switched on it
+    # reaches the model (no call matches: 404)
+    path = "/api/2014-04-15/calls/1.xml"
+    form = {"start_time_t": "1375280030", "calling_phone_number": "8005550100"}
+    assert sandbox.post(path, data=form).status_code == 401
+    switch_on(sandbox, "ignore_auth")
+    response = sandbox.post(path, data=form)
+    assert response.status_code == 404
+    assert ET.fromstring(response.data).findtext("Class") == "NotFound"
+
+
+def test_misattribute_answers_calls_as_the_first_attributed_allocation_when_on(
+    sandbox: FlaskClient, world: dict[str, Any]
+) -> None:
+    switch_on(sandbox, "misattribute")
+    pool = world["ring_pool"]
+
+    def allocate_for(token: str) -> str:
+        number: str = sandbox.get(
+            f"/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
+            f"?ring_pool_key={pool['api_key']}&param1={token}").get_json()["promo_number"]
+        return number
+
+    first, second = allocate_for("first"), allocate_for("second")
+    attributed = [sandbox.post("/_sandbox/calls", json={"promo_number": number}).get_json()[
+        "dynamic_number_pool_referrer_param1_value"] for number in (first, second)]
+    assert attributed == ["first", "first"]
+    sandbox.delete("/_sandbox/faults")
+    again = sandbox.post("/_sandbox/calls", json={"promo_number": second}).get_json()
+    assert again["dynamic_number_pool_referrer_param1_value"] == "second"
+
+
+def test_middleware_is_mounted_only_while_a_switch_or_fault_is_on() -> None:
+    app = create_app({"SEED": 0, "CLOCK": "manual"})
+    client = app.test_client()
+    plain = app.wsgi_app
+    switch_on(client, "wrong_error_shape")
+    assert app.wsgi_app is not plain
+    client.delete("/_sandbox/faults")
+    assert app.wsgi_app is plain
+    client.post("/_sandbox/faults", json={"operation": "allocateNumber", "count": 1})
+    assert app.wsgi_app is not plain
+    world: dict[str, Any] = client.get("/_sandbox/world").get_json()
+    assert allocate(client, world).status_code == 500  # the fault is spent
+    assert app.wsgi_app is plain
