@@ -27,7 +27,7 @@ from typing import Any
 
 from simulator.clock import as_utc
 from simulator.errors import RecordInvalid
-from simulator.world import Principal
+from simulator.principals import Principal
 
 __all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "JournalEntry", "decode", "encode"]
 

@@ -55,7 +55,7 @@ import random
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import compress, repeat
@@ -79,20 +79,20 @@ from simulator.errors import (
 )
 from simulator.events import Event, EventLog
 from simulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
-from simulator.network import (
-    DEFAULT_BASE_URL,
+from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
+from simulator.numbers import NumberInventory, parse_number
+from simulator.principals import Keyring, Principal
+from simulator.resources import relationships_tmp as _rel
+from simulator.resources.campaigns import go_live, quick_stats, set_status
+from simulator.resources.parties import add_prompt_recording
+from simulator.resources.records import (
     Advertiser,
     AdvertiserCampaign,
-    AffiliateCampaign,
-    Directory,
+    Link,
     Network,
-    PromoNumber,
     RingPoolPlacement,
-    formatted,
-    require_object,
-    validate_user,
 )
-from simulator.numbers import NumberInventory, parse_number
+from simulator.resources.store import DEFAULT_BASE_URL, Resource, Store, require_object
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
 from simulator.rows import Table
 from simulator.transactions import (
@@ -106,7 +106,7 @@ from simulator.transactions import (
     columns_for,
     time_fields,
 )
-from simulator.world import Principal, World, populate_demo_world, populate_world
+from simulator.world import World, populate_demo_world, populate_world
 
 __all__ = [
     "AllocationResult",
@@ -259,7 +259,7 @@ class Platform:
         self.inventory = NumberInventory(
             self.streams.numbers, fictional_only=settings.fictional_only
         )
-        self.directory = Directory(
+        self.directory = Store(
             inventory=self.inventory,
             key_rng=self.streams.keys,
             events=self.events,
@@ -269,8 +269,7 @@ class Platform:
         self.transactions = TransactionLog(settings.transaction_retention)
         self.transaction_ids = TransactionIds(self.streams.transactions)
         self.conversions = ConversionBook(self.transactions, self.transaction_ids)
-        self._tokens: dict[str, Principal] = {}
-        self._basic: dict[tuple[str, str], Principal] = {}
+        self.keyring = Keyring()
         self.world = None
         quiet, self._quiet = self._quiet, True
         try:
@@ -417,26 +416,16 @@ class Platform:
 
     def add_token(self, token: str, principal: Principal) -> None:
         with self._lock:
-            self._tokens[token] = principal
+            self.keyring.tokens[token] = principal
 
     def add_basic_credentials(self, username: str, password: str, principal: Principal) -> None:
         with self._lock:
-            self._basic[(username, password)] = principal
+            self.keyring.basic[(username, password)] = principal
 
     def authenticate(self, *, token: str | None = None,
                      basic: tuple[str, str] | None = None) -> Principal:
         """The principal of a token or Basic credentials; ``Unauthorized`` otherwise."""
-        if token:
-            principal = self._tokens.get(token)
-            if principal is not None:
-                return principal
-        if basic is not None:
-            principal = self._basic.get((basic[0], basic[1]))
-            if principal is not None:
-                return principal
-        if not token and basic is None:
-            raise Unauthorized("Authentication required: pass an API token or Basic credentials")
-        raise Unauthorized("Invalid credentials")
+        return self.keyring.authenticate(token=token, basic=basic)
 
     def _network(self, principal: Principal, network_id: int | str) -> Network:
         """The principal's network (network role), checked against the path's id."""
@@ -446,37 +435,38 @@ class Platform:
             raise Unauthorized("Network Integration needs a network API token")
         return self.directory.network(network_id)
 
-    def _advertiser(self, principal: Principal, network_id: int | str,
-                    advertiser_id: str) -> Advertiser:
-        return self.directory.advertiser(self._network(principal, network_id), advertiser_id)
-
     def _campaign(self, principal: Principal, network_id: int | str, advertiser_id: str,
                   campaign_id: str) -> AdvertiserCampaign:
-        advertiser = self._advertiser(principal, network_id, advertiser_id)
-        return self.directory.campaign(advertiser, campaign_id)
+        campaign: AdvertiserCampaign = self.directory.locate(
+            CAMPAIGNS, self._network(principal, network_id), (advertiser_id, campaign_id))
+        return campaign
 
-    def _affiliate_campaign(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, campaign_id: str,
-                            affiliate_id: str) -> AffiliateCampaign:
-        campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
-        return self.directory.affiliate_campaign(campaign, affiliate_id)
+    # ---- Network Integration resources: one generic operation ------------------------------
 
-    # ---- networks -----------------------------------------------------------------------
-
-    def get_network(self, principal: Principal, network_id: int | str, *,
-                    version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_network(self._network(principal, network_id))
-
-    def update_network(self, principal: Principal, network_id: int | str,
-                       body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
+    def _operate(self, resource: Resource, action: str, principal: Principal,
+                 network_id: int | str, args: Sequence[Any], *, version: str | None) -> Any:
+        """What every resource operation does (its Platform method is made from
+        :data:`~simulator.network.OPERATIONS`): scope the principal to the path's network,
+        then list, get, upsert or delete through the store, and render."""
+        store = self.directory
+        if action == "upsert":
+            *ids, body = args
+            key = ids[-1] if len(ids) == resource.depth and resource.depth else None
+            body = resource.read_body(body, key)
+        else:
+            ids = list(args)
         with self._lock:
             network = self._network(principal, network_id)
-            return self.directory.render_network(
-                self.directory.update_network(network, body, version=version)
-            )
-
-    create_network = update_network
+            if action == "list":
+                return [resource.show(store, obj, version)
+                        for obj in store.list(resource, network, ids)]
+            if action == "get":
+                return resource.show(store, store.locate(resource, network, ids), version)
+            if action == "delete":
+                store.delete(resource, self.now(), network, ids)
+                return {}
+            obj = store.upsert(resource, self.now(), network, ids, body, version=version)
+            return resource.show(store, obj, version) if resource.answers_writes else {}
 
     def add_prompt_recording(self, network_id: int | str, body: Mapping[str, Any]
                              ) -> dict[str, Any]:
@@ -486,166 +476,11 @@ class Platform:
             network = self.directory.network(network_id)
             values = dict(require_object(body))
             advertiser_id = values.pop("advertiser_id_from_network", None)
-            advertiser = None if advertiser_id is None else self.directory.advertiser(
-                network, str(advertiser_id))
-            return self.directory.add_prompt_recording(network, advertiser, values, self.now())
+            advertiser = None if advertiser_id is None else self.directory.locate(
+                ADVERTISERS, network, (str(advertiser_id),))
+            return add_prompt_recording(network, advertiser, values, self.now())
 
-    # ---- advertisers --------------------------------------------------------------------
-
-    def list_advertisers(self, principal: Principal, network_id: int | str, *,
-                         version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            return [self.directory.render_advertiser(a) for a in network.advertisers.values()]
-
-    def get_advertiser(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                       *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_advertiser(
-                self._advertiser(principal, network_id, advertiser_id)
-            )
-
-    def create_advertiser(self, principal: Principal, network_id: int | str,
-                          body: Mapping[str, Any], *,
-                          version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            advertiser, _ = self.directory.upsert_advertiser(self.now(), network, body,
-                                                             version=version)
-            return self.directory.render_advertiser(advertiser)
-
-    def update_advertiser(self, principal: Principal, network_id: int | str,
-                          advertiser_id: str, body: Mapping[str, Any], *,
-                          version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            advertiser, _ = self.directory.upsert_advertiser(
-                self.now(), network, body, advertiser_id, version=version
-            )
-            return self.directory.render_advertiser(advertiser)
-
-    def delete_advertiser(self, principal: Principal, network_id: int | str,
-                          advertiser_id: str, *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            self.directory.delete_advertiser(self.now(), network, advertiser_id)
-            return {}
-
-    # ---- advertiser users (embedded in the advertiser, keyed by id_from_network) ----------
-
-    def _users(self, advertiser: Advertiser) -> list[dict[str, Any]]:
-        users: list[dict[str, Any]] = advertiser.values.setdefault("users", [])
-        return users
-
-    def list_advertiser_users(self, principal: Principal, network_id: int | str,
-                              advertiser_id: str, *,
-                              version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [dict(u) for u in self._users(advertiser)]
-
-    def get_advertiser_user(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, user_id: str, *,
-                            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            for user in self._users(advertiser):
-                if str(user.get("id_from_network")) == str(user_id):
-                    return dict(user)
-            raise RecordNotFound(
-                f"Could not find User {user_id} for advertiser {advertiser_id}"
-            )
-
-    def _upsert_user(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                     body: Mapping[str, Any], user_id: str | None, *,
-                     version: str | None) -> dict[str, Any]:
-        """Create or merge one advertiser user (the per-user path: the fields sent are merged
-        over the stored user; the body's id_from_network, when given, wins over the path's)."""
-        user = require_object(body).get("user", body)
-        if not isinstance(user, Mapping):
-            raise RecordInvalid(field_errors={"user": ["is invalid"]})
-        if user_id is not None and user.get("id_from_network") in (None, ""):
-            user = {**user, "id_from_network": str(user_id)}
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            users = self._users(advertiser)
-            key = str(user.get("id_from_network") or "")
-            index = next((i for i, u in enumerate(users)
-                          if key and str(u.get("id_from_network")) == key), None)
-            record, problems = validate_user(
-                user, users[index] if index is not None else None, version=version
-            )
-            if problems:
-                raise RecordInvalid("Validation failed", field_errors={"users": [problems]})
-            if index is not None:
-                users[index] = record
-            else:
-                users.append(record)
-            return dict(record)
-
-    def create_advertiser_user(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, body: Mapping[str, Any], *,
-                               version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, None, version=version)
-
-    def update_advertiser_user(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, user_id: str, body: Mapping[str, Any], *,
-                               version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, user_id,
-                                 version=version)
-
-    def delete_advertiser_user(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, user_id: str, *,
-                               version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            users = self._users(advertiser)
-            users[:] = [u for u in users if str(u.get("id_from_network")) != str(user_id)]
-            return {}
-
-    # ---- advertiser campaigns -----------------------------------------------------------
-
-    def list_advertiser_campaigns(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, *,
-                                  version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [self.directory.render_campaign(c) for c in advertiser.campaigns.values()]
-
-    def get_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                advertiser_id: str, advertiser_campaign_id: str, *,
-                                version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_campaign(
-                self._campaign(principal, network_id, advertiser_id, advertiser_campaign_id)
-            )
-
-    def create_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, body: Mapping[str, Any], *,
-                                   version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            campaign, _ = self.directory.upsert_campaign(self.now(), advertiser, body)
-            return self.directory.render_campaign(campaign)
-
-    def update_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, advertiser_campaign_id: str,
-                                   body: Mapping[str, Any], *,
-                                   version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            campaign, _ = self.directory.upsert_campaign(
-                self.now(), advertiser, body, advertiser_campaign_id
-            )
-            return self.directory.render_campaign(campaign)
-
-    def delete_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, advertiser_campaign_id: str, *,
-                                   version: str | None = None) -> dict[str, Any]:
-        """Refused, as documented: "You are not allowed to delete campaigns." """
-        with self._lock:
-            self._advertiser(principal, network_id, advertiser_id)
-            raise RecordInvalid("You are not allowed to delete campaigns.")
+    # ---- advertiser campaigns: the operations that are not CRUD ---------------------------
 
     def go_live_advertiser_campaign(self, principal: Principal, network_id: int | str,
                                     advertiser_id: str, advertiser_campaign_id: str,
@@ -663,8 +498,8 @@ class Platform:
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            self.directory.go_live(self.now(), campaign)
-            return self.directory.render_campaign(campaign)
+            go_live(self.directory, self.now(), CAMPAIGNS, campaign)
+            return CAMPAIGNS.show(self.directory, campaign, version)
 
     def archive_advertiser_campaign(self, principal: Principal, network_id: int | str,
                                     advertiser_id: str, advertiser_campaign_id: str,
@@ -673,7 +508,7 @@ class Platform:
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            self.directory.set_campaign_status(self.now(), campaign, "Archived")
+            set_status(self.directory, self.now(), CAMPAIGNS, campaign, "Archived")
             return {}
 
     def unarchive_advertiser_campaign(self, principal: Principal, network_id: int | str,
@@ -683,8 +518,13 @@ class Platform:
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            self.directory.set_campaign_status(self.now(), campaign, "Paused")
+            set_status(self.directory, self.now(), CAMPAIGNS, campaign, "Paused")
             return {}
+
+    #: the GET forms of the campaign actions (2016 docs)
+    go_live_advertiser_campaign_via_get = go_live_advertiser_campaign
+    archive_advertiser_campaign_via_get = archive_advertiser_campaign
+    unarchive_advertiser_campaign_via_get = unarchive_advertiser_campaign
 
     def get_advertiser_campaign_quick_stats(self, principal: Principal, network_id: int | str,
                                             advertiser_id: str, advertiser_campaign_id: str, *,
@@ -693,99 +533,39 @@ class Platform:
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            now = self.now()
-            today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            windows = {
-                "last_30days": now - timedelta(days=30),
-                "last_7days": now - timedelta(days=7),
-                "today": today,
-            }
-            calls = [
-                t for t in self.transactions.all()
-                if t.fields["advertiser_campaign_id"] == campaign.id
-                and t.fields["transaction_type"] == "Call"
-            ]
-            stats: dict[str, Any] = {}
-            for name, since in windows.items():
-                durations = [int(t.fields["duration"]) for t in calls
-                             if since <= t.start_at <= now]
-                stats[name] = {
-                    "call_avg_total_duration": (
-                        round(sum(durations) / len(durations), 2) if durations else 0.0
-                    ),
-                    "call_count": len(durations),
-                }
-            return {"stats": stats}
+            return quick_stats(self.transactions.all(), campaign.id, self.now())
 
-    # ---- affiliates ---------------------------------------------------------------------
+    # ---- advertiser-affiliate relationships (TEMPORARY, before their declaration) ----------
 
-    def list_affiliates(self, principal: Principal, network_id: int | str, *,
-                        version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            return [self.directory.render_affiliate(a) for a in network.affiliates.values()]
-
-    def get_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str, *,
-                      version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            return self.directory.render_affiliate(
-                self.directory.affiliate(network, affiliate_id)
-            )
-
-    def create_affiliate(self, principal: Principal, network_id: int | str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            affiliate, _ = self.directory.upsert_affiliate(self.now(), network, body,
-                                                           version=version)
-            return self.directory.render_affiliate(affiliate)
-
-    def update_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            affiliate, _ = self.directory.upsert_affiliate(
-                self.now(), network, body, affiliate_id, version=version
-            )
-            return self.directory.render_affiliate(affiliate)
-
-    def delete_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
-                         *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            self.directory.delete_affiliate(self.now(), network, affiliate_id)
-            return {}
-
-    # ---- advertiser-affiliate relationships ----------------------------------------------
+    def _advertiser(self, principal: Principal, network_id: int | str,
+                    advertiser_id: str) -> Advertiser:
+        advertiser: Advertiser = self.directory.locate(
+            ADVERTISERS, self._network(principal, network_id), (advertiser_id,))
+        return advertiser
 
     def list_advertiser_affiliates(self, principal: Principal, network_id: int | str,
                                    advertiser_id: str, *,
                                    version: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [self.directory.render_relationship(r)
-                    for r in advertiser.relationships.values()]
+            return [_rel.render_relationship(r) for r in advertiser.relationships.values()]
+
+    list_advertiser_affiliate = list_advertiser_affiliates
 
     def get_advertiser_affiliate(self, principal: Principal, network_id: int | str,
                                  advertiser_id: str, affiliate_id: str, *,
                                  version: str | None = None) -> dict[str, Any]:
         with self._lock:
             advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return self.directory.render_relationship(
-                self.directory.relationship(advertiser, affiliate_id)
-            )
+            return _rel.render_relationship(_rel.relationship(advertiser, affiliate_id))
 
     def create_advertiser_affiliate(self, principal: Principal, network_id: int | str,
                                     advertiser_id: str, affiliate_id: str,
                                     body: Mapping[str, Any], *,
                                     version: str | None = None) -> dict[str, Any]:
-        """Upsert the relationship; the docs answer ``{}`` (POST 201, PUT 200)."""
         with self._lock:
             advertiser = self._advertiser(principal, network_id, advertiser_id)
-            self.directory.upsert_relationship(self.now(), advertiser, affiliate_id, body)
+            _rel.upsert_relationship(self.directory, self.now(), advertiser, affiliate_id, body)
             return {}
 
     update_advertiser_affiliate = create_advertiser_affiliate
@@ -795,427 +575,8 @@ class Platform:
                                     version: str | None = None) -> dict[str, Any]:
         with self._lock:
             advertiser = self._advertiser(principal, network_id, advertiser_id)
-            self.directory.delete_relationship(self.now(), advertiser, affiliate_id)
+            _rel.delete_relationship(self.directory, self.now(), advertiser, affiliate_id)
             return {}
-
-    # ---- affiliate campaigns ------------------------------------------------------------
-
-    def list_affiliate_campaigns(self, principal: Principal, network_id: int | str,
-                                 advertiser_id: str, advertiser_campaign_id: str, *,
-                                 version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            return [self.directory.render_affiliate_campaign(c)
-                    for c in campaign.affiliate_campaigns.values()]
-
-    def get_affiliate_campaign(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, advertiser_campaign_id: str,
-                               affiliate_id: str, *,
-                               version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_affiliate_campaign(self._affiliate_campaign(
-                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id
-            ))
-
-    def create_affiliate_campaign(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  affiliate_id: str, body: Mapping[str, Any], *,
-                                  version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            held, _ = self.directory.upsert_affiliate_campaign(
-                self.now(), campaign, affiliate_id, body
-            )
-            return self.directory.render_affiliate_campaign(held)
-
-    update_affiliate_campaign = create_affiliate_campaign
-
-    def delete_affiliate_campaign(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  affiliate_id: str, *,
-                                  version: str | None = None) -> dict[str, Any]:
-        """Refused, as documented: "You are not allowed to delete an Affiliate Campaign." """
-        with self._lock:
-            self._campaign(principal, network_id, advertiser_id, advertiser_campaign_id)
-            raise RecordInvalid("You are not allowed to delete an Affiliate Campaign.")
-
-    # ---- promo numbers ------------------------------------------------------------------
-
-    def _promo_holder(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None,
-                      ) -> tuple[AdvertiserCampaign, AffiliateCampaign | None]:
-        campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
-        if affiliate_id is None:
-            return campaign, None
-        return campaign, self.directory.affiliate_campaign(campaign, affiliate_id)
-
-    def _list_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                    campaign_id: str, affiliate_id: str | None,
-                    by_id: bool) -> list[dict[str, Any]]:
-        with self._lock:
-            campaign, held = self._promo_holder(principal, network_id, advertiser_id,
-                                                campaign_id, affiliate_id)
-            holder = held if held is not None else campaign
-            source = holder.promo_numbers_by_id if by_id else holder.promo_numbers
-            return [self.directory.render_promo_number(p) for p in source.values()]
-
-    def _find_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                    campaign_id: str, affiliate_id: str | None, key: str,
-                    by_id: bool) -> PromoNumber:
-        campaign, held = self._promo_holder(principal, network_id, advertiser_id,
-                                            campaign_id, affiliate_id)
-        if by_id:
-            return self.directory.promo_number_by_id(campaign, held, key)
-        return self.directory.promo_number(campaign, held, key)
-
-    def _create_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None, body: Mapping[str, Any],
-                      by_id: str | None) -> dict[str, Any]:
-        with self._lock:
-            campaign, held = self._promo_holder(principal, network_id, advertiser_id,
-                                                campaign_id, affiliate_id)
-            promo, _ = self.directory.create_promo_number(
-                self.now(), campaign, held, body, by_id=by_id
-            )
-            return self.directory.render_promo_number(promo)
-
-    def _update_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None, key: str,
-                      body: Mapping[str, Any], by_id: bool) -> dict[str, Any]:
-        if by_id:
-            return self._create_promo(principal, network_id, advertiser_id, campaign_id,
-                                      affiliate_id, body, str(key))
-        with self._lock:
-            promo = self._find_promo(principal, network_id, advertiser_id, campaign_id,
-                                     affiliate_id, key, False)
-            self.directory.update_promo_number(self.now(), promo, body)
-            return self.directory.render_promo_number(promo)
-
-    def _delete_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None, key: str,
-                      by_id: bool) -> dict[str, Any]:
-        with self._lock:
-            try:
-                promo = self._find_promo(principal, network_id, advertiser_id, campaign_id,
-                                         affiliate_id, key, by_id)
-            except RecordNotFound:
-                # a missing promo number is a no-op, but missing parents are still 404
-                self._promo_holder(principal, network_id, advertiser_id, campaign_id,
-                                   affiliate_id)
-                return {}
-            self.directory.delete_promo_number(self.now(), promo)
-            return {}
-
-    # advertiser campaign level, by number
-    def list_promo_numbers(self, principal: Principal, network_id: int | str,
-                           advertiser_id: str, advertiser_campaign_id: str, *,
-                           version: str | None = None) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                None, False)
-
-    def get_promo_number(self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
-                         *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, None,
-                promo_number, False,
-            ))
-
-    def create_promo_number(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, advertiser_campaign_id: str,
-                            body: Mapping[str, Any], *,
-                            version: str | None = None) -> dict[str, Any]:
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, body, None)
-
-    def update_promo_number(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
-                            body: Mapping[str, Any], *,
-                            version: str | None = None) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number, body, False)
-
-    def delete_promo_number(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
-                            *, version: str | None = None) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number, False)
-
-    # advertiser campaign level, by id_from_network
-    def list_promo_number_by_ids(self, principal: Principal, network_id: int | str,
-                                 advertiser_id: str, advertiser_campaign_id: str, *,
-                                 version: str | None = None) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                None, True)
-
-    list_promo_numbers_by_id = list_promo_number_by_ids
-
-    def get_promo_number_by_id(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, advertiser_campaign_id: str,
-                               promo_number_id: str, *,
-                               version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, None,
-                promo_number_id, True,
-            ))
-
-    def create_promo_number_by_id(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  body: Mapping[str, Any], *,
-                                  version: str | None = None) -> dict[str, Any]:
-        key = body.get("id_from_network")
-        if key is None or not str(key).strip():
-            raise RecordInvalid(field_errors={"id_from_network": ["can't be blank"]})
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, body, str(key))
-
-    def update_promo_number_by_id(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  promo_number_id: str, body: Mapping[str, Any], *,
-                                  version: str | None = None) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number_id, body, True)
-
-    def delete_promo_number_by_id(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  promo_number_id: str, *,
-                                  version: str | None = None) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number_id, True)
-
-    # affiliate campaign level, by number
-    def list_affiliate_campaign_promo_numbers(
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, *, version: str | None = None,
-    ) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                affiliate_id, False)
-
-    def get_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id,
-                promo_number, False,
-            ))
-
-    def create_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, body, None)
-
-    def update_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number: str,
-        body: Mapping[str, Any], *, version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number, body, False)
-
-    def delete_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number, False)
-
-    # affiliate campaign level, by id_from_network
-    def list_affiliate_campaign_promo_number_by_ids(
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, *, version: str | None = None,
-    ) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                affiliate_id, True)
-
-    list_affiliate_campaign_promo_numbers_by_id = list_affiliate_campaign_promo_number_by_ids
-
-    def get_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id,
-                promo_number_id, True,
-            ))
-
-    def create_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        key = body.get("id_from_network")
-        if key is None or not str(key).strip():
-            raise RecordInvalid(field_errors={"id_from_network": ["can't be blank"]})
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, body, str(key))
-
-    def update_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str,
-        body: Mapping[str, Any], *, version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number_id, body, True)
-
-    def delete_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number_id, True)
-
-    # ---- ring pools ---------------------------------------------------------------------
-
-    def list_ring_pools(self, principal: Principal, network_id: int | str,
-                        advertiser_id: str, advertiser_campaign_id: str, *,
-                        version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            return [self.directory.render_ring_pool(p, version=version)
-                    for p in campaign.ring_pools.values()]
-
-    def get_ring_pool(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      advertiser_campaign_id: str, ring_pool_id: str, *,
-                      version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            return self.directory.render_ring_pool(
-                self.directory.ring_pool(campaign, ring_pool_id), version=version
-            )
-
-    def create_ring_pool(self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), campaign, body,
-                                                      version=version)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def update_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str, ring_pool_id: str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), campaign, body, ring_pool_id,
-                                                      version=version)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def delete_ring_pool(self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str, ring_pool_id: str, *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            self.directory.delete_ring_pool(self.now(), campaign, ring_pool_id)
-            return {}
-
-    # ---- affiliate campaign ring pools (documented until 2019) ------------------------------
-
-    def list_affiliate_campaign_ring_pool(
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, *,
-            version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            return [self.directory.render_ring_pool(p, version=version)
-                    for p in held.ring_pools.values()]
-
-    def get_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str, *,
-            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            pool = self.directory.ring_pool(held.campaign, ring_pool_id, held)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def create_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
-            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), held.campaign, body,
-                                                      version=version, affiliate_campaign=held)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def update_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str,
-            body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), held.campaign, body,
-                                                      ring_pool_id, version=version,
-                                                      affiliate_campaign=held)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def delete_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str, *,
-            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            self.directory.delete_ring_pool(self.now(), held.campaign, ring_pool_id, held)
-            return {}
-
-    # ---- the contract's operationIds that name the same operations ------------------------
-
-    list_advertiser = list_advertisers
-    list_advertiser_user = list_advertiser_users
-    list_advertiser_campaign = list_advertiser_campaigns
-    list_affiliate = list_affiliates
-    list_advertiser_affiliate = list_advertiser_affiliates
-    list_affiliate_campaign = list_affiliate_campaigns
-    list_promo_number = list_promo_numbers
-    list_promo_number_by_id = list_promo_number_by_ids
-    list_affiliate_campaign_promo_number = list_affiliate_campaign_promo_numbers
-    list_affiliate_campaign_promo_number_by_id = list_affiliate_campaign_promo_number_by_ids
-    list_ring_pool = list_ring_pools
-    create_network_user = update_network
-    update_network_user = update_network
-    create_advertiser_with_id = update_advertiser
-    #: the campaign-feature pages POST to the campaign's item path: the same merging upsert
-    create_advertiser_campaign_with_id = update_advertiser_campaign
-    #: the GET forms of the campaign actions (2016 docs)
-    go_live_advertiser_campaign_via_get = go_live_advertiser_campaign
-    archive_advertiser_campaign_via_get = archive_advertiser_campaign
-    unarchive_advertiser_campaign_via_get = unarchive_advertiser_campaign
 
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
 
@@ -1882,49 +1243,13 @@ class Platform:
 
     # ---- exports ------------------------------------------------------------------------
 
-    def export_state(self) -> dict[str, Any]:
-        """The whole observable state as JSON-safe data (world, transactions, event log)."""
+    def export_state(self, links: Callable[[Link], Any] | None = None) -> dict[str, Any]:
+        """The whole observable state as JSON-safe data (world, transactions, event log).
+
+        ``links`` writes an object's pages (``object_url``, ``sample_api_url``) as the HTTP
+        edge shows them; without it they are left out (the model knows no URLs)."""
         with self._lock:
-            networks = []
-            for network in self.directory.networks.values():
-                advertisers = []
-                for advertiser in network.advertisers.values():
-                    campaigns = []
-                    for campaign in advertiser.campaigns.values():
-                        campaigns.append({
-                            **self.directory.render_campaign(campaign),
-                            "promo_numbers": [self.directory.render_promo_number(p)
-                                              for p in campaign.promo_numbers.values()],
-                            "ring_pools": [
-                                {**self.directory.render_ring_pool(p),
-                                 "allocations": [a.to_dict() for a in p.allocations()]}
-                                for p in campaign.ring_pools.values()
-                            ],
-                            "affiliate_campaigns": [
-                                {**self.directory.render_affiliate_campaign(c),
-                                 "promo_numbers": [self.directory.render_promo_number(p)
-                                                   for p in c.promo_numbers.values()],
-                                 "ring_pools": [
-                                     {**self.directory.render_ring_pool(p),
-                                      "allocations": [a.to_dict() for a in p.allocations()]}
-                                     for p in c.ring_pools.values()
-                                 ]}
-                                for c in campaign.affiliate_campaigns.values()
-                            ],
-                        })
-                    advertisers.append({
-                        **self.directory.render_advertiser(advertiser),
-                        "advertiser_campaigns": campaigns,
-                        "affiliates": [self.directory.render_relationship(r)
-                                       for r in advertiser.relationships.values()],
-                    })
-                networks.append({
-                    **self.directory.render_network(network),
-                    "affiliate_id_param": network.affiliate_id_param,
-                    "advertisers": advertisers,
-                    "affiliates": [self.directory.render_affiliate(a)
-                                   for a in network.affiliates.values()],
-                })
+            networks = export_networks(self.directory, links)
             return {
                 "now": self.now().isoformat(),
                 "seed": self.seed,
@@ -1942,10 +1267,25 @@ class Platform:
             }
 
 
+def _resource_operation(name: str, resource: Resource, action: str) -> Any:
+    """The Platform method of one resource operation: ``(principal, network_id, *ids[, body],
+    version=...)``, as every contract operation is called."""
+    def operation(self: Platform, principal: Principal, network_id: int | str, *args: Any,
+                  version: str | None = None) -> Any:
+        return self._operate(resource, action, principal, network_id, args, version=version)
+
+    operation.__name__ = operation.__qualname__ = name
+    operation.__doc__ = f"{action} {resource.name} (see simulator.network)"
+    return operation
+
+
+for _name, (_resource, _action) in OPERATIONS.items():
+    setattr(Platform, _name, _resource_operation(_name, _resource, _action))
+
 #: what import_state copies from the replayed platform
 _STATE_ATTRIBUTES = (
     "built_at", "journal", "streams", "events", "inventory", "directory", "transactions",
-    "transaction_ids", "conversions", "_tokens", "_basic", "world",
+    "transaction_ids", "conversions", "keyring", "world",
 )
 _CLOCK_OPS = ("advance_clock", "set_clock")
 _MUTATING_PREFIXES = ("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_",

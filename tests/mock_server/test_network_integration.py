@@ -410,3 +410,32 @@ def test_nested_field_is_required_when_the_version_requires_it(
     response = sandbox.post(url, json={"users": [network_user()]}, headers=auth)
     assert response.status_code == 403
     assert response.get_json() == {"errors": {"users": [{missing: ["can't be blank"]}]}}
+
+
+def test_object_pages_are_urls_on_the_default_base_when_no_base_url_is_set(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    advertiser = sandbox.get(
+        f"/api/2016-10-01/{world['network_id']}/advertisers/"
+        f"{world['advertiser_id_from_network']}.json", headers=auth).get_json()
+    assert advertiser["object_url"] == f"https://invoca.net/as/{advertiser['id']}/dashboards/ui"
+    made = sandbox.post(
+        f"{campaign_path(world)}/affiliates/{world['affiliate_id_from_network']}"
+        "/affiliate_campaigns/promo_numbers.json",
+        json={"description": "Radio spot", "media_type": "Offline: Radio"}, headers=auth,
+    ).get_json()
+    assert made["object_url"].startswith("https://invoca.net/p_campaigns/promo_numbers/")
+
+
+def test_ring_pool_pages_use_base_url_when_configured() -> None:
+    app = create_app({"SEED": 3, "BASE_URL": "http://127.0.0.1:8080/"})
+    client = app.test_client()
+    world = client.get("/_sandbox/world").get_json()
+    pool = client.get(f"{campaign_path(world)}/ring_pools/{world['ring_pool']['id_from_network']}"
+                      ".json", headers={"Authorization": world["api_token"]}).get_json()
+    assert pool["object_url"] == f"http://127.0.0.1:8080/a_campaigns/ring_pools/{pool['id']}"
+    assert pool["sample_api_url"] == (
+        f"http://127.0.0.1:8080/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
+        f"?ring_pool_key={pool['api_key']}"
+    )
+    assert pool["test_click_url"].startswith("http://127.0.0.1:8080/c/1/")
