@@ -14,10 +14,15 @@ from typing import Any
 
 from simulator.numbers import format_number
 from simulator.resources.campaigns import AffiliateCampaigns, Campaigns
-from simulator.resources.parties import Advertisers, AdvertiserUsers, Affiliates, Networks
+from simulator.resources.parties import (
+    Advertisers,
+    AdvertiserUsers,
+    Affiliates,
+    Networks,
+    Relationships,
+)
 from simulator.resources.promo_numbers import MOVE_FIELDS, PromoNumbers
 from simulator.resources.records import Link
-from simulator.resources.relationships_tmp import render_relationship
 from simulator.resources.ring_pools import RingPools
 from simulator.resources.store import Resource, Store
 
@@ -29,6 +34,7 @@ __all__ = [
     "CAMPAIGNS",
     "NETWORK",
     "OPERATIONS",
+    "RELATIONSHIPS",
     "RESOURCES",
     "export_networks",
     "formatted",
@@ -59,6 +65,14 @@ AFFILIATES = Affiliates(
     operations={"list_affiliate": "list", "list_affiliates": "list", "get_affiliate": "get",
                 "create_affiliate": "upsert", "update_affiliate": "upsert",
                 "delete_affiliate": "delete"},
+)
+RELATIONSHIPS = Relationships(
+    name="advertiser_affiliate", kind="AdvertiserAffiliate", parent=ADVERTISERS,
+    schema="AdvertiserAffiliateWrite", shape="AdvertiserAffiliate", keyed_by=AFFILIATES,
+    answers_writes=False,  # the docs answer {} (POST 201, PUT 200)
+    operations={"list_advertiser_affiliate": "list", "list_advertiser_affiliates": "list",
+                "get_advertiser_affiliate": "get", "create_advertiser_affiliate": "upsert",
+                "update_advertiser_affiliate": "upsert", "delete_advertiser_affiliate": "delete"},
 )
 CAMPAIGNS = Campaigns(
     name="advertiser_campaign", kind="AdvertiserCampaign", parent=ADVERTISERS,
@@ -136,7 +150,7 @@ AFFILIATE_CAMPAIGN_RING_POOLS = replace(
 
 #: every resource, by name
 RESOURCES: dict[str, Resource] = {resource.name: resource for resource in (
-    NETWORK, ADVERTISERS, ADVERTISER_USERS, AFFILIATES, CAMPAIGNS,
+    NETWORK, ADVERTISERS, ADVERTISER_USERS, AFFILIATES, RELATIONSHIPS, CAMPAIGNS,
     AFFILIATE_CAMPAIGNS, PROMO_NUMBERS, PROMO_NUMBERS_BY_ID, AFFILIATE_CAMPAIGN_PROMO_NUMBERS,
     AFFILIATE_CAMPAIGN_PROMO_NUMBERS_BY_ID, RING_POOLS, AFFILIATE_CAMPAIGN_RING_POOLS,
 )}
@@ -182,7 +196,7 @@ def export_networks(store: Store, links: Callable[[Link], Any] | None) -> list[d
                     for c in campaign.affiliate_campaigns.values()
                 ],
             ) for campaign in advertiser.campaigns.values()],
-            affiliates=[render_relationship(r) for r in advertiser.relationships.values()],
+            affiliates=[shown(RELATIONSHIPS, r) for r in advertiser.relationships.values()],
         ) for advertiser in network.advertisers.values()],
         affiliates=[shown(AFFILIATES, a) for a in network.affiliates.values()],
     ) for network in store.networks.values()]

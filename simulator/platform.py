@@ -82,7 +82,6 @@ from simulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
 from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
 from simulator.numbers import NumberInventory, parse_number
 from simulator.principals import Keyring, Principal
-from simulator.resources import relationships_tmp as _rel
 from simulator.resources.campaigns import go_live, quick_stats, set_status
 from simulator.resources.parties import add_prompt_recording
 from simulator.resources.records import (
@@ -534,49 +533,6 @@ class Platform:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
             return quick_stats(self.transactions.all(), campaign.id, self.now())
-
-    # ---- advertiser-affiliate relationships (TEMPORARY, before their declaration) ----------
-
-    def _advertiser(self, principal: Principal, network_id: int | str,
-                    advertiser_id: str) -> Advertiser:
-        advertiser: Advertiser = self.directory.locate(
-            ADVERTISERS, self._network(principal, network_id), (advertiser_id,))
-        return advertiser
-
-    def list_advertiser_affiliates(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, *,
-                                   version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [_rel.render_relationship(r) for r in advertiser.relationships.values()]
-
-    list_advertiser_affiliate = list_advertiser_affiliates
-
-    def get_advertiser_affiliate(self, principal: Principal, network_id: int | str,
-                                 advertiser_id: str, affiliate_id: str, *,
-                                 version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return _rel.render_relationship(_rel.relationship(advertiser, affiliate_id))
-
-    def create_advertiser_affiliate(self, principal: Principal, network_id: int | str,
-                                    advertiser_id: str, affiliate_id: str,
-                                    body: Mapping[str, Any], *,
-                                    version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            _rel.upsert_relationship(self.directory, self.now(), advertiser, affiliate_id, body)
-            return {}
-
-    update_advertiser_affiliate = create_advertiser_affiliate
-
-    def delete_advertiser_affiliate(self, principal: Principal, network_id: int | str,
-                                    advertiser_id: str, affiliate_id: str, *,
-                                    version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            _rel.delete_relationship(self.directory, self.now(), advertiser, affiliate_id)
-            return {}
 
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
 

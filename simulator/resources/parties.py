@@ -35,7 +35,13 @@ from simulator.fields import (
     validate_fields,
     versioned,
 )
-from simulator.resources.records import Advertiser, Affiliate, Link, Network
+from simulator.resources.records import (
+    Advertiser,
+    AdvertiserAffiliate,
+    Affiliate,
+    Link,
+    Network,
+)
 from simulator.resources.store import Resource, Store, require_object
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "Advertisers",
     "Affiliates",
     "Networks",
+    "Relationships",
     "add_prompt_recording",
     "recordings_for",
     "validate_sites",
@@ -349,3 +356,58 @@ class AdvertiserUsers(Resource):
 
     def render(self, store: Store, obj: Any, version: str | None) -> dict[str, Any]:
         return dict(obj)
+
+
+class Relationships(Resource):
+    """An advertiser's relationships with the network's affiliates, keyed by the affiliate's
+    id. Docs: any status but Approved declines the affiliate's applications to the
+    advertiser's campaigns and suspends its approved ones; Approved approves its applications."""
+
+    def members(self, parent: Any) -> Mapping[str, Any]:
+        members: Mapping[str, Any] = parent.relationships
+        return members
+
+    def missing(self, parent: Any, key: Any) -> str:
+        return (f"Could not find AdvertiserAffiliate for advertiser {parent.id_from_network} "
+                f"and affiliate {key}")
+
+    def prepare(self, store: Store, parent: Any, key: Any, body: Mapping[str, Any],
+                version: str | None) -> tuple[str, Any | None, Any]:
+        affiliate = store.locate(self.key_of(), parent.network, (key,))
+        existing = parent.relationships.get(affiliate.id_from_network)
+        values = validate_fields(self.fields, body,
+                                 {"status": existing.status} if existing else None)
+        return affiliate.id_from_network, existing, (parent, affiliate, values["status"])
+
+    def create(self, store: Store, now: datetime, parent: Any, key: str, write: Any) -> Any:
+        _, affiliate, status = write
+        relationship = AdvertiserAffiliate(affiliate, status)
+        parent.relationships[key] = relationship
+        _cascade(parent, relationship)
+        return relationship
+
+    def update(self, store: Store, now: datetime, obj: Any, write: Any) -> None:
+        advertiser, _, obj.status = write
+        _cascade(advertiser, obj)
+
+    def unlink(self, store: Store, parent: Any, obj: Any) -> None:
+        del parent.relationships[obj.affiliate.id_from_network]
+
+    def ident(self, obj: Any) -> tuple[int, str]:
+        return obj.affiliate.id, obj.affiliate.id_from_network
+
+    def render(self, store: Store, obj: Any, version: str | None) -> dict[str, Any]:
+        return {"affiliate_id_from_network": obj.affiliate.id_from_network,
+                "status": obj.status}
+
+
+#: a relationship's status -> what it makes of the affiliate's campaign statuses
+_CASCADE = {True: {"Applied": "Approved"}, False: {"Applied": "Declined", "Approved": "Suspended"}}
+
+
+def _cascade(advertiser: Advertiser, relationship: AdvertiserAffiliate) -> None:
+    moves = _CASCADE[relationship.status == "Approved"]
+    for campaign in advertiser.campaigns.values():
+        held = campaign.affiliate_campaigns.get(relationship.affiliate.id_from_network)
+        if held is not None and held.values["status"] in moves:
+            held.values["status"] = moves[held.values["status"]]
