@@ -50,13 +50,11 @@ Sandbox choices (for docs/fidelity.md):
 
 from __future__ import annotations
 
-import functools
-import random
 import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import compress, repeat
 from operator import contains, eq, itemgetter, methodcaller
@@ -78,11 +76,11 @@ from simulator.errors import (
     UnauthorizedOperation,
 )
 from simulator.events import Event, EventLog
-from simulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
+from simulator.journal import Journal, Journaled, journal_commands
 from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
 from simulator.numbers import NumberInventory, parse_number
 from simulator.principals import Keyring, Principal
-from simulator.resources.campaigns import go_live, quick_stats, set_status
+from simulator.resources.campaigns import check_timeout, go_live, quick_stats, set_status
 from simulator.resources.parties import add_prompt_recording
 from simulator.resources.records import (
     Advertiser,
@@ -91,9 +89,10 @@ from simulator.resources.records import (
     Network,
     RingPoolPlacement,
 )
-from simulator.resources.store import DEFAULT_BASE_URL, Resource, Store, require_object
+from simulator.resources.store import Resource, Store, require_object
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
 from simulator.rows import Table
+from simulator.settings import PlatformSettings, Streams
 from simulator.transactions import (
     RANKING_COLUMNS,
     CustomValue,
@@ -124,31 +123,6 @@ _FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
 _consume = deque[object](maxlen=0).extend
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformSettings:
-    """Knobs of a platform (all have documented defaults)."""
-
-    base_url: str = DEFAULT_BASE_URL
-    #: issue only NXX-555-01XX numbers (never a real phone)
-    fictional_only: bool = True
-    #: events kept in the event log
-    event_retention: int | None = 100_000
-    #: transactions kept (None = all)
-    transaction_retention: int | None = None
-    #: allocations kept per ring pool for attribution and /_sandbox/allocations (None = all:
-    #: memory then grows with every allocation)
-    allocation_retention: int | None = 100_000
-    #: rows per Bulk RingPool request
-    bulk_batch_limit: int = 1000
-    #: build the demo world (when ``world`` is None)
-    demo_world: bool = True
-    #: a parsed world file (see simulator.world.load_world) instead of the demo world
-    world: Mapping[str, Any] | None = None
-    #: commands kept for export/import by replay (None = unbounded); a Bulk RingPool request
-    #: counts one per row
-    journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
 
 
 #: a Bulk row's checked pool: placement, the names that count as a RingPool parameter, the
@@ -216,24 +190,12 @@ class CallAttributed(Event):
     attributed: bool
 
 
-@dataclass
-class _Streams:
-    """Independent seeded random streams, one per concern."""
-
-    seed: int
-    numbers: random.Random = field(init=False)
-    keys: random.Random = field(init=False)
-    transactions: random.Random = field(init=False)
-    callers: random.Random = field(init=False)
-    errors: random.Random = field(init=False)
-
-    def __post_init__(self) -> None:
-        for name in ("numbers", "keys", "transactions", "callers", "errors"):
-            setattr(self, name, random.Random(f"invoca-sandbox:{self.seed}:{name}"))
-
-
-class Platform:
+class Platform(Journaled):
     """The Invoca platform model behind every API of the sandbox."""
+
+    #: what import_state takes from the replayed copy
+    STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
+             "transactions", "transaction_ids", "conversions", "keyring", "world")
 
     def __init__(self, clock: Clock, seed: int = 0, *,
                  settings: PlatformSettings | None = None) -> None:
@@ -241,9 +203,7 @@ class Platform:
         self.seed = seed
         self.settings = settings or PlatformSettings()
         self._lock = threading.RLock()
-        #: per-thread: the instant the running journaled command sees as ``now``
-        self._pin = threading.local()
-        self._quiet = False  # True while building a world or replaying: nothing is journaled
+        self._start_journal()
         self.world: World | None = None
         self._build()
 
@@ -253,7 +213,7 @@ class Platform:
         settings = self.settings
         self.built_at = self.now()
         self.journal = Journal(settings.journal_limit)
-        self.streams = _Streams(self.seed)
+        self.streams = Streams(self.seed)
         self.events = EventLog(settings.event_retention)
         self.inventory = NumberInventory(
             self.streams.numbers, fictional_only=settings.fictional_only
@@ -270,14 +230,11 @@ class Platform:
         self.conversions = ConversionBook(self.transactions, self.transaction_ids)
         self.keyring = Keyring()
         self.world = None
-        quiet, self._quiet = self._quiet, True
-        try:
+        with self._unjournaled():
             if settings.world is not None:
                 self.world = populate_world(self, settings.world)
             elif settings.demo_world:
                 self.world = populate_demo_world(self)
-        finally:
-            self._quiet = quiet
 
     def reset(self) -> None:
         """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
@@ -303,104 +260,6 @@ class Platform:
     def world_summary(self) -> dict[str, Any]:
         """What ``/_sandbox/world`` serves (``{}`` without a world)."""
         return self.world.summary() if self.world is not None else {}
-
-    def now(self) -> datetime:
-        """The current instant (inside a journaled command: the instant it started at)."""
-        pinned: datetime | None = getattr(self._pin, "now", None)
-        if pinned is not None:
-            return pinned
-        return as_utc(self.clock.now(), name="now")
-
-    # ---- journal: export and import by replay ---------------------------------------------
-
-    def _journaled_call(self, op: str, method: Any, args: tuple[Any, ...],
-                        kwargs: dict[str, Any]) -> Any:
-        if self._quiet or getattr(self._pin, "now", None) is not None:
-            return method(self, *args, **kwargs)  # nested, replaying or building
-        now = self.now()
-        self._pin.now = now
-        try:
-            result = method(self, *args, **kwargs)
-        except SandboxError:
-            # it may have drawn from the seed
-            self.journal.record(op, now, args, kwargs, weight=_journal_weight(op, args, kwargs))
-            raise
-        finally:
-            self._pin.now = None
-        self.journal.record(op, now, args, kwargs, weight=_journal_weight(op, args, kwargs))
-        return result
-
-    def _clock_call(self, method: Any, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> Any:
-        result = method(self, *args, **kwargs)
-        if not self._quiet:
-            now = self.now()
-            self.journal.record("set_clock", now, (now,), {})
-        return result
-
-    def import_state(self, state: Mapping[str, Any]) -> None:
-        """Rebuild from an :meth:`export_state` document by replaying its journal.
-
-        The seed, world and commands come from ``state``; settings other than the world are
-        this platform's. The clock moves forward to the exported ``now`` when it is behind
-        (never backwards). A state that cannot be replayed changes nothing
-        (``RecordInvalid``).
-        """
-        replay = state.get("replay") if isinstance(state, Mapping) else None
-        if not isinstance(replay, Mapping):
-            raise RecordInvalid("state has no replay section (export it with export_state)")
-        if replay.get("truncated"):
-            raise RecordInvalid("state cannot be imported: its journal was truncated "
-                                f"(journal_limit {self.settings.journal_limit})")
-        try:
-            seed = int(replay["seed"])
-            built_at = as_utc(datetime.fromisoformat(str(replay["built_at"])))
-            final = as_utc(datetime.fromisoformat(str(state["now"])))
-        except (KeyError, TypeError, ValueError, SandboxError):
-            raise RecordInvalid("state needs replay.seed, replay.built_at and now") from None
-        raw_journal = replay.get("journal")
-        if not isinstance(raw_journal, list):
-            raise RecordInvalid("state's replay.journal must be an array")
-        entries = [JournalEntry.from_dict(item, i) for i, item in enumerate(raw_journal)]
-        world = replay.get("world")
-        if world is not None and not isinstance(world, Mapping):
-            raise RecordInvalid("state's replay.world must be an object or null")
-        from simulator.clock import ManualClock  # noqa: PLC0415 - only for replays
-
-        clock = ManualClock(built_at)
-        settings = replace(self.settings, world=world,
-                           demo_world=bool(replay.get("demo_world", True)))
-        copy = Platform(clock, seed, settings=settings)
-        copy._quiet = True
-        for index, entry in enumerate(entries):
-            method = getattr(copy, entry.op, None)
-            if entry.op.startswith("_") or entry.op not in _JOURNALED_OPS or method is None:
-                raise RecordInvalid(f"journal[{index}]: unknown operation {entry.op!r}")
-            if entry.at > clock.now():
-                clock.set(entry.at)
-            if entry.op == "set_clock":
-                copy.set_clock(entry.at)
-                copy.journal.record("set_clock", entry.at, (entry.at,), {})
-                continue
-            copy._pin.now = entry.at
-            try:
-                method(*entry.args, **entry.kwargs)
-            except SandboxError:
-                pass  # it failed the first time too
-            except (TypeError, ValueError) as error:
-                raise RecordInvalid(f"journal[{index}]: {error}") from None
-            finally:
-                copy._pin.now = None
-            copy.journal.record(entry.op, entry.at, entry.args, entry.kwargs,
-                                weight=_journal_weight(entry.op, entry.args, entry.kwargs))
-        with self._lock:
-            setter = getattr(self.clock, "set", None)
-            if setter is not None and final > self.now():
-                setter(final)
-            for name in _STATE_ATTRIBUTES:
-                setattr(self, name, getattr(copy, name))
-            self.seed = seed
-            self.settings = copy.settings
 
     # ---- credentials ----------------------------------------------------------------------
 
@@ -472,12 +331,8 @@ class Platform:
         """A professional prompt recording (uploaded in Invoca's UI, not through the API):
         the network's, or an advertiser's when ``body`` names ``advertiser_id_from_network``."""
         with self._lock:
-            network = self.directory.network(network_id)
-            values = dict(require_object(body))
-            advertiser_id = values.pop("advertiser_id_from_network", None)
-            advertiser = None if advertiser_id is None else self.directory.locate(
-                ADVERTISERS, network, (str(advertiser_id),))
-            return add_prompt_recording(network, advertiser, values, self.now())
+            return add_prompt_recording(self.directory, ADVERTISERS, network_id, body,
+                                        self.now())
 
     # ---- advertiser campaigns: the operations that are not CRUD ---------------------------
 
@@ -486,14 +341,7 @@ class Platform:
                                     body: Mapping[str, Any] | None = None, *,
                                     version: str | None = None) -> dict[str, Any]:
         """Make the campaign's terms live; ``timeout`` (2..60 s) is validated and ignored."""
-        timeout = (body or {}).get("timeout")
-        if timeout is not None:
-            try:
-                seconds = int(str(timeout))
-            except ValueError:
-                seconds = -1
-            if not 2 <= seconds <= 60:
-                raise RecordInvalid(field_errors={"timeout": ["must be between 2 and 60"]})
+        check_timeout(body)
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
@@ -504,20 +352,21 @@ class Platform:
                                     advertiser_id: str, advertiser_campaign_id: str,
                                     body: Mapping[str, Any] | None = None, *,
                                     version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            set_status(self.directory, self.now(), CAMPAIGNS, campaign, "Archived")
-            return {}
+        return self._set_status(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                "Archived")
 
     def unarchive_advertiser_campaign(self, principal: Principal, network_id: int | str,
                                       advertiser_id: str, advertiser_campaign_id: str,
                                       body: Mapping[str, Any] | None = None, *,
                                       version: str | None = None) -> dict[str, Any]:
+        return self._set_status(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                "Paused")
+
+    def _set_status(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                    campaign_id: str, status: str) -> dict[str, Any]:
         with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            set_status(self.directory, self.now(), CAMPAIGNS, campaign, "Paused")
+            campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
+            set_status(self.directory, self.now(), CAMPAIGNS, campaign, status)
             return {}
 
     #: the GET forms of the campaign actions (2016 docs)
@@ -1212,14 +1061,7 @@ class Platform:
                 "networks": networks,
                 "transactions": [t.to_dict() for t in self.transactions.all()],
                 "events": [{"seq": seq, **event.to_dict()} for seq, event in self.events],
-                "replay": {
-                    "seed": self.seed,
-                    "built_at": self.built_at.isoformat(),
-                    "world": _plain(self.settings.world),
-                    "demo_world": self.settings.demo_world,
-                    "truncated": self.journal.truncated,
-                    "journal": self.journal.to_list(),
-                },
+                "replay": self._replay_state(),
             }
 
 
@@ -1237,47 +1079,6 @@ def _resource_operation(name: str, resource: Resource, action: str) -> Any:
 
 for _name, (_resource, _action) in OPERATIONS.items():
     setattr(Platform, _name, _resource_operation(_name, _resource, _action))
-
-#: what import_state copies from the replayed platform
-_STATE_ATTRIBUTES = (
-    "built_at", "journal", "streams", "events", "inventory", "directory", "transactions",
-    "transaction_ids", "conversions", "keyring", "world",
-)
-_CLOCK_OPS = ("advance_clock", "set_clock")
-_MUTATING_PREFIXES = ("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_",
-                      "report_", "add_")
-#: every command that changes state (journaled, and allowed in an imported journal)
-_JOURNALED_OPS = frozenset(
-    name for name in dir(Platform)
-    if not name.startswith("_") and callable(getattr(Platform, name))
-    and (name.startswith(_MUTATING_PREFIXES)
-         or name in ("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
-                     "new_error_handle", *_CLOCK_OPS))
-)
-
-
-def _journaled(op: str, method: Any) -> Any:
-    @functools.wraps(method)
-    def journaled(self: Platform, *args: Any, **kwargs: Any) -> Any:
-        if op in _CLOCK_OPS:
-            return self._clock_call(method, args, kwargs)
-        return self._journaled_call(op, method, args, kwargs)
-
-    return journaled
-
-
-for _op in sorted(_JOURNALED_OPS):
-    setattr(Platform, _op, _journaled(_op, getattr(Platform, _op)))
-
-
-def _plain(value: Any) -> Any:
-    """A world mapping as plain JSON data (TOML tables may be other Mapping types)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
 
 def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
     """What a command costs of the journal's limit: a Bulk RingPool request one per row (its
@@ -1336,3 +1137,15 @@ def _format_loose(number: str) -> str:
     except SandboxError:
         return number
 
+
+_CLOCK_OPS = ("advance_clock", "set_clock")
+#: every command that changes state (journaled, and allowed in an imported journal)
+journal_commands(
+    Platform,
+    prefixes=("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_", "report_",
+              "add_"),
+    named=("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
+           "new_error_handle"),
+    clock=_CLOCK_OPS,
+    weight=_journal_weight,
+)

@@ -44,6 +44,7 @@ __all__ = [
     "AFFILIATE_CAMPAIGN_TRANSITIONS",
     "AffiliateCampaigns",
     "Campaigns",
+    "check_timeout",
     "go_live",
     "quick_stats",
     "set_status",
@@ -142,6 +143,18 @@ class Campaigns(Resource):
             "current_terms": current,
             "future_terms": future,
         }
+
+
+def check_timeout(body: Mapping[str, Any] | None) -> None:
+    """go_live's ``timeout``: 2..60 seconds when given (validated, then ignored)."""
+    timeout = (body or {}).get("timeout")
+    if timeout is not None:
+        try:
+            seconds = int(str(timeout))
+        except ValueError:
+            seconds = -1
+        if not 2 <= seconds <= 60:
+            raise RecordInvalid(field_errors={"timeout": ["must be between 2 and 60"]})
 
 
 def set_status(store: Store, now: datetime, resource: Resource, campaign: AdvertiserCampaign,

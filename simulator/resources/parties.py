@@ -40,7 +40,6 @@ from simulator.resources.records import (
     AdvertiserAffiliate,
     Affiliate,
     Link,
-    Network,
 )
 from simulator.resources.store import Resource, Store, require_object
 
@@ -187,13 +186,18 @@ def validate_sites(sites: Any) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 
 
-def add_prompt_recording(network: Network, advertiser: Advertiser | None,
-                         body: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """A professional prompt recording of the network (or of one advertiser), as Invoca's
-    UI uploads them: the API only lists them and assigns them to IVR nodes."""
-    require_object(body)
-    recording = validate_fields(fields_of("PromptRecording", ()), body)
-    if recording["prompt_received"] is None and "prompt_received" not in body:
+def add_prompt_recording(store: Store, advertisers: Resource, network_id: int | str,
+                         body: Any, now: datetime) -> dict[str, Any]:
+    """A professional prompt recording of the network, or of one advertiser when ``body``
+    names ``advertiser_id_from_network`` (as Invoca's UI uploads them: the API only lists
+    them and assigns them to IVR nodes)."""
+    network = store.network(network_id)
+    values = dict(require_object(body))
+    advertiser_id = values.pop("advertiser_id_from_network", None)
+    advertiser = None if advertiser_id is None else store.locate(
+        advertisers, network, (str(advertiser_id),))
+    recording = validate_fields(fields_of("PromptRecording", ()), values)
+    if recording["prompt_received"] is None and "prompt_received" not in values:
         recording["prompt_received"] = now.strftime("%Y-%m-%d %H:%M:%S %z")
     holder = network if advertiser is None else advertiser
     holder.prompt_recordings[recording["id_from_network"]] = recording
