@@ -1,9 +1,18 @@
 """The Network Integration resources, each declared once.
 
-A declaration names the resource, the resource holding it, the contract schema its fields
-come from, the Platform operations acting on it (operation -> action) and, through its
-class, the hooks of its special cases. :class:`~simulator.platform.Platform` makes one method
-per operation listed here; the HTTP edge calls them by the contract's operationIds.
+A declaration says what is particular to one resource; :mod:`simulator.resources.store`
+does what every resource does (locate parents, list, get, upsert, delete, events):
+
+* ``name`` (world files' object type, the page a Link names) and ``kind`` (events, 404s);
+* ``parent`` (the resource holding it; the network holds the top ones), ``held_in`` (the
+  parent's attribute holding them by key) and ``keyed_by`` (when the path key is another
+  resource's id, which must exist);
+* ``schema`` (the contract's write schema: its fields and their rules, minus ``without``) and
+  ``shape`` (the response schema: what a GET shows, in its order);
+* ``operations``: each Platform operation acting on it and its action (list, get, upsert,
+  delete). :class:`~simulator.platform.Platform` makes one method per operation listed here;
+  the HTTP edge calls them by the contract's operationIds;
+* the class: hooks for its real special cases (:mod:`simulator.resources`).
 """
 
 from __future__ import annotations
@@ -41,41 +50,47 @@ __all__ = [
 ]
 
 NETWORK = Networks(
-    name="network", kind="Network", parent=None, shape="Network",
+    name="network", kind="Network",
+    parent=None, shape="Network",
     operations={"get_network": "get", "update_network": "upsert", "create_network": "upsert",
                 "create_network_user": "upsert", "update_network_user": "upsert"},
 )
 ADVERTISERS = Advertisers(
-    name="advertiser", kind="Advertiser", parent=NETWORK, schema="AdvertiserWrite",
-    shape="Advertiser",
+    name="advertiser", kind="Advertiser",
+    parent=NETWORK, held_in="advertisers",
+    schema="AdvertiserWrite", shape="Advertiser",
     operations={"list_advertiser": "list", "list_advertisers": "list",
                 "get_advertiser": "get", "create_advertiser": "upsert",
                 "update_advertiser": "upsert", "create_advertiser_with_id": "upsert",
                 "delete_advertiser": "delete"},
 )
 ADVERTISER_USERS = AdvertiserUsers(
-    name="advertiser_user", kind="User", parent=ADVERTISERS, shape="User",
+    name="advertiser_user", kind="User",
+    parent=ADVERTISERS, shape="User",  # held in the advertiser's users list (its hooks)
     operations={"list_advertiser_user": "list", "list_advertiser_users": "list",
                 "get_advertiser_user": "get", "create_advertiser_user": "upsert",
                 "update_advertiser_user": "upsert", "delete_advertiser_user": "delete"},
 )
 AFFILIATES = Affiliates(
-    name="affiliate", kind="Affiliate", parent=NETWORK, schema="AffiliateWrite",
-    shape="Affiliate",
+    name="affiliate", kind="Affiliate",
+    parent=NETWORK, held_in="affiliates",
+    schema="AffiliateWrite", shape="Affiliate",
     operations={"list_affiliate": "list", "list_affiliates": "list", "get_affiliate": "get",
                 "create_affiliate": "upsert", "update_affiliate": "upsert",
                 "delete_affiliate": "delete"},
 )
 RELATIONSHIPS = Relationships(
-    name="advertiser_affiliate", kind="AdvertiserAffiliate", parent=ADVERTISERS,
-    schema="AdvertiserAffiliateWrite", shape="AdvertiserAffiliate", keyed_by=AFFILIATES,
+    name="advertiser_affiliate", kind="AdvertiserAffiliate",
+    parent=ADVERTISERS, held_in="relationships", keyed_by=AFFILIATES,
+    schema="AdvertiserAffiliateWrite", shape="AdvertiserAffiliate",
     answers_writes=False,  # the docs answer {} (POST 201, PUT 200)
     operations={"list_advertiser_affiliate": "list", "list_advertiser_affiliates": "list",
                 "get_advertiser_affiliate": "get", "create_advertiser_affiliate": "upsert",
                 "update_advertiser_affiliate": "upsert", "delete_advertiser_affiliate": "delete"},
 )
 CAMPAIGNS = Campaigns(
-    name="advertiser_campaign", kind="AdvertiserCampaign", parent=ADVERTISERS,
+    name="advertiser_campaign", kind="AdvertiserCampaign",
+    parent=ADVERTISERS, held_in="campaigns",
     schema="AdvertiserCampaignWrite", shape="AdvertiserCampaign",
     operations={"list_advertiser_campaign": "list", "list_advertiser_campaigns": "list",
                 "get_advertiser_campaign": "get", "create_advertiser_campaign": "upsert",
@@ -85,16 +100,16 @@ CAMPAIGNS = Campaigns(
                 "delete_advertiser_campaign": "delete"},
 )
 AFFILIATE_CAMPAIGNS = AffiliateCampaigns(
-    name="affiliate_campaign", kind="AffiliateCampaign", parent=CAMPAIGNS,
-    schema="AffiliateCampaignWrite", shape="AffiliateCampaign", keyed_by=AFFILIATES,
+    name="affiliate_campaign", kind="AffiliateCampaign",
+    parent=CAMPAIGNS, held_in="affiliate_campaigns", keyed_by=AFFILIATES,
+    schema="AffiliateCampaignWrite", shape="AffiliateCampaign",
     operations={"list_affiliate_campaign": "list", "list_affiliate_campaigns": "list",
                 "get_affiliate_campaign": "get", "create_affiliate_campaign": "upsert",
                 "update_affiliate_campaign": "upsert", "delete_affiliate_campaign": "delete"},
 )
-
-
 PROMO_NUMBERS = PromoNumbers(
-    name="promo_number", kind="PromoNumber", parent=CAMPAIGNS, by_id=False,
+    name="promo_number", kind="PromoNumber",
+    parent=CAMPAIGNS, held_in="promo_numbers", by_id=False,
     schema="PromoNumberWrite", shape="PromoNumber", without=("id_from_network", *MOVE_FIELDS),
     destinations=(CAMPAIGNS, AFFILIATE_CAMPAIGNS),
     operations={"list_promo_number": "list", "list_promo_numbers": "list",
@@ -104,14 +119,16 @@ PROMO_NUMBERS = PromoNumbers(
 #: the same numbers addressed by id_from_network, and both addressings under an affiliate
 #: campaign
 PROMO_NUMBERS_BY_ID = replace(
-    PROMO_NUMBERS, name="promo_number_by_id", by_id=True,
+    PROMO_NUMBERS, name="promo_number_by_id",
+    held_in="promo_numbers_by_id", by_id=True,
     operations={"list_promo_number_by_id": "list", "list_promo_number_by_ids": "list",
                 "list_promo_numbers_by_id": "list", "get_promo_number_by_id": "get",
                 "create_promo_number_by_id": "upsert", "update_promo_number_by_id": "upsert",
                 "delete_promo_number_by_id": "delete"},
 )
 AFFILIATE_CAMPAIGN_PROMO_NUMBERS = replace(
-    PROMO_NUMBERS, name="affiliate_campaign_promo_number", parent=AFFILIATE_CAMPAIGNS,
+    PROMO_NUMBERS, name="affiliate_campaign_promo_number",
+    parent=AFFILIATE_CAMPAIGNS,
     operations={"list_affiliate_campaign_promo_number": "list",
                 "list_affiliate_campaign_promo_numbers": "list",
                 "get_affiliate_campaign_promo_number": "get",
@@ -120,8 +137,8 @@ AFFILIATE_CAMPAIGN_PROMO_NUMBERS = replace(
                 "delete_affiliate_campaign_promo_number": "delete"},
 )
 AFFILIATE_CAMPAIGN_PROMO_NUMBERS_BY_ID = replace(
-    PROMO_NUMBERS, name="affiliate_campaign_promo_number_by_id", parent=AFFILIATE_CAMPAIGNS,
-    by_id=True,
+    PROMO_NUMBERS, name="affiliate_campaign_promo_number_by_id",
+    parent=AFFILIATE_CAMPAIGNS, held_in="promo_numbers_by_id", by_id=True,
     operations={"list_affiliate_campaign_promo_number_by_id": "list",
                 "list_affiliate_campaign_promo_number_by_ids": "list",
                 "list_affiliate_campaign_promo_numbers_by_id": "list",
@@ -130,17 +147,18 @@ AFFILIATE_CAMPAIGN_PROMO_NUMBERS_BY_ID = replace(
                 "update_affiliate_campaign_promo_number_by_id": "upsert",
                 "delete_affiliate_campaign_promo_number_by_id": "delete"},
 )
-
 RING_POOLS = RingPools(
-    name="ring_pool", kind="RingPool", parent=CAMPAIGNS, schema="RingPoolWrite",
-    shape="RingPool",
+    name="ring_pool", kind="RingPool",
+    parent=CAMPAIGNS, held_in="ring_pools",
+    schema="RingPoolWrite", shape="RingPool",
     operations={"list_ring_pool": "list", "list_ring_pools": "list", "get_ring_pool": "get",
                 "create_ring_pool": "upsert", "update_ring_pool": "upsert",
                 "delete_ring_pool": "delete"},
 )
 #: the legacy paths of an affiliate campaign's ring pools (documented until 2019)
 AFFILIATE_CAMPAIGN_RING_POOLS = replace(
-    RING_POOLS, name="affiliate_campaign_ring_pool", parent=AFFILIATE_CAMPAIGNS,
+    RING_POOLS, name="affiliate_campaign_ring_pool",
+    parent=AFFILIATE_CAMPAIGNS,
     operations={"list_affiliate_campaign_ring_pool": "list",
                 "get_affiliate_campaign_ring_pool": "get",
                 "create_affiliate_campaign_ring_pool": "upsert",

@@ -6,11 +6,16 @@ Rules of this module:
   (``createRingPool`` -> :meth:`Platform.create_ring_pool`). Methods take the path ids, the
   parsed body or query and the API ``version``; they return plain data and raise
   :class:`~simulator.errors.SandboxError` subclasses. No HTTP status codes here: the mock maps
-  verbs and error status hints.
-* Everything random is seeded from ``seed`` through *derived streams* (numbers, keys and
-  tokens, transaction ids, callers, error handles): adding a draw in one area never shifts
-  another. Time comes from the :class:`~simulator.clock.Clock` passed in.
-* Concurrency: one re-entrant lock around the directory (every Network Integration call,
+  verbs and error status hints. The Network Integration resource operations are made from
+  their declarations (:mod:`simulator.network`): one generic operation scopes the principal
+  to the path's network, then lists, gets, upserts or deletes through the store
+  (:mod:`simulator.resources.store`); an object's pages are :class:`Link` values the HTTP edge
+  writes as URLs. The campaign actions (go_live, archive, unarchive) and quick stats are
+  written out here.
+* Everything random is seeded from ``seed`` through derived streams
+  (:class:`~simulator.settings.Streams`). Time comes from the :class:`~simulator.clock.Clock`
+  passed in.
+* Concurrency: one re-entrant lock around the store (every Network Integration call,
   calls and transactions). Allocation does not take it: it reads the pool from a dict and
   the :class:`~simulator.ringpool.RingPool` locks only itself, so allocations on different
   pools never contend (the hot path).
@@ -18,10 +23,9 @@ Rules of this module:
   :class:`Principal` (network, advertiser or affiliate role); a principal reaches only its
   own network. Network Integration operations need the network role. Allocation is
   authorised by the pool's ``ring_pool_key`` alone.
-* Every state-changing call is journaled (:mod:`simulator.journal`) with the instant it saw
-  as ``now``; :meth:`Platform.export_state` carries the journal and
+* Every state-changing call is journaled (:mod:`simulator.journal`, :class:`Journaled`) with
+  the instant it saw as ``now``; :meth:`Platform.export_state` carries the journal and
   :meth:`Platform.import_state` rebuilds the same state by replaying it from the seed.
-  Refused commands are journaled too (they may have drawn from a seeded stream).
 * Beyond the contract operations: :meth:`~Platform.simulate_call`,
   :meth:`~Platform.advance_clock`, :meth:`~Platform.set_clock`, :meth:`~Platform.reset`,
   :meth:`~Platform.use_world`, :meth:`~Platform.allocations`,

@@ -72,10 +72,6 @@ class Campaigns(Resource):
     def terms(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.fields if spec.name not in _NOT_TERMS)
 
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = parent.campaigns
-        return members
-
     def missing(self, parent: Any, key: Any) -> str:
         return (f"Could not find AdvertiserCampaign {key} for advertiser "
                 f"{parent.id_from_network}")
@@ -181,10 +177,6 @@ def go_live(store: Store, now: datetime, resource: Resource,
 
 class AffiliateCampaigns(Resource):
     """An advertiser campaign's affiliate campaigns, keyed by the affiliate's id."""
-
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = parent.affiliate_campaigns
-        return members
 
     def missing(self, parent: Any, key: Any) -> str:
         return (f"Could not find AffiliateCampaign for advertiser campaign "

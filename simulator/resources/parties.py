@@ -263,10 +263,6 @@ class _Parties(Resource):
 
 
 class Advertisers(_Parties):
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = parent.advertisers
-        return members
-
     def create(self, store: Store, now: datetime, parent: Any, key: str, write: Any) -> Any:
         advertiser = Advertiser(store.next_id(self.kind), key, write, parent)
         parent.advertisers[key] = advertiser
@@ -287,10 +283,6 @@ class Advertisers(_Parties):
 
 
 class Affiliates(_Parties):
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = parent.affiliates
-        return members
-
     def create(self, store: Store, now: datetime, parent: Any, key: str, write: Any) -> Any:
         affiliate = Affiliate(store.next_id(self.kind), key, write)
         parent.affiliates[key] = affiliate
@@ -366,10 +358,6 @@ class Relationships(Resource):
     """An advertiser's relationships with the network's affiliates, keyed by the affiliate's
     id. Docs: any status but Approved declines the affiliate's applications to the
     advertiser's campaigns and suspends its approved ones; Approved approves its applications."""
-
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = parent.relationships
-        return members
 
     def missing(self, parent: Any, key: Any) -> str:
         return (f"Could not find AdvertiserAffiliate for advertiser {parent.id_from_network} "

@@ -70,14 +70,9 @@ class PromoNumbers(Resource):
     #: the resources a move names: advertiser campaigns and affiliate campaigns
     destinations: tuple[Resource, Resource] | None = None
 
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = (parent.promo_numbers_by_id if self.by_id
-                                      else parent.promo_numbers)
-        return members
-
     def find(self, parent: Any, key: Any) -> Any | None:
         if self.by_id:
-            return parent.promo_numbers_by_id.get(str(key))
+            return super().find(parent, key)
         try:
             digits = parse_number(str(key))
         except SandboxError:

@@ -65,10 +65,6 @@ class _Write:
 class RingPools(Resource):
     """The ring pools of an advertiser campaign (or of an affiliate campaign, until 2019)."""
 
-    def members(self, parent: Any) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = parent.ring_pools
-        return members
-
     def missing(self, parent: Any, key: Any) -> str:
         campaign = parent.campaign if isinstance(parent, AffiliateCampaign) else parent
         text = (f"Could not find RingPool {key} for advertiser campaign "

@@ -106,6 +106,8 @@ class Resource:
     schema: str | None = None
     #: the contract's response schema: the fields a GET shows, in their order
     shape: str | None = None
+    #: the parent's attribute holding this resource's objects by key
+    held_in: str = ""
     without: tuple[str, ...] = ("id_from_network",)
     operations: Mapping[str, str] = field(default_factory=dict)
     #: whether a create or update answers the object (else ``{}``, as the docs show)
@@ -133,7 +135,8 @@ class Resource:
 
     def members(self, parent: Any) -> Mapping[str, Any]:
         """The parent's objects of this resource, by key."""
-        raise NotImplementedError(self.name)
+        members: Mapping[str, Any] = getattr(parent, self.held_in)
+        return members
 
     def items(self, parent: Any) -> Iterable[Any]:
         return self.members(parent).values()

@@ -9,8 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
-from mock_server.binding import iter_operations
-from openapi.contract import load_spec
+from mock_server.binding import iter_operations, snake_case
+from openapi.contract import load_spec, operations
+from simulator.network import OPERATIONS
+from simulator.platform import Platform
 
 
 @pytest.fixture
@@ -439,3 +441,13 @@ def test_ring_pool_pages_use_base_url_when_configured() -> None:
         f"?ring_pool_key={pool['api_key']}"
     )
     assert pool["test_click_url"].startswith("http://127.0.0.1:8080/c/1/")
+
+
+def test_every_network_integration_operation_is_a_platform_method_when_declared() -> None:
+    contract = {snake_case(op.operation_id) for op in operations()
+                if op.family == "Network Integration"}
+    assert contract <= set(dir(Platform))
+    # beyond the contract: older names of the same operations, and the deletes the docs refuse
+    others = {name for name in set(OPERATIONS) - contract if not name.startswith("list_")}
+    assert others == {"create_network", "update_network", "delete_advertiser_campaign",
+                      "delete_affiliate_campaign"}
