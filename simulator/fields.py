@@ -5,8 +5,9 @@ Rules of this module:
 * A Network Integration write schema of ``openapi/invoca.yaml`` is the one list of a resource's
   fields (:func:`fields_of`): every property but the ``readOnly`` ones (unless marked
   ``x-world-field``), the ``oauth_token`` credential and the names a caller leaves out (keys,
-  instructions such as a promo number's move fields), in the contract's order (a GET shows
-  the stored values in that order).
+  instructions such as a promo number's move fields), in the contract's order.
+* A GET shows an object's fields in the order of its response schema (:func:`in_order`) and
+  only those its version has (``x-versions``: :func:`hidden_in`).
 * A field's kind is the type of the property's first alternative (``anyOf`` lists the stored
   type first, then the spellings accepted for it: ``"3"`` for an integer, ``"true"`` for a
   boolean); its choices are that alternative's ``enum``, its bound its ``minimum``, its default
@@ -159,6 +160,7 @@ def in_order(body: Mapping[str, Any], schema_name: str) -> dict[str, Any]:
         name: value for name, value in body.items() if name not in first}
 
 
+@functools.cache
 def hidden_in(schema_name: str, version: str | None) -> frozenset[str]:
     """The properties of a (response) schema that ``version`` does not show (``x-versions``);
     no version stands for the earliest one."""
@@ -168,6 +170,7 @@ def hidden_in(schema_name: str, version: str | None) -> frozenset[str]:
     )
 
 
+@functools.cache
 def required_by_version(schema_name: str, version: str | None) -> tuple[str, ...]:
     """The properties ``x-required-by-version`` requires in ``version`` (no version: the
     earliest)."""

@@ -341,7 +341,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
                 else:
                     made = platform.create_ring_pool(admin, network_id, advertiser, campaign,
                                                      body, version=version)
-                    bulk = bool(platform.ring_pool_by_id(made["id"]).properties["values"]["bulk"])
+                    bulk = bool(made["bulk"])
                     if bulk and world.bulk_ring_pool is None:
                         world.bulk_ring_pool = _pool_summary(made)
                     elif not bulk and world.ring_pool is None:

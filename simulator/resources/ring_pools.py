@@ -45,7 +45,7 @@ from simulator.resources.records import (
     RingPoolPlacement,
 )
 from simulator.resources.store import Resource, Store, id_from_network
-from simulator.ringpool import RingPool
+from simulator.ringpool import CUSTOM_PARAMS, RingPool
 
 __all__ = ["LOCAL_FILL_DELAY", "RingPools"]
 
@@ -204,7 +204,8 @@ def _in_network(store: Store, network: Any, key: str) -> bool:
 
 
 def _param_names(values: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(values[f"param{n}"] for n in range(1, 11))
+    """The names a pool gives its custom parameters (``param1`` .. ``param10``)."""
+    return tuple(values[name] for name in CUSTOM_PARAMS)
 
 
 def _supply(store: Store, pool_id: int, npas: Sequence[str] | None) -> Callable[[], str]:
