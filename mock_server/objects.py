@@ -8,10 +8,11 @@ the docs' examples (``object_url``: ``https://invoca.net/as/14/dashboards/ui``;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from simulator.resources.records import Link
+from simulator.resources.records import PAGE_FIELDS, Link
 
 __all__ = ["PAGES", "RINGPOOL_API_VERSION", "represent", "url_writer"]
 
@@ -32,6 +33,7 @@ PAGES: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=16)
 def url_writer(base_url: str) -> Callable[[Link], str]:
     """What writes a Link as a URL on ``base_url``."""
     base = base_url.rstrip("/")
@@ -54,6 +56,11 @@ def represent(value: Any, base_url: str) -> Any:
 
 
 def _object(value: dict[str, Any], url: Callable[[Link], str]) -> dict[str, Any]:
-    if not any(isinstance(item, Link) for item in value.values()):
-        return value
-    return {key: url(item) if isinstance(item, Link) else item for key, item in value.items()}
+    written = value
+    for key in PAGE_FIELDS:
+        link = value.get(key)
+        if type(link) is Link:
+            if written is value:
+                written = value.copy()  # the same keys in the same order
+            written[key] = url(link)
+    return written

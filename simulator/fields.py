@@ -149,15 +149,28 @@ def versioned(schema_name: str, name: str) -> Mapping[str, str]:
 
 
 @functools.cache
-def _order(schema_name: str) -> tuple[str, ...]:
-    return tuple(schema(schema_name).get("properties") or ())
+def _order(schema_name: str) -> dict[str, int]:
+    return {name: place for place, name in enumerate(schema(schema_name).get("properties") or ())}
+
+
+#: (schema, a body's keys) -> those keys in the schema's order (bodies come in few shapes)
+_ORDERS: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
 
 def in_order(body: Mapping[str, Any], schema_name: str) -> dict[str, Any]:
     """``body`` with the fields a (response) schema lists first, in its order; others after."""
-    first = {name: body[name] for name in _order(schema_name) if name in body}
-    return first if len(first) == len(body) else first | {
-        name: value for name, value in body.items() if name not in first}
+    keys = tuple(body)
+    order = _ORDERS.get((schema_name, keys))
+    if order is None:
+        places = _order(schema_name)
+        unlisted = len(places)
+        order = tuple(sorted(keys, key=lambda name: places.get(name, unlisted)))  # stable
+        if len(_ORDERS) > 4096:
+            _ORDERS.clear()
+        _ORDERS[schema_name, keys] = order
+    if order == keys:
+        return dict(body)
+    return {name: body[name] for name in order}
 
 
 @functools.cache

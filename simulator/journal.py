@@ -213,12 +213,11 @@ class Journaled:
         finally:
             self._quiet = quiet
 
-    def _command(self, op: str, method: Any, args: tuple[Any, ...],
-                 kwargs: dict[str, Any]) -> Any:
+    def _command(self, op: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 weight: Weight) -> Any:
         if self._quiet or getattr(self._pin, "now", None) is not None:
             return method(self, *args, **kwargs)  # nested, replaying or building
         now = self.now()
-        weight = type(self)._weight
         self._pin.now = now
         try:
             result = method(self, *args, **kwargs)
@@ -328,15 +327,20 @@ def journal_commands(cls: type[Journaled], *, prefixes: tuple[str, ...],
         and (name.startswith(prefixes) or name in named or name in clock)
     )
     for op in sorted(cls.COMMANDS):
-        setattr(cls, op, _journaled(op, getattr(cls, op), clock=op in clock))
+        setattr(cls, op, _journaled(op, getattr(cls, op), clock=op in clock, weight=weight))
 
 
-def _journaled(op: str, method: Any, *, clock: bool) -> Any:
+def _journaled(op: str, method: Any, *, clock: bool, weight: Weight) -> Any:
+    if clock:
+        @functools.wraps(method)
+        def moved(self: Journaled, *args: Any, **kwargs: Any) -> Any:
+            return self._clock_command(method, args, kwargs)
+
+        return moved
+
     @functools.wraps(method)
     def journaled(self: Journaled, *args: Any, **kwargs: Any) -> Any:
-        if clock:
-            return self._clock_command(method, args, kwargs)
-        return self._command(op, method, args, kwargs)
+        return self._command(op, method, args, kwargs, weight)
 
     return journaled
 

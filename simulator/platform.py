@@ -311,15 +311,16 @@ class Platform(Journaled):
         :data:`~simulator.network.OPERATIONS`): scope the principal to the path's network,
         then list, get, upsert or delete through the store, and render."""
         store = self.directory
-        ids, body = list(args), None
-        if action == "upsert" and args:  # ids, then the body
-            ids, body = ids[:-1], args[-1]
-        paths = {"list": (resource.depth - 1,), "get": (resource.depth,),
-                 "delete": (resource.depth,)}.get(action, (resource.depth - 1, resource.depth))
-        if len(ids) not in paths or (action == "upsert" and not args):
+        depth = resource.depth
+        counts: tuple[int, ...]
+        if action == "upsert" and args:  # the item's ids (or its collection's), then the body
+            ids, body, counts = args[:-1], args[-1], (depth - 1, depth)
+        else:
+            ids, body, counts = args, None, ((depth - 1,) if action == "list" else (depth,))
+        if len(ids) not in counts or (action == "upsert" and not args):
             raise TypeError(f"{resource.name} {action}: {len(args)} arguments after network_id")
         if action == "upsert":
-            body = resource.read_body(body, ids[-1] if len(ids) == resource.depth > 0 else None)
+            body = resource.read_body(body, ids[-1] if len(ids) == depth > 0 else None)
         with self._lock:
             network = self._network(principal, network_id)
             if action == "list":

@@ -5,9 +5,9 @@ Rules of this module:
 * Objects are keyed by ``id_from_network`` inside their parent (the partner's own ids, as in
   every Network Integration path) and also carry an internal integer ``id`` from a
   deterministic per-kind sequence (1, 2, 3, ...). Their written fields live in ``values``.
-* A rendered object names its pages by :class:`Link` values (``object_url``,
-  ``sample_api_url``): the model knows which page and ids; the HTTP edge knows the base URL
-  and the URL's shape (``mock_server.objects``).
+* A rendered object names its pages by :class:`Link` values, in the fields of
+  :data:`PAGE_FIELDS` only: the model knows which page and ids; the HTTP edge knows the base
+  URL and the URL's shape (``mock_server.objects``).
 * A ring pool is a :class:`~simulator.ringpool.RingPool` (its Network Integration fields in its
   ``properties``); :class:`RingPoolPlacement` says where one lives.
 """
@@ -22,6 +22,7 @@ from simulator.events import Event
 from simulator.ringpool import RingPool
 
 __all__ = [
+    "PAGE_FIELDS",
     "Advertiser",
     "AdvertiserAffiliate",
     "AdvertiserCampaign",
@@ -34,6 +35,10 @@ __all__ = [
     "PromoNumber",
     "RingPoolPlacement",
 ]
+
+
+#: the fields of a rendered object that hold its pages (:class:`Link` values)
+PAGE_FIELDS = ("object_url", "sample_api_url")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ Rules of this module:
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,7 +117,12 @@ class Resource:
     #: an affiliate under an advertiser): it must exist
     keyed_by: Resource | None = None
 
-    @property
+    def __post_init__(self) -> None:
+        unknown = set(self.operations.values()) - ACTIONS
+        if unknown:
+            raise ValueError(f"{self.name}: unknown actions {sorted(unknown)}")
+
+    @functools.cached_property
     def depth(self) -> int:
         """How many path ids after the network's address one object."""
         return 0 if self.parent is None else self.parent.depth + 1
