@@ -15,21 +15,38 @@ Rules of this module:
   replay would silently differ).
 * Recording is on the allocation hot path: an entry is kept as a plain tuple and becomes a
   :class:`JournalEntry` when read.
+* :class:`Journaled` is the journaling half of a model facade: each command (a public method
+  that changes state, :func:`journal_commands`) runs with ``now`` pinned to the instant it
+  started at and is recorded once, refused ones too (they may have drawn from a seeded
+  stream); nested commands, world building and replays record nothing themselves.
+  :meth:`Journaled.import_state` rebuilds a state by replaying an exported journal on a fresh
+  copy built from the same seed, then takes the copy's state: a journal that cannot be
+  replayed changes nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from simulator.clock import as_utc
-from simulator.errors import RecordInvalid
-from simulator.world import Principal
+from simulator.clock import ManualClock, as_utc
+from simulator.errors import RecordInvalid, SandboxError
+from simulator.principals import Principal
 
-__all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "JournalEntry", "decode", "encode"]
+__all__ = [
+    "DEFAULT_JOURNAL_LIMIT",
+    "Journal",
+    "JournalEntry",
+    "Journaled",
+    "decode",
+    "encode",
+    "journal_commands",
+]
 
 DEFAULT_JOURNAL_LIMIT = 100_000
 
@@ -144,3 +161,194 @@ class Journal:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [entry.to_dict() for entry in self.entries()]
+
+
+#: what a command costs of the journal's limit: ``weight(op, args, kwargs)``
+Weight = Callable[[str, Sequence[Any], Mapping[str, Any]], int]
+
+
+class Journaled:
+    """The journaling half of a model facade (see the module rules).
+
+    The class using it provides ``clock`` (``now()``, and ``set()`` to move it), ``seed``,
+    ``settings`` (a dataclass with ``journal_limit``, ``world`` and ``demo_world``),
+    ``journal`` (a :class:`Journal`, made with the rest of its state at ``built_at``),
+    ``_lock``, a
+    constructor ``(clock, seed, *, settings)``, and :attr:`STATE`: the attributes a replay
+    copies over. It calls :meth:`_start_journal` before building its state.
+    """
+
+    #: the attributes :meth:`import_state` takes from the replayed copy
+    STATE: ClassVar[tuple[str, ...]] = ()
+    #: the commands (set by :func:`journal_commands`)
+    COMMANDS: ClassVar[frozenset[str]] = frozenset()
+    #: what a command weighs (set by :func:`journal_commands`)
+    _weight: ClassVar[Weight]
+
+    clock: Any
+    seed: int
+    settings: Any
+    journal: Journal
+    built_at: datetime
+    _lock: Any
+
+    def _start_journal(self) -> None:
+        #: per-thread: the instant the running command sees as ``now``
+        self._pin = threading.local()
+        self._quiet = False  # True while building a world or replaying: nothing is journaled
+
+    def now(self) -> datetime:
+        """The current instant (inside a journaled command: the instant it started at)."""
+        pinned: datetime | None = getattr(self._pin, "now", None)
+        if pinned is not None:
+            return pinned
+        return as_utc(self.clock.now(), name="now")
+
+    @contextmanager
+    def _unjournaled(self) -> Iterator[None]:
+        """Nothing runs as a command inside (building a world, replaying)."""
+        quiet, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = quiet
+
+    def _command(self, op: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 weight: Weight) -> Any:
+        if self._quiet or getattr(self._pin, "now", None) is not None:
+            return method(self, *args, **kwargs)  # nested, replaying or building
+        now = self.now()
+        self._pin.now = now
+        try:
+            result = method(self, *args, **kwargs)
+        except SandboxError:  # it may have drawn from the seed
+            self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+            raise
+        finally:
+            self._pin.now = None
+        self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+        return result
+
+    def _clock_command(self, method: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
+        result = method(self, *args, **kwargs)
+        if not self._quiet:
+            now = self.now()
+            self.journal.record("set_clock", now, (now,), {})
+        return result
+
+    def import_state(self, state: Mapping[str, Any]) -> None:
+        """Rebuild from an exported state document by replaying its journal.
+
+        The seed, world and commands come from ``state``; settings other than the world are
+        this one's. The clock moves forward to the exported ``now`` when it is behind (never
+        backwards). A state that cannot be replayed changes nothing (``RecordInvalid``).
+        """
+        replay = state.get("replay") if isinstance(state, Mapping) else None
+        if not isinstance(replay, Mapping):
+            raise RecordInvalid("state has no replay section (export it with export_state)")
+        if replay.get("truncated"):
+            raise RecordInvalid("state cannot be imported: its journal was truncated "
+                                f"(journal_limit {self.settings.journal_limit})")
+        try:
+            seed = int(replay["seed"])
+            built_at = as_utc(datetime.fromisoformat(str(replay["built_at"])))
+            final = as_utc(datetime.fromisoformat(str(state["now"])))
+        except (KeyError, TypeError, ValueError, SandboxError):
+            raise RecordInvalid("state needs replay.seed, replay.built_at and now") from None
+        raw_journal = replay.get("journal")
+        if not isinstance(raw_journal, list):
+            raise RecordInvalid("state's replay.journal must be an array")
+        entries = [JournalEntry.from_dict(item, i) for i, item in enumerate(raw_journal)]
+        world = replay.get("world")
+        if world is not None and not isinstance(world, Mapping):
+            raise RecordInvalid("state's replay.world must be an object or null")
+        clock = ManualClock(built_at)
+        settings = replace(self.settings, world=world,
+                           demo_world=bool(replay.get("demo_world", True)))
+        copy = type(self)(clock, seed, settings=settings)  # type: ignore[call-arg]
+        with copy._unjournaled():
+            copy._replay(clock, entries)
+        with self._lock:
+            setter = getattr(self.clock, "set", None)
+            if setter is not None and final > self.now():
+                setter(final)
+            for name in self.STATE:
+                setattr(self, name, getattr(copy, name))
+            self.seed = seed
+            self.settings = copy.settings
+
+    def _replay_state(self) -> dict[str, Any]:
+        """What :meth:`import_state` needs of an exported state: the seed, the start, the
+        world and the journal."""
+        return {
+            "seed": self.seed,
+            "built_at": self.built_at.isoformat(),
+            "world": _plain(self.settings.world),
+            "demo_world": self.settings.demo_world,
+            "truncated": self.journal.truncated,
+            "journal": self.journal.to_list(),
+        }
+
+    def _replay(self, clock: ManualClock, entries: Sequence[JournalEntry]) -> None:
+        """Run ``entries`` as they first ran, each at its instant, recording each once."""
+        for index, entry in enumerate(entries):
+            method = getattr(self, entry.op, None)
+            if entry.op.startswith("_") or entry.op not in self.COMMANDS or method is None:
+                raise RecordInvalid(f"journal[{index}]: unknown operation {entry.op!r}")
+            if entry.at > clock.now():
+                clock.set(entry.at)
+            if entry.op == "set_clock":
+                method(entry.at)
+                self.journal.record("set_clock", entry.at, (entry.at,), {})
+                continue
+            self._pin.now = entry.at
+            try:
+                method(*entry.args, **entry.kwargs)
+            except SandboxError:
+                pass  # it failed the first time too
+            except (TypeError, ValueError) as error:
+                raise RecordInvalid(f"journal[{index}]: {error}") from None
+            finally:
+                self._pin.now = None
+            self.journal.record(entry.op, entry.at, entry.args, entry.kwargs,
+                                weight=type(self)._weight(entry.op, entry.args, entry.kwargs))
+
+
+def journal_commands(cls: type[Journaled], *, prefixes: tuple[str, ...],
+                     named: Sequence[str], clock: Sequence[str], weight: Weight) -> None:
+    """Make every public method of ``cls`` that changes state a journaled command: those
+    whose name starts with one of ``prefixes``, those ``named``, and the ``clock`` moves
+    (journaled as the instant they reach)."""
+    cls._weight = staticmethod(weight)
+    cls.COMMANDS = frozenset(
+        name for name in dir(cls)
+        if not name.startswith("_") and callable(getattr(cls, name))
+        and (name.startswith(prefixes) or name in named or name in clock)
+    )
+    for op in sorted(cls.COMMANDS):
+        setattr(cls, op, _journaled(op, getattr(cls, op), clock=op in clock, weight=weight))
+
+
+def _journaled(op: str, method: Any, *, clock: bool, weight: Weight) -> Any:
+    if clock:
+        @functools.wraps(method)
+        def moved(self: Journaled, *args: Any, **kwargs: Any) -> Any:
+            return self._clock_command(method, args, kwargs)
+
+        return moved
+
+    @functools.wraps(method)
+    def journaled(self: Journaled, *args: Any, **kwargs: Any) -> Any:
+        return self._command(op, method, args, kwargs, weight)
+
+    return journaled
+
+
+def _plain(value: Any) -> Any:
+    """A world mapping as plain JSON data (TOML tables may be other Mapping types)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -6,11 +6,16 @@ Rules of this module:
   (``createRingPool`` -> :meth:`Platform.create_ring_pool`). Methods take the path ids, the
   parsed body or query and the API ``version``; they return plain data and raise
   :class:`~simulator.errors.SandboxError` subclasses. No HTTP status codes here: the mock maps
-  verbs and error status hints.
-* Everything random is seeded from ``seed`` through *derived streams* (numbers, keys and
-  tokens, transaction ids, callers, error handles): adding a draw in one area never shifts
-  another. Time comes from the :class:`~simulator.clock.Clock` passed in.
-* Concurrency: one re-entrant lock around the directory (every Network Integration call,
+  verbs and error status hints. The Network Integration resource operations are made from
+  their declarations (:mod:`simulator.network`): one generic operation scopes the principal
+  to the path's network, then lists, gets, upserts or deletes through the store
+  (:mod:`simulator.resources.store`); an object's pages are :class:`Link` values the HTTP edge
+  writes as URLs. The campaign actions (go_live, archive, unarchive) and quick stats are
+  written out here.
+* Everything random is seeded from ``seed`` through derived streams
+  (:class:`~simulator.settings.Streams`). Time comes from the :class:`~simulator.clock.Clock`
+  passed in.
+* Concurrency: one re-entrant lock around the store (every Network Integration call,
   calls and transactions). Allocation does not take it: it reads the pool from a dict and
   the :class:`~simulator.ringpool.RingPool` locks only itself, so allocations on different
   pools never contend (the hot path).
@@ -18,10 +23,9 @@ Rules of this module:
   :class:`Principal` (network, advertiser or affiliate role); a principal reaches only its
   own network. Network Integration operations need the network role. Allocation is
   authorised by the pool's ``ring_pool_key`` alone.
-* Every state-changing call is journaled (:mod:`simulator.journal`) with the instant it saw
-  as ``now``; :meth:`Platform.export_state` carries the journal and
+* Every state-changing call is journaled (:mod:`simulator.journal`, :class:`Journaled`) with
+  the instant it saw as ``now``; :meth:`Platform.export_state` carries the journal and
   :meth:`Platform.import_state` rebuilds the same state by replaying it from the seed.
-  Refused commands are journaled too (they may have drawn from a seeded stream).
 * Beyond the contract operations: :meth:`~Platform.simulate_call`,
   :meth:`~Platform.advance_clock`, :meth:`~Platform.set_clock`, :meth:`~Platform.reset`,
   :meth:`~Platform.use_world`, :meth:`~Platform.allocations`,
@@ -50,13 +54,11 @@ Sandbox choices (for docs/fidelity.md):
 
 from __future__ import annotations
 
-import functools
-import random
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import compress, repeat
 from operator import contains, eq, itemgetter, methodcaller
@@ -78,23 +80,23 @@ from simulator.errors import (
     UnauthorizedOperation,
 )
 from simulator.events import Event, EventLog
-from simulator.journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
-from simulator.network import (
-    DEFAULT_BASE_URL,
+from simulator.journal import Journal, Journaled, journal_commands
+from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
+from simulator.numbers import NumberInventory, parse_number
+from simulator.principals import Keyring, Principal
+from simulator.resources.campaigns import check_timeout, go_live, quick_stats, set_status
+from simulator.resources.parties import add_prompt_recording
+from simulator.resources.records import (
     Advertiser,
     AdvertiserCampaign,
-    AffiliateCampaign,
-    Directory,
+    Link,
     Network,
-    PromoNumber,
     RingPoolPlacement,
-    formatted,
-    require_object,
-    validate_user,
 )
-from simulator.numbers import NumberInventory, parse_number
+from simulator.resources.store import Resource, Store, require_object
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
 from simulator.rows import Table
+from simulator.settings import PlatformSettings, Streams
 from simulator.transactions import (
     RANKING_COLUMNS,
     CustomValue,
@@ -106,7 +108,7 @@ from simulator.transactions import (
     columns_for,
     time_fields,
 )
-from simulator.world import Principal, World, populate_demo_world, populate_world
+from simulator.world import World, populate_demo_world, populate_world
 
 __all__ = [
     "AllocationResult",
@@ -125,31 +127,6 @@ _FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
 _consume = deque[object](maxlen=0).extend
 _SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformSettings:
-    """Knobs of a platform (all have documented defaults)."""
-
-    base_url: str = DEFAULT_BASE_URL
-    #: issue only NXX-555-01XX numbers (never a real phone)
-    fictional_only: bool = True
-    #: events kept in the event log
-    event_retention: int | None = 100_000
-    #: transactions kept (None = all)
-    transaction_retention: int | None = None
-    #: allocations kept per ring pool for attribution and /_sandbox/allocations (None = all:
-    #: memory then grows with every allocation)
-    allocation_retention: int | None = 100_000
-    #: rows per Bulk RingPool request
-    bulk_batch_limit: int = 1000
-    #: build the demo world (when ``world`` is None)
-    demo_world: bool = True
-    #: a parsed world file (see simulator.world.load_world) instead of the demo world
-    world: Mapping[str, Any] | None = None
-    #: commands kept for export/import by replay (None = unbounded); a Bulk RingPool request
-    #: counts one per row
-    journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
 
 
 #: a Bulk row's checked pool: placement, the names that count as a RingPool parameter, the
@@ -217,24 +194,12 @@ class CallAttributed(Event):
     attributed: bool
 
 
-@dataclass
-class _Streams:
-    """Independent seeded random streams, one per concern."""
-
-    seed: int
-    numbers: random.Random = field(init=False)
-    keys: random.Random = field(init=False)
-    transactions: random.Random = field(init=False)
-    callers: random.Random = field(init=False)
-    errors: random.Random = field(init=False)
-
-    def __post_init__(self) -> None:
-        for name in ("numbers", "keys", "transactions", "callers", "errors"):
-            setattr(self, name, random.Random(f"invoca-sandbox:{self.seed}:{name}"))
-
-
-class Platform:
+class Platform(Journaled):
     """The Invoca platform model behind every API of the sandbox."""
+
+    #: what import_state takes from the replayed copy
+    STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
+             "transactions", "transaction_ids", "conversions", "keyring", "world")
 
     def __init__(self, clock: Clock, seed: int = 0, *,
                  settings: PlatformSettings | None = None) -> None:
@@ -242,9 +207,7 @@ class Platform:
         self.seed = seed
         self.settings = settings or PlatformSettings()
         self._lock = threading.RLock()
-        #: per-thread: the instant the running journaled command sees as ``now``
-        self._pin = threading.local()
-        self._quiet = False  # True while building a world or replaying: nothing is journaled
+        self._start_journal()
         self.world: World | None = None
         self._build()
 
@@ -254,12 +217,12 @@ class Platform:
         settings = self.settings
         self.built_at = self.now()
         self.journal = Journal(settings.journal_limit)
-        self.streams = _Streams(self.seed)
+        self.streams = Streams(self.seed)
         self.events = EventLog(settings.event_retention)
         self.inventory = NumberInventory(
             self.streams.numbers, fictional_only=settings.fictional_only
         )
-        self.directory = Directory(
+        self.directory = Store(
             inventory=self.inventory,
             key_rng=self.streams.keys,
             events=self.events,
@@ -269,17 +232,13 @@ class Platform:
         self.transactions = TransactionLog(settings.transaction_retention)
         self.transaction_ids = TransactionIds(self.streams.transactions)
         self.conversions = ConversionBook(self.transactions, self.transaction_ids)
-        self._tokens: dict[str, Principal] = {}
-        self._basic: dict[tuple[str, str], Principal] = {}
+        self.keyring = Keyring()
         self.world = None
-        quiet, self._quiet = self._quiet, True
-        try:
+        with self._unjournaled():
             if settings.world is not None:
                 self.world = populate_world(self, settings.world)
             elif settings.demo_world:
                 self.world = populate_demo_world(self)
-        finally:
-            self._quiet = quiet
 
     def reset(self) -> None:
         """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
@@ -306,104 +265,6 @@ class Platform:
         """What ``/_sandbox/world`` serves (``{}`` without a world)."""
         return self.world.summary() if self.world is not None else {}
 
-    def now(self) -> datetime:
-        """The current instant (inside a journaled command: the instant it started at)."""
-        pinned: datetime | None = getattr(self._pin, "now", None)
-        if pinned is not None:
-            return pinned
-        return as_utc(self.clock.now(), name="now")
-
-    # ---- journal: export and import by replay ---------------------------------------------
-
-    def _journaled_call(self, op: str, method: Any, args: tuple[Any, ...],
-                        kwargs: dict[str, Any]) -> Any:
-        if self._quiet or getattr(self._pin, "now", None) is not None:
-            return method(self, *args, **kwargs)  # nested, replaying or building
-        now = self.now()
-        self._pin.now = now
-        try:
-            result = method(self, *args, **kwargs)
-        except SandboxError:
-            # it may have drawn from the seed
-            self.journal.record(op, now, args, kwargs, weight=_journal_weight(op, args, kwargs))
-            raise
-        finally:
-            self._pin.now = None
-        self.journal.record(op, now, args, kwargs, weight=_journal_weight(op, args, kwargs))
-        return result
-
-    def _clock_call(self, method: Any, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> Any:
-        result = method(self, *args, **kwargs)
-        if not self._quiet:
-            now = self.now()
-            self.journal.record("set_clock", now, (now,), {})
-        return result
-
-    def import_state(self, state: Mapping[str, Any]) -> None:
-        """Rebuild from an :meth:`export_state` document by replaying its journal.
-
-        The seed, world and commands come from ``state``; settings other than the world are
-        this platform's. The clock moves forward to the exported ``now`` when it is behind
-        (never backwards). A state that cannot be replayed changes nothing
-        (``RecordInvalid``).
-        """
-        replay = state.get("replay") if isinstance(state, Mapping) else None
-        if not isinstance(replay, Mapping):
-            raise RecordInvalid("state has no replay section (export it with export_state)")
-        if replay.get("truncated"):
-            raise RecordInvalid("state cannot be imported: its journal was truncated "
-                                f"(journal_limit {self.settings.journal_limit})")
-        try:
-            seed = int(replay["seed"])
-            built_at = as_utc(datetime.fromisoformat(str(replay["built_at"])))
-            final = as_utc(datetime.fromisoformat(str(state["now"])))
-        except (KeyError, TypeError, ValueError, SandboxError):
-            raise RecordInvalid("state needs replay.seed, replay.built_at and now") from None
-        raw_journal = replay.get("journal")
-        if not isinstance(raw_journal, list):
-            raise RecordInvalid("state's replay.journal must be an array")
-        entries = [JournalEntry.from_dict(item, i) for i, item in enumerate(raw_journal)]
-        world = replay.get("world")
-        if world is not None and not isinstance(world, Mapping):
-            raise RecordInvalid("state's replay.world must be an object or null")
-        from simulator.clock import ManualClock  # noqa: PLC0415 - only for replays
-
-        clock = ManualClock(built_at)
-        settings = replace(self.settings, world=world,
-                           demo_world=bool(replay.get("demo_world", True)))
-        copy = Platform(clock, seed, settings=settings)
-        copy._quiet = True
-        for index, entry in enumerate(entries):
-            method = getattr(copy, entry.op, None)
-            if entry.op.startswith("_") or entry.op not in _JOURNALED_OPS or method is None:
-                raise RecordInvalid(f"journal[{index}]: unknown operation {entry.op!r}")
-            if entry.at > clock.now():
-                clock.set(entry.at)
-            if entry.op == "set_clock":
-                copy.set_clock(entry.at)
-                copy.journal.record("set_clock", entry.at, (entry.at,), {})
-                continue
-            copy._pin.now = entry.at
-            try:
-                method(*entry.args, **entry.kwargs)
-            except SandboxError:
-                pass  # it failed the first time too
-            except (TypeError, ValueError) as error:
-                raise RecordInvalid(f"journal[{index}]: {error}") from None
-            finally:
-                copy._pin.now = None
-            copy.journal.record(entry.op, entry.at, entry.args, entry.kwargs,
-                                weight=_journal_weight(entry.op, entry.args, entry.kwargs))
-        with self._lock:
-            setter = getattr(self.clock, "set", None)
-            if setter is not None and final > self.now():
-                setter(final)
-            for name in _STATE_ATTRIBUTES:
-                setattr(self, name, getattr(copy, name))
-            self.seed = seed
-            self.settings = copy.settings
-
     # ---- credentials ----------------------------------------------------------------------
 
     def new_token(self) -> str:
@@ -417,26 +278,16 @@ class Platform:
 
     def add_token(self, token: str, principal: Principal) -> None:
         with self._lock:
-            self._tokens[token] = principal
+            self.keyring.tokens[token] = principal
 
     def add_basic_credentials(self, username: str, password: str, principal: Principal) -> None:
         with self._lock:
-            self._basic[(username, password)] = principal
+            self.keyring.basic[(username, password)] = principal
 
     def authenticate(self, *, token: str | None = None,
                      basic: tuple[str, str] | None = None) -> Principal:
         """The principal of a token or Basic credentials; ``Unauthorized`` otherwise."""
-        if token:
-            principal = self._tokens.get(token)
-            if principal is not None:
-                return principal
-        if basic is not None:
-            principal = self._basic.get((basic[0], basic[1]))
-            if principal is not None:
-                return principal
-        if not token and basic is None:
-            raise Unauthorized("Authentication required: pass an API token or Basic credentials")
-        raise Unauthorized("Invalid credentials")
+        return self.keyring.authenticate(token=token, basic=basic)
 
     def _network(self, principal: Principal, network_id: int | str) -> Network:
         """The principal's network (network role), checked against the path's id."""
@@ -446,245 +297,90 @@ class Platform:
             raise Unauthorized("Network Integration needs a network API token")
         return self.directory.network(network_id)
 
-    def _advertiser(self, principal: Principal, network_id: int | str,
-                    advertiser_id: str) -> Advertiser:
-        return self.directory.advertiser(self._network(principal, network_id), advertiser_id)
-
     def _campaign(self, principal: Principal, network_id: int | str, advertiser_id: str,
                   campaign_id: str) -> AdvertiserCampaign:
-        advertiser = self._advertiser(principal, network_id, advertiser_id)
-        return self.directory.campaign(advertiser, campaign_id)
+        campaign: AdvertiserCampaign = self.directory.locate(
+            CAMPAIGNS, self._network(principal, network_id), (advertiser_id, campaign_id))
+        return campaign
 
-    def _affiliate_campaign(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, campaign_id: str,
-                            affiliate_id: str) -> AffiliateCampaign:
-        campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
-        return self.directory.affiliate_campaign(campaign, affiliate_id)
+    # ---- Network Integration resources: one generic operation ------------------------------
 
-    # ---- networks -----------------------------------------------------------------------
-
-    def get_network(self, principal: Principal, network_id: int | str, *,
-                    version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_network(self._network(principal, network_id))
-
-    def update_network(self, principal: Principal, network_id: int | str,
-                       body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
+    def _operate(self, resource: Resource, action: str, principal: Principal,
+                 network_id: int | str, args: Sequence[Any], *, version: str | None) -> Any:
+        """What every resource operation does (its Platform method is made from
+        :data:`~simulator.network.OPERATIONS`): scope the principal to the path's network,
+        then list, get, upsert or delete through the store, and render."""
+        store = self.directory
+        depth = resource.depth
+        counts: tuple[int, ...]
+        if action == "upsert" and args:  # the item's ids (or its collection's), then the body
+            ids, body, counts = args[:-1], args[-1], (depth - 1, depth)
+        else:
+            ids, body, counts = args, None, ((depth - 1,) if action == "list" else (depth,))
+        if len(ids) not in counts or (action == "upsert" and not args):
+            raise TypeError(f"{resource.name} {action}: {len(args)} arguments after network_id")
+        if action == "upsert":
+            body = resource.read_body(body, ids[-1] if len(ids) == depth > 0 else None)
         with self._lock:
             network = self._network(principal, network_id)
-            return self.directory.render_network(
-                self.directory.update_network(network, body, version=version)
-            )
-
-    create_network = update_network
+            if action == "list":
+                return [resource.show(store, obj, version)
+                        for obj in store.list(resource, network, ids)]
+            if action == "get":
+                return resource.show(store, store.locate(resource, network, ids), version)
+            if action == "delete":
+                store.delete(resource, self.now(), network, ids)
+                return {}
+            obj = store.upsert(resource, self.now(), network, ids, body, version=version)
+            return resource.show(store, obj, version) if resource.answers_writes else {}
 
     def add_prompt_recording(self, network_id: int | str, body: Mapping[str, Any]
                              ) -> dict[str, Any]:
         """A professional prompt recording (uploaded in Invoca's UI, not through the API):
         the network's, or an advertiser's when ``body`` names ``advertiser_id_from_network``."""
         with self._lock:
-            network = self.directory.network(network_id)
-            values = dict(require_object(body))
-            advertiser_id = values.pop("advertiser_id_from_network", None)
-            advertiser = None if advertiser_id is None else self.directory.advertiser(
-                network, str(advertiser_id))
-            return self.directory.add_prompt_recording(network, advertiser, values, self.now())
+            return add_prompt_recording(self.directory, ADVERTISERS, network_id, body,
+                                        self.now())
 
-    # ---- advertisers --------------------------------------------------------------------
-
-    def list_advertisers(self, principal: Principal, network_id: int | str, *,
-                         version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            return [self.directory.render_advertiser(a) for a in network.advertisers.values()]
-
-    def get_advertiser(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                       *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_advertiser(
-                self._advertiser(principal, network_id, advertiser_id)
-            )
-
-    def create_advertiser(self, principal: Principal, network_id: int | str,
-                          body: Mapping[str, Any], *,
-                          version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            advertiser, _ = self.directory.upsert_advertiser(self.now(), network, body,
-                                                             version=version)
-            return self.directory.render_advertiser(advertiser)
-
-    def update_advertiser(self, principal: Principal, network_id: int | str,
-                          advertiser_id: str, body: Mapping[str, Any], *,
-                          version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            advertiser, _ = self.directory.upsert_advertiser(
-                self.now(), network, body, advertiser_id, version=version
-            )
-            return self.directory.render_advertiser(advertiser)
-
-    def delete_advertiser(self, principal: Principal, network_id: int | str,
-                          advertiser_id: str, *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            self.directory.delete_advertiser(self.now(), network, advertiser_id)
-            return {}
-
-    # ---- advertiser users (embedded in the advertiser, keyed by id_from_network) ----------
-
-    def _users(self, advertiser: Advertiser) -> list[dict[str, Any]]:
-        users: list[dict[str, Any]] = advertiser.values.setdefault("users", [])
-        return users
-
-    def list_advertiser_users(self, principal: Principal, network_id: int | str,
-                              advertiser_id: str, *,
-                              version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [dict(u) for u in self._users(advertiser)]
-
-    def get_advertiser_user(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, user_id: str, *,
-                            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            for user in self._users(advertiser):
-                if str(user.get("id_from_network")) == str(user_id):
-                    return dict(user)
-            raise RecordNotFound(
-                f"Could not find User {user_id} for advertiser {advertiser_id}"
-            )
-
-    def _upsert_user(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                     body: Mapping[str, Any], user_id: str | None, *,
-                     version: str | None) -> dict[str, Any]:
-        """Create or merge one advertiser user (the per-user path: the fields sent are merged
-        over the stored user; the body's id_from_network, when given, wins over the path's)."""
-        user = require_object(body).get("user", body)
-        if not isinstance(user, Mapping):
-            raise RecordInvalid(field_errors={"user": ["is invalid"]})
-        if user_id is not None and user.get("id_from_network") in (None, ""):
-            user = {**user, "id_from_network": str(user_id)}
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            users = self._users(advertiser)
-            key = str(user.get("id_from_network") or "")
-            index = next((i for i, u in enumerate(users)
-                          if key and str(u.get("id_from_network")) == key), None)
-            record, problems = validate_user(
-                user, users[index] if index is not None else None, version=version
-            )
-            if problems:
-                raise RecordInvalid("Validation failed", field_errors={"users": [problems]})
-            if index is not None:
-                users[index] = record
-            else:
-                users.append(record)
-            return dict(record)
-
-    def create_advertiser_user(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, body: Mapping[str, Any], *,
-                               version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, None, version=version)
-
-    def update_advertiser_user(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, user_id: str, body: Mapping[str, Any], *,
-                               version: str | None = None) -> dict[str, Any]:
-        return self._upsert_user(principal, network_id, advertiser_id, body, user_id,
-                                 version=version)
-
-    def delete_advertiser_user(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, user_id: str, *,
-                               version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            users = self._users(advertiser)
-            users[:] = [u for u in users if str(u.get("id_from_network")) != str(user_id)]
-            return {}
-
-    # ---- advertiser campaigns -----------------------------------------------------------
-
-    def list_advertiser_campaigns(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, *,
-                                  version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [self.directory.render_campaign(c) for c in advertiser.campaigns.values()]
-
-    def get_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                advertiser_id: str, advertiser_campaign_id: str, *,
-                                version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_campaign(
-                self._campaign(principal, network_id, advertiser_id, advertiser_campaign_id)
-            )
-
-    def create_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, body: Mapping[str, Any], *,
-                                   version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            campaign, _ = self.directory.upsert_campaign(self.now(), advertiser, body)
-            return self.directory.render_campaign(campaign)
-
-    def update_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, advertiser_campaign_id: str,
-                                   body: Mapping[str, Any], *,
-                                   version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            campaign, _ = self.directory.upsert_campaign(
-                self.now(), advertiser, body, advertiser_campaign_id
-            )
-            return self.directory.render_campaign(campaign)
-
-    def delete_advertiser_campaign(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, advertiser_campaign_id: str, *,
-                                   version: str | None = None) -> dict[str, Any]:
-        """Refused, as documented: "You are not allowed to delete campaigns." """
-        with self._lock:
-            self._advertiser(principal, network_id, advertiser_id)
-            raise RecordInvalid("You are not allowed to delete campaigns.")
+    # ---- advertiser campaigns: the operations that are not CRUD ---------------------------
 
     def go_live_advertiser_campaign(self, principal: Principal, network_id: int | str,
                                     advertiser_id: str, advertiser_campaign_id: str,
                                     body: Mapping[str, Any] | None = None, *,
                                     version: str | None = None) -> dict[str, Any]:
         """Make the campaign's terms live; ``timeout`` (2..60 s) is validated and ignored."""
-        timeout = (body or {}).get("timeout")
-        if timeout is not None:
-            try:
-                seconds = int(str(timeout))
-            except ValueError:
-                seconds = -1
-            if not 2 <= seconds <= 60:
-                raise RecordInvalid(field_errors={"timeout": ["must be between 2 and 60"]})
+        check_timeout(body)
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            self.directory.go_live(self.now(), campaign)
-            return self.directory.render_campaign(campaign)
+            go_live(self.directory, self.now(), CAMPAIGNS, campaign)
+            return CAMPAIGNS.show(self.directory, campaign, version)
 
     def archive_advertiser_campaign(self, principal: Principal, network_id: int | str,
                                     advertiser_id: str, advertiser_campaign_id: str,
                                     body: Mapping[str, Any] | None = None, *,
                                     version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            self.directory.set_campaign_status(self.now(), campaign, "Archived")
-            return {}
+        return self._set_status(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                "Archived")
 
     def unarchive_advertiser_campaign(self, principal: Principal, network_id: int | str,
                                       advertiser_id: str, advertiser_campaign_id: str,
                                       body: Mapping[str, Any] | None = None, *,
                                       version: str | None = None) -> dict[str, Any]:
+        return self._set_status(principal, network_id, advertiser_id, advertiser_campaign_id,
+                                "Paused")
+
+    def _set_status(self, principal: Principal, network_id: int | str, advertiser_id: str,
+                    campaign_id: str, status: str) -> dict[str, Any]:
         with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            self.directory.set_campaign_status(self.now(), campaign, "Paused")
+            campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
+            set_status(self.directory, self.now(), CAMPAIGNS, campaign, status)
             return {}
+
+    #: the GET forms of the campaign actions (2016 docs)
+    go_live_advertiser_campaign_via_get = go_live_advertiser_campaign
+    archive_advertiser_campaign_via_get = archive_advertiser_campaign
+    unarchive_advertiser_campaign_via_get = unarchive_advertiser_campaign
 
     def get_advertiser_campaign_quick_stats(self, principal: Principal, network_id: int | str,
                                             advertiser_id: str, advertiser_campaign_id: str, *,
@@ -693,529 +389,7 @@ class Platform:
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
-            now = self.now()
-            today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            windows = {
-                "last_30days": now - timedelta(days=30),
-                "last_7days": now - timedelta(days=7),
-                "today": today,
-            }
-            calls = [
-                t for t in self.transactions.all()
-                if t.fields["advertiser_campaign_id"] == campaign.id
-                and t.fields["transaction_type"] == "Call"
-            ]
-            stats: dict[str, Any] = {}
-            for name, since in windows.items():
-                durations = [int(t.fields["duration"]) for t in calls
-                             if since <= t.start_at <= now]
-                stats[name] = {
-                    "call_avg_total_duration": (
-                        round(sum(durations) / len(durations), 2) if durations else 0.0
-                    ),
-                    "call_count": len(durations),
-                }
-            return {"stats": stats}
-
-    # ---- affiliates ---------------------------------------------------------------------
-
-    def list_affiliates(self, principal: Principal, network_id: int | str, *,
-                        version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            return [self.directory.render_affiliate(a) for a in network.affiliates.values()]
-
-    def get_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str, *,
-                      version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            return self.directory.render_affiliate(
-                self.directory.affiliate(network, affiliate_id)
-            )
-
-    def create_affiliate(self, principal: Principal, network_id: int | str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            affiliate, _ = self.directory.upsert_affiliate(self.now(), network, body,
-                                                           version=version)
-            return self.directory.render_affiliate(affiliate)
-
-    def update_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            affiliate, _ = self.directory.upsert_affiliate(
-                self.now(), network, body, affiliate_id, version=version
-            )
-            return self.directory.render_affiliate(affiliate)
-
-    def delete_affiliate(self, principal: Principal, network_id: int | str, affiliate_id: str,
-                         *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            network = self._network(principal, network_id)
-            self.directory.delete_affiliate(self.now(), network, affiliate_id)
-            return {}
-
-    # ---- advertiser-affiliate relationships ----------------------------------------------
-
-    def list_advertiser_affiliates(self, principal: Principal, network_id: int | str,
-                                   advertiser_id: str, *,
-                                   version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return [self.directory.render_relationship(r)
-                    for r in advertiser.relationships.values()]
-
-    def get_advertiser_affiliate(self, principal: Principal, network_id: int | str,
-                                 advertiser_id: str, affiliate_id: str, *,
-                                 version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            return self.directory.render_relationship(
-                self.directory.relationship(advertiser, affiliate_id)
-            )
-
-    def create_advertiser_affiliate(self, principal: Principal, network_id: int | str,
-                                    advertiser_id: str, affiliate_id: str,
-                                    body: Mapping[str, Any], *,
-                                    version: str | None = None) -> dict[str, Any]:
-        """Upsert the relationship; the docs answer ``{}`` (POST 201, PUT 200)."""
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            self.directory.upsert_relationship(self.now(), advertiser, affiliate_id, body)
-            return {}
-
-    update_advertiser_affiliate = create_advertiser_affiliate
-
-    def delete_advertiser_affiliate(self, principal: Principal, network_id: int | str,
-                                    advertiser_id: str, affiliate_id: str, *,
-                                    version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            advertiser = self._advertiser(principal, network_id, advertiser_id)
-            self.directory.delete_relationship(self.now(), advertiser, affiliate_id)
-            return {}
-
-    # ---- affiliate campaigns ------------------------------------------------------------
-
-    def list_affiliate_campaigns(self, principal: Principal, network_id: int | str,
-                                 advertiser_id: str, advertiser_campaign_id: str, *,
-                                 version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            return [self.directory.render_affiliate_campaign(c)
-                    for c in campaign.affiliate_campaigns.values()]
-
-    def get_affiliate_campaign(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, advertiser_campaign_id: str,
-                               affiliate_id: str, *,
-                               version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_affiliate_campaign(self._affiliate_campaign(
-                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id
-            ))
-
-    def create_affiliate_campaign(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  affiliate_id: str, body: Mapping[str, Any], *,
-                                  version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            held, _ = self.directory.upsert_affiliate_campaign(
-                self.now(), campaign, affiliate_id, body
-            )
-            return self.directory.render_affiliate_campaign(held)
-
-    update_affiliate_campaign = create_affiliate_campaign
-
-    def delete_affiliate_campaign(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  affiliate_id: str, *,
-                                  version: str | None = None) -> dict[str, Any]:
-        """Refused, as documented: "You are not allowed to delete an Affiliate Campaign." """
-        with self._lock:
-            self._campaign(principal, network_id, advertiser_id, advertiser_campaign_id)
-            raise RecordInvalid("You are not allowed to delete an Affiliate Campaign.")
-
-    # ---- promo numbers ------------------------------------------------------------------
-
-    def _promo_holder(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None,
-                      ) -> tuple[AdvertiserCampaign, AffiliateCampaign | None]:
-        campaign = self._campaign(principal, network_id, advertiser_id, campaign_id)
-        if affiliate_id is None:
-            return campaign, None
-        return campaign, self.directory.affiliate_campaign(campaign, affiliate_id)
-
-    def _list_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                    campaign_id: str, affiliate_id: str | None,
-                    by_id: bool) -> list[dict[str, Any]]:
-        with self._lock:
-            campaign, held = self._promo_holder(principal, network_id, advertiser_id,
-                                                campaign_id, affiliate_id)
-            holder = held if held is not None else campaign
-            source = holder.promo_numbers_by_id if by_id else holder.promo_numbers
-            return [self.directory.render_promo_number(p) for p in source.values()]
-
-    def _find_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                    campaign_id: str, affiliate_id: str | None, key: str,
-                    by_id: bool) -> PromoNumber:
-        campaign, held = self._promo_holder(principal, network_id, advertiser_id,
-                                            campaign_id, affiliate_id)
-        if by_id:
-            return self.directory.promo_number_by_id(campaign, held, key)
-        return self.directory.promo_number(campaign, held, key)
-
-    def _create_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None, body: Mapping[str, Any],
-                      by_id: str | None) -> dict[str, Any]:
-        with self._lock:
-            campaign, held = self._promo_holder(principal, network_id, advertiser_id,
-                                                campaign_id, affiliate_id)
-            promo, _ = self.directory.create_promo_number(
-                self.now(), campaign, held, body, by_id=by_id
-            )
-            return self.directory.render_promo_number(promo)
-
-    def _update_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None, key: str,
-                      body: Mapping[str, Any], by_id: bool) -> dict[str, Any]:
-        if by_id:
-            return self._create_promo(principal, network_id, advertiser_id, campaign_id,
-                                      affiliate_id, body, str(key))
-        with self._lock:
-            promo = self._find_promo(principal, network_id, advertiser_id, campaign_id,
-                                     affiliate_id, key, False)
-            self.directory.update_promo_number(self.now(), promo, body)
-            return self.directory.render_promo_number(promo)
-
-    def _delete_promo(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      campaign_id: str, affiliate_id: str | None, key: str,
-                      by_id: bool) -> dict[str, Any]:
-        with self._lock:
-            try:
-                promo = self._find_promo(principal, network_id, advertiser_id, campaign_id,
-                                         affiliate_id, key, by_id)
-            except RecordNotFound:
-                # a missing promo number is a no-op, but missing parents are still 404
-                self._promo_holder(principal, network_id, advertiser_id, campaign_id,
-                                   affiliate_id)
-                return {}
-            self.directory.delete_promo_number(self.now(), promo)
-            return {}
-
-    # advertiser campaign level, by number
-    def list_promo_numbers(self, principal: Principal, network_id: int | str,
-                           advertiser_id: str, advertiser_campaign_id: str, *,
-                           version: str | None = None) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                None, False)
-
-    def get_promo_number(self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
-                         *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, None,
-                promo_number, False,
-            ))
-
-    def create_promo_number(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, advertiser_campaign_id: str,
-                            body: Mapping[str, Any], *,
-                            version: str | None = None) -> dict[str, Any]:
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, body, None)
-
-    def update_promo_number(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
-                            body: Mapping[str, Any], *,
-                            version: str | None = None) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number, body, False)
-
-    def delete_promo_number(self, principal: Principal, network_id: int | str,
-                            advertiser_id: str, advertiser_campaign_id: str, promo_number: str,
-                            *, version: str | None = None) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number, False)
-
-    # advertiser campaign level, by id_from_network
-    def list_promo_number_by_ids(self, principal: Principal, network_id: int | str,
-                                 advertiser_id: str, advertiser_campaign_id: str, *,
-                                 version: str | None = None) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                None, True)
-
-    list_promo_numbers_by_id = list_promo_number_by_ids
-
-    def get_promo_number_by_id(self, principal: Principal, network_id: int | str,
-                               advertiser_id: str, advertiser_campaign_id: str,
-                               promo_number_id: str, *,
-                               version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, None,
-                promo_number_id, True,
-            ))
-
-    def create_promo_number_by_id(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  body: Mapping[str, Any], *,
-                                  version: str | None = None) -> dict[str, Any]:
-        key = body.get("id_from_network")
-        if key is None or not str(key).strip():
-            raise RecordInvalid(field_errors={"id_from_network": ["can't be blank"]})
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, body, str(key))
-
-    def update_promo_number_by_id(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  promo_number_id: str, body: Mapping[str, Any], *,
-                                  version: str | None = None) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number_id, body, True)
-
-    def delete_promo_number_by_id(self, principal: Principal, network_id: int | str,
-                                  advertiser_id: str, advertiser_campaign_id: str,
-                                  promo_number_id: str, *,
-                                  version: str | None = None) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  None, promo_number_id, True)
-
-    # affiliate campaign level, by number
-    def list_affiliate_campaign_promo_numbers(
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, *, version: str | None = None,
-    ) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                affiliate_id, False)
-
-    def get_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id,
-                promo_number, False,
-            ))
-
-    def create_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, body, None)
-
-    def update_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number: str,
-        body: Mapping[str, Any], *, version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number, body, False)
-
-    def delete_affiliate_campaign_promo_number(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number, False)
-
-    # affiliate campaign level, by id_from_network
-    def list_affiliate_campaign_promo_number_by_ids(
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, *, version: str | None = None,
-    ) -> list[dict[str, Any]]:
-        return self._list_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                affiliate_id, True)
-
-    list_affiliate_campaign_promo_numbers_by_id = list_affiliate_campaign_promo_number_by_ids
-
-    def get_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        with self._lock:
-            return self.directory.render_promo_number(self._find_promo(
-                principal, network_id, advertiser_id, advertiser_campaign_id, affiliate_id,
-                promo_number_id, True,
-            ))
-
-    def create_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        key = body.get("id_from_network")
-        if key is None or not str(key).strip():
-            raise RecordInvalid(field_errors={"id_from_network": ["can't be blank"]})
-        return self._create_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, body, str(key))
-
-    def update_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str,
-        body: Mapping[str, Any], *, version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._update_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number_id, body, True)
-
-    def delete_affiliate_campaign_promo_number_by_id(  # noqa: PLR0917
-        self, principal: Principal, network_id: int | str, advertiser_id: str,
-        advertiser_campaign_id: str, affiliate_id: str, promo_number_id: str, *,
-        version: str | None = None,
-    ) -> dict[str, Any]:
-        return self._delete_promo(principal, network_id, advertiser_id, advertiser_campaign_id,
-                                  affiliate_id, promo_number_id, True)
-
-    # ---- ring pools ---------------------------------------------------------------------
-
-    def list_ring_pools(self, principal: Principal, network_id: int | str,
-                        advertiser_id: str, advertiser_campaign_id: str, *,
-                        version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            return [self.directory.render_ring_pool(p, version=version)
-                    for p in campaign.ring_pools.values()]
-
-    def get_ring_pool(self, principal: Principal, network_id: int | str, advertiser_id: str,
-                      advertiser_campaign_id: str, ring_pool_id: str, *,
-                      version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            return self.directory.render_ring_pool(
-                self.directory.ring_pool(campaign, ring_pool_id), version=version
-            )
-
-    def create_ring_pool(self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), campaign, body,
-                                                      version=version)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def update_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str, ring_pool_id: str,
-                         body: Mapping[str, Any], *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), campaign, body, ring_pool_id,
-                                                      version=version)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def delete_ring_pool(self, principal: Principal, network_id: int | str,
-                         advertiser_id: str, advertiser_campaign_id: str, ring_pool_id: str, *,
-                         version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            campaign = self._campaign(principal, network_id, advertiser_id,
-                                      advertiser_campaign_id)
-            self.directory.delete_ring_pool(self.now(), campaign, ring_pool_id)
-            return {}
-
-    # ---- affiliate campaign ring pools (documented until 2019) ------------------------------
-
-    def list_affiliate_campaign_ring_pool(
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, *,
-            version: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            return [self.directory.render_ring_pool(p, version=version)
-                    for p in held.ring_pools.values()]
-
-    def get_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str, *,
-            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            pool = self.directory.ring_pool(held.campaign, ring_pool_id, held)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def create_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, body: Mapping[str, Any], *,
-            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), held.campaign, body,
-                                                      version=version, affiliate_campaign=held)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def update_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str,
-            body: Mapping[str, Any], *, version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            pool, _ = self.directory.upsert_ring_pool(self.now(), held.campaign, body,
-                                                      ring_pool_id, version=version,
-                                                      affiliate_campaign=held)
-            return self.directory.render_ring_pool(pool, version=version)
-
-    def delete_affiliate_campaign_ring_pool(  # noqa: PLR0917
-            self, principal: Principal, network_id: int | str, advertiser_id: str,
-            advertiser_campaign_id: str, affiliate_id: str, ring_pool_id: str, *,
-            version: str | None = None) -> dict[str, Any]:
-        with self._lock:
-            held = self._affiliate_campaign(principal, network_id, advertiser_id,
-                                            advertiser_campaign_id, affiliate_id)
-            self.directory.delete_ring_pool(self.now(), held.campaign, ring_pool_id, held)
-            return {}
-
-    # ---- the contract's operationIds that name the same operations ------------------------
-
-    list_advertiser = list_advertisers
-    list_advertiser_user = list_advertiser_users
-    list_advertiser_campaign = list_advertiser_campaigns
-    list_affiliate = list_affiliates
-    list_advertiser_affiliate = list_advertiser_affiliates
-    list_affiliate_campaign = list_affiliate_campaigns
-    list_promo_number = list_promo_numbers
-    list_promo_number_by_id = list_promo_number_by_ids
-    list_affiliate_campaign_promo_number = list_affiliate_campaign_promo_numbers
-    list_affiliate_campaign_promo_number_by_id = list_affiliate_campaign_promo_number_by_ids
-    list_ring_pool = list_ring_pools
-    create_network_user = update_network
-    update_network_user = update_network
-    create_advertiser_with_id = update_advertiser
-    #: the campaign-feature pages POST to the campaign's item path: the same merging upsert
-    create_advertiser_campaign_with_id = update_advertiser_campaign
-    #: the GET forms of the campaign actions (2016 docs)
-    go_live_advertiser_campaign_via_get = go_live_advertiser_campaign
-    archive_advertiser_campaign_via_get = archive_advertiser_campaign
-    unarchive_advertiser_campaign_via_get = unarchive_advertiser_campaign
+            return quick_stats(self.transactions.all(), campaign.id, self.now())
 
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
 
@@ -1882,106 +1056,37 @@ class Platform:
 
     # ---- exports ------------------------------------------------------------------------
 
-    def export_state(self) -> dict[str, Any]:
-        """The whole observable state as JSON-safe data (world, transactions, event log)."""
+    def export_state(self, links: Callable[[Link], Any] | None = None) -> dict[str, Any]:
+        """The whole observable state as JSON-safe data (world, transactions, event log).
+
+        ``links`` writes an object's pages (``object_url``, ``sample_api_url``) as the HTTP
+        edge shows them; without it they are left out (the model knows no URLs)."""
         with self._lock:
-            networks = []
-            for network in self.directory.networks.values():
-                advertisers = []
-                for advertiser in network.advertisers.values():
-                    campaigns = []
-                    for campaign in advertiser.campaigns.values():
-                        campaigns.append({
-                            **self.directory.render_campaign(campaign),
-                            "promo_numbers": [self.directory.render_promo_number(p)
-                                              for p in campaign.promo_numbers.values()],
-                            "ring_pools": [
-                                {**self.directory.render_ring_pool(p),
-                                 "allocations": [a.to_dict() for a in p.allocations()]}
-                                for p in campaign.ring_pools.values()
-                            ],
-                            "affiliate_campaigns": [
-                                {**self.directory.render_affiliate_campaign(c),
-                                 "promo_numbers": [self.directory.render_promo_number(p)
-                                                   for p in c.promo_numbers.values()],
-                                 "ring_pools": [
-                                     {**self.directory.render_ring_pool(p),
-                                      "allocations": [a.to_dict() for a in p.allocations()]}
-                                     for p in c.ring_pools.values()
-                                 ]}
-                                for c in campaign.affiliate_campaigns.values()
-                            ],
-                        })
-                    advertisers.append({
-                        **self.directory.render_advertiser(advertiser),
-                        "advertiser_campaigns": campaigns,
-                        "affiliates": [self.directory.render_relationship(r)
-                                       for r in advertiser.relationships.values()],
-                    })
-                networks.append({
-                    **self.directory.render_network(network),
-                    "affiliate_id_param": network.affiliate_id_param,
-                    "advertisers": advertisers,
-                    "affiliates": [self.directory.render_affiliate(a)
-                                   for a in network.affiliates.values()],
-                })
+            networks = export_networks(self.directory, links)
             return {
                 "now": self.now().isoformat(),
                 "seed": self.seed,
                 "networks": networks,
                 "transactions": [t.to_dict() for t in self.transactions.all()],
                 "events": [{"seq": seq, **event.to_dict()} for seq, event in self.events],
-                "replay": {
-                    "seed": self.seed,
-                    "built_at": self.built_at.isoformat(),
-                    "world": _plain(self.settings.world),
-                    "demo_world": self.settings.demo_world,
-                    "truncated": self.journal.truncated,
-                    "journal": self.journal.to_list(),
-                },
+                "replay": self._replay_state(),
             }
 
 
-#: what import_state copies from the replayed platform
-_STATE_ATTRIBUTES = (
-    "built_at", "journal", "streams", "events", "inventory", "directory", "transactions",
-    "transaction_ids", "conversions", "_tokens", "_basic", "world",
-)
-_CLOCK_OPS = ("advance_clock", "set_clock")
-_MUTATING_PREFIXES = ("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_",
-                      "report_", "add_")
-#: every command that changes state (journaled, and allowed in an imported journal)
-_JOURNALED_OPS = frozenset(
-    name for name in dir(Platform)
-    if not name.startswith("_") and callable(getattr(Platform, name))
-    and (name.startswith(_MUTATING_PREFIXES)
-         or name in ("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
-                     "new_error_handle", *_CLOCK_OPS))
-)
+def _resource_operation(name: str, resource: Resource, action: str) -> Any:
+    """The Platform method of one resource operation: ``(principal, network_id, *ids[, body],
+    version=...)``, as every contract operation is called."""
+    def operation(self: Platform, principal: Principal, network_id: int | str, *args: Any,
+                  version: str | None = None) -> Any:
+        return self._operate(resource, action, principal, network_id, args, version=version)
+
+    operation.__name__ = operation.__qualname__ = name
+    operation.__doc__ = f"{action} {resource.name} (see simulator.network)"
+    return operation
 
 
-def _journaled(op: str, method: Any) -> Any:
-    @functools.wraps(method)
-    def journaled(self: Platform, *args: Any, **kwargs: Any) -> Any:
-        if op in _CLOCK_OPS:
-            return self._clock_call(method, args, kwargs)
-        return self._journaled_call(op, method, args, kwargs)
-
-    return journaled
-
-
-for _op in sorted(_JOURNALED_OPS):
-    setattr(Platform, _op, _journaled(_op, getattr(Platform, _op)))
-
-
-def _plain(value: Any) -> Any:
-    """A world mapping as plain JSON data (TOML tables may be other Mapping types)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
+for _name, (_resource, _action) in OPERATIONS.items():
+    setattr(Platform, _name, _resource_operation(_name, _resource, _action))
 
 def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
     """What a command costs of the journal's limit: a Bulk RingPool request one per row (its
@@ -2040,3 +1145,15 @@ def _format_loose(number: str) -> str:
     except SandboxError:
         return number
 
+
+_CLOCK_OPS = ("advance_clock", "set_clock")
+#: every command that changes state (journaled, and allowed in an imported journal)
+journal_commands(
+    Platform,
+    prefixes=("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_", "report_",
+              "add_"),
+    named=("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
+           "new_error_handle"),
+    clock=_CLOCK_OPS,
+    weight=_journal_weight,
+)

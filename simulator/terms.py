@@ -23,23 +23,28 @@ Rules of this module:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from simulator.errors import RecordInvalid
+from simulator.fields import copied, read_only, refs_to
 
 __all__ = [
     "IVR_REQUIRED_PARAMETERS",
+    "PAY_FIELDS",
     "PAY_SUMMARY_FIELDS",
     "IvrTreeInvalid",
     "ivr_tree_errors",
     "pay_summary",
+    "terms_shown",
     "with_prompts",
     "written_pay",
 ]
 
+#: the terms written as ``{"policies": [...]}`` and read back with a summary
+PAY_FIELDS = refs_to("AdvertiserCampaignWrite", "Pay")
 #: the read-only keys a GET adds to a payin or payout
-PAY_SUMMARY_FIELDS = ("min", "max", "currency", "pricing", "range")
+PAY_SUMMARY_FIELDS = read_only("Pay")
 CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€"}
 #: node type -> the parameters the docs' node table marks required (see the module's rules)
 IVR_REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -131,6 +136,23 @@ def pay_summary(pay: Any) -> Any:
         "pricing": pricing,
         "range": f"{spread} per call",
     }
+
+
+def terms_shown(values: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """Terms fields as a GET shows them: payin/payout with their summary, the read-only
+    ``pricing_type`` (the sandbox prices calls at fixed amounts), ``expiration_date`` (the
+    docs' read-only alias of ``pause_date``) and each named region's display ``text``."""
+    terms = {name: copied(values.get(name)) for name in names}
+    for name in PAY_FIELDS:
+        if name in terms:
+            terms[name] = pay_summary(terms[name])
+    for region in (r for named in terms.get("named_regions") or () if isinstance(named, dict)
+                   for r in named.get("regions") or () if isinstance(r, dict)):
+        region.setdefault("text", region.get("value"))  # the region's read-only display text
+    terms["pricing_type"] = "Fixed"
+    if "pause_date" in terms:
+        terms["expiration_date"] = terms["pause_date"]
+    return terms
 
 
 def _blank(value: Any) -> bool:

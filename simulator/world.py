@@ -50,12 +50,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.errors import RecordInvalid
-
-if TYPE_CHECKING:
-    from simulator.platform import Platform
+from simulator.principals import ROLES, Principal
 
 __all__ = [
     "DEMO_VERSION",
@@ -80,17 +78,9 @@ OBJECT_TYPES = (
     "ring_pool",
     "prompt_recording",
 )
-ROLES = ("network", "advertiser", "affiliate")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a network, advertiser or affiliate user of one network."""
-
-    role: str  # network | advertiser | affiliate
-    network_id: int
-    advertiser_id_from_network: str | None = None
-    affiliate_id_from_network: str | None = None
+#: the platform a world is built in (a :class:`~simulator.platform.Platform`, passed in: this
+#: module does not import the facade that builds worlds)
+Platform = Any
 
 
 @dataclass
@@ -351,7 +341,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
                 else:
                     made = platform.create_ring_pool(admin, network_id, advertiser, campaign,
                                                      body, version=version)
-                    bulk = bool(platform.ring_pool_by_id(made["id"]).properties["values"]["bulk"])
+                    bulk = bool(made["bulk"])
                     if bulk and world.bulk_ring_pool is None:
                         world.bulk_ring_pool = _pool_summary(made)
                     elif not bulk and world.ring_pool is None:

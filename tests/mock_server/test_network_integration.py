@@ -9,8 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
-from mock_server.binding import iter_operations
-from openapi.contract import load_spec
+from mock_server.binding import iter_operations, snake_case
+from openapi.contract import load_spec, operations
+from simulator.network import OPERATIONS
+from simulator.platform import Platform
 
 
 @pytest.fixture
@@ -410,3 +412,42 @@ def test_nested_field_is_required_when_the_version_requires_it(
     response = sandbox.post(url, json={"users": [network_user()]}, headers=auth)
     assert response.status_code == 403
     assert response.get_json() == {"errors": {"users": [{missing: ["can't be blank"]}]}}
+
+
+def test_object_pages_are_urls_on_the_default_base_when_no_base_url_is_set(
+    sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]
+) -> None:
+    advertiser = sandbox.get(
+        f"/api/2016-10-01/{world['network_id']}/advertisers/"
+        f"{world['advertiser_id_from_network']}.json", headers=auth).get_json()
+    assert advertiser["object_url"] == f"https://invoca.net/as/{advertiser['id']}/dashboards/ui"
+    made = sandbox.post(
+        f"{campaign_path(world)}/affiliates/{world['affiliate_id_from_network']}"
+        "/affiliate_campaigns/promo_numbers.json",
+        json={"description": "Radio spot", "media_type": "Offline: Radio"}, headers=auth,
+    ).get_json()
+    assert made["object_url"].startswith("https://invoca.net/p_campaigns/promo_numbers/")
+
+
+def test_ring_pool_pages_use_base_url_when_configured() -> None:
+    app = create_app({"SEED": 3, "BASE_URL": "http://127.0.0.1:8080/"})
+    client = app.test_client()
+    world = client.get("/_sandbox/world").get_json()
+    pool = client.get(f"{campaign_path(world)}/ring_pools/{world['ring_pool']['id_from_network']}"
+                      ".json", headers={"Authorization": world["api_token"]}).get_json()
+    assert pool["object_url"] == f"http://127.0.0.1:8080/a_campaigns/ring_pools/{pool['id']}"
+    assert pool["sample_api_url"] == (
+        f"http://127.0.0.1:8080/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
+        f"?ring_pool_key={pool['api_key']}"
+    )
+    assert pool["test_click_url"].startswith("http://127.0.0.1:8080/c/1/")
+
+
+def test_every_network_integration_operation_is_a_platform_method_when_declared() -> None:
+    contract = {snake_case(op.operation_id) for op in operations()
+                if op.family == "Network Integration"}
+    assert contract <= set(dir(Platform))
+    # beyond the contract: older names of the same operations, and the deletes the docs refuse
+    others = {name for name in set(OPERATIONS) - contract if not name.startswith("list_")}
+    assert others == {"create_network", "update_network", "delete_advertiser_campaign",
+                      "delete_affiliate_campaign"}

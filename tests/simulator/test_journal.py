@@ -79,6 +79,11 @@ def test_state_unchanged_when_import_is_refused() -> None:
     state["replay"]["journal"].append({"op": "reset", "at": START.isoformat()})
     with pytest.raises(RecordInvalid, match="unknown operation 'reset'"):
         target.import_state(state)
+    state["replay"]["journal"][-1] = {  # a command given too few path ids
+        "op": "delete_advertiser", "at": START.isoformat(),
+        "args": [{"$principal": {"role": "network", "network_id": 1}}, 1]}
+    with pytest.raises(RecordInvalid, match=r"journal\[\d+\]: advertiser delete"):
+        target.import_state(state)
     with pytest.raises(RecordInvalid):
         target.import_state({"now": "yesterday"})
     assert canonical(target) == before

@@ -10,9 +10,10 @@ import pytest
 from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid, RecordNotFound
 from simulator.events import LocalNumbersFilled
-from simulator.network import validate_sites, validate_user
 from simulator.numbers import is_toll_free
 from simulator.platform import Platform, PlatformSettings, Principal
+from simulator.resources.parties import validate_sites, validate_user
+from simulator.resources.records import Link
 
 V = "2016-10-01"
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -61,7 +62,7 @@ def test_advertiser_created_when_put_on_missing_id(platform: Platform, admin: Pr
     made = platform.update_advertiser(admin, 1, "adv-put", {"name": "Put"}, version=V)
     assert made["id_from_network"] == "adv-put"
     assert made["approval_status"] == "Approved"
-    assert made["object_url"] == f"https://invoca.net/as/{made['id']}/dashboards/ui"
+    assert made["object_url"] == Link("advertiser", (made["id"],))  # a URL at the HTTP edge
     assert platform.get_advertiser(admin, 1, "adv-put", version=V) == made
 
 
@@ -209,16 +210,14 @@ def test_allow_overflow_change_refused_when_updating(platform: Platform, admin: 
     assert same["max_pool_size"] == 5
 
 
-def test_read_only_fields_use_base_url_when_configured() -> None:
+def test_ring_pool_names_its_pages_and_tracks_on_base_url_when_configured() -> None:
     platform = Platform(ManualClock(START), seed=3,
                         settings=PlatformSettings(base_url="http://127.0.0.1:8080/"))
     assert platform.world is not None
     admin = platform.authenticate(token=platform.world.api_token)
     pool = platform.get_ring_pool(admin, 1, "adv-1", "camp-1", "rp-1", version=V)
-    assert pool["object_url"] == f"http://127.0.0.1:8080/a_campaigns/ring_pools/{pool['id']}"
-    assert pool["sample_api_url"].startswith(
-        f"http://127.0.0.1:8080/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
-    )
+    assert pool["object_url"] == Link("ring_pool", (pool["id"],))
+    assert pool["sample_api_url"] == Link("ring_pool_sample_api", (pool["id"], pool["api_key"]))
     assert pool["test_click_url"].startswith("http://127.0.0.1:8080/c/1/")
     assert len(pool["api_key"]) == 14
 
@@ -366,7 +365,7 @@ def test_affiliate_level_promo_number_when_posted_under_affiliate_campaign(
     made = platform.create_affiliate_campaign_promo_number(
         admin, 1, "adv-1", "camp-1", "aff-1", PROMO, version=V
     )
-    assert made["object_url"].startswith("https://invoca.net/p_campaigns/promo_numbers/")
+    assert made["object_url"].page == "affiliate_campaign_promo_numbers"
     assert platform.list_promo_numbers(admin, 1, "adv-1", "camp-1", version=V) == []
     listed = platform.list_affiliate_campaign_promo_numbers(admin, 1, "adv-1", "camp-1", "aff-1",
                                                             version=V)

@@ -1,4 +1,5 @@
-"""The Platform's plain data has the shapes openapi/invoca.yaml promises (JSON bodies)."""
+"""The Platform's plain data has the shapes openapi/invoca.yaml promises (JSON bodies), once the
+HTTP edge wrote its objects' pages as URLs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from mock_server.objects import represent
 from openapi.contract import load_spec
 from simulator.clock import ManualClock
 from simulator.platform import Platform, Principal
@@ -93,7 +95,7 @@ def test_output_matches_contract_schema_when_rendered(
     case: str, platform: Platform, spec: dict[str, Any]
 ) -> None:
     schema_name, produce = CASES[case]
-    value = produce(platform)
+    value = represent(produce(platform), platform.settings.base_url)  # as HTTP shows it
     items = value if isinstance(value, list) else [value]
     assert items, f"{case} produced nothing to check"
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": spec["components"]}

@@ -72,8 +72,10 @@ def test_summary_has_exactly_the_served_keys_when_demo_world_built(platform: Pla
     assert (pool["max_pool_size"], pool["lifetime_seconds"], pool["pool_type"]) == (
         15, 1800, "Custom"
     )
-    bulk = platform.ring_pool_by_id(summary["bulk_ring_pool"]["id"])
-    assert bulk.properties["values"]["bulk"] is True
+    bulk = platform.get_ring_pool(admin, 1, "adv-1", "camp-1",
+                                  summary["bulk_ring_pool"]["id_from_network"],
+                                  version="2016-10-01")
+    assert bulk["bulk"] is True
     assert platform.world_summary() == summary
 
 
@@ -111,8 +113,8 @@ def test_objects_and_credentials_loaded_when_world_file_given(platform: Platform
     affiliate_token = world.token_for("affiliate")
     assert affiliate_token is not None and len(affiliate_token) == 32
     assert platform.authenticate(token="A" * 32).advertiser_id_from_network == "acme-adv"
-    with pytest.raises(RecordNotFound):
-        platform.directory.network(1)  # the demo network is gone
+    with pytest.raises(RecordNotFound, match="Could not find Network 1"):
+        platform.get_network(Principal("network", 1), 1)  # the demo network is gone
 
 
 def test_affiliate_param_used_when_world_names_it(platform: Platform) -> None:
@@ -158,4 +160,4 @@ def test_no_world_when_demo_disabled() -> None:
     platform = Platform(ManualClock(START), seed=4, settings=PlatformSettings(demo_world=False))
     assert platform.world is None
     assert platform.world_summary() == {}
-    assert platform.directory.networks == {}
+    assert platform.export_state()["networks"] == []

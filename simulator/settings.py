@@ -1,0 +1,60 @@
+"""The knobs of a platform and its seeded random streams.
+
+* Every knob has a documented default (:class:`PlatformSettings`).
+* Everything random is seeded from the platform's ``seed`` through *derived streams*
+  (:class:`Streams`: numbers, keys and tokens, transaction ids, callers, error handles):
+  adding a draw in one area never shifts another.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.journal import DEFAULT_JOURNAL_LIMIT
+from simulator.resources.store import DEFAULT_BASE_URL
+
+__all__ = ["PlatformSettings", "Streams"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformSettings:
+    """Knobs of a platform (all have documented defaults)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    #: issue only NXX-555-01XX numbers (never a real phone)
+    fictional_only: bool = True
+    #: events kept in the event log
+    event_retention: int | None = 100_000
+    #: transactions kept (None = all)
+    transaction_retention: int | None = None
+    #: allocations kept per ring pool for attribution and /_sandbox/allocations (None = all:
+    #: memory then grows with every allocation)
+    allocation_retention: int | None = 100_000
+    #: rows per Bulk RingPool request
+    bulk_batch_limit: int = 1000
+    #: build the demo world (when ``world`` is None)
+    demo_world: bool = True
+    #: a parsed world file (see simulator.world.load_world) instead of the demo world
+    world: Mapping[str, Any] | None = None
+    #: commands kept for export/import by replay (None = unbounded); a Bulk RingPool request
+    #: counts one per row
+    journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
+
+
+@dataclass
+class Streams:
+    """Independent seeded random streams, one per concern."""
+
+    seed: int
+    numbers: random.Random = field(init=False)
+    keys: random.Random = field(init=False)
+    transactions: random.Random = field(init=False)
+    callers: random.Random = field(init=False)
+    errors: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in ("numbers", "keys", "transactions", "callers", "errors"):
+            setattr(self, name, random.Random(f"invoca-sandbox:{self.seed}:{name}"))
