@@ -31,8 +31,8 @@ Config keys (all optional):
 * ``CLOCK`` (``manual`` | ``system``; ``manual``) and ``START`` (ISO-8601 start instant; a
   manual clock defaults to ``2016-10-01T00:00:00Z``).
 * ``WORLD``: a parsed world file (see ``simulator.world``); without it the seeded demo world.
-* ``BASE_URL``: the public base URL; the platform builds ``object_url``, ``sample_api_url``,
-  ``test_click_url`` and tracking URLs from it (``serve`` sets it to its own address).
+* ``BASE_URL``: the public base URL of the links in answers (``object_url``, ``sample_api_url``,
+  ``test_click_url``, tracking URLs; ``serve`` sets it to its own address).
 * ``FICTIONAL_ONLY`` (true): issue only fictional NXX-555-01XX numbers (700 toll-free in all);
   false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.

@@ -45,6 +45,7 @@ from flask import Blueprint, Response, current_app, request, send_from_directory
 
 import openapi
 from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_middleware
+from mock_server.objects import url_writer
 from mock_server.rendering import JSON_TYPE, json_body, render_error
 from mock_server.state import SandboxState, sandbox_state
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
@@ -249,7 +250,8 @@ def requests_journal() -> Response:
 def export_state() -> Response:
     state = _state()
     with state.lock:
-        return _json(state.platform.export_state())
+        return _json(state.platform.export_state(
+            links=url_writer(state.platform.settings.base_url)))
 
 
 @control.put("/_sandbox/state")

@@ -67,10 +67,6 @@ def test_checker_flags_an_import_when_one_is_present(tmp_path: Path) -> None:
 
 #: our packages: no module of them may import (directly or through others) one that imports it
 PACKAGES = ("simulator", "mock_server", "contracts", "openapi", "client", "bench")
-#: the circles known when this check came, each to be broken by a branch not merged yet
-KNOWN_CIRCLES = {
-    "simulator": "world <-> platform <-> journal: helper B breaks it",
-}
 
 
 def module_files(root: Path, packages: Iterable[str]) -> dict[str, Path]:
@@ -169,9 +165,7 @@ def circle_report(root: Path, package: str) -> list[str]:
 
 
 @pytest.mark.parametrize("package", [
-    pytest.param(package, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CIRCLES[package]))
-    if package in KNOWN_CIRCLES else package
-    for package in PACKAGES if (ROOT / package / "__init__.py").exists()
+    package for package in PACKAGES if (ROOT / package / "__init__.py").exists()
 ])
 def test_no_import_circle_when_scanning_package(package: str) -> None:
     assert circle_report(ROOT, package) == []
