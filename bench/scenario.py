@@ -40,7 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from simpy_model import run_simpy  # bench/ is not a package
 
-from simulator.scenario import CallSpec, PoolSpec, Scenario, run_scenario
+from simulator.scenario import CallSpec, PoolSpec, Scenario
+
+try:
+    from simulator.runner import run_scenario
+except ImportError:  # the code before issue 14 (paired runs): the runner lived in scenario.py
+    from simulator.scenario import run_scenario  # type: ignore[attr-defined,no-redef]
 from simulator.traffic import Distribution, TrafficProfile, rate_segments
 
 START_AT = datetime(2026, 1, 5, tzinfo=UTC)
