@@ -75,6 +75,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import UTC, datetime
 from itertools import count
 from operator import attrgetter
@@ -143,6 +144,11 @@ class AllocationRecord(NamedTuple):
     overflow: bool
     params: Params
     affiliate_id_from_network: str | None
+
+
+#: a record from the tuple of its fields, built in C (a NamedTuple's own ``__new__`` is a
+#: Python function: it would double the cost of an overflow visitor)
+_new_record = partial(tuple.__new__, AllocationRecord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +380,6 @@ class RingPool:
         """
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         visit_params = self._visit_params
-        results: list[AllocationRecord | None] = []
         pending: list[DeferredEvent] | None = [] if self._events is not None else None
         with self._lock:
             if isinstance(queries, Mapping):
@@ -385,11 +390,10 @@ class RingPool:
                 each = [visit_params.params(query) for query in queries]
             allocate = self._allocate_locked
             try:
-                for at_us, params in zip(instants_us, each, strict=True):
-                    results.append(allocate(at_us, params, affiliate, pending))
+                return [allocate(at_us, params, affiliate, pending)
+                        for at_us, params in zip(instants_us, each, strict=True)]
             finally:
                 self._emit(pending)
-        return results
 
     def allocate_rows(
         self,
@@ -507,8 +511,8 @@ class RingPool:
     def _allocate_locked(
         self, t: int, params: Params, affiliate: str | None, pending: list[DeferredEvent] | None
     ) -> AllocationRecord | None:
-        """One visitor arriving at ``t`` (the rules of the module docstring, in their order);
-        None: refused (full, no overflow number), nothing recorded."""
+        """One visitor arriving at ``t``: the rules of the module docstring, in their order.
+        None: refused (the pool is full and has no overflow number), nothing recorded."""
         # time inside a pool never goes backwards
         if t < self._latest_us:
             t = self._latest_us
@@ -517,51 +521,54 @@ class RingPool:
         # first what time did: a due Local fill, the holds ended at or before t
         if t >= self._wake_us:
             self._advance_locked(t, pending)
-        # then a number: a never-used one while the pool has room, else the one idle longest
-        number = None
+        # then a number: a never-used one while the pool has room, else the one idle longest,
+        # else the overflow number (or none: refused)
+        free = self._free
         if self._filled and len(self._numbers) < self._max_pool_size:
             number = self._provision_locked()
-        if number is None and self._free:
-            number = self._free.popleft()
-        if number is None:  # every number is held
-            overflow_number = self._overflow_number
-            if overflow_number is None:
-                return None
-            record = AllocationRecord(self._new_id(), overflow_number, t, t, True, params,
-                                      affiliate)
+            if number is None:  # supply() ran out, but a number is free
+                number = free.popleft()
+        elif free:
+            number = free.popleft()
+        elif self._overflow_number is not None:
+            number = None
+        else:
+            return None
+        # the allocation: a hold of the number, or the overflow number (no hold)
+        if number is None:
+            number = self._overflow_number
+            record = _new_record((self._new_id(), number, t, t, True, params, affiliate))
             if pending is not None:
-                pending.append((OverflowServed, t, self.id, record.id, overflow_number))
+                pending.append((OverflowServed, t, self.id, record.id, number))
         else:
             expires = t + self._lifetime_us
-            record = AllocationRecord(self._new_id(), number, t, expires, False, params,
-                                      affiliate)
+            record = _new_record((self._new_id(), number, t, expires, False, params, affiliate))
             self._segments[-1].append(record)
             if expires < self._wake_us:
                 self._wake_us = expires
+            history = self._histories.get(number)
+            if history is None:
+                self._histories[number] = [record]
+            else:
+                history.append(record)
             if pending is not None:
                 pending.append((NumberAllocated, t, self.id, record.id, number))
-        self._record_locked(record)
-        return record
-
-    def _record_locked(self, record: AllocationRecord) -> None:
-        """Log an allocation (and file it in its number's history); past ``retention`` the
-        oldest allocation is forgotten, from the log and from its number's history."""
+        # every allocation is logged; past retention the oldest is forgotten
         log = self._log
-        histories = self._histories
         if len(log) == self._retention:
             forgotten = log.popleft()
             if not forgotten.overflow:
-                history = histories[forgotten.promo_number]
-                del history[0]  # (its oldest: histories are in log order)
-                if not history:
-                    del histories[forgotten.promo_number]
+                self._forget_locked(forgotten)
         log.append(record)
-        if not record.overflow:
-            history = histories.get(record.promo_number)
-            if history is None:
-                histories[record.promo_number] = [record]
-            else:
-                history.append(record)
+        return record
+
+    def _forget_locked(self, record: AllocationRecord) -> None:
+        """A forgotten hold leaves its number's history (its oldest entry: histories are in
+        log order), so attribution sees exactly the retained allocations."""
+        history = self._histories[record.promo_number]
+        del history[0]
+        if not history:
+            del self._histories[record.promo_number]
 
     def _advance_locked(
         self, t: int, pending: list[DeferredEvent] | None,

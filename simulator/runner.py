@@ -120,6 +120,7 @@ class _PoolState:
 _NO_QUERY: Mapping[str, str] = {}
 _allocated_at = attrgetter("allocated_at_us")
 _expires_at = attrgetter("expires_at_us")
+_overflow = attrgetter("overflow")
 _OUTCOMES = ("visitors", "overflows", "calls", "attributed", "misattributed", "unattributed")
 
 
@@ -332,7 +333,10 @@ def run_scenario(
         # the visitors who got a pool number (None: refused), counted in bulk (numpy, exact
         # integer microseconds)
         count = len(times)
-        kept = np.fromiter((r is not None and not r.overflow for r in records), bool, count)
+        if state.spec.allow_overflow:  # (no refusals: no None)
+            kept = ~np.fromiter(map(_overflow, records), bool, count)
+        else:
+            kept = np.fromiter((r is not None and not r.overflow for r in records), bool, count)
         held = cast(list[AllocationRecord], list(compress(records, kept)))
         at = np.fromiter(map(_allocated_at, held), np.int64, len(held))
         expiry = np.fromiter(map(_expires_at, held), np.int64, len(held))
