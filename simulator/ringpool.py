@@ -75,8 +75,8 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from itertools import count
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -303,13 +303,13 @@ class RingPool:
     def held_count(self, now: datetime) -> int:
         """Numbers held at ``now`` (recycles holds that ended at or before ``now`` first)."""
         with self._lock:
-            self._advance_locked(self._clamped(_micros(now, "now")), None)
+            self._advance_to_locked(now)
             return sum(map(len, self._segments))
 
     def free_numbers(self, now: datetime) -> list[str]:
         """Free numbers at ``now``, idle longest first."""
         with self._lock:
-            self._advance_locked(self._clamped(_micros(now, "now")), None)
+            self._advance_to_locked(now)
             return list(self._free)
 
     def allocations(self) -> list[Allocation]:
@@ -439,12 +439,8 @@ class RingPool:
         Also performs a due Local RingPool fill (its event is in the log, not in the result).
         """
         recycled: list[DeferredEvent] = []
-        pending: list[DeferredEvent] | None = [] if self._events is not None else None
         with self._lock:
-            try:
-                self._advance_locked(self._clamped(_micros(now, "now")), pending, recycled)
-            finally:
-                self._emit(pending)
+            self._advance_to_locked(now, recycled)
         return [NumberRecycled(from_micros(at), pool_id, number)
                 for _, at, pool_id, number in recycled]
 
@@ -544,8 +540,7 @@ class RingPool:
             expires = t + self._lifetime_us
             record = _new_record((self._new_id(), number, t, expires, False, params, affiliate))
             self._segments[-1].append(record)
-            if expires < self._wake_us:
-                self._wake_us = expires
+            self._wake_us = min(self._wake_us, expires)
             history = self._histories.get(number)
             if history is None:
                 self._histories[number] = [record]
@@ -603,6 +598,15 @@ class RingPool:
             if holds and holds[0].expires_at_us < wake:
                 wake = holds[0].expires_at_us
         self._wake_us = wake
+
+    def _advance_to_locked(self, now: datetime,
+                           recycled: list[DeferredEvent] | None = None) -> None:
+        """:meth:`_advance_locked` to ``now`` (clamped), its events emitted."""
+        pending: list[DeferredEvent] | None = [] if self._events is not None else None
+        try:
+            self._advance_locked(self._clamped(_micros(now, "now")), pending, recycled)
+        finally:
+            self._emit(pending)
 
     def _fill_locked(self, pending: list[DeferredEvent] | None) -> None:
         """A Local RingPool's one fill to ``max_pool_size`` (as many as ``supply()`` gives)."""

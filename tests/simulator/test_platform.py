@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.allocation_api import parse_query
 from simulator.clock import ManualClock
 from simulator.errors import (
     InvalidKey,
@@ -31,7 +32,6 @@ from simulator.platform import (
     Platform,
     PlatformSettings,
     Principal,
-    _parse_query,
 )
 from simulator.world import World
 
@@ -256,7 +256,7 @@ def test_bulk_query_parsed_as_parse_qsl_when_text_is_any_query(
     pairs: list[tuple[str, str]],
 ) -> None:
     text = "&".join(f"{name}={value}" if value else name for name, value in pairs)
-    assert _parse_query(text) == dict(parse_qsl(text, keep_blank_values=True))
+    assert parse_query(text) == dict(parse_qsl(text, keep_blank_values=True))
 
 
 def test_whole_request_refused_when_batch_exceeds_limit() -> None:

@@ -1,0 +1,240 @@
+"""The RingPool allocation APIs as the platform answers them: legacy ``allocateNumber`` and Bulk.
+
+Both reach a pool by its id, check its ``ring_pool_key`` and allocate through
+:class:`~simulator.ringpool.RingPool` (the rules live there); this module holds what the two
+APIs add around it.
+
+Rules (from the seeds; sandbox choices listed in docs/fidelity.md):
+
+* A pool is found by its internal id; an unknown id or a wrong key is ``InvalidKey`` (the same
+  answer for both, so ids cannot be probed). A pool created with ``bulk`` answers the legacy
+  API with ``OnlyBulkNumberAllocationAllowed``.
+* The allocation's affiliate id is the network's affiliate id parameter of the query, else
+  the affiliate of the pool's affiliate campaign, else none.
+* The answer names the number, formatted (``888-555-0100``), and a tracking URL:
+  ``tel:+1<number>`` when ``mobile_click_to_call`` is 1/true/yes/on, else the pool's click
+  URL (:meth:`simulator.network.Directory.tracking_url`).
+* Bulk: the body's ``requests`` (or ``request``) is a non-empty array of at most
+  ``limit`` rows (else the whole request fails with ``RecordInvalid``). Each row is
+  ``{"api_suffix": "<pool id>/allocate_number.<json|xml|csv>?<query>", "request_id": ...}``
+  and is answered on its own, in request order, with its ``request_id`` first when given: a
+  malformed row or ``api_suffix`` is ``InvalidInput``; a wrong key ``InvalidKey``; a pool
+  that is not Custom is ``RecordInvalid`` "The Bulk RingPool API supports Custom RingPools
+  only"; a row without any RingPool parameter (``param1``..``param10`` or the pool's custom
+  names) is ``RecordInvalid`` "At least one RingPool parameter is required". Valid rows are
+  allocated at the request's instant, in request order; consecutive rows of one pool
+  together (:meth:`RingPool.allocate_rows`, under the pool's lock). An answered row adds
+  ``"overflow": true`` when it got the overflow number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
+
+from simulator.errors import (
+    InvalidInput,
+    InvalidKey,
+    OnlyBulkNumberAllocationAllowed,
+    RecordInvalid,
+    SandboxError,
+)
+from simulator.network import Directory, RingPoolPlacement, formatted
+from simulator.ringpool import Allocation, AllocationRecord, RingPool
+from simulator.visit_params import CUSTOM_PARAMS
+
+__all__ = [
+    "AllocationResult",
+    "affiliate_of",
+    "allocate_number",
+    "bulk_allocate_numbers",
+    "parse_query",
+]
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationResult:
+    """What the RingPool APIs answer: the allocation plus its rendered number and URL."""
+
+    allocation: Allocation
+    promo_number: str
+    promo_number_formatted: str
+    tracking_url: str
+
+    @property
+    def overflow(self) -> bool:
+        return self.allocation.overflow
+
+    def to_dict(self) -> dict[str, Any]:
+        """The legacy API's JSON body (no overflow flag: the legacy API has none)."""
+        return {
+            "promo_number_formatted": self.promo_number_formatted,
+            "tracking_url": self.tracking_url,
+            "promo_number": self.promo_number,
+        }
+
+
+def affiliate_of(placement: RingPoolPlacement, query: Mapping[str, str]) -> str | None:
+    """The affiliate id of an allocation: the network's parameter, else the pool's affiliate
+    campaign's affiliate."""
+    affiliate_param = placement.network.affiliate_id_param
+    affiliate = query.get(affiliate_param) if affiliate_param else None
+    if affiliate in (None, "") and placement.affiliate_campaign is not None:
+        affiliate = placement.affiliate_campaign.affiliate.id_from_network
+    return None if affiliate in (None, "") else str(affiliate)
+
+
+def _tracking_url(directory: Directory, pool: RingPool, number: str,
+                  query: Mapping[str, str]) -> str:
+    if str(query.get("mobile_click_to_call") or "").strip().lower() in _TRUE:
+        return f"tel:+1{number}"
+    return directory.tracking_url(pool, number)
+
+
+def _placement(directory: Directory, ring_pool_id: int | str, key: str) -> RingPoolPlacement:
+    """The pool with this id and key (InvalidKey otherwise)."""
+    try:
+        placement = directory.ring_pools_by_id[int(ring_pool_id)]
+    except (KeyError, ValueError, TypeError):
+        placement = None
+    if placement is None or key != placement.pool.properties["api_key"]:
+        raise InvalidKey(f"API Key '{key}' is not valid for resource '{ring_pool_id}'")
+    return placement
+
+
+def allocate_number(directory: Directory, now: datetime, ring_pool_id: int | str,
+                    query: Mapping[str, str], *, bulk: bool = False) -> AllocationResult:
+    """The legacy RingPool API: one visitor's number from a pool at ``now``."""
+    placement = _placement(directory, ring_pool_id, str(query.get("ring_pool_key") or ""))
+    pool = placement.pool
+    if not bulk and pool.properties["values"].get("bulk"):
+        raise OnlyBulkNumberAllocationAllowed(
+            "Numbers are automatically allocated by the PNAPI server"
+        )
+    allocation = pool.allocate(now, query, affiliate_id_from_network=affiliate_of(placement, query))
+    number = allocation.promo_number
+    return AllocationResult(allocation, number, formatted(number),
+                            _tracking_url(directory, pool, number, query))
+
+
+# ---------------------------------------------------------------------------- Bulk
+
+
+class _Row(NamedTuple):
+    """A valid Bulk row waiting for its pool: its place, request id, query and affiliate."""
+
+    index: int
+    request_id: Any
+    query: dict[str, str]
+    affiliate: str | None
+
+
+def bulk_allocate_numbers(directory: Directory, now: datetime,
+                          body: Mapping[str, Any] | Sequence[Any], *,
+                          limit: int) -> list[dict[str, Any]]:
+    """The Bulk RingPool API's ``responses``: one answer per row, in request order."""
+    requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
+    if not isinstance(requests, list | tuple) or not requests:
+        raise RecordInvalid("requests must be a non-empty array of {api_suffix, request_id}")
+    if len(requests) > limit:
+        raise RecordInvalid(
+            f"A bulk request may hold at most {limit} requests; got {len(requests)}")
+    answers: list[dict[str, Any]] = [{}] * len(requests)
+    #: (pool id, key) -> the pool's placement and the names that count as its parameters
+    checked: dict[tuple[str, str], tuple[RingPoolPlacement, frozenset[str]]] = {}
+    run: list[_Row] = []  # consecutive valid rows of one pool
+    run_placement: RingPoolPlacement | None = None
+    for index, request in enumerate(requests):
+        request_id = request.get("request_id") if isinstance(request, Mapping) else None
+        try:
+            pool_id, query = _parse_row(request)
+            key = query.get("ring_pool_key", "")
+            found = checked.get((pool_id, key))
+            if found is None:  # checked once per request
+                found = checked[pool_id, key] = _bulk_pool(directory, pool_id, key)
+            placement, parameters = found
+            if parameters.isdisjoint(query):
+                raise RecordInvalid("At least one RingPool parameter is required")
+        except SandboxError as error:
+            answers[index] = _error_answer(request_id, error)
+            continue
+        if placement is not run_placement:
+            _allocate_run(directory, now, run_placement, run, answers)
+            run, run_placement = [], placement
+        run.append(_Row(index, request_id, query, affiliate_of(placement, query)))
+    _allocate_run(directory, now, run_placement, run, answers)
+    return answers
+
+
+def _parse_row(request: Any) -> tuple[str, dict[str, str]]:
+    """A row's pool id and query (InvalidInput when the row or its ``api_suffix`` is not
+    one)."""
+    if not isinstance(request, Mapping):
+        raise InvalidInput("each request must be an object with api_suffix")
+    suffix = str(request.get("api_suffix") or "")
+    match = _SUFFIX.match(suffix)
+    if match is None:
+        raise InvalidInput(f"Invalid api_suffix '{suffix}'")
+    return match["id"], parse_query(match["query"])
+
+
+def parse_query(text: str) -> dict[str, str]:
+    """``dict(parse_qsl(text, keep_blank_values=True))`` (the last value of a name wins),
+    without the decoding work when there is nothing to decode: then it is the same split
+    (empty fields skipped; a name alone has an empty value)."""
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return {name: value for name, _, value in
+            (field.partition("=") for field in text.split("&") if field)}
+
+
+def _bulk_pool(directory: Directory, pool_id: str,
+               key: str) -> tuple[RingPoolPlacement, frozenset[str]]:
+    """A Bulk row's pool (a Custom pool with this key) and the query names that count as a
+    RingPool parameter of it."""
+    placement = _placement(directory, pool_id, key)
+    pool = placement.pool
+    if pool.pool_type != "Custom":
+        raise RecordInvalid("The Bulk RingPool API supports Custom RingPools only")
+    return placement, frozenset(CUSTOM_PARAMS).union(name for name in pool.param_names if name)
+
+
+def _allocate_run(directory: Directory, now: datetime, placement: RingPoolPlacement | None,
+                  run: Sequence[_Row], answers: list[dict[str, Any]]) -> None:
+    """Allocate a run of valid rows of one pool at ``now`` and put their answers in place."""
+    if placement is None or not run:
+        return
+    pool = placement.pool
+    allocated = pool.allocate_rows(now, [row.query for row in run],
+                                   [row.affiliate for row in run])
+    for row, outcome in zip(run, allocated, strict=True):
+        if isinstance(outcome, SandboxError):
+            answers[row.index] = _error_answer(row.request_id, outcome)
+        else:
+            answers[row.index] = _answer(directory, pool, row, outcome)
+
+
+def _answer(directory: Directory, pool: RingPool, row: _Row,
+            record: AllocationRecord) -> dict[str, Any]:
+    number = record.promo_number
+    answer: dict[str, Any] = {} if row.request_id is None else {"request_id": row.request_id}
+    answer["promo_number_formatted"] = formatted(number)
+    answer["promo_number"] = number
+    answer["tracking_url"] = _tracking_url(directory, pool, number, row.query)
+    if record.overflow:
+        answer["overflow"] = True
+    return answer
+
+
+def _error_answer(request_id: Any, error: SandboxError) -> dict[str, Any]:
+    answer: dict[str, Any] = {} if request_id is None else {"request_id": request_id}
+    answer["error_class"] = error.error_class
+    answer["message"] = error.message or str(error)
+    return answer
