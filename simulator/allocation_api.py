@@ -33,7 +33,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from functools import lru_cache
+from operator import methodcaller
+from typing import Any
 from urllib.parse import parse_qsl
 
 from simulator.errors import (
@@ -44,7 +46,7 @@ from simulator.errors import (
     SandboxError,
 )
 from simulator.network import Directory, RingPoolPlacement, formatted
-from simulator.ringpool import Allocation, AllocationRecord, RingPool
+from simulator.ringpool import Allocation, RingPool
 from simulator.visit_params import CUSTOM_PARAMS
 
 __all__ = [
@@ -53,10 +55,10 @@ __all__ = [
     "allocate_number",
     "bulk_allocate_numbers",
     "parse_query",
+    "parse_suffix",
 ]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
-_SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +128,11 @@ def allocate_number(directory: Directory, now: datetime, ring_pool_id: int | str
 
 # ---------------------------------------------------------------------------- Bulk
 
-
-class _Row(NamedTuple):
-    """A valid Bulk row waiting for its pool: its place, request id, query and affiliate."""
-
-    index: int
-    request_id: Any
-    query: dict[str, str]
-    affiliate: str | None
+#: an ``api_suffix``'s part before "?": the pool id and the answer's format
+_HEAD = re.compile(r"/?(?P<id>\d+)/allocate_number\.(?:json|xml|csv)")
+_SPLIT_EQUALS = methodcaller("split", "=", 1)
+#: a valid Bulk row waiting for its pool's run: (its place, request id, query, affiliate id)
+_Row = tuple[int, Any, dict[str, str], str | None]
 
 
 def bulk_allocate_numbers(directory: Directory, now: datetime,
@@ -151,10 +150,13 @@ def bulk_allocate_numbers(directory: Directory, now: datetime,
     checked: dict[tuple[str, str], tuple[RingPoolPlacement, frozenset[str]]] = {}
     run: list[_Row] = []  # consecutive valid rows of one pool
     run_placement: RingPoolPlacement | None = None
-    for index, request in enumerate(requests):
-        request_id = request.get("request_id") if isinstance(request, Mapping) else None
+    for place, request in enumerate(requests):
+        is_object = type(request) is dict or isinstance(request, Mapping)
+        request_id = request.get("request_id") if is_object else None
         try:
-            pool_id, query = _parse_row(request)
+            if not is_object:
+                raise InvalidInput("each request must be an object with api_suffix")
+            pool_id, query = parse_suffix(str(request.get("api_suffix") or ""))
             key = query.get("ring_pool_key", "")
             found = checked.get((pool_id, key))
             if found is None:  # checked once per request
@@ -163,26 +165,33 @@ def bulk_allocate_numbers(directory: Directory, now: datetime,
             if parameters.isdisjoint(query):
                 raise RecordInvalid("At least one RingPool parameter is required")
         except SandboxError as error:
-            answers[index] = _error_answer(request_id, error)
+            answers[place] = _error_answer(request_id, error)
             continue
         if placement is not run_placement:
             _allocate_run(directory, now, run_placement, run, answers)
             run, run_placement = [], placement
-        run.append(_Row(index, request_id, query, affiliate_of(placement, query)))
+        run.append((place, request_id, query, affiliate_of(placement, query)))
     _allocate_run(directory, now, run_placement, run, answers)
     return answers
 
 
-def _parse_row(request: Any) -> tuple[str, dict[str, str]]:
-    """A row's pool id and query (InvalidInput when the row or its ``api_suffix`` is not
-    one)."""
-    if not isinstance(request, Mapping):
-        raise InvalidInput("each request must be an object with api_suffix")
-    suffix = str(request.get("api_suffix") or "")
-    match = _SUFFIX.match(suffix)
-    if match is None:
+def parse_suffix(suffix: str) -> tuple[str, dict[str, str]]:
+    """An ``api_suffix``'s pool id and query: ``[/]<id>/allocate_number.<json|xml|csv>?<query>``
+    (one newline may end it: the reference parse was a regular expression ending in ``$``);
+    InvalidInput otherwise."""
+    head, question, text = suffix.partition("?")
+    pool_id = _pool_id(head)
+    if text.endswith("\n"):
+        text = text[:-1]
+    if pool_id is None or not question or "\n" in text:
         raise InvalidInput(f"Invalid api_suffix '{suffix}'")
-    return match["id"], parse_query(match["query"])
+    return pool_id, parse_query(text)
+
+
+@lru_cache(maxsize=1024)
+def _pool_id(head: str) -> str | None:
+    match = _HEAD.fullmatch(head)
+    return None if match is None else match["id"]
 
 
 def parse_query(text: str) -> dict[str, str]:
@@ -191,8 +200,11 @@ def parse_query(text: str) -> dict[str, str]:
     (empty fields skipped; a name alone has an empty value)."""
     if "%" in text or "+" in text:
         return dict(parse_qsl(text, keep_blank_values=True))
-    return {name: value for name, _, value in
-            (field.partition("=") for field in text.split("&") if field)}
+    try:  # every field has a "=" (the usual case): one step in C
+        return dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
+    except ValueError:  # a field without "="
+        return {name: value for name, _, value in
+                (field.partition("=") for field in text.split("&") if field)}
 
 
 def _bulk_pool(directory: Directory, pool_id: str,
@@ -212,25 +224,23 @@ def _allocate_run(directory: Directory, now: datetime, placement: RingPoolPlacem
     if placement is None or not run:
         return
     pool = placement.pool
-    allocated = pool.allocate_rows(now, [row.query for row in run],
-                                   [row.affiliate for row in run])
-    for row, outcome in zip(run, allocated, strict=True):
+    outcomes = pool.allocate_rows(now, [query for _, _, query, _ in run],
+                                  [affiliate for _, _, _, affiliate in run])
+    click_url = directory.tracking_url(pool, "")  # + the number
+    for (place, request_id, query, _), outcome in zip(run, outcomes, strict=True):
         if isinstance(outcome, SandboxError):
-            answers[row.index] = _error_answer(row.request_id, outcome)
-        else:
-            answers[row.index] = _answer(directory, pool, row, outcome)
-
-
-def _answer(directory: Directory, pool: RingPool, row: _Row,
-            record: AllocationRecord) -> dict[str, Any]:
-    number = record.promo_number
-    answer: dict[str, Any] = {} if row.request_id is None else {"request_id": row.request_id}
-    answer["promo_number_formatted"] = formatted(number)
-    answer["promo_number"] = number
-    answer["tracking_url"] = _tracking_url(directory, pool, number, row.query)
-    if record.overflow:
-        answer["overflow"] = True
-    return answer
+            answers[place] = _error_answer(request_id, outcome)
+            continue
+        number = outcome.promo_number
+        mobile = query.get("mobile_click_to_call")
+        answer: dict[str, Any] = {} if request_id is None else {"request_id": request_id}
+        answer["promo_number_formatted"] = formatted(number)
+        answer["promo_number"] = number
+        answer["tracking_url"] = (f"tel:+1{number}" if mobile and mobile.strip().lower() in _TRUE
+                                  else click_url + number)
+        if outcome.overflow:
+            answer["overflow"] = True
+        answers[place] = answer
 
 
 def _error_answer(request_id: Any, error: SandboxError) -> dict[str, Any]:

@@ -77,9 +77,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from itertools import count
+from itertools import count, repeat
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from simulator.clock import as_utc
 from simulator.errors import NumbersExhausted, RecordInvalid, SandboxError
@@ -352,12 +352,14 @@ class RingPool:
         """:meth:`allocate` at an instant in microseconds, answering the record."""
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         pending: list[DeferredEvent] | None = [] if self._events is not None else None
+        answers: list[AllocationRecord | None] = []
         with self._lock:
             try:
-                record = self._allocate_locked(at_us, self._visit_params.params(query),
-                                               affiliate, pending)
+                visitor = (at_us, self._visit_params.params(query), affiliate)
+                self._allocate_locked((visitor,), pending, answers)
             finally:
                 self._emit(pending)
+        record = answers[0]
         if record is None:
             raise self.full_error()
         return record
@@ -380,20 +382,20 @@ class RingPool:
         """
         affiliate = None if affiliate_id_from_network is None else str(affiliate_id_from_network)
         visit_params = self._visit_params
+        answers: list[AllocationRecord | None] = []
         pending: list[DeferredEvent] | None = [] if self._events is not None else None
         with self._lock:
             if isinstance(queries, Mapping):
-                each: Sequence[Params] = [visit_params.params(queries)] * len(instants_us)
+                each: Iterable[Params] = repeat(visit_params.params(queries))
             else:
                 if len(queries) != len(instants_us):
                     raise ValueError("give one query per instant, or one query for all")
                 each = [visit_params.params(query) for query in queries]
-            allocate = self._allocate_locked
             try:
-                return [allocate(at_us, params, affiliate, pending)
-                        for at_us, params in zip(instants_us, each, strict=True)]
+                self._allocate_locked(zip(instants_us, each, repeat(affiliate)), pending, answers)
             finally:
                 self._emit(pending)
+        return answers
 
     def allocate_rows(
         self,
@@ -410,21 +412,30 @@ class RingPool:
             raise ValueError("give one affiliate id (or None) per query")
         at_us = _micros(now, "now")
         visit_params = self._visit_params
-        answers: list[AllocationRecord | SandboxError] = []
+        answers: list[AllocationRecord | SandboxError | None] = [None] * len(queries)
+        places: list[int] = []  # the rows with a valid query, and what they allocate
+        visitors: list[tuple[int, Params, str | None]] = []
+        for place, (query, affiliate) in enumerate(zip(queries, affiliates, strict=True)):
+            try:
+                visitors.append((at_us, visit_params.params(query), affiliate))
+            except RecordInvalid as error:
+                answers[place] = error
+            else:
+                places.append(place)
+        done: list[AllocationRecord | SandboxError | None] = []
         pending: list[DeferredEvent] | None = [] if self._events is not None else None
         with self._lock:
             try:
-                for query, affiliate in zip(queries, affiliates, strict=True):
+                while len(done) < len(visitors):
                     try:
-                        record = self._allocate_locked(
-                            at_us, visit_params.params(query), affiliate, pending)
-                    except SandboxError as error:
-                        answers.append(error)
-                        continue
-                    answers.append(self.full_error() if record is None else record)
+                        self._allocate_locked(visitors[len(done):], pending, done)
+                    except SandboxError as error:  # supply() ran out with nothing free:
+                        done.append(error)  # this row's answer; the next rows try again
             finally:
                 self._emit(pending)
-        return answers
+        for place, outcome in zip(places, done, strict=True):
+            answers[place] = self.full_error() if outcome is None else outcome
+        return cast(list[AllocationRecord | SandboxError], answers)
 
     def full_error(self) -> RingPoolFull:
         """The error of a visitor refused because the pool is full and overflow is off."""
@@ -505,57 +516,74 @@ class RingPool:
 
     # ------------------------------------------------------------------ the rules
     def _allocate_locked(
-        self, t: int, params: Params, affiliate: str | None, pending: list[DeferredEvent] | None
-    ) -> AllocationRecord | None:
-        """One visitor arriving at ``t``: the rules of the module docstring, in their order.
-        None: refused (the pool is full and has no overflow number), nothing recorded."""
-        # time inside a pool never goes backwards
-        if t < self._latest_us:
-            t = self._latest_us
-        else:
-            self._latest_us = t
-        # first what time did: a due Local fill, the holds ended at or before t
-        if t >= self._wake_us:
-            self._advance_locked(t, pending)
-        # then a number: a never-used one while the pool has room, else the one idle longest,
-        # else the overflow number (or none: refused)
+        self,
+        visitors: Iterable[tuple[int, Params, str | None]],
+        pending: list[DeferredEvent] | None,
+        answers: list[Any],
+    ) -> None:
+        """THE allocation rule, for visitors ``(arriving at t in us, params, affiliate id)`` in
+        arrival order, one at a time: the rules of the module docstring, in their order. Each
+        visitor's answer goes to ``answers``: its record, or None when refused (the pool is
+        full and has no overflow number: nothing recorded). An error (``supply()`` ran out
+        with nothing free) stops the loop at that visitor, the answers before it in place."""
         free = self._free
-        if self._filled and len(self._numbers) < self._max_pool_size:
-            number = self._provision_locked()
-            if number is None:  # supply() ran out, but a number is free
-                number = free.popleft()
-        elif free:
-            number = free.popleft()
-        elif self._overflow_number is not None:
-            number = None
-        else:
-            return None
-        # the allocation: a hold of the number, or the overflow number (no hold)
-        if number is None:
-            number = self._overflow_number
-            record = _new_record((self._new_id(), number, t, t, True, params, affiliate))
-            if pending is not None:
-                pending.append((OverflowServed, t, self.id, record.id, number))
-        else:
-            expires = t + self._lifetime_us
-            record = _new_record((self._new_id(), number, t, expires, False, params, affiliate))
-            self._segments[-1].append(record)
-            self._wake_us = min(self._wake_us, expires)
-            history = self._histories.get(number)
-            if history is None:
-                self._histories[number] = [record]
-            else:
-                history.append(record)
-            if pending is not None:
-                pending.append((NumberAllocated, t, self.id, record.id, number))
-        # every allocation is logged; past retention the oldest is forgotten
+        numbers = self._numbers
+        holds = self._segments[-1]  # (recycling may drop older segments, never this one)
+        histories = self._histories
         log = self._log
-        if len(log) == self._retention:
-            forgotten = log.popleft()
-            if not forgotten.overflow:
-                self._forget_locked(forgotten)
-        log.append(record)
-        return record
+        retention = self._retention
+        lifetime_us = self._lifetime_us
+        overflow_number = self._overflow_number
+        new_id = self._new_id
+        for arrived_at, params, affiliate in visitors:
+            # time inside a pool never goes backwards
+            t = arrived_at
+            if t < self._latest_us:
+                t = self._latest_us
+            else:
+                self._latest_us = t
+            # first what time did: a due Local fill, the holds ended at or before t
+            if t >= self._wake_us:
+                self._advance_locked(t, pending)
+            # then a number: a never-used one while the pool has room, else the one idle
+            # longest, else the overflow number, else none (refused)
+            if self._filled and len(numbers) < self._max_pool_size:
+                number = self._provision_locked()
+                if number is None:  # supply() ran out, but a number is free
+                    number = free.popleft()
+            elif free:
+                number = free.popleft()
+            elif overflow_number is not None:
+                number = None
+            else:
+                answers.append(None)
+                continue
+            # the allocation: a hold of the number, or the overflow number (no hold)
+            if number is None:
+                record = _new_record(
+                    (new_id(), overflow_number, t, t, True, params, affiliate))
+                if pending is not None:
+                    pending.append((OverflowServed, t, self.id, record.id, overflow_number))
+            else:
+                expires = t + lifetime_us
+                record = _new_record((new_id(), number, t, expires, False, params, affiliate))
+                holds.append(record)
+                if expires < self._wake_us:  # noqa: PLR1730 - min() is a call, per visitor
+                    self._wake_us = expires
+                history = histories.get(number)
+                if history is None:
+                    histories[number] = [record]
+                else:
+                    history.append(record)
+                if pending is not None:
+                    pending.append((NumberAllocated, t, self.id, record.id, number))
+            # every allocation is logged; past retention the oldest is forgotten
+            if len(log) == retention:
+                forgotten = log.popleft()
+                if not forgotten.overflow:
+                    self._forget_locked(forgotten)
+            log.append(record)
+            answers.append(record)
 
     def _forget_locked(self, record: AllocationRecord) -> None:
         """A forgotten hold leaves its number's history (its oldest entry: histories are in

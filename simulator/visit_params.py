@@ -138,7 +138,10 @@ class VisitParams:
             return self._normalize(query)
         if not plan:
             return None
-        return tuple(chain.from_iterable((name, str(query[key])) for key, name in plan))
+        flat: list[str] = []
+        for key, name in plan:
+            flat += (name, str(query[key]))
+        return tuple(flat)
 
     def _plan(self, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
         """Where each kept parameter comes from, when no value matters (else None)."""
