@@ -34,7 +34,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from operator import methodcaller
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -130,7 +129,6 @@ def allocate_number(directory: Directory, now: datetime, ring_pool_id: int | str
 
 #: an ``api_suffix``'s part before "?": the pool id and the answer's format
 _HEAD = re.compile(r"/?(?P<id>\d+)/allocate_number\.(?:json|xml|csv)")
-_SPLIT_EQUALS = methodcaller("split", "=", 1)
 #: a valid Bulk row waiting for its pool's run: (its place, request id, query, affiliate id)
 _Row = tuple[int, Any, dict[str, str], str | None]
 
@@ -200,11 +198,12 @@ def parse_query(text: str) -> dict[str, str]:
     (empty fields skipped; a name alone has an empty value)."""
     if "%" in text or "+" in text:
         return dict(parse_qsl(text, keep_blank_values=True))
-    try:  # every field has a "=" (the usual case): one step in C
-        return dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
-    except ValueError:  # a field without "="
-        return {name: value for name, _, value in
-                (field.partition("=") for field in text.split("&") if field)}
+    query: dict[str, str] = {}
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            query[name] = value
+    return query
 
 
 def _bulk_pool(directory: Directory, pool_id: str,

@@ -604,21 +604,23 @@ class RingPool:
             self._fill_locked(pending)
         segments = self._segments
         free = self._free
+        numbers = self._numbers
         while True:
             holds = segments[0] if len(segments) == 1 else _earliest(segments)
             if not holds or holds[0].expires_at_us > t:
                 break
             ended = holds.popleft()
+            number, ended_at = ended.promo_number, ended.expires_at_us
             if pending is not None or recycled is not None:
-                event = (NumberRecycled, ended.expires_at_us, self.id, ended.promo_number)
+                event = (NumberRecycled, ended_at, self.id, number)
                 if pending is not None:
                     pending.append(event)
                 if recycled is not None:
                     recycled.append(event)
-            if len(self._numbers) > self._max_pool_size:
-                self._drop_locked(ended.promo_number, ended.expires_at_us, pending)
+            if len(numbers) > self._max_pool_size:
+                self._drop_locked(number, ended_at, pending)
             else:
-                free.append(ended.promo_number)
+                free.append(number)
         if len(segments) > 1:
             segments[:-1] = [holds for holds in segments[:-1] if holds]
         wake = self._fill_due_us
