@@ -20,7 +20,8 @@ Timing: CPU seconds of this process (``time.process_time``), because the machine
 wall-clock rates swing with other jobs; wall-clock seconds are printed too. With
 ``--repeat N`` both models run N times, alternating, and the medians are compared. Each run
 starts from a full garbage collection; both run with the collector on, as their users would
-(pausing it makes no measurable difference to the runner: bench/README.md).
+(``--gc-off`` pauses it for both: for the runner it makes no measurable difference,
+bench/README.md).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         help="size the pool for this Erlang B blocking instead of --pool-size (0.004: 0.4 %%)",
     )
     parser.add_argument("--skip-simpy", action="store_true")
+    parser.add_argument("--gc-off", action="store_true",
+                        help="pause the cyclic garbage collector for both models' runs")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each model (median)")
     parser.add_argument(
         "--profile", action="store_true",
@@ -133,10 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[Timed]] = {"sandbox runner": []}
     if not args.skip_simpy:
         runs["SimPy"] = []
+    if args.gc_off:
+        gc.disable()
     for _ in range(args.repeat):
         runs["sandbox runner"].append(timed_sandbox(scenario))
         if not args.skip_simpy:
             runs["SimPy"].append(timed_simpy(scenario))
+    gc.enable()
     rates = {}
     for name, timings in runs.items():
         visitors, _, _, overflow, misattributed = timings[0]
