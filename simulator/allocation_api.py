@@ -45,7 +45,7 @@ from simulator.errors import (
     SandboxError,
 )
 from simulator.network import Directory, RingPoolPlacement, formatted
-from simulator.ringpool import Allocation, RingPool
+from simulator.ringpool import Allocation
 from simulator.visit_params import CUSTOM_PARAMS
 
 __all__ = [
@@ -92,11 +92,12 @@ def affiliate_of(placement: RingPoolPlacement, query: Mapping[str, str]) -> str 
     return None if affiliate in (None, "") else str(affiliate)
 
 
-def _tracking_url(directory: Directory, pool: RingPool, number: str,
-                  query: Mapping[str, str]) -> str:
+def _tracking_url(click_url: str, number: str, query: Mapping[str, str]) -> str:
+    """An answer's tracking URL: ``tel:+1<number>`` when the query asks for a mobile click to
+    call, else the pool's click URL (``Directory.tracking_url(pool, "")``) and the number."""
     if str(query.get("mobile_click_to_call") or "").strip().lower() in _TRUE:
         return f"tel:+1{number}"
-    return directory.tracking_url(pool, number)
+    return click_url + number
 
 
 def _placement(directory: Directory, ring_pool_id: int | str, key: str) -> RingPoolPlacement:
@@ -122,7 +123,7 @@ def allocate_number(directory: Directory, now: datetime, ring_pool_id: int | str
     allocation = pool.allocate(now, query, affiliate_id_from_network=affiliate_of(placement, query))
     number = allocation.promo_number
     return AllocationResult(allocation, number, formatted(number),
-                            _tracking_url(directory, pool, number, query))
+                            _tracking_url(directory.tracking_url(pool, ""), number, query))
 
 
 # ---------------------------------------------------------------------------- Bulk
@@ -225,18 +226,16 @@ def _allocate_run(directory: Directory, now: datetime, placement: RingPoolPlacem
     pool = placement.pool
     outcomes = pool.allocate_rows(now, [query for _, _, query, _ in run],
                                   [affiliate for _, _, _, affiliate in run])
-    click_url = directory.tracking_url(pool, "")  # + the number
+    click_url = directory.tracking_url(pool, "")
     for (place, request_id, query, _), outcome in zip(run, outcomes, strict=True):
         if isinstance(outcome, SandboxError):
             answers[place] = _error_answer(request_id, outcome)
             continue
         number = outcome.promo_number
-        mobile = query.get("mobile_click_to_call")
         answer: dict[str, Any] = {} if request_id is None else {"request_id": request_id}
         answer["promo_number_formatted"] = formatted(number)
         answer["promo_number"] = number
-        answer["tracking_url"] = (f"tel:+1{number}" if mobile and mobile.strip().lower() in _TRUE
-                                  else click_url + number)
+        answer["tracking_url"] = _tracking_url(click_url, number, query)
         if outcome.overflow:
             answer["overflow"] = True
         answers[place] = answer
