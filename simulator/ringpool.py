@@ -60,12 +60,16 @@ and recycling takes the earliest front among the (few) live segments. Free numbe
 deque in the order their holds ended. The log is a deque of the retained records; each number
 keeps the retained records of its own allocations (its *history*, oldest first): a record
 leaves its history when it leaves the log, so attribution is a bisection of exactly the
-retained allocations. ``allocate`` and ``expire`` are O(1) amortised whatever the pool size;
-``attribute`` is O(log k) in the number's history. Events are deferred tuples
-(:meth:`simulator.events.EventLog.record`), or none for a pool built with ``events=None``.
+retained allocations. ``allocate`` and ``expire`` are O(1) amortised whatever the pool size,
+except that forgetting drops the first entry of a history list (O(k) in that history, short
+unless a pool has few numbers and a long retention); ``attribute`` is O(log k). Events
+are deferred tuples (:meth:`simulator.events.EventLog.record`), or none for a pool built with
+``events=None``.
 
-Batches. :meth:`RingPool.allocate_many` (offline scenarios) and :meth:`RingPool.allocate_rows`
-(Bulk rows) run the one-visitor rule above for each visitor, under one lock.
+One implementation: :meth:`RingPool._allocate_locked` applies the rules to visitors one at a
+time, in arrival order. :meth:`RingPool.allocate` (one visitor), :meth:`RingPool.allocate_many`
+(offline scenarios) and :meth:`RingPool.allocate_rows` (Bulk rows) all call it, under the
+pool's lock. There is no batch path (bench/README.md says why).
 """
 
 from __future__ import annotations
