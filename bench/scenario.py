@@ -2,24 +2,26 @@
 
 Run from the project root (SimPy is a bench-only dependency: ``pip install simpy``)::
 
-    .venv/bin/python bench/scenario.py                 # 30 days x 100,000 visitors/day
-    .venv/bin/python bench/scenario.py --days 2        # a quick look
+    .venv/bin/python bench/scenario.py                         # 30 days, issue 7's setting
+    .venv/bin/python bench/scenario.py --overflow-target 0.004  # the low-overflow setting
+    .venv/bin/python bench/scenario.py --days 3 --repeat 3     # a quicker look
 
-Both models run in this one process, one after the other, on the same traffic definition:
-one pool of 500 numbers, Poisson arrivals (flat profile), holds of ``--lifetime`` seconds,
-10 % of visitors calling after an exponential delay (mean 10 minutes), every call attributed.
-The sandbox side is :func:`simulator.scenario.run_scenario` (the real RingPool through
-``RingPool.allocate_many``, a ManualClock, hourly metrics); the SimPy side is
-``bench/simpy_model.py``, the model as a SimPy user would write it. The script prints both
-throughputs, their ratio, and the two overflow rates (they must agree: same model, different
-seeds' noise only).
+Both models run in this one process, alternating, on the same traffic definition: one pool
+(500 numbers by default: issue 7's setting, ~76 % of visitors overflow; ``--overflow-target
+0.004`` sizes it by Erlang B for 0.4 % instead: 2,144 numbers), 100,000 visitors a day,
+Poisson arrivals (flat profile), holds of ``--lifetime`` seconds, 10 % of visitors calling
+after an exponential delay (mean 10 minutes), every call attributed. The sandbox side is
+:func:`simulator.runner.run_scenario` (the real RingPool through ``RingPool.allocate_many``,
+a ManualClock, hourly metrics); the SimPy side is ``bench/simpy_model.py``, the model as a
+SimPy user would write it. The script prints both throughputs, their ratio, and the two
+overflow rates (they must agree: same model, different seeds' noise only).
 
 Timing: CPU seconds of this process (``time.process_time``), because the machine is shared and
 wall-clock rates swing with other jobs; wall-clock seconds are printed too. With
 ``--repeat N`` both models run N times, alternating, and the medians are compared. Each run
-starts from a full garbage collection. ``run_scenario`` pauses Python's cyclic collector for
-its run (its default, ``pause_gc=True``); SimPy runs with the collector on, as a SimPy user
-would, unless ``--simpy-gc-off`` (the same pause for SimPy: a fairness check).
+starts from a full garbage collection; both run with the collector on, as their users would
+(``--gc-off`` pauses it for both: for the runner it makes no measurable difference,
+bench/README.md).
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from simpy_model import run_simpy  # bench/ is not a package
 
-from simulator.scenario import CallSpec, PoolSpec, Scenario, run_scenario
+from simulator.erlang import offered_load, servers_for
+from simulator.scenario import CallSpec, PoolSpec, Scenario
+
+try:
+    from simulator.runner import run_scenario
+except ImportError:  # the code before issue 14 (paired runs): the runner lived in scenario.py
+    from simulator.scenario import run_scenario  # type: ignore[attr-defined,no-redef]
 from simulator.traffic import Distribution, TrafficProfile, rate_segments
 
 START_AT = datetime(2026, 1, 5, tzinfo=UTC)
@@ -70,24 +78,19 @@ def timed_sandbox(scenario: Scenario) -> Timed:
     return total.visitors, cpu, elapsed, total.overflow_rate, total.misattributed
 
 
-def timed_simpy(scenario: Scenario, *, gc_off: bool = False) -> Timed:
+def timed_simpy(scenario: Scenario) -> Timed:
     segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
     gc.collect()
-    if gc_off:
-        gc.disable()
-    try:
-        started_cpu, started = time.process_time(), time.perf_counter()
-        result = run_simpy(
-            segments,
-            max_pool_size=scenario.pools[0].max_pool_size,
-            lifetime_seconds=scenario.pools[0].lifetime_seconds,
-            call_probability=scenario.calls.probability,
-            call_delay=scenario.calls.delay,
-            seed=scenario.seed,
-        )
-        cpu, elapsed = time.process_time() - started_cpu, time.perf_counter() - started
-    finally:
-        gc.enable()
+    started_cpu, started = time.process_time(), time.perf_counter()
+    result = run_simpy(
+        segments,
+        max_pool_size=scenario.pools[0].max_pool_size,
+        lifetime_seconds=scenario.pools[0].lifetime_seconds,
+        call_probability=scenario.calls.probability,
+        call_delay=scenario.calls.delay,
+        seed=scenario.seed,
+    )
+    cpu, elapsed = time.process_time() - started_cpu, time.perf_counter() - started
     return (result.visitors, cpu, elapsed, result.overflows / result.visitors,
             result.misattributed)
 
@@ -100,17 +103,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lifetime", type=int, default=1800)
     parser.add_argument("--call-probability", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--skip-simpy", action="store_true")
     parser.add_argument(
-        "--simpy-gc-off", action="store_true",
-        help="pause the cyclic garbage collector during SimPy runs too (the sandbox's default)",
+        "--overflow-target", type=float, metavar="P",
+        help="size the pool for this Erlang B blocking instead of --pool-size (0.004: 0.4 %%)",
     )
+    parser.add_argument("--skip-simpy", action="store_true")
+    parser.add_argument("--gc-off", action="store_true",
+                        help="pause the cyclic garbage collector for both models' runs")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each model (median)")
     parser.add_argument(
         "--profile", action="store_true",
         help="profile the sandbox runner (cProfile) and print the costliest functions",
     )
     args = parser.parse_args(argv)
+    if args.overflow_target is not None:
+        args.pool_size = servers_for(args.overflow_target, offered_load(
+            args.visitors_per_day / 86_400, args.lifetime))
     scenario = bench_scenario(args)
     if args.profile:
         profiler = cProfile.Profile()
@@ -128,10 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[Timed]] = {"sandbox runner": []}
     if not args.skip_simpy:
         runs["SimPy"] = []
+    if args.gc_off:
+        gc.disable()
     for _ in range(args.repeat):
         runs["sandbox runner"].append(timed_sandbox(scenario))
         if not args.skip_simpy:
-            runs["SimPy"].append(timed_simpy(scenario, gc_off=args.simpy_gc_off))
+            runs["SimPy"].append(timed_simpy(scenario))
+    gc.enable()
     rates = {}
     for name, timings in runs.items():
         visitors, _, _, overflow, misattributed = timings[0]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 #: the exit status.
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("mock_server.serve", "main", "run the sandbox HTTP server"),
-    "simulate": ("mock_server.simulate", "main", "run a traffic scenario (offline or --against)"),
+    "simulate": ("client.simulate", "main", "run a traffic scenario (offline or --against)"),
     "contract": ("contracts.cli", "main", "run the contract suites against a base URL"),
     "spec": ("openapi.cli", "main", "print or validate the OpenAPI contract"),
 }

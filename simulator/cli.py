@@ -42,7 +42,9 @@ from rich.table import Table
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.plot import plot_recommendation, plot_report
 from simulator.recommend import DEFAULT_LIFETIMES, Recommendation, Targets, recommend
-from simulator.scenario import PoolMetrics, Report, Scenario, run_scenario
+from simulator.report import PoolMetrics, Report
+from simulator.runner import run_scenario
+from simulator.scenario import Scenario
 
 __all__ = ["bundled_scenarios", "load_scenario", "main", "parse_share"]
 

@@ -30,11 +30,11 @@ import dataclasses
 import json
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from itertools import islice, repeat
+from itertools import islice
 from operator import itemgetter
 from typing import Any, ClassVar
 
@@ -272,17 +272,6 @@ class EventLog:
             self._codes.extend(codes)
             self._entries.extend(map(_FIELDS, deferred))
             self._last_seq += len(codes)
-            return self._last_seq
-
-    def record_fields(self, kind: type[Event], fields: Iterable[tuple[Any, ...]]) -> int:
-        """Record deferred events of one ``kind`` given as their fields ``(at, *other
-        fields)`` (what :meth:`record` keeps of each), in order; returns the last ``seq``."""
-        code = _kind_code(kind)
-        entries = list(fields)
-        with self._lock:
-            self._codes.extend(repeat(code, len(entries)))
-            self._entries.extend(entries)
-            self._last_seq += len(entries)
             return self._last_seq
 
     def _retained(self, seq: int = 0) -> tuple[int, list[int], list[Any]]:

@@ -54,24 +54,18 @@ Sandbox choices (for docs/fidelity.md):
 
 from __future__ import annotations
 
-import re
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from itertools import compress, repeat
-from operator import contains, eq, itemgetter, methodcaller
-from typing import Any, cast
-from urllib.parse import parse_qsl
+from typing import Any
 
+from simulator import allocation_api
+from simulator.allocation_api import AllocationResult
 from simulator.clock import Clock, as_utc
 from simulator.conversions import CallScope, ConversionBook
 from simulator.errors import (
-    InvalidInput,
-    InvalidKey,
     NotFound,
-    OnlyBulkNumberAllocationAllowed,
     RecordInvalid,
     RecordNotFound,
     SandboxError,
@@ -91,11 +85,9 @@ from simulator.resources.records import (
     AdvertiserCampaign,
     Link,
     Network,
-    RingPoolPlacement,
 )
 from simulator.resources.store import Resource, Store, require_object
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
-from simulator.rows import Table
 from simulator.settings import PlatformSettings, Streams
 from simulator.transactions import (
     RANKING_COLUMNS,
@@ -118,67 +110,9 @@ __all__ = [
     "Principal",
 ]
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_PARTITION_EQUALS = methodcaller("partition", "=")
-_SPLIT_EQUALS = methodcaller("split", "=", 1)
-_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
-_FOURTH, _FIFTH = itemgetter(3), itemgetter(4)
-#: run an iterator of calls for their effect, in C (the itertools "consume" recipe)
-_consume = deque[object](maxlen=0).extend
-_SUFFIX = re.compile(r"^/?(?P<id>\d+)/allocate_number\.(?P<format>json|xml|csv)\?(?P<query>.*)$")
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
 
 
-#: a Bulk row's checked pool: placement, the names that count as a RingPool parameter, the
-#: network's affiliate id parameter, and the affiliate id when a row gives none
-_BulkPool = tuple[RingPoolPlacement, frozenset[str], str | None, str | None]
-
-
-class _BulkBatch:
-    """Valid Bulk rows waiting for one :meth:`RingPool.allocate_rows` call (consecutive rows
-    of one pool), in parallel lists: their places among the rows, request ids, queries and
-    affiliate ids."""
-
-    __slots__ = ("affiliates", "indices", "placement", "queries", "request_ids")
-
-    def __init__(self) -> None:
-        self.placement: RingPoolPlacement | None = None
-        self.indices: list[int] = []
-        self.request_ids: list[Any] = []
-        self.queries: Sequence[dict[str, str]] = []  # (a Table when one request's rows)
-        self.affiliates: list[str | None] = []
-
-    def clear(self) -> None:
-        """Empty the batch: its lists in place (the row loop holds their ``append``)."""
-        self.indices.clear()
-        self.request_ids.clear()
-        self.affiliates.clear()
-        if isinstance(self.queries, list):
-            self.queries.clear()
-        else:  # one request's Table
-            self.queries = []
-
-
-@dataclass(frozen=True, slots=True)
-class AllocationResult:
-    """What the RingPool APIs answer: the allocation plus its rendered number and URL."""
-
-    allocation: Allocation
-    promo_number: str
-    promo_number_formatted: str
-    tracking_url: str
-
-    @property
-    def overflow(self) -> bool:
-        return self.allocation.overflow
-
-    def to_dict(self) -> dict[str, Any]:
-        """The legacy API's JSON body (no overflow flag: the legacy API has none)."""
-        return {
-            "promo_number_formatted": self.promo_number_formatted,
-            "tracking_url": self.tracking_url,
-            "promo_number": self.promo_number,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,281 +338,14 @@ class Platform(Journaled):
     def allocate_number(self, ring_pool_id: int | str, query: Mapping[str, str], *,
                         version: str | None = None, bulk: bool = False) -> AllocationResult:
         """Allocate a promo number from a pool (legacy RingPool API semantics)."""
-        key = str(query.get("ring_pool_key") or "")
-        try:
-            placement = self.directory.ring_pools_by_id[int(ring_pool_id)]
-        except (KeyError, ValueError, TypeError):
-            raise InvalidKey(
-                f"API Key '{key}' is not valid for resource '{ring_pool_id}'"
-            ) from None
-        pool = placement.pool
-        if key != pool.properties["api_key"]:
-            raise InvalidKey(f"API Key '{key}' is not valid for resource '{ring_pool_id}'")
-        if not bulk and pool.properties["values"].get("bulk"):
-            raise OnlyBulkNumberAllocationAllowed(
-                "Numbers are automatically allocated by the PNAPI server"
-            )
-        allocation = pool.allocate(
-            self.now(), query, affiliate_id_from_network=self._affiliate(placement, query)
-        )
-        number = allocation.promo_number
-        if str(query.get("mobile_click_to_call") or "").strip().lower() in _TRUE:
-            url = f"tel:+1{number}"
-        else:
-            url = self.directory.tracking_url(pool, number)
-        return AllocationResult(allocation, number, formatted(number), url)
+        return allocation_api.allocate_number(self.directory, self.now(), ring_pool_id, query,
+                                              bulk=bulk)
 
     def bulk_allocate_numbers(self, body: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
                               version: str | None = None) -> list[dict[str, Any]]:
-        """Rows of the Bulk RingPool API's ``responses``, in request order.
-
-        Every row is validated on its own (a bad row answers its error, the others still
-        allocate); consecutive valid rows for the same pool are allocated in one
-        :meth:`RingPool.allocate_rows` call, in request order, at the request's ``now``.
-
-        Hot path (a row costs a few microseconds): what rows share is worked out once per
-        request, not per row: the pool part of ``api_suffix`` (``2/allocate_number.json``),
-        and the check of a (pool, key) pair; valid rows wait in parallel lists and get their
-        answer dicts built in one step once allocated (:meth:`_bulk_allocate`).
-        """
-        requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
-        if not isinstance(requests, list | tuple) or not requests:
-            raise RecordInvalid("requests must be a non-empty array of {api_suffix, request_id}")
-        limit = self.settings.bulk_batch_limit
-        if len(requests) > limit:
-            raise RecordInvalid(
-                f"A bulk request may hold at most {limit} requests; got {len(requests)}"
-            )
-        now = self.now()
-        rows: list[dict[str, Any] | None] = [None] * len(requests)
-        if self._bulk_uniform(now, requests, rows):
-            return rows  # type: ignore[return-value]  # every place is filled
-        batch = _BulkBatch()
-        add_index, add_request_id = batch.indices.append, batch.request_ids.append
-        add_query = cast(list[dict[str, str]], batch.queries).append  # (a list here)
-        add_affiliate = batch.affiliates.append
-        pools: dict[tuple[str, str], _BulkPool] = {}  # checked (pool id, key) of this request
-        heads: dict[str, str | None] = {}  # "2/allocate_number.json" -> pool id (None: invalid)
-        # the previous valid row's pool id and key, and what its check gave
-        last_pool_id: str | None = None
-        last_key: str | None = None
-        placement: RingPoolPlacement | None = None
-        names: frozenset[str] = frozenset()
-        affiliate_param: str | None = None
-        default_affiliate: str | None = None
-        for index, request in enumerate(requests):
-            request_id = None
-            try:
-                if type(request) is not dict and not isinstance(request, Mapping):
-                    raise InvalidInput("each request must be an object with api_suffix")
-                request_id = request.get("request_id")
-                suffix = request.get("api_suffix") or ""
-                if type(suffix) is not str:
-                    suffix = str(suffix)
-                if "\n" in suffix:  # the pattern's own rules for line ends
-                    match = _SUFFIX.match(suffix)
-                    if match is None:
-                        raise InvalidInput(f"Invalid api_suffix '{suffix}'")
-                    pool_id, text = match["id"], match["query"]
-                else:
-                    head, sep, text = suffix.partition("?")
-                    try:
-                        pool_id = heads[head]
-                    except KeyError:
-                        match = _SUFFIX.match(head + "?")
-                        pool_id = heads[head] = None if match is None else match["id"]
-                    if pool_id is None or not sep:
-                        raise InvalidInput(f"Invalid api_suffix '{suffix}'")
-                if "%" in text or "+" in text:  # _parse_query(text), inlined
-                    query = dict(parse_qsl(text, keep_blank_values=True))
-                else:
-                    try:  # every field has a "=" (the usual case): one C-level step
-                        query = dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
-                    except ValueError:  # a name without "=": its value is ""
-                        query = {name: value for name, _, value in
-                                 map(_PARTITION_EQUALS, filter(None, text.split("&")))}
-                key = query.get("ring_pool_key", "")
-                if pool_id != last_pool_id or key != last_key:
-                    checked = pools.get((pool_id, key))
-                    if checked is None:
-                        checked = pools[pool_id, key] = self._bulk_pool(pool_id, key)
-                    placement, names, affiliate_param, default_affiliate = checked
-                    last_pool_id, last_key = pool_id, key
-                if names.isdisjoint(query):
-                    raise RecordInvalid("At least one RingPool parameter is required")
-            except SandboxError as error:
-                row: dict[str, Any] = {} if request_id is None else {"request_id": request_id}
-                _error_row(row, error)
-                rows[index] = row
-                continue
-            if placement is not batch.placement:
-                self._bulk_allocate(now, batch, rows)
-                batch.placement = placement
-            add_index(index)
-            add_request_id(request_id)
-            add_query(query)
-            add_affiliate((query.get(affiliate_param) if affiliate_param else None)
-                          or default_affiliate)
-        self._bulk_allocate(now, batch, rows)
-        return rows  # type: ignore[return-value]  # every place is filled
-
-    def _bulk_uniform(self, now: datetime, requests: Sequence[Any],
-                      rows: list[dict[str, Any] | None]) -> bool:
-        """The usual Bulk request in C-level steps over all rows at once: every row an object
-        whose ``api_suffix`` is a string naming the same pool with the same key, every query
-        field ``name=value`` with nothing to decode (no ``%`` or ``+``), every row with a
-        RingPool parameter. Then the rows are one batch (their queries a :class:`Table` when
-        every row names the same fields: :func:`_suffix_table`), answered by
-        :meth:`_bulk_allocate` into ``rows``, and True. Anything else: False before anything
-        happened (the row-by-row loop answers it; its rules give these rows the same
-        answers)."""
-        if set(map(type, requests)) != {dict}:
-            return False
-        suffixes: list[Any] = list(map(dict.get, requests, repeat("api_suffix")))
-        if set(map(type, suffixes)) != {str}:
-            return False
-        joined = "".join(suffixes)
-        if "\n" in joined or "%" in joined or "+" in joined:
-            return False
-        queries: Sequence[dict[str, str]]
-        shapes: Sequence[Iterable[str]]  # the field names of each row
-        found = _suffix_table(suffixes)
-        if found is not None:  # the same fields in every row: columns, no dict per row
-            head, table = found
-            queries, shapes = table, [table.names]
-            keys = set(table.column("ring_pool_key") or ("",))
-        else:
-            parts = list(map(str.partition, suffixes, repeat("?")))
-            heads = set(map(_FIRST, parts))
-            if len(heads) != 1 or "" in set(map(_SECOND, parts)):
-                return False
-            head = heads.pop()
-            try:  # every field has a "=": else the row-by-row loop's parsing
-                queries = [dict(map(_SPLIT_EQUALS, filter(None, text.split("&"))))
-                           for text in map(_THIRD, parts)]
-            except ValueError:
-                return False
-            shapes = queries
-            keys = set(map(dict.get, queries, repeat("ring_pool_key"), repeat("")))
-        match = _SUFFIX.match(head + "?")
-        if match is None or len(keys) != 1:
-            return False
-        try:
-            placement, names, affiliate_param, default_affiliate = self._bulk_pool(
-                match["id"], keys.pop())
-        except SandboxError:
-            return False
-        if any(map(names.isdisjoint, shapes)):
-            return False
-        if not affiliate_param:
-            affiliates = [default_affiliate] * len(queries)
-        elif found is not None:
-            column = found[1].column(affiliate_param)
-            affiliates = ([default_affiliate] * len(queries) if column is None
-                          else [value or default_affiliate for value in column])
-        else:
-            affiliates = [query.get(affiliate_param) or default_affiliate for query in queries]
-        batch = _BulkBatch()
-        batch.placement = placement
-        batch.indices = list(range(len(queries)))
-        batch.request_ids = list(map(dict.get, requests, repeat("request_id")))
-        batch.queries = queries
-        batch.affiliates = affiliates
-        self._bulk_allocate(now, batch, rows)
-        return True
-
-    def _bulk_pool(self, pool_id: str, key: str) -> _BulkPool:
-        """Check a Bulk row's pool and key (once per request); what its rows need."""
-        placement = self.directory.ring_pools_by_id.get(int(pool_id))
-        if placement is None or key != placement.pool.properties["api_key"]:
-            raise InvalidKey(f"API Key '{key}' is not valid for resource '{pool_id}'")
-        pool = placement.pool
-        if pool.pool_type != "Custom":
-            raise RecordInvalid("The Bulk RingPool API supports Custom RingPools only")
-        names = frozenset(CUSTOM_PARAMS) | {n for n in pool.param_names if n}
-        return placement, names, placement.network.affiliate_id_param, self._affiliate(
-            placement, {}
-        )
-
-    def _bulk_allocate(self, now: datetime, batch: _BulkBatch,
-                       rows: list[dict[str, Any] | None]) -> None:
-        """Allocate a batch of valid rows of one pool, put their answers in ``rows`` (at the
-        rows' places), then empty the batch."""
-        placement = batch.placement
-        if not batch.indices or placement is None:
-            return
-        pool = placement.pool
-        answers = pool.allocate_rows(now, batch.queries, batch.affiliates)
-        if self._bulk_fill(pool, batch, answers, rows):
-            batch.clear()
-            return
-        prefix = None
-        for index, request_id, query, answer in zip(batch.indices, batch.request_ids,
-                                                    batch.queries, answers, strict=True):
-            if type(answer) is not tuple:
-                row: dict[str, Any] = {} if request_id is None else {"request_id": request_id}
-                _error_row(row, pool.full_error() if answer is None
-                           else cast(SandboxError, answer))
-                rows[index] = row
-                continue
-            number = answer[2]  # the record's promo number
-            mobile = query.get("mobile_click_to_call")
-            if mobile and str(mobile).strip().lower() in _TRUE:
-                url = f"tel:+1{number}"
-            else:
-                if prefix is None:
-                    prefix = self.directory.tracking_url(pool, "")
-                url = prefix + number
-            shown = (f"{number[:3]}-{number[3:6]}-{number[6:]}"
-                     if len(number) == 10 and number.isdigit() else formatted(number))
-            if request_id is None:
-                row = {"promo_number_formatted": shown, "promo_number": number,
-                       "tracking_url": url}
-            else:
-                row = {"request_id": request_id, "promo_number_formatted": shown,
-                       "promo_number": number, "tracking_url": url}
-            if answer[3] == answer[4]:  # allocated_at == expires_at: the overflow number
-                row["overflow"] = True
-            rows[index] = row
-        batch.clear()
-
-    def _bulk_fill(self, pool: RingPool, batch: _BulkBatch, answers: Sequence[Any],
-                   rows: list[dict[str, Any] | None]) -> bool:
-        """:meth:`_bulk_allocate`'s answer rows in C-level steps when every row got a record
-        of a 10-digit number and no row asks for ``mobile_click_to_call`` (the same rows its
-        loop makes); False (nothing done) otherwise."""
-        queries = batch.queries
-        if set(map(type, answers)) != {tuple} or (
-                "mobile_click_to_call" in queries.names if isinstance(queries, Table)
-                else any(map(contains, queries, repeat("mobile_click_to_call")))):
-            return False
-        numbers = list(map(_THIRD, answers))  # the records' promo numbers
-        if set(map(len, numbers)) != {10} or not "".join(numbers).isdigit():
-            return False
-        prefix = self.directory.tracking_url(pool, "")
-        built = [
-            {"promo_number_formatted": f"{number[:3]}-{number[3:6]}-{number[6:]}",
-             "promo_number": number, "tracking_url": prefix + number}
-            if request_id is None else
-            {"request_id": request_id,
-             "promo_number_formatted": f"{number[:3]}-{number[3:6]}-{number[6:]}",
-             "promo_number": number, "tracking_url": prefix + number}
-            for request_id, number in zip(batch.request_ids, numbers, strict=True)
-        ]
-        # allocated_at == expires_at: the overflow number
-        for row in compress(built, map(eq, map(_FOURTH, answers), map(_FIFTH, answers))):
-            row["overflow"] = True
-        _consume(map(rows.__setitem__, batch.indices, built))  # (as many: one per answer)
-        return True
-
-    def _affiliate(self, placement: RingPoolPlacement, query: Mapping[str, str]) -> str | None:
-        """The affiliate id of an allocation: the network's parameter, else the pool's
-        affiliate campaign's affiliate."""
-        affiliate_param = placement.network.affiliate_id_param
-        affiliate = query.get(affiliate_param) if affiliate_param else None
-        if affiliate in (None, "") and placement.affiliate_campaign is not None:
-            affiliate = placement.affiliate_campaign.affiliate.id_from_network
-        return None if affiliate in (None, "") else str(affiliate)
+        """Rows of the Bulk RingPool API's ``responses``, in request order, at ``now``."""
+        return allocation_api.bulk_allocate_numbers(
+            self.directory, self.now(), body, limit=self.settings.bulk_batch_limit)
 
     def allocations(self, ring_pool_id: int | str) -> list[dict[str, Any]]:
         """The retained allocation log of a pool (for ``/_sandbox/allocations``)."""
@@ -1096,46 +763,6 @@ def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> 
     body = args[0] if args else kwargs.get("body")
     requests = body.get("requests", body.get("request")) if isinstance(body, Mapping) else body
     return max(1, len(requests)) if isinstance(requests, list | tuple) else 1
-
-
-def _suffix_table(suffixes: Sequence[str]) -> tuple[str, Table] | None:
-    """Bulk ``api_suffix`` strings ``HEAD?name=value&...`` (nothing to decode) as their one
-    HEAD and a :class:`Table` of their queries, made column by column in C-level steps, when
-    every suffix has the same HEAD and the same field names in the same order, each once and
-    with a ``=``: the queries the row-by-row parsing gives. None otherwise."""
-    size = suffixes[0].count("&") + 1  # fields per suffix
-    if set(map(str.count, suffixes, repeat("&"))) != {size - 1}:
-        return None
-    fields = "&".join(suffixes).split("&")  # suffix i's field j is fields[i * size + j]
-    names: list[str] = []
-    columns: list[list[str]] = []
-    for j, first in enumerate(fields[:size]):
-        name, sep, _ = first.partition("=")
-        prefix = name + "="  # (the first field's name starts with "HEAD?")
-        column = fields[j::size]
-        if not sep or not all(map(str.startswith, column, repeat(prefix))):
-            return None
-        names.append(name)
-        columns.append(list(map(str.removeprefix, column, repeat(prefix))))
-    # HEAD holds no "?"; with a "&" or "=" in it, the first name has no "?" either
-    head, sep, names[0] = names[0].partition("?")
-    if not sep or len(set(names)) != size:
-        return None
-    return head, Table(names, columns)
-
-
-def _error_row(row: dict[str, Any], error: SandboxError) -> None:
-    row["error_class"] = error.error_class
-    row["message"] = error.message or str(error)
-
-
-def _parse_query(text: str) -> dict[str, str]:
-    """``dict(parse_qsl(text, keep_blank_values=True))`` (the last value of a name wins),
-    without the decoding work when there is nothing to decode: then it is the same split
-    (empty fields skipped; a name alone has an empty value)."""
-    if "%" in text or "+" in text:
-        return dict(parse_qsl(text, keep_blank_values=True))
-    return {name: value for name, _, value in map(_PARTITION_EQUALS, filter(None, text.split("&")))}
 
 
 def _format_loose(number: str) -> str:

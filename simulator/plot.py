@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from simulator.erlang import erlang_b
 from simulator.recommend import Recommendation
-from simulator.scenario import HourMetrics, Report
+from simulator.report import HourMetrics, Report
 
 __all__ = ["plot_recommendation", "plot_report"]
 

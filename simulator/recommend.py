@@ -3,7 +3,7 @@
 Rules:
 
 * Sans-IO and deterministic: every candidate size is simulated by
-  :func:`simulator.scenario.run_scenario` with ``random.Random(seed)``, so every candidate sees
+  :func:`simulator.runner.run_scenario` with ``random.Random(seed)``, so every candidate sees
   the same visitors and the same calls (common random numbers) and the answer is a function of
   the scenario and the seed.
 * The search starts from the Erlang B estimate: ``erlang.servers_for(target_overflow, A)`` with
@@ -32,7 +32,9 @@ from typing import Any
 
 from simulator.erlang import erlang_b, servers_for
 from simulator.errors import RecordInvalid
-from simulator.scenario import PoolMetrics, Report, Scenario, run_scenario
+from simulator.report import PoolMetrics, Report
+from simulator.runner import run_scenario
+from simulator.scenario import Scenario
 from simulator.traffic import rate_segments
 
 __all__ = [

@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "simulator": {
         "flask", "werkzeug", "requests", "httpx", "urllib3", "http", "socket", "aiohttp",
-        "granian", "mock_server", "contracts", "schemathesis",
+        "granian", "mock_server", "contracts", "schemathesis", "client",
     },
-    "contracts": {"simulator", "mock_server"},
-    "openapi": {"simulator", "mock_server", "contracts", "flask"},
+    "mock_server": {"contracts", "client"},
+    "contracts": {"simulator", "mock_server", "client"},
+    "openapi": {"simulator", "mock_server", "contracts", "client", "flask"},
 }
 
 
@@ -192,18 +193,9 @@ def test_circle_checker_flags_a_circle_when_two_modules_import_each_other(
 
 #: the one module that may touch Python's garbage collector: serving tuning, applied by serve
 COLLECTOR_TUNING = "mock_server/tuning.py"
-#: packages that still touch it elsewhere, each fixed by a branch not merged yet
-KNOWN_COLLECTOR_USERS = {
-    "simulator": "the scenario runner pauses the collector: helper A removes it",
-}
 
 
-@pytest.mark.parametrize("package", [
-    pytest.param(package,
-                 marks=pytest.mark.xfail(strict=True, reason=KNOWN_COLLECTOR_USERS[package]))
-    if package in KNOWN_COLLECTOR_USERS else package
-    for package in ("simulator", "mock_server", "contracts", "openapi")
-])
+@pytest.mark.parametrize("package", ["simulator", "mock_server", "contracts", "openapi", "client"])
 def test_only_the_serving_tuning_touches_the_collector_when_scanning_package(
         package: str) -> None:
     users = [str(path.relative_to(ROOT)) for path in sorted((ROOT / package).rglob("*.py"))

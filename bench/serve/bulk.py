@@ -51,7 +51,7 @@ def build(pool_size: int) -> tuple[Any, Any, bytes]:
     """The app, its platform and the 100-row body (after provisioning the bulk pool)."""
     sys.path.insert(0, str(ROOT))
     from mock_server.app import create_app, sandbox_state  # noqa: PLC0415
-    from mock_server.serve import settle_collector  # noqa: PLC0415
+    from mock_server.tuning import settle_collector  # noqa: PLC0415
 
     app: Any = create_app({"SEED": 0, "CLOCK": "manual", "FICTIONAL_ONLY": False})
     platform = sandbox_state(app).platform

@@ -329,7 +329,8 @@ def sandbox_child(argv: Sequence[str]) -> int:
     server, port, threads = argv[0], int(argv[1]), int(argv[2])
     sys.path.insert(0, str(ROOT))
     from mock_server.app import create_app  # noqa: PLC0415 - only the child needs the app
-    from mock_server.serve import serve, settle_collector  # noqa: PLC0415
+    from mock_server.serve import serve  # noqa: PLC0415
+    from mock_server.tuning import settle_collector  # noqa: PLC0415
 
     config = {"SEED": 0, "CLOCK": "system", "FICTIONAL_ONLY": False,
               "BASE_URL": f"http://127.0.0.1:{port}"}

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 import pytest
 
 from simulator.erlang import erlang_b
-from simulator.scenario import CallSpec, PoolSpec, Scenario, run_scenario
+from simulator.runner import run_scenario
+from simulator.scenario import CallSpec, PoolSpec, Scenario
 from simulator.traffic import TrafficProfile
 
 BATCHES = 16

@@ -178,6 +178,10 @@ def test_deferred_events_read_as_event_values_when_recorded(event_log: EventLog)
     assert event_log.events() == [allocated(0), allocated(1), allocated(2)]
     assert event_log.since(2) == [(3, allocated(2))]
     assert event_log.since(3) == []
+    recycled = NumberRecycled(AT + timedelta(seconds=9), 1, "8885550100")
+    assert event_log.record([(NumberRecycled, to_micros(recycled.at), 1, "8885550100")] * 3) == 6
+    assert event_log.since(0) == [(2, allocated(1)), (3, allocated(2)), (4, recycled),
+                                  (5, recycled), (6, recycled)]  # the bound (5) dropped seq 1
 
 
 def test_type_error_and_nothing_recorded_when_deferred_event_is_not_an_event(
@@ -185,6 +189,8 @@ def test_type_error_and_nothing_recorded_when_deferred_event_is_not_an_event(
 ) -> None:
     with pytest.raises(TypeError):
         event_log.record([(NumberAllocated, 0, 1, 1, "8885550100"), (dict, 0)])
+    with pytest.raises(TypeError):
+        event_log.record([("NumberAllocated", 0, 1, 1, "8885550100")])
     assert len(event_log) == 0
     assert event_log.last_seq == 0
 

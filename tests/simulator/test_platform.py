@@ -11,11 +11,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from simulator.clock import ManualClock
 from simulator.errors import (
@@ -31,7 +28,6 @@ from simulator.platform import (
     Platform,
     PlatformSettings,
     Principal,
-    _parse_query,
 )
 from simulator.world import World
 
@@ -248,15 +244,6 @@ def test_bulk_rows_answer_like_single_allocations_when_pools_interleave(
     assert [row.get("overflow", False) for row in rows] == [r.overflow for r in singles]
     for pool in pools:
         assert bulk_platform.allocations(pool["id"]) == single_platform.allocations(pool["id"])
-
-
-@given(st.lists(st.tuples(st.text("ab=&+%2 ", max_size=4), st.text("xy=&+%2 ", max_size=4)),
-                max_size=4))
-def test_bulk_query_parsed_as_parse_qsl_when_text_is_any_query(
-    pairs: list[tuple[str, str]],
-) -> None:
-    text = "&".join(f"{name}={value}" if value else name for name, value in pairs)
-    assert _parse_query(text) == dict(parse_qsl(text, keep_blank_values=True))
 
 
 def test_whole_request_refused_when_batch_exceeds_limit() -> None:

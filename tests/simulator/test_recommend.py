@@ -10,7 +10,8 @@ import simulator.recommend as recommend_module
 from simulator.erlang import servers_for
 from simulator.errors import RecordInvalid
 from simulator.recommend import Targets, peak_hourly_rate, recommend
-from simulator.scenario import CallSpec, PoolSpec, Scenario, run_scenario
+from simulator.runner import run_scenario
+from simulator.scenario import CallSpec, PoolSpec, Scenario
 from simulator.traffic import Burst, Distribution, TrafficProfile
 
 

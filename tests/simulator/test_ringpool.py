@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 
-from simulator import ringpool
 from simulator.errors import NumbersExhausted, RecordInvalid
 from simulator.events import (
     EventLog,
@@ -22,7 +17,6 @@ from simulator.events import (
     NumberRecycled,
     NumberReleased,
     OverflowServed,
-    from_micros,
     to_micros,
 )
 from simulator.numbers import NumberInventory
@@ -618,13 +612,12 @@ def test_bad_rows_answer_errors_and_others_allocate_when_rows_are_allocated(
         ["aff-1", None, "aff-2"],
     )
     first, bad, refused = answers
-    assert isinstance(first, tuple)
+    assert isinstance(first, AllocationRecord)
     allocation = pool.allocation(first)
     assert allocation.affiliate_id_from_network == "aff-1"
     assert dict(allocation.params) == {"search_keyword_id": "k1"}
     assert isinstance(bad, RecordInvalid)
-    assert refused is None  # the pool's one number is held and overflow is off
-    assert isinstance(pool.full_error(), RingPoolFull)
+    assert isinstance(refused, RingPoolFull)  # the pool's one number is held, no overflow
     assert pool.allocations() == [allocation]
 
 
@@ -645,15 +638,12 @@ def test_old_calls_unattributed_and_recent_attributed_when_histories_are_compact
 
 
 @pytest.mark.parametrize("step", [1, 7])
-def test_attribution_and_bounded_histories_when_compaction_passes_are_sliced(
-    make_pool: Callable[..., RingPool], step: int, monkeypatch: pytest.MonkeyPatch
+def test_retained_allocations_attributed_and_forgotten_ones_not_when_retention_is_exceeded(
+    make_pool: Callable[..., RingPool], step: int
 ) -> None:
-    # 100 numbers overloaded ~3.5x for ~70 s, allocated `step` visitors per call; passes
-    # visit 16 numbers (+ 2 per visitor) per call and start past retention + numbers (no
-    # margin), so they take several calls. A number's allocations are ~100 to 300 apart:
-    # several are retained, and attribution at each of their instants is checked
-    monkeypatch.setattr(ringpool, "_COMPACTION_SLICE", 16)
-    monkeypatch.setattr(ringpool, "_COMPACTION_MARGIN", 0)
+    # 100 numbers overloaded ~3.5x for ~70 s, allocated `step` visitors per call; a number's
+    # allocations are ~100 to 300 apart, so several are retained: attribution at each of
+    # their instants answers the allocation while it is retained, nobody once forgotten
     retention = 300
     pool = make_pool(max_pool_size=100, lifetime_seconds=1, retention=retention, events=None)
     rng = random.Random(5)
@@ -661,32 +651,20 @@ def test_attribution_and_bounded_histories_when_compaction_passes_are_sliced(
     for _ in range(20_000):
         t += rng.randrange(1, 7_000)
         instants.append(t)
-    logged = 0
-    by_number: dict[str, list[AllocationRecord]] = {}
-    passes_sliced = False
+    made: list[AllocationRecord] = []
+    by_number: dict[str, list[int]] = {}  # number -> indices in made of its allocations
     for index in range(0, len(instants), step):
-        made = pool.allocate_many(instants[index:index + step])
-        logged += len(made)
-        held = [r for r in made if r is not None and r[3] != r[4]]  # (overflow: nobody's)
-        for record in held:
-            by_number.setdefault(record[2], []).append(record)
-        # every retained allocation of the numbers just allocated still attributes
-        for number in {record[2] for record in held}:
-            for record in by_number[number][-4:]:
-                answer = pool.attribute_record(number, record[3])
-                if record[0] > logged - retention:
-                    assert answer == record
-                else:
-                    assert answer in (None, record)
-        # memory stays bounded: what a pass keeps (<= retention) + the wait for the next
-        # (retention + numbers with a history), plus what the calls add while a pass is under
-        # way (at most 100 / (16 + 2 * step) < 8 calls)
-        stored = sum(len(h) for h in pool._histories.values())
-        assert stored <= 2 * retention + 100 + 8 * step
-        passes_sliced |= pool._compact_numbers is not None
-    # one visitor at a time, a number drops its forgotten records when allocated again; in
-    # bulk, overflow stretches record holds in one step and the sliced passes drop them
-    assert passes_sliced == (step > 1)
+        for record in pool.allocate_many(instants[index:index + step]):
+            assert record is not None
+            if not record.overflow:
+                by_number.setdefault(record.promo_number, []).append(len(made))
+            made.append(record)
+        for number in {record.promo_number for record in made[-step:] if not record.overflow}:
+            for position in by_number[number][-4:]:
+                record = made[position]
+                answer = pool.attribute_record(number, record.allocated_at_us)
+                assert answer == (record if position >= len(made) - retention else None)
+    assert len(pool.allocations()) == retention
 
 
 def test_empty_read_only_params_when_query_names_no_pool_parameter(ring_pool: RingPool) -> None:
@@ -705,230 +683,30 @@ def test_no_events_and_same_allocations_when_pool_has_no_event_log(
     assert event_log.events() == []
 
 
-# ---- overflow runs: allocate_many records a run of overflow visitors in one step -----------
-
-
-@settings(deadline=None)
-@given(
-    steps=st.lists(
-        st.integers(-3_000_000, 3_000_000)
-        | st.sampled_from([0, 500_000, 1_000_000])
-        | st.integers(0, 20_000_000),
-        min_size=1,
-        max_size=160,
-    ),
-    in_order=st.booleans(),
-    size=st.integers(1, 4),
-    lifetime=st.sampled_from([1, 7, 60]),
-    query=st.sampled_from([{}, {"gclid": "g"}]),
-    change_at=st.none() | st.integers(0, 160),
-    change=st.sampled_from(
-        [{"max_pool_size": 1}, {"lifetime_seconds": 1}, {"max_pool_size": 2, "lifetime_seconds": 3}]
-    ),
-)
-def test_same_records_as_one_by_one_when_allocate_many_records_overflow_runs(  # noqa: PLR0917
-    steps: list[int],
-    in_order: bool,
-    size: int,
-    lifetime: int,
-    query: dict[str, str],
-    change_at: int | None,
-    change: dict[str, int],
-) -> None:
-    # no event log and the pool's own ids: the conditions of the saturated runs (overflow
-    # visitors and recycled holds recorded in bulk); steps in microseconds (bursts far shorter
-    # than the lifetime, ties, holds ending between and exactly at arrivals, some backwards
-    # unless in order); optionally the pool changes part way (a smaller pool drops numbers as
-    # holds end; a shorter lifetime starts a second segment of holds)
-    one, _, many, _ = twin_pools(max_pool_size=size, lifetime_seconds=lifetime, events=None)
-    instants, t = [], to_micros(at(0))
-    for step in steps:
-        t += abs(step) if in_order else step
-        instants.append(t)
-    cut = len(instants) if change_at is None else min(change_at, len(instants))
-    expected = [one.allocate_many([instant], query)[0] for instant in instants[:cut]]
-    records = many.allocate_many(instants[:cut], query)
-    if cut < len(instants):
-        for pool in (one, many):
-            pool.reconfigure(from_micros(instants[cut]), **change)
-        expected += [one.allocate_many([instant], query)[0] for instant in instants[cut:]]
-        records += many.allocate_many(instants[cut:], query)
-    assert records == expected
-    assert many.allocations() == one.allocations()
-    for instant in instants[::7]:
-        for number in {record[2] for record in expected if record is not None}:
-            assert many.attribute(number, from_micros(instant)) == one.attribute(
-                number, from_micros(instant)
-            )
-    later = from_micros(t + 61_000_000)
-    assert many.free_numbers(later) == one.free_numbers(later)
-
-
-@settings(deadline=None)
-@given(
-    seed=st.integers(0, 2**32),
-    size=st.integers(1, 6) | st.just(40),  # (40: more holds than a first bulk block)
-    load=st.sampled_from([0.5, 2.0, 8.0]),
-    whole_seconds=st.booleans(),
-    change=st.none()
-    | st.sampled_from(
-        [{"max_pool_size": 1}, {"lifetime_seconds": 2}, {"max_pool_size": 2, "lifetime_seconds": 9}]
-    ),
-)
-def test_same_records_as_one_by_one_when_an_overloaded_pool_recycles_in_bulk(
-    seed: int, size: int, load: float, whole_seconds: bool, change: dict[str, int] | None
-) -> None:
-    # Poisson visitors in order at `load` times the pool's capacity (lifetime 5 s): long
-    # stretches where the pool is full and holds end between arrivals, or exactly at one
-    # (whole seconds: ties of arrivals with each other and with hold ends); optionally the
-    # pool changes half way (a smaller pool drops numbers as holds end, a shorter lifetime
-    # starts a second segment of holds)
-    rng = random.Random(seed)
-    one, _, many, _ = twin_pools(max_pool_size=size, lifetime_seconds=5, events=None)
-    instants, t = [], to_micros(at(0))
-    for _ in range(max(400, 10 * size)):
-        gap = rng.expovariate(load * size / 5.0)
-        t += round(gap) * 1_000_000 if whole_seconds else round(gap * 1_000_000)
-        instants.append(t)
-    halves = (instants[:200], instants[200:]) if change else (instants,)
-    expected = []
-    for index, half in enumerate(halves):
-        if index:
-            for pool in (one, many):
-                pool.reconfigure(from_micros(half[0]), **change)  # type: ignore[arg-type]
-        expected += [one.allocate_many([instant], {})[0] for instant in half]
-        assert many.allocate_many(half, {}) == expected[-len(half) :]
-    assert many.allocations() == one.allocations()
-    numbers = {record[2] for record in expected if record is not None}
-    for instant in instants[::25]:
-        for number in numbers:
-            assert many.attribute(number, from_micros(instant)) == one.attribute(
-                number, from_micros(instant)
-            )
-    later = from_micros(t + 6_000_000)
-    assert many.free_numbers(later) == one.free_numbers(later)
-
-
 def test_overflow_records_in_order_when_a_full_pool_gets_a_burst(
     make_pool: Callable[..., RingPool],
 ) -> None:
     pool = make_pool(max_pool_size=2, events=None)
     instants = [to_micros(at(second)) for second in (0, 1, 2, 3, 4, 5, 60, 61)]
     records = pool.allocate_many(instants, {}, affiliate_id_from_network="aff")
-    overflow = pool.overflow_number
-    assert [r[2] == overflow for r in records if r] == [False, False, True, True, True, True,
-                                                        False, False]
-    assert [r[0] for r in records if r] == list(range(1, 9))  # one log entry per visitor
-    assert all(r[3] == i and r[6] == "aff" for r, i in zip(records, instants, strict=True) if r)
+    assert [r.overflow for r in records if r] == [False, False, True, True, True, True,
+                                                  False, False]
+    assert {r.promo_number for r in records if r and r.overflow} == {pool.overflow_number}
+    assert [r.id for r in records if r] == list(range(1, 9))  # one log entry per visitor
+    assert all(r.allocated_at_us == i and r.affiliate_id_from_network == "aff"
+               for r, i in zip(records, instants, strict=True) if r)
     assert [a.id for a in pool.allocations()] == list(range(1, 9))
 
 
-# ---- rows at one instant: allocate_rows records them in one step ---------------------------
-
-
-def pool_state(pool: RingPool, events: EventLog) -> tuple[object, ...]:
-    """What allocating changes in a pool, as comparable values (histories with what they
-    still hold, including forgotten records a later trim or pass would drop)."""
-    return (
-        pool.allocations(),
-        events.to_jsonl(),
-        {number: list(history) for number, history in pool._histories.items()},
-        pool._history_entries,
-        list(pool._free),
-        list(pool._holds),
-        pool._logged,
-        pool._latest_us,
-    )
-
-
-@st.composite
-def batches_at_instants(draw: st.DrawFn) -> dict[str, Any]:
-    """A pool's size, retention and batches of rows (step before the batch in us, rows)."""
-    size = draw(st.integers(2, 40))
-    steps = st.sampled_from([0, 1, 1_000_000, 2_000_000, 2_000_001, 3_000_000, 5_000_000]) | (
-        st.integers(0, 4_000_000))
-    rows = st.integers(2, size) | st.integers(1, 2 * size)  # mostly no more than the pool
-    return {
-        "size": size,
-        # small enough that histories get trimmed, wholly or in part, or none
-        "retention": draw(st.none() | st.integers(1, 3 * size)),
-        "batches": draw(st.lists(st.tuples(steps, rows), min_size=1, max_size=20)),
-    }
-
-
-@settings(deadline=None, max_examples=300)
-@given(
-    pool=batches_at_instants(),
-    shape=st.sampled_from([{}, {"gclid": "g"}, {"gclid": "g", "param2": "p", "pid": "x"},
-                           {"referrer": "https://www.google.com/"}]),
-    same_keys=st.booleans(),
-    change=st.none() | st.tuples(st.integers(1, 3), st.sampled_from(
-        [{"max_pool_size": 1}, {"lifetime_seconds": 1}, {"max_pool_size": 60}])),
-    passes=st.booleans(),
-)
-# a shorter lifetime while holds are live, then rows: the loop's second segment of holds
-@example(pool={"size": 10, "retention": None,
-               "batches": [(0, 10), (2_000_000, 5), (500_000, 3)]},
-         shape={}, same_keys=True, change=(2, {"lifetime_seconds": 1}), passes=False)
-# a smaller pool, then rows after holds end: numbers dropped as they are recycled
-@example(pool={"size": 10, "retention": 5,
-               "batches": [(0, 10), (1_000_000, 1), (2_000_000, 4)]},
-         shape={}, same_keys=True, change=(1, {"max_pool_size": 3}), passes=False)
-def test_same_pool_as_row_by_row_when_rows_at_one_instant_are_allocated_at_once(
-    pool: dict[str, Any],
-    shape: dict[str, str],
-    same_keys: bool,
-    change: tuple[int, dict[str, int]] | None,
-    passes: bool,
-) -> None:
-    # Bulk rows: batches of rows at one instant, some with more rows than free numbers,
-    # holds (lifetime 2 s) ending before, at and between batches, histories trimmed of
-    # forgotten records (small retention) wholly or in part; the rows' queries share keys
-    # (then their params are made column by column) or not; optionally the pool shrinks
-    # (numbers dropped as holds end), grows or gets a shorter lifetime (a second segment of
-    # holds) part way. Against one visitor per call of allocate_many (the loop). Compaction
-    # passes (which trim histories too) run as usual, or never (only allocations trim).
-    with pytest.MonkeyPatch.context() as patch:
-        if not passes:
-            patch.setattr(ringpool, "_COMPACTION_MARGIN", 1 << 40)
-        one, one_events, rows, rows_events = twin_pools(
-            max_pool_size=pool["size"], lifetime_seconds=2, retention=pool["retention"]
-        )
-    t = to_micros(at(0))
-    for index, (step, count) in enumerate(pool["batches"]):
-        t += step
-        if change is not None and change[0] == index:
-            for twin in (one, rows):
-                twin.reconfigure(from_micros(t), **change[1])  # type: ignore[arg-type]
-        queries = [
-            {**shape, "utm_source": f"row{n}"} if same_keys or n % 3 else {"gclid": f"{n}"}
-            for n in range(count)
-        ]
-        affiliates = [None if n % 4 else f"aff-{n}" for n in range(count)]
-        expected = [one.allocate_many([t], [query], affiliate_id_from_network=affiliate)[0]
-                    for query, affiliate in zip(queries, affiliates, strict=True)]
-        assert rows.allocate_rows(from_micros(t), queries, affiliates) == expected
-        assert pool_state(rows, rows_events) == pool_state(one, one_events)
-    for number in {allocation.promo_number for allocation in one.allocations()}:
-        assert rows.attribute(number, from_micros(t)) == one.attribute(number, from_micros(t))
-
-
-def test_records_leave_the_collector_and_params_read_back_when_allocated(
+def test_params_read_back_when_allocated_one_by_one_or_in_rows(
     make_pool: Callable[..., RingPool],
 ) -> None:
-    # records keep params flat (strings only): the collector stops tracking a retained
-    # record (a params tuple first, then the record at the next pass that looks at it), so
-    # full passes do not scan the allocation log
     pool = make_pool(max_pool_size=50, param_names=["gclid"])
     one = pool.allocate(at(0), {"gclid": "g", "utm_source": "ad", "other": "x"})
     rows = pool.allocate_rows(at(1), [{"gclid": f"g{n}", "ring_pool_key": "K"} for n in range(5)],
                               [None] * 5)
     search = pool.allocate(at(2), {"referrer": "https://www.google.com/search?q=red+shoes"})
-    gc.collect()
-    gc.collect()
-    records = list(pool._log)
-    assert len(records) == 7
-    assert not any(gc.is_tracked(record) for record in records)
+    assert len(pool.allocations()) == 7
     assert dict(one.params) == {"param1": "g"}
     assert [dict(pool.allocation(r).params) for r in rows] == [  # type: ignore[arg-type]
         {"param1": f"g{n}"} for n in range(5)]

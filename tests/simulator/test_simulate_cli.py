@@ -12,7 +12,7 @@ from PIL import Image
 from mock_server.cli import main as invoca_sandbox
 from simulator.cli import bundled_scenarios, load_scenario, main, parse_share
 from simulator.errors import RecordInvalid
-from simulator.scenario import run_scenario
+from simulator.runner import run_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -2,7 +2,7 @@
 
 Rules:
 
-* The I/O side of :mod:`simulator.scenario`: the offline runner schedules the visitors and
+* The I/O side of :mod:`simulator.runner`: the offline runner schedules the visitors and
   calls and computes every metric; this module only replaces its ring pools with
   :class:`HttpRingPool`, which answers the runner's questions through the sandbox's HTTP API.
   Same scenario, same seed -> the same visitors, parameters and calls (the runner draws them
@@ -59,8 +59,10 @@ from urllib.parse import urlencode, urlsplit
 
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.events import EventLog, NumberAllocated, OverflowServed, from_micros, to_micros
+from simulator.report import Report
 from simulator.ringpool import AllocationRecord
-from simulator.scenario import Report, Scenario, run_scenario
+from simulator.runner import run_scenario
+from simulator.scenario import Scenario
 
 __all__ = [
     "AllocationEntry",
@@ -233,7 +235,8 @@ class HttpRingPool:
                 f"ring pool {self.id}: server allocation {server_id} of {promo_number} at "
                 f"{_iso(held_at_us)} was not made by this run"
             )
-        return (0, local_id, promo_number, held_at_us, held_at_us, None, None)
+        return AllocationRecord(local_id, promo_number, held_at_us, held_at_us + self.lifetime_us,
+                                False, None, None)
 
     # -- over HTTP ------------------------------------------------------------------------
 
@@ -263,7 +266,7 @@ class HttpRingPool:
         overflow = number == self.overflow_number
         expires_us = at_us if overflow else at_us + self.lifetime_us
         local_id = next(self.local_ids)
-        record: AllocationRecord = (0, local_id, number, at_us, expires_us, None, None)
+        record = AllocationRecord(local_id, number, at_us, expires_us, overflow, None, None)
         self.records.append(record)
         if not overflow:
             self.local_by_key[(number, at_us)] = local_id
@@ -284,7 +287,7 @@ class HttpRingPool:
 
     def allocation_log(self) -> list[AllocationEntry]:
         """What the server answered each visitor, in order: (instant, number, overflow)."""
-        return [(_iso(r[3]), r[2], r[3] == r[4]) for r in self.records]
+        return [(_iso(r.allocated_at_us), r.promo_number, r.overflow) for r in self.records]
 
 
 def allocate_in_time_order(

@@ -6,7 +6,7 @@ Usage::
         [--json out.json] [--plot out.png] [--log out.jsonl]
 
 Without ``--against`` every argument goes to :func:`simulator.cli.main` unchanged. With it, the
-scenario is driven through the running sandbox (:func:`mock_server.drive.drive_scenario`) and
+scenario is driven through the running sandbox (:func:`client.drive.drive_scenario`) and
 the same report is printed (and written with ``--json``/``--plot``). ``--log`` writes the
 allocation log as the server answered it, one JSON array ``[allocated_at, promo number,
 overflow]`` a line. The target must run ``serve --clock manual --start <start_at or before>``;
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mock_server.drive import drive_scenario
+from client.drive import drive_scenario
 from simulator import cli as offline
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.plot import plot_report

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from mock_server.drive import drive_scenario, offline_allocation_log, relabelled
-from mock_server.simulate import main as simulate_main
+from client.drive import drive_scenario, offline_allocation_log, relabelled
+from client.simulate import main as simulate_main
 from simulator.errors import RecordInvalid
 from simulator.events import EventLog
-from simulator.scenario import Scenario, run_scenario
+from simulator.runner import run_scenario
+from simulator.scenario import Scenario
 from tests.mock_server.test_serve import running_server
 
 pytestmark = pytest.mark.server

@@ -1,0 +1,154 @@
+"""What a scenario run measured: per pool, per hour and in total (:class:`Report`).
+
+Metric definitions (sandbox choices, listed for docs/fidelity.md):
+
+* A visitor who gets the overflow number, or no number at all (``allow_overflow = false`` and
+  the pool is full: the page keeps its original number), counts as *overflowed*.
+* A call is *attributed* when ``RingPool.attribute(number, call instant)`` returns the
+  visitor's own allocation, *misattributed* when it returns another visitor's allocation (the
+  number was reallocated before the call), *unattributed* when the visitor dialled the
+  overflow number or the page's original number (or the pool had forgotten the allocation;
+  see ``retention`` in :func:`simulator.runner.run_scenario`). A number keeps its last
+  visitor after the hold ends, as the RingPool does.
+* Calls are counted in the hour the visitor *arrived* (a cohort view), so every call of the
+  scenario's visitors is counted, including calls made after the scenario ends.
+* Numbers held: a pool's peak is exact (the maximum just after any allocation or at an hour
+  start); with several pools, the all-pools peak of an hour is the sum of the pools' peaks
+  (an upper bound: the pools may peak at different instants). Mean held is time-weighted (the
+  integral of held numbers over the hour, divided by the hour). ``utilisation`` is mean held /
+  ``max_pool_size``. The overflow number is not counted: the RingPool keeps it apart from the
+  ``max_pool_size`` numbers, so a pool is an Erlang loss system with ``max_pool_size`` servers.
+
+``to_dict()`` is JSON-safe and deterministic: same scenario, same seed -> same JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from simulator.events import iso_utc
+
+__all__ = ["HourMetrics", "PoolMetrics", "Report"]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMetrics:
+    """Outcomes of one pool over the whole scenario (or of all pools: ``name="all"``)."""
+
+    name: str
+    max_pool_size: int
+    lifetime_seconds: int
+    visitors: int
+    overflows: int
+    peak_held: int
+    mean_held: float
+    calls: int
+    attributed: int
+    misattributed: int
+    unattributed: int
+    call_minutes: float
+
+    @property
+    def overflow_rate(self) -> float:
+        return self.overflows / self.visitors if self.visitors else 0.0
+
+    @property
+    def attribution_rate(self) -> float:
+        """Share of calls attributed to the right visitor (1.0 when there were no calls)."""
+        return self.attributed / self.calls if self.calls else 1.0
+
+    @property
+    def utilisation(self) -> float:
+        return self.mean_held / self.max_pool_size if self.max_pool_size else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "max_pool_size": self.max_pool_size,
+            "lifetime_seconds": self.lifetime_seconds,
+            "visitors": self.visitors,
+            "overflows": self.overflows,
+            "overflow_rate": round(self.overflow_rate, 6),
+            "peak_held": self.peak_held,
+            "mean_held": round(self.mean_held, 4),
+            "utilisation": round(self.utilisation, 6),
+            "calls": self.calls,
+            "attributed": self.attributed,
+            "misattributed": self.misattributed,
+            "unattributed": self.unattributed,
+            "attribution_rate": round(self.attribution_rate, 6),
+            "call_minutes": round(self.call_minutes, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HourMetrics:
+    """One hour of the timeline (all pools together; ``held`` per pool, in pool order)."""
+
+    hour_at: datetime
+    visitors: int
+    overflows: int
+    calls: int
+    attributed: int
+    misattributed: int
+    unattributed: int
+    peak_held: int
+    mean_held: float
+    held_peak_by_pool: tuple[int, ...]
+    held_mean_by_pool: tuple[float, ...]
+
+    @property
+    def overflow_rate(self) -> float:
+        return self.overflows / self.visitors if self.visitors else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hour_at": iso_utc(self.hour_at),
+            "visitors": self.visitors,
+            "overflows": self.overflows,
+            "overflow_rate": round(self.overflow_rate, 6),
+            "calls": self.calls,
+            "attributed": self.attributed,
+            "misattributed": self.misattributed,
+            "unattributed": self.unattributed,
+            "peak_held": self.peak_held,
+            "mean_held": round(self.mean_held, 4),
+            "held_peak_by_pool": list(self.held_peak_by_pool),
+            "held_mean_by_pool": [round(v, 4) for v in self.held_mean_by_pool],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a scenario run measured. ``to_dict()`` is JSON-safe and deterministic."""
+
+    scenario: str
+    seed: int
+    start_at: datetime
+    days: float
+    total: PoolMetrics
+    pools: tuple[PoolMetrics, ...]
+    timeline: tuple[HourMetrics, ...]
+    allocations_forgotten: int = 0
+    scenario_spec: dict[str, Any] = field(default_factory=dict)
+
+    def pool(self, name: str) -> PoolMetrics:
+        for metrics in self.pools:
+            if metrics.name == name:
+                return metrics
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "start_at": iso_utc(self.start_at),
+            "days": self.days,
+            "total": self.total.to_dict(),
+            "pools": [pool.to_dict() for pool in self.pools],
+            "timeline": [hour.to_dict() for hour in self.timeline],
+            "allocations_forgotten": self.allocations_forgotten,
+            "spec": self.scenario_spec,
+        }
