@@ -33,6 +33,7 @@ from itertools import chain
 from types import MappingProxyType
 
 from simulator.errors import RecordInvalid
+from simulator.fields import field_of
 from simulator.referrer import parse_referrer, search_type_for
 
 __all__ = [
@@ -46,14 +47,8 @@ __all__ = [
     "checked_pool_type",
 ]
 
-POOL_TYPES = (
-    "Search",
-    "SearchKeyword",
-    "Custom",
-    "CustomWithSearchTracking",
-    "ReferralDomain",
-    "ReferralDomainWithSearchTracking",
-)
+#: the RingPool types, as the contract lists them (``RingPoolWrite.pool_type``)
+POOL_TYPES = field_of("RingPoolWrite", "pool_type").choices
 
 CUSTOM_PARAMS = tuple(f"param{n}" for n in range(1, 11))
 
