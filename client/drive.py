@@ -6,7 +6,7 @@ Rules:
   calls and computes every metric; this module only replaces its ring pools with
   :class:`HttpRingPool`, which answers the runner's questions through the sandbox's HTTP API.
   Same scenario, same seed -> the same visitors, parameters and calls (the runner draws them
-  from the same streams whatever the pools answer), so the :class:`~simulator.scenario.Report`
+  from the same streams whatever the pools answer), so the :class:`~simulator.report.Report`
   of a sandbox target equals the offline one when the server behaves as the model.
 * Over the wire: the pool is created with the Network Integration API (``createRingPool``,
   version 2022-08-01, on the target's demo campaign from ``GET /_sandbox/world``); each

@@ -5,9 +5,9 @@ Rules:
 * Sans-IO: :func:`run_scenario` runs a :class:`~simulator.scenario.Scenario` with a seeded
   :class:`random.Random` and a :class:`~simulator.clock.ManualClock`, and measures it in a
   :class:`~simulator.report.Report`: same scenario, same seed -> same report JSON.
-* One allocation implementation: every visitor's number comes from
-  :meth:`simulator.ringpool.RingPool.allocate_many` (the one-visitor rule of
-  :meth:`RingPool.allocate`, which the mock server runs), and every call is attributed by
+* One allocation implementation: every visitor's number comes from the one-visitor rule of
+  :meth:`simulator.ringpool.RingPool.allocate` (offline through ``allocate_many``, a loop of
+  it; over HTTP through the pool the caller plugs in), and every call is attributed by
   :meth:`RingPool.attribute_record`. The runner only schedules and counts.
 * Segment by segment: the arrivals of one rate segment (drawn in bulk by
   :func:`simulator.traffic.arrival_micros`, in time order; segments never span an hour of
@@ -33,8 +33,7 @@ Rules:
   identical traffic).
 * Offline runs keep no event log unless the caller passes one (``events=``): without one the
   pools record no events at all (``RingPool(events=None)``).
-* The runner leaves the process alone: a caller that wants the cyclic garbage collector
-  paused for a run pauses it itself (the ``simulate`` command does).
+* The runner leaves the process alone (no collector tuning, no global state).
 
 The metrics are defined in :mod:`simulator.report`.
 """
