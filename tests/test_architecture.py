@@ -19,6 +19,7 @@ FORBIDDEN = {
         "granian", "mock_server", "contracts", "schemathesis", "client",
     },
     "mock_server": {"contracts", "client"},
+    "client": {"mock_server", "contracts", "flask", "werkzeug", "granian"},
     "contracts": {"simulator", "mock_server", "client"},
     "openapi": {"simulator", "mock_server", "contracts", "client", "flask"},
 }
