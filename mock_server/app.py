@@ -70,6 +70,7 @@ from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
 from mock_server.control import control, iso, parse_instant
 from mock_server.handlers import Call, Reply
+from mock_server.redaction import redact_query
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
@@ -323,7 +324,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
                 "at": iso(state.platform.now()),
                 "method": request.method,
                 "path": request.path,
-                "query": request.query_string.decode("latin-1"),
+                "query": redact_query(request.query_string.decode("latin-1")),
                 "operation_id": operation_id,
                 "status": response.status,
             })
