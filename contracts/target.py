@@ -10,6 +10,9 @@ Rules:
    the target has it.
 4. ``read_only`` turns every capability that changes state off (reset, clock, calls, faults)
    and the suites skip every operation that is not ``GET``.
+5. An admin token (``--admin-token``, ``$INVOCA_SANDBOX_ADMIN_TOKEN``) goes in the
+   :data:`ADMIN_HEADER` header of every control request (a path with ``/_sandbox/``) and of no
+   other request (:class:`AdminToken`, the session's auth).
 
 Choices (open in the documents): a capability is present when ``OPTIONS`` of its endpoint does
 not answer 404/405; a ``capabilities`` list in the health body, when a target sends one, wins
@@ -22,8 +25,10 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.auth import AuthBase
 
 #: capability -> (method, control path) used to change state through it
 CONTROL_ENDPOINTS: dict[str, tuple[str, str]] = {
@@ -39,6 +44,23 @@ CAPABILITIES = ("sandbox", "world", *CONTROL_ENDPOINTS)
 
 #: seconds to wait for one control request
 TIMEOUT = 30.0
+
+#: the control API's admin token header (the sandbox's ``mock_server.admin.ADMIN_HEADER``)
+ADMIN_HEADER = "X-Sandbox-Admin-Token"
+#: where the suites read the admin token from when no ``--admin-token`` is given
+ADMIN_ENV = "INVOCA_SANDBOX_ADMIN_TOKEN"
+
+
+class AdminToken(AuthBase):
+    """The admin token on control requests only (rule 5)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if "/_sandbox/" in urlsplit(request.url or "").path:
+            request.headers[ADMIN_HEADER] = self.token
+        return request
 
 
 class TargetError(Exception):
@@ -222,9 +244,12 @@ def probe(
     bulk_ring_pool: RingPoolCredentials | None = None,
     read_only: bool = False,
     session: requests.Session | None = None,
+    admin_token: str | None = None,
 ) -> Target:
     """A :class:`Target` for ``base_url``: capabilities probed, missing credentials from world."""
     session = session or requests.Session()
+    if admin_token:
+        session.auth = AdminToken(admin_token)
     capabilities = probe_capabilities(session, base_url)
     world: dict[str, Any] = {}
     if "world" in capabilities:

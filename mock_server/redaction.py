@@ -50,7 +50,6 @@ def redact_query(query: str) -> str:
     pairs = []
     for pair in query.split("&"):
         name, sep, value = pair.partition("=")
-        if sep and _is_secret(unquote_plus(name), unquote_plus(value)):
-            pair = f"{name}={REDACTED}"
-        pairs.append(pair)
+        secret = sep and _is_secret(unquote_plus(name), unquote_plus(value))
+        pairs.append(f"{name}={REDACTED}" if secret else pair)
     return "&".join(pairs)

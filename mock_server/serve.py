@@ -53,7 +53,13 @@ from typing import Any
 
 from flask import Flask
 
-from mock_server.admin import ADMIN_ENV, ADMIN_HEADER, add_admin_flags, admin_config, admin_problem
+from mock_server.admin import (
+    ADMIN_ENV,
+    ADMIN_HEADER,
+    add_admin_flags,
+    admin_config,
+    admin_problem,
+)
 from mock_server.app import create_app
 from mock_server.control import parse_instant
 from mock_server.state import sandbox_state
