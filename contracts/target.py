@@ -97,6 +97,8 @@ class Target:
     capabilities: frozenset[str] = frozenset()
     #: ``GET /_sandbox/world`` as read at probe time (empty when the target has none)
     world: Mapping[str, Any] = field(default_factory=dict)
+    #: the control API answered 401: it needs an admin token that was not given
+    locked: bool = False
     session: requests.Session = field(default_factory=requests.Session, compare=False,
                                       repr=False)
 
@@ -109,6 +111,9 @@ class Target:
         """Why a test that needs ``capability`` is skipped."""
         if self.read_only and capability in CONTROL_ENDPOINTS:
             return f"--read-only: {capability!r} would change the state of {self.base_url}"
+        if self.locked:
+            return (f"{self.base_url}'s control API needs its admin token "
+                    f"(--admin-token or ${ADMIN_ENV})")
         if capability == "sandbox" or "sandbox" not in self.capabilities:
             return f"{self.base_url} has no /_sandbox/health (not a sandbox)"
         if capability in CONTROL_ENDPOINTS:
@@ -228,6 +233,15 @@ def probe_capabilities(session: requests.Session, base_url: str) -> frozenset[st
     return frozenset(found)
 
 
+def _control_locked(session: requests.Session, base_url: str) -> bool:
+    """Whether the control API refused us for want of an admin token (401)."""
+    try:
+        health = session.get(base_url.rstrip("/") + "/_sandbox/health", timeout=TIMEOUT)
+    except requests.RequestException:
+        return False
+    return health.status_code == 401
+
+
 def _ring_pool(data: Any) -> RingPoolCredentials | None:
     if isinstance(data, dict) and "id" in data and "api_key" in data:
         return RingPoolCredentials(int(data["id"]), str(data["api_key"]))
@@ -251,6 +265,7 @@ def probe(
     if admin_token:
         session.auth = AdminToken(admin_token)
     capabilities = probe_capabilities(session, base_url)
+    locked = not capabilities and _control_locked(session, base_url)
     world: dict[str, Any] = {}
     if "world" in capabilities:
         world = session.get(base_url.rstrip("/") + "/_sandbox/world", timeout=TIMEOUT).json()
@@ -274,5 +289,6 @@ def probe(
         read_only=read_only,
         capabilities=capabilities,
         world=world,
+        locked=locked,
         session=session,
     )
