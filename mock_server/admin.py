@@ -29,15 +29,16 @@ __all__ = ["ADMIN_ENV", "ADMIN_HEADER", "add_admin_flags", "admin_config", "admi
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
 #: the environment variable ``serve`` reads the admin token from (``--admin-token`` wins)
 ADMIN_ENV = "INVOCA_SANDBOX_ADMIN_TOKEN"
-#: the control paths, and the ones under them open without the token (static API docs)
+#: the control paths, and the ones among them open without the token (static API docs)
 CONTROL_PREFIX = "/_sandbox/"
-OPEN_PREFIX = "/_sandbox/docs"
+OPEN_PATH = "/_sandbox/docs"
 
 
 def require_admin_token(config: Mapping[str, Any], path: str, sent: str | None) -> None:
     """Rule 1: ``Unauthorized`` unless the request may reach ``path`` with ``sent``."""
     expected = config.get("ADMIN_TOKEN")
-    if not expected or not path.startswith(CONTROL_PREFIX) or path.startswith(OPEN_PREFIX):
+    if not expected or not path.startswith(CONTROL_PREFIX) or (
+            path == OPEN_PATH or path.startswith(OPEN_PATH + "/")):
         return
     if sent is None:
         raise Unauthorized(f"The control API needs the admin token in the {ADMIN_HEADER} header")

@@ -99,7 +99,8 @@ def test_control_api_is_open_when_no_admin_token_is_set() -> None:
     assert client.post("/_sandbox/reset").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/openapi.yaml", "/openapi.json", "/_sandbox/docs"])
+@pytest.mark.parametrize("path", ["/openapi.yaml", "/openapi.json", "/_sandbox/docs",
+                                  "/_sandbox/docs/"])
 def test_contract_and_docs_are_served_without_the_admin_token_when_one_is_set(
     guarded: FlaskClient, path: str
 ) -> None:
