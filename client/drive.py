@@ -18,7 +18,8 @@ Rules:
   read from the server's own allocation log (``GET /_sandbox/allocations``), the latest
   allocation of the number at or before that instant (the RingPool's rule). Sandbox choice.
 * One connection, kept alive (``http.client``); any unexpected status raises
-  :class:`DriveError` with the server's body.
+  :class:`DriveError` with the server's body. An admin token (the server's ``--admin-token``)
+  goes in the :data:`ADMIN_HEADER` header of control requests (``/_sandbox/...``) only.
 
 Limits (sandbox choices, for docs/fidelity.md):
 
@@ -83,6 +84,9 @@ ALLOCATION_VERSION = "2015-12-09"
 #: one allocation as compared across runs: (allocated_at ISO, promo number, overflow)
 AllocationEntry = tuple[str, str, bool]
 
+#: the control API's admin token header (the sandbox's ``mock_server.admin.ADMIN_HEADER``)
+ADMIN_HEADER = "X-Sandbox-Admin-Token"
+
 
 class DriveError(SandboxError):
     """The target answered something a sandbox would not (status hint: the target's)."""
@@ -97,7 +101,8 @@ def _iso(micros: int) -> str:
 class SandboxClient:
     """A small JSON client for one sandbox base URL on one kept-alive connection."""
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 30.0,
+                 admin_token: str | None = None) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise RecordInvalid(
@@ -110,6 +115,7 @@ class SandboxClient:
         )
         self.connection = connection(parts.hostname, parts.port, timeout=timeout)
         self.headers: dict[str, str] = {}
+        self.admin_token = admin_token
 
     def close(self) -> None:
         self.connection.close()
@@ -138,6 +144,8 @@ class SandboxClient:
         """``(status, decoded JSON body or text)``; a status outside ``expect`` raises."""
         payload = None if body is None else json.dumps(body).encode()
         headers = dict(self.headers)
+        if self.admin_token and path.startswith("/_sandbox/"):
+            headers[ADMIN_HEADER] = self.admin_token
         if payload is not None:
             headers["Content-Type"] = "application/json"
         try:
@@ -349,14 +357,16 @@ def drive_scenario(
     rng: random.Random | None = None,
     progress: Callable[[float], None] | None = None,
     reset: bool = True,
+    admin_token: str | None = None,
 ) -> tuple[Report, list[AllocationEntry]]:
     """Run ``scenario`` against the sandbox at ``base_url``: the report (the runner's metrics)
     and the allocation log as the server answered it (pool after pool, each in time order).
 
     ``reset`` posts ``/_sandbox/reset`` first (the demo world, so pool ids start afresh). The
     target's clock must be manual (``serve --clock manual``) and not past ``start_at``.
+    ``admin_token`` is the target's admin token, when it has one.
     """
-    client = SandboxClient(base_url)
+    client = SandboxClient(base_url, admin_token=admin_token)
     try:
         if reset:
             client.request("POST", "/_sandbox/reset")

@@ -3,14 +3,16 @@
 Usage::
 
     invoca-sandbox simulate SCENARIO --against http://127.0.0.1:8080 [--seed N] [--days D]
-        [--json out.json] [--plot out.png] [--log out.jsonl]
+        [--json out.json] [--plot out.png] [--log out.jsonl] [--admin-token TOKEN]
 
 Without ``--against`` every argument goes to :func:`simulator.cli.main` unchanged. With it, the
 scenario is driven through the running sandbox (:func:`client.drive.drive_scenario`) and
 the same report is printed (and written with ``--json``/``--plot``). ``--log`` writes the
 allocation log as the server answered it, one JSON array ``[allocated_at, promo number,
 overflow]`` a line. The target must run ``serve --clock manual --start <start_at or before>``;
-its state is reset (``POST /_sandbox/reset``) first. ``--recommend`` is offline only.
+its state is reset (``POST /_sandbox/reset``) first. ``--admin-token`` (default
+``$INVOCA_SANDBOX_ADMIN_TOKEN``) is the target's admin token, for its control API.
+``--recommend`` is offline only.
 
 Errors: bad input or a target that misbehaves prints ``{"errors": {...}}`` on stderr and exits
 with status 2.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", type=Path, metavar="PATH",
                         help="write the allocation log (JSON lines)")
     parser.add_argument("--no-progress", action="store_true", help="accepted; no bar is shown")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        default=os.environ.get("INVOCA_SANDBOX_ADMIN_TOKEN") or None,
+                        help="the target's admin token, for its control API "
+                             "(default: $INVOCA_SANDBOX_ADMIN_TOKEN)")
     return parser
 
 
@@ -73,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise RecordInvalid("days must be a number greater than 0",
                                     field_errors={"days": ["must be a number greater than 0"]})
             scenario = dataclasses.replace(scenario, days=args.days)
-        report, log = drive_scenario(scenario, args.against)
+        report, log = drive_scenario(scenario, args.against, admin_token=args.admin_token)
     except SandboxError as exc:
         print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 Usage::
 
     invoca-sandbox contract --base-url URL [--token T | --basic USER:PASS] [--network-id N]
+                            [--admin-token TOKEN]
                             [--ring-pool ID:KEY] [--bulk-ring-pool ID:KEY] [--read-only]
                             [--profile dev|ci|deep] [--seed N] [--junit-xml FILE]
                             [--suite conformance|allocation|errors|idempotency|docs ...]
@@ -51,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     auth.add_argument("--token", help="API token (default: the sandbox world's)")
     auth.add_argument("--basic", metavar="USER:PASS", help="HTTP Basic credentials")
     p.add_argument("--network-id", type=int, help="network id (default: the sandbox world's)")
+    p.add_argument("--admin-token", metavar="TOKEN",
+                   help="the sandbox's admin token, for its control API "
+                        "(default: $INVOCA_SANDBOX_ADMIN_TOKEN)")
     p.add_argument("--ring-pool", metavar="ID:KEY", help="legacy RingPool id and key")
     p.add_argument("--bulk-ring-pool", metavar="ID:KEY", help="Bulk RingPool id and key")
     p.add_argument("--read-only", action="store_true",
@@ -81,7 +85,7 @@ def pytest_args(options: argparse.Namespace) -> list[str]:
              "--base-url", options.base_url, "--profile", options.profile,
              "--contract-seed", str(options.seed), f"--hypothesis-seed={options.seed}",
              f"--hypothesis-profile={HYPOTHESIS_PROFILE}"]
-    for flag in ("token", "basic", "network_id", "ring_pool", "bulk_ring_pool"):
+    for flag in ("token", "basic", "network_id", "ring_pool", "bulk_ring_pool", "admin_token"):
         value = getattr(options, flag)
         if value is not None:
             args += [f"--{flag.replace('_', '-')}", str(value)]

@@ -2,7 +2,8 @@
 
 Options (group "invoca contract"): ``--base-url`` (or ``INVOCA_BASE_URL``), ``--token``,
 ``--basic USER:PASS``, ``--network-id``, ``--ring-pool ID:KEY``, ``--bulk-ring-pool ID:KEY``,
-``--read-only``, ``--profile dev|ci|deep``, ``--contract-seed N``, ``--spec FILE``.
+``--read-only``, ``--profile dev|ci|deep``, ``--contract-seed N``, ``--spec FILE``,
+``--admin-token`` (or ``INVOCA_SANDBOX_ADMIN_TOKEN``: sent on control requests only).
 
 Fixtures: ``contract_target`` (the probed :class:`~contracts.target.Target`),
 ``contract_profile``, ``contract_report`` (the run's :class:`~contracts.report.Report`),
@@ -27,7 +28,14 @@ import yaml
 from contracts.conformance import default_spec, load_schema
 from contracts.profile import PROFILES, Profile
 from contracts.report import Report
-from contracts.target import RingPoolCredentials, Target, parse_basic, probe
+from contracts.target import (
+    ADMIN_ENV,
+    ADMIN_HEADER,
+    RingPoolCredentials,
+    Target,
+    parse_basic,
+    probe,
+)
 
 REPORT_KEY = pytest.StashKey[Report]()
 TARGET_KEY = pytest.StashKey[Target]()
@@ -49,6 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="legacy RingPool id and key")
     group.addoption("--bulk-ring-pool", default=None, metavar="ID:KEY",
                     help="Bulk RingPool id and key")
+    group.addoption("--admin-token", default=os.environ.get(ADMIN_ENV) or None, metavar="TOKEN",
+                    help=f"the sandbox's admin token, sent as {ADMIN_HEADER} on control "
+                         f"requests (env {ADMIN_ENV})")
     group.addoption("--read-only", action="store_true", default=False,
                     help="skip every operation that changes state (production networks)")
     group.addoption("--profile", choices=sorted(PROFILES), default="dev",
@@ -99,6 +110,7 @@ def _target(config: pytest.Config) -> Target:
         ring_pool=_credentials(config.getoption("--ring-pool"), "--ring-pool"),
         bulk_ring_pool=_credentials(config.getoption("--bulk-ring-pool"), "--bulk-ring-pool"),
         read_only=bool(config.getoption("--read-only")),
+        admin_token=config.getoption("--admin-token"),
     )
     config.stash[TARGET_KEY] = target
     return target

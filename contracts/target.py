@@ -10,6 +10,9 @@ Rules:
    the target has it.
 4. ``read_only`` turns every capability that changes state off (reset, clock, calls, faults)
    and the suites skip every operation that is not ``GET``.
+5. An admin token (``--admin-token``, ``$INVOCA_SANDBOX_ADMIN_TOKEN``) goes in the
+   :data:`ADMIN_HEADER` header of every control request (a path with ``/_sandbox/``) and of no
+   other request (:class:`AdminToken`, the session's auth).
 
 Choices (open in the documents): a capability is present when ``OPTIONS`` of its endpoint does
 not answer 404/405; a ``capabilities`` list in the health body, when a target sends one, wins
@@ -22,8 +25,10 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.auth import AuthBase
 
 #: capability -> (method, control path) used to change state through it
 CONTROL_ENDPOINTS: dict[str, tuple[str, str]] = {
@@ -39,6 +44,23 @@ CAPABILITIES = ("sandbox", "world", *CONTROL_ENDPOINTS)
 
 #: seconds to wait for one control request
 TIMEOUT = 30.0
+
+#: the control API's admin token header (the sandbox's ``mock_server.admin.ADMIN_HEADER``)
+ADMIN_HEADER = "X-Sandbox-Admin-Token"
+#: where the suites read the admin token from when no ``--admin-token`` is given
+ADMIN_ENV = "INVOCA_SANDBOX_ADMIN_TOKEN"
+
+
+class AdminToken(AuthBase):
+    """The admin token on control requests only (rule 5)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if "/_sandbox/" in urlsplit(request.url or "").path:
+            request.headers[ADMIN_HEADER] = self.token
+        return request
 
 
 class TargetError(Exception):
@@ -75,6 +97,8 @@ class Target:
     capabilities: frozenset[str] = frozenset()
     #: ``GET /_sandbox/world`` as read at probe time (empty when the target has none)
     world: Mapping[str, Any] = field(default_factory=dict)
+    #: the control API answered 401: it needs an admin token that was not given
+    locked: bool = False
     session: requests.Session = field(default_factory=requests.Session, compare=False,
                                       repr=False)
 
@@ -87,6 +111,9 @@ class Target:
         """Why a test that needs ``capability`` is skipped."""
         if self.read_only and capability in CONTROL_ENDPOINTS:
             return f"--read-only: {capability!r} would change the state of {self.base_url}"
+        if self.locked:
+            return (f"{self.base_url}'s control API needs its admin token "
+                    f"(--admin-token or ${ADMIN_ENV})")
         if capability == "sandbox" or "sandbox" not in self.capabilities:
             return f"{self.base_url} has no /_sandbox/health (not a sandbox)"
         if capability in CONTROL_ENDPOINTS:
@@ -206,6 +233,15 @@ def probe_capabilities(session: requests.Session, base_url: str) -> frozenset[st
     return frozenset(found)
 
 
+def _control_locked(session: requests.Session, base_url: str) -> bool:
+    """Whether the control API refused us for want of an admin token (401)."""
+    try:
+        health = session.get(base_url.rstrip("/") + "/_sandbox/health", timeout=TIMEOUT)
+    except requests.RequestException:
+        return False
+    return health.status_code == 401
+
+
 def _ring_pool(data: Any) -> RingPoolCredentials | None:
     if isinstance(data, dict) and "id" in data and "api_key" in data:
         return RingPoolCredentials(int(data["id"]), str(data["api_key"]))
@@ -222,10 +258,14 @@ def probe(
     bulk_ring_pool: RingPoolCredentials | None = None,
     read_only: bool = False,
     session: requests.Session | None = None,
+    admin_token: str | None = None,
 ) -> Target:
     """A :class:`Target` for ``base_url``: capabilities probed, missing credentials from world."""
     session = session or requests.Session()
+    if admin_token:
+        session.auth = AdminToken(admin_token)
     capabilities = probe_capabilities(session, base_url)
+    locked = not capabilities and _control_locked(session, base_url)
     world: dict[str, Any] = {}
     if "world" in capabilities:
         world = session.get(base_url.rstrip("/") + "/_sandbox/world", timeout=TIMEOUT).json()
@@ -249,5 +289,6 @@ def probe(
         read_only=read_only,
         capabilities=capabilities,
         world=world,
+        locked=locked,
         session=session,
     )

@@ -19,7 +19,8 @@ Rules:
 5. The frame has one hook, after validation and authentication and before the handler
    (:mod:`mock_server.state`, rule 2): injected faults and fault switches
    (:mod:`mock_server.faults`, a WSGI middleware mounted only while one is on) use it. The
-   request journal keeps the last ``REQUEST_JOURNAL`` (default 1000; 0 = off) requests.
+   request journal keeps the last ``REQUEST_JOURNAL`` (default 1000; 0 = off) requests, their
+   credentials redacted (:mod:`mock_server.redaction`).
 6. Every answer of a request whose version stands for a published one (success or error,
    both dispatchers; also a route that version does not serve) carries
    ``X-Sandbox-Api-Version: <the resolved date>`` (:data:`VERSION_HEADER`): a client calling
@@ -36,6 +37,8 @@ Config keys (all optional):
 * ``FICTIONAL_ONLY`` (true): issue only fictional NXX-555-01XX numbers (700 toll-free in all);
   false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
+* ``ADMIN_TOKEN`` (unset): the token every ``/_sandbox/`` request must then carry in the
+  ``X-Sandbox-Admin-Token`` header (:mod:`mock_server.admin`).
 * ``FAST_DISPATCH`` (true): contract routes are answered by a thin WSGI dispatcher over the
   same URL map and handlers, skipping Flask's per-request contexts and hooks and werkzeug's
   ``Request``/``Response`` objects (it remembers the last 4,096 matched method/path pairs,
@@ -70,6 +73,7 @@ from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
 from mock_server.control import control, iso, parse_instant
 from mock_server.handlers import Call, Reply
+from mock_server.redaction import redact_query
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
@@ -323,7 +327,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
                 "at": iso(state.platform.now()),
                 "method": request.method,
                 "path": request.path,
-                "query": request.query_string.decode("latin-1"),
+                "query": redact_query(request.query_string.decode("latin-1")),
                 "operation_id": operation_id,
                 "status": response.status,
             })

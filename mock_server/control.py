@@ -5,8 +5,8 @@ Endpoints:
 * ``GET /_sandbox/health`` -> ``{"status": "ok", "version": ..., "now": ISO, "strict": bool,
   "strict_versions": bool}`` (the strictness in effect: ``STRICT``, ``STRICT_VERSIONS``)
 * ``GET /_sandbox/world`` -> the world's credentials and ids (``World.summary()``)
-* ``POST /_sandbox/reset`` -> back to the seeded (or ``--world``) world; answers like health
-  plus ``"world"``
+* ``POST /_sandbox/reset`` -> back to the world the server started with (seed, ``--world``,
+  settings), whatever was imported since; answers ``status``, ``now`` and ``"world"``
 * ``GET /_sandbox/clock`` -> ``{"now": ISO}``
 * ``POST /_sandbox/clock`` with ``{"advance_seconds": n}`` or ``{"now": ISO}`` -> ``{"now":
   ISO, "events": [...]}``; moving backwards -> 403 (``ClockError``), a malformed body -> 403
@@ -15,7 +15,8 @@ Endpoints:
   "duration_seconds" (60), "calling_phone_number"}`` -> 201 and the call's transaction
   (attributed to the allocation that held the number then).
 * ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log.
-* ``GET /_sandbox/requests``: the last requests answered (bounded, ``REQUEST_JOURNAL``).
+* ``GET /_sandbox/requests``: the last requests answered (bounded, ``REQUEST_JOURNAL``),
+  credentials redacted (:mod:`mock_server.redaction`).
 * ``GET /_sandbox/state`` exports the whole state; ``PUT /_sandbox/state`` imports one.
 * ``POST /_sandbox/faults`` ``{"operation": operationId or "*", "status": 500 (any 5xx, or
   null for latency only), "count": n (null: until deleted), "probability": p (1.0),
@@ -28,7 +29,8 @@ Endpoints:
 * ``GET /_sandbox/docs``: Swagger UI, from the files of the ``swagger-ui-bundle`` package
   (no CDN; works offline).
 
-Instants are rendered as ISO-8601 UTC with a ``Z`` suffix.
+Instants are rendered as ISO-8601 UTC with a ``Z`` suffix. With an admin token (config
+``ADMIN_TOKEN``) every ``/_sandbox/`` endpoint but the docs needs it (:mod:`mock_server.admin`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import yaml
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
 import openapi
+from mock_server.admin import ADMIN_HEADER, require_admin_token
 from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_middleware
 from mock_server.objects import url_writer
 from mock_server.rendering import JSON_TYPE, json_body, render_error
@@ -105,6 +108,12 @@ def _now() -> datetime:
 
 def _json(value: Any, status: int = 200) -> Response:
     return Response(json_body(value), status=status, content_type=JSON_TYPE)
+
+
+@control.before_request
+def admin_only() -> None:
+    """The admin token, when the app has one (:mod:`mock_server.admin`)."""
+    require_admin_token(_state().config, request.path, request.headers.get(ADMIN_HEADER))
 
 
 @control.errorhandler(SandboxError)

@@ -5,7 +5,7 @@ Usage::
     invoca-sandbox serve [--host 127.0.0.1] [--port 8080] [--seed 0] [--clock system|manual]
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
                          [--threads N] [--tls [--cert FILE --key FILE]]
-                         [--strict] [--strict-versions]
+                         [--strict] [--strict-versions] [--admin-token TOKEN]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -25,6 +25,8 @@ Rules:
    curl commands then use ``-k``).
 7. The process that serves is tuned for serving first (:mod:`mock_server.tuning`: the garbage
    collector); nothing else applies that tuning.
+8. ``--admin-token`` (or ``$INVOCA_SANDBOX_ADMIN_TOKEN``) guards the control API; off loopback
+   it is required, else exit status 2 before binding (:mod:`mock_server.admin`).
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -51,6 +53,13 @@ from typing import Any
 
 from flask import Flask
 
+from mock_server.admin import (
+    ADMIN_ENV,
+    ADMIN_HEADER,
+    add_admin_flags,
+    admin_config,
+    admin_problem,
+)
 from mock_server.app import create_app
 from mock_server.control import parse_instant
 from mock_server.state import sandbox_state
@@ -91,6 +100,7 @@ def parser() -> argparse.ArgumentParser:
                         "maximum and unknown body keys refused (default: lenient)")
     p.add_argument("--strict-versions", action="store_true",
                    help="only published version dates (a date between them is 404)")
+    add_admin_flags(p)
     return p
 
 
@@ -124,6 +134,7 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["STRICT"] = True
     if args.strict_versions:
         config["STRICT_VERSIONS"] = True
+    config.update(admin_config(args))
     return config
 
 
@@ -155,7 +166,11 @@ def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
         if bulk:
             lines.append(f"  bulk ring pool   id {bulk.get('id')}, key {bulk.get('api_key')}")
         lines.append("")
-    lines += ["Try:", f"  {curl} {base}/_sandbox/health"]
+    if state.config.get("ADMIN_TOKEN"):  # the banner never prints the admin token itself
+        curl_control = f'{curl} -H "{ADMIN_HEADER}: ${ADMIN_ENV}"'
+    else:
+        curl_control = curl
+    lines += ["Try:", f"  {curl_control} {base}/_sandbox/health"]
     if token and network_id is not None:
         lines.append(
             f"  {curl} -H 'Authorization: {token}' "
@@ -168,7 +183,7 @@ def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
             f"/allocate_number.json?ring_pool_key={pool.get('api_key')}&param1=demo'"
         )
     else:
-        lines.append(f"  {curl} {base}/_sandbox/world")
+        lines.append(f"  {curl_control} {base}/_sandbox/world")
     strictness = state.strictness
     mode = ("strict (docs-literal)" if strictness.inputs else
             "strict versions, lenient inputs" if strictness.versions else
@@ -284,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (args.cert is None) != (args.key is None) or (args.cert and not args.tls):
         print("invoca-sandbox serve: give --tls with both --cert and --key, or neither",
               file=sys.stderr)
+        return 2
+    problem = admin_problem(args)
+    if problem is not None:
+        print(f"invoca-sandbox serve: {problem}", file=sys.stderr)
         return 2
     try:
         config = config_from(args)

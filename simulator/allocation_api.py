@@ -45,6 +45,7 @@ from simulator.errors import (
     SandboxError,
 )
 from simulator.network import formatted
+from simulator.principals import same_secret
 from simulator.resources.records import RingPoolPlacement
 from simulator.resources.store import Store
 from simulator.ringpool import Allocation
@@ -108,7 +109,7 @@ def _placement(directory: Store, ring_pool_id: int | str, key: str) -> RingPoolP
         placement = directory.ring_pools_by_id[int(ring_pool_id)]
     except (KeyError, ValueError, TypeError):
         placement = None
-    if placement is None or key != placement.pool.properties["api_key"]:
+    if placement is None or not same_secret(key, str(placement.pool.properties["api_key"])):
         raise InvalidKey(f"API Key '{key}' is not valid for resource '{ring_pool_id}'")
     return placement
 

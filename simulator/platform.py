@@ -143,6 +143,8 @@ class Platform(Journaled):
         self._lock = threading.RLock()
         self._start_journal()
         self.world: World | None = None
+        #: what reset rebuilds: the seed and settings the platform started with
+        self._start = (seed, self.settings)
         self._build()
 
     # ---- state --------------------------------------------------------------------------
@@ -175,8 +177,11 @@ class Platform(Journaled):
                 self.world = populate_demo_world(self)
 
     def reset(self) -> None:
-        """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
+        """Back to the world the platform started with (its seed and settings, or the last
+        :meth:`use_world`), whatever was imported since; the clock keeps its time (it never
+        goes backwards)."""
         with self._lock:
+            self.seed, self.settings = self._start
             self._build()
 
     def use_world(self, world: Mapping[str, Any] | None) -> None:
@@ -194,6 +199,7 @@ class Platform(Journaled):
                 self.__dict__.update(saved)
                 self.settings = previous
                 raise
+            self._start = (self.seed, self.settings)
 
     def world_summary(self) -> dict[str, Any]:
         """What ``/_sandbox/world`` serves (``{}`` without a world)."""
@@ -212,11 +218,11 @@ class Platform(Journaled):
 
     def add_token(self, token: str, principal: Principal) -> None:
         with self._lock:
-            self.keyring.tokens[token] = principal
+            self.keyring.add_token(token, principal)
 
     def add_basic_credentials(self, username: str, password: str, principal: Principal) -> None:
         with self._lock:
-            self.keyring.basic[(username, password)] = principal
+            self.keyring.add_basic(username, password, principal)
 
     def authenticate(self, *, token: str | None = None,
                      basic: tuple[str, str] | None = None) -> Principal:

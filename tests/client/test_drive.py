@@ -18,6 +18,7 @@ from simulator.errors import RecordInvalid
 from simulator.events import EventLog
 from simulator.runner import run_scenario
 from simulator.scenario import Scenario
+from tests.contracts.sandbox_thread import serving
 from tests.mock_server.test_serve import running_server
 
 pytestmark = pytest.mark.server
@@ -154,3 +155,22 @@ def test_report_differs_from_offline_when_the_sandbox_serves_overflow_early(
     assert all(overflow for _, _, overflow in log)
     assert driven.total.overflows == driven.total.visitors == offline.total.visitors
     assert driven.to_dict() != offline.to_dict()
+
+
+def test_cli_drives_a_sandbox_when_given_its_admin_token(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str],
+) -> None:
+    token = "admin-token-of-the-driven-sandbox"
+    path = tmp_path / "small.toml"
+    path.write_text(
+        'name = "small"\nseed = 7\ndays = 0.1\nstart_at = 2026-01-05T00:00:00Z\n'
+        "[traffic]\nvisitors_per_day = 1600\n[calls]\nprobability = 0.3\n"
+        '[[pools]]\nname = "main"\nmax_pool_size = 5\nlifetime_seconds = 600\n',
+        encoding="utf-8",
+    )
+    config = {"START": START, "SEED": 7, "ADMIN_TOKEN": token}
+    with serving(config) as base:
+        assert simulate_main([str(path), "--against", base]) == 2
+        assert "Unauthorized" in capsys.readouterr().err
+        assert simulate_main([str(path), "--against", base, "--admin-token", token]) == 0
+    assert "visitors" in capsys.readouterr().out

@@ -1,15 +1,16 @@
 """The sandbox served in a thread on a free loopback port: a target for the tests of contracts/
 that need one without starting a subprocess.
 
-It is the real app (``create_app``, seed 0, manual clock). Tests that need it misbehaving turn
-a fault switch on through its control API (``POST /_sandbox/faults {"switch": NAME}``), as any
-client would: the one implementation of deliberate misbehaviour is :mod:`mock_server.faults`.
+It is the real app (``create_app``, seed 0, manual clock, plus any ``config`` given). Tests
+that need it misbehaving turn a fault switch on through its control API (``POST
+/_sandbox/faults {"switch": NAME}``), as any client would: the one implementation of
+deliberate misbehaviour is :mod:`mock_server.faults`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -23,10 +24,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @contextmanager
-def serving() -> Iterator[str]:
+def serving(config: Mapping[str, Any] | None = None) -> Iterator[str]:
     """A fresh sandbox on a free loopback port, in a thread; yields its base URL."""
-    server: WSGIServer = make_server("127.0.0.1", 0, create_app({"SEED": 0, "CLOCK": "manual"}),
-                                     handler_class=_QuietHandler)
+    app = create_app({"SEED": 0, "CLOCK": "manual", **(config or {})})
+    server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from simulator.clock import ManualClock
-from simulator.errors import RecordInvalid
+from simulator.errors import RecordInvalid, Unauthorized
 from simulator.journal import Journal, decode, encode
 from simulator.platform import Platform, PlatformSettings, Principal
+from simulator.world import load_world
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 V = "2016-10-01"
@@ -126,9 +127,35 @@ def test_loaded_world_replayed_when_state_came_from_world_file() -> None:
     target.import_state(source.export_state())
     assert canonical(target) == canonical(source)
     assert target.authenticate(token="T" * 32) == Principal("network", 4)
+
+
+def test_reset_rebuilds_the_start_world_when_another_world_was_imported() -> None:
+    world_file = {
+        "networks": [{"id": 4, "name": "Four"}],
+        "tokens": [{"token": "T" * 32, "role": "network", "network_id": 4}],
+    }
+    source = Platform(ManualClock(START), seed=8, settings=PlatformSettings(world=world_file))
+    target = Platform(ManualClock(START), seed=3)
+    start = canonical(target)
+    start_token = target.world.api_token if target.world is not None else None
+    target.import_state(source.export_state())
     target.reset()
-    assert [a["id_from_network"] for a in target.list_affiliates(admin, 4)] == []
-    assert target.world is not None and target.world.network_id == 4
+    assert canonical(target) == start
+    assert target.world is not None and target.world.api_token == start_token
+    with pytest.raises(Unauthorized):
+        target.authenticate(token="T" * 32)
+
+
+def test_reset_keeps_the_loaded_world_when_a_world_file_was_loaded() -> None:
+    world_file = {"networks": [{"id": 4, "name": "Four"}],
+                  "tokens": [{"token": "T" * 32, "role": "network", "network_id": 4}]}
+    platform = Platform(ManualClock(START), seed=8)
+    load_world(platform, world_file)
+    admin = platform.authenticate(token="T" * 32)
+    platform.create_affiliate(admin, 4, {"id_from_network": "p", "name": "P"})
+    platform.reset()
+    assert [a["id_from_network"] for a in platform.list_affiliates(admin, 4)] == []
+    assert platform.authenticate(token="T" * 32) == Principal("network", 4)
 
 
 def test_bulk_request_weighs_its_rows_when_journaled() -> None:
