@@ -157,9 +157,10 @@ class Journal:
         """The part of ``limit`` used so far."""
         return self._weight
 
-    def entries(self) -> list[JournalEntry]:
+    def entries(self, start: int = 0, stop: int | None = None) -> list[JournalEntry]:
+        """The entries ``[start:stop]`` (all by default)."""
         with self._lock:
-            kept = list(self._entries)
+            kept = self._entries[start:stop]
         return [JournalEntry(*entry) for entry in kept]
 
     def __len__(self) -> int:
@@ -301,14 +302,26 @@ class Journaled:
     def _replay_state(self) -> dict[str, Any]:
         """What :meth:`import_state` needs of an exported state: the seed, the start, the
         world and the journal."""
+        return {**self._replay_header(), "journal": self.journal.to_list()}
+
+    def _replay_header(self) -> dict[str, Any]:
         return {
             "seed": self.seed,
             "built_at": self.built_at.isoformat(),
             "world": _plain(self.settings.world),
             "demo_world": self.settings.demo_world,
             "truncated": self.journal.truncated,
-            "journal": self.journal.to_list(),
         }
+
+    def replay_snapshot(self) -> tuple[dict[str, Any], Journal, int]:
+        """The smallest state :meth:`import_state` takes, its journal left to the caller:
+        the document without ``replay.journal``, the journal, and how many of its entries
+        belong to the document (a journal only grows, so they can be encoded later)."""
+        with self._lock:
+            journal = self.journal
+            document = {"format": STATE_FORMAT, "now": self.now().isoformat(),
+                        "seed": self.seed, "replay": self._replay_header()}
+            return document, journal, len(journal)
 
     def _replay(self, clock: ManualClock, entries: Sequence[JournalEntry]) -> None:
         """Run ``entries`` as they first ran, each at its instant, recording each once."""
