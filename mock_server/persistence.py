@@ -108,6 +108,10 @@ class StateFile:
             raise StateFileError(f"{self.path} cannot be replayed ({exc}); "
                                  "it was left unchanged") from None
         self._written = platform.generation
+        entries = document["replay"].get("journal") or []
+        if len(platform.journal) == len(entries):  # the replay recorded them as they were
+            self._journal = platform.journal
+            self._encoded = [orjson.dumps(entry) for entry in entries]
         return f"loaded {self.path} (now {document.get('now')})"
 
     # ---- writing --------------------------------------------------------------------------

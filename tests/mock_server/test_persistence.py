@@ -370,3 +370,32 @@ def test_transaction_log_keeps_the_most_recent_when_the_flag_bounds_it() -> None
                         headers={"Authorization": world["api_token"]})
     assert listed.status_code == 200, listed.data
     assert [row["transaction_id"] for row in listed.get_json()] == ids[1:]
+
+
+def test_file_holds_the_whole_journal_when_written_again_after_a_load(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = create_app({"CLOCK": "manual"})
+    StateFile(first, state).open()
+    client = first.test_client()
+    world = client.get("/_sandbox/world").get_json()
+    pool = world["ring_pool"]
+    for marker in ("a", "b"):
+        client.get(f"{RINGPOOL}/ring_pools/{pool['id']}/allocate_number.json"
+                   f"?ring_pool_key={pool['api_key']}&param1={marker}")
+    client.post("/_sandbox/clock", json={"advance_seconds": 90})
+    assert StateFile(first, state).write()
+    before = json.loads(state.read_bytes())["replay"]["journal"]
+
+    second = create_app({"CLOCK": "manual"})
+    kept = StateFile(second, state)
+    kept.open()
+    second.test_client().get(f"{RINGPOOL}/ring_pools/{pool['id']}/allocate_number.json"
+                             f"?ring_pool_key={pool['api_key']}&param1=c")
+    assert kept.write()
+    after = json.loads(state.read_bytes())["replay"]["journal"]
+    assert len(before) == 3 and after[:3] == before
+    assert after[3]["op"] == "allocate_number" and after[3]["args"][1]["param1"] == "c"
+    third = create_app({"CLOCK": "manual"})
+    StateFile(third, state).open()
+    assert third.test_client().get("/_sandbox/state").get_json() == \
+        second.test_client().get("/_sandbox/state").get_json()
