@@ -17,7 +17,8 @@ Rules:
 5. The writer is a thread of the process holding the state (``serve`` starts it in granian's
    worker, which is forked after the app is built): :meth:`StateFile.start` is called there.
    It is not a daemon: it watches the main thread and, when that ends (a clean stop), writes
-   the latest state once more.
+   the latest state once more. A process started later from the same app (a worker granian
+   respawns) first loads the file again when another process has written it since.
 6. A journal past ``journal_limit`` cannot be replayed: the file keeps the last state before
    it, and one warning on stderr says so.
 """
@@ -85,6 +86,7 @@ class StateFile:
         self._journal: Journal | None = None  # the journal whose entries are encoded
         self._encoded: list[bytes] = []
         self._warned: Journal | None = None
+        self._seen: tuple[int, int, int] | None = None  # the file as last read or written
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -100,6 +102,7 @@ class StateFile:
             except OSError as exc:
                 raise StateFileError(f"cannot create the state file {self.path}: "
                                      f"{exc.strerror or exc}") from None
+            self._seen = _signature(self.path)
             return f"created {self.path}"
         try:
             with self._state.lock:
@@ -108,6 +111,7 @@ class StateFile:
             raise StateFileError(f"{self.path} cannot be replayed ({exc}); "
                                  "it was left unchanged") from None
         self._written = platform.generation
+        self._seen = _signature(self.path)
         entries = document["replay"].get("journal") or []
         if len(platform.journal) == len(entries):  # the replay recorded them as they were
             self._journal = platform.journal
@@ -133,6 +137,7 @@ class StateFile:
         document["replay"]["journal"] = orjson.Fragment(self._journal_bytes(journal, count))
         _replace_atomically(self.path, orjson.dumps(document))
         self._written = generation
+        self._seen = _signature(self.path)
         return True
 
     def _journal_bytes(self, journal: Journal, count: int) -> bytes:
@@ -148,6 +153,8 @@ class StateFile:
 
     def start(self) -> None:
         """Run the writer in this process (rule 5)."""
+        if _signature(self.path) != self._seen:
+            self.open()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="invoca-sandbox-state",
                                         daemon=False)
@@ -180,6 +187,14 @@ class StateFile:
         except OSError as exc:  # tried again at the next change
             print(f"invoca-sandbox serve: cannot write {self.path}: {exc}", file=sys.stderr,
                   flush=True)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:

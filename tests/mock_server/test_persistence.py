@@ -399,3 +399,21 @@ def test_file_holds_the_whole_journal_when_written_again_after_a_load(tmp_path: 
     StateFile(third, state).open()
     assert third.test_client().get("/_sandbox/state").get_json() == \
         second.test_client().get("/_sandbox/state").get_json()
+
+
+def test_writer_loads_the_file_again_when_another_process_wrote_it_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.json"
+    stale = create_app({"CLOCK": "manual"})  # as granian's parent holds it
+    kept = StateFile(stale, state)
+    kept.open()
+    earlier = create_app({"CLOCK": "manual"})  # an earlier worker, which served and wrote
+    worker = StateFile(earlier, state)
+    worker.open()
+    earlier.test_client().post("/_sandbox/clock", json={"advance_seconds": 120})
+    assert worker.write()
+    kept.start()  # a respawned worker starts from the parent's stale app
+    kept.stop()
+    assert sandbox_state(stale).platform.now() == sandbox_state(earlier).platform.now()
+    assert json.loads(state.read_bytes())["now"] == "2016-10-01T00:02:00+00:00"
