@@ -57,7 +57,7 @@ from typing import Any
 
 from flask import Flask
 
-from mock_server.app import create_app
+from mock_server.app import BOUNDS, create_app
 from mock_server.control import parse_instant
 from mock_server.persistence import StateFile, StateFileError
 from mock_server.state import sandbox_state
@@ -105,11 +105,10 @@ def parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------------------- state and bounds
 
-#: the retention flags: flag -> the PlatformSettings bound (config key: its name in capitals)
-BOUND_FLAGS = {"--allocation-retention": "allocation_retention",
-               "--event-retention": "event_retention",
-               "--transaction-retention": "transaction_retention",
-               "--journal-limit": "journal_limit"}
+#: the retention flags, named after the platform's bounds: flag -> bound (mock_server.app)
+BOUND_FLAGS = {f"--{name.replace('_', '-')}": name for name in BOUNDS}
+#: where an app's StateFile is kept in ``app.extensions``
+STATE_FILE = "invoca_sandbox.state_file"
 
 
 def _state_options(p: argparse.ArgumentParser) -> None:
@@ -148,9 +147,6 @@ def open_state(app: Flask, path: Path) -> StateFile:
     app.extensions[STATE_FILE] = state_file
     return state_file
 
-
-#: where an app's StateFile is kept in ``app.extensions``
-STATE_FILE = "invoca_sandbox.state_file"
 
 
 def _start_writer(app: Flask) -> None:
