@@ -36,6 +36,9 @@ Config keys (all optional):
   ``test_click_url``, tracking URLs; ``serve`` sets it to its own address).
 * ``FICTIONAL_ONLY`` (true): issue only fictional NXX-555-01XX numbers (700 toll-free in all);
   false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
+* ``ALLOCATION_RETENTION``, ``EVENT_RETENTION``, ``TRANSACTION_RETENTION``, ``JOURNAL_LIMIT``
+  (:data:`BOUNDS`): the platform's bounds of the same names (``simulator.settings``; a positive
+  integer, or None for unbounded); absent, the platform's defaults.
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
 * ``ADMIN_TOKEN`` (unset): the token every ``/_sandbox/`` request must then carry in the
   ``X-Sandbox-Admin-Token`` header (:mod:`mock_server.admin`).
@@ -84,7 +87,7 @@ from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, RecordInvalid, SandboxError
 from simulator.platform import Platform, PlatformSettings
 
-__all__ = ["VERSION_HEADER", "Answer", "build_platform", "create_app", "sandbox_state",
+__all__ = ["BOUNDS", "VERSION_HEADER", "Answer", "build_platform", "create_app", "sandbox_state",
            "strictness_of"]
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
@@ -92,6 +95,8 @@ DEFAULT_START = "2016-10-01T00:00:00Z"
 VERSION_HEADER = "X-Sandbox-Api-Version"
 #: the keys a world file's ``[settings]`` table may hold
 WORLD_SETTINGS = ("strict", "strict_versions")
+#: the PlatformSettings bounds a config sets under their names in capitals
+BOUNDS = ("allocation_retention", "event_retention", "transaction_retention", "journal_limit")
 log = logging.getLogger("invoca_sandbox")
 
 
@@ -118,6 +123,7 @@ def build_platform(config: Mapping[str, Any]) -> Any:
                                "fictional_only": bool(config.get("FICTIONAL_ONLY", True))}
     if config.get("BASE_URL"):
         options["base_url"] = str(config["BASE_URL"]).rstrip("/")
+    options.update({name: config[name.upper()] for name in BOUNDS if name.upper() in config})
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
 
 

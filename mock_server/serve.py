@@ -6,6 +6,8 @@ Usage::
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
                          [--threads N] [--tls [--cert FILE --key FILE]]
                          [--strict] [--strict-versions] [--admin-token TOKEN]
+                         [--state FILE] [--allocation-retention N] [--event-retention N]
+                         [--transaction-retention N] [--journal-limit N]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -27,6 +29,10 @@ Rules:
    collector); nothing else applies that tuning.
 8. ``--admin-token`` (or ``$INVOCA_SANDBOX_ADMIN_TOKEN``) guards the control API; off loopback
    it is required, else exit status 2 before binding (:mod:`mock_server.admin`).
+9. ``--state FILE`` keeps the state in FILE across restarts (:mod:`mock_server.persistence`:
+   loaded at start, written atomically after changes and at a clean stop; a file that is not
+   a sandbox state is refused with status 2 and left unchanged). The retention flags set the
+   platform's bounds of the same names (``simulator.settings``; ``none`` = unbounded).
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -60,11 +66,13 @@ from mock_server.admin import (
     admin_config,
     admin_problem,
 )
-from mock_server.app import create_app
+from mock_server.app import BOUNDS, create_app
 from mock_server.control import parse_instant
+from mock_server.persistence import StateFile, StateFileError
 from mock_server.state import sandbox_state
 from mock_server.tuning import settle_collector
 from simulator.errors import SandboxError
+from simulator.settings import PlatformSettings
 
 SERVERS = ("granian", "waitress")
 #: granian warns above 2 threads per core + 1; more threads do not help a GIL-bound app
@@ -101,7 +109,61 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict-versions", action="store_true",
                    help="only published version dates (a date between them is 404)")
     add_admin_flags(p)
+    _state_options(p)
     return p
+
+
+# ---------------------------------------------------------------------------- state and bounds
+
+#: the retention flags, named after the platform's bounds: flag -> bound (mock_server.app)
+BOUND_FLAGS = {f"--{name.replace('_', '-')}": name for name in BOUNDS}
+#: where an app's StateFile is kept in ``app.extensions``
+STATE_FILE = "invoca_sandbox.state_file"
+
+
+def _state_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state", type=Path, default=None, metavar="FILE",
+                   help="keep the state in FILE across restarts: loaded at start (created "
+                        "when missing), written atomically within 0.5 s of a change and at "
+                        "a clean stop")
+    defaults = PlatformSettings()
+    helps = {"allocation_retention": "allocations kept per ring pool",
+             "event_retention": "events kept in the event log",
+             "transaction_retention": "transactions kept, the most recent",
+             "journal_limit": "commands kept for state export/import and --state"}
+    for flag, name in BOUND_FLAGS.items():
+        p.add_argument(flag, type=_bound, default=argparse.SUPPRESS, metavar="N|none",
+                       help=f"{helps[name]} (default {getattr(defaults, name)}; "
+                            "none = unbounded, memory then grows)")
+
+
+def _bound(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 2**31 - 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"not a positive count or none: {text!r}")
+
+
+def _state_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {name.upper(): getattr(args, name) for name in BOUND_FLAGS.values()
+            if hasattr(args, name)}
+
+
+def open_state(app: Flask, path: Path) -> StateFile:
+    """``--state``: ``app`` loaded from ``path`` (or ``path`` created); StateFileError."""
+    state_file = StateFile(app, path)
+    print(f"invoca-sandbox serve: state {state_file.open()}", flush=True)
+    app.extensions[STATE_FILE] = state_file
+    return state_file
+
+
+
+def _start_writer(app: Flask) -> None:
+    """The state writer runs in the process that serves (granian's worker)."""
+    state_file: StateFile | None = app.extensions.get(STATE_FILE)
+    if state_file is not None:
+        state_file.start()
 
 
 def _instant(text: str) -> str:
@@ -135,6 +197,9 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
     if args.strict_versions:
         config["STRICT_VERSIONS"] = True
     config.update(admin_config(args))
+    config.update(_state_config(args))
+    if args.state is not None:
+        config["STATE_FILE"] = str(args.state)
     return config
 
 
@@ -198,11 +263,15 @@ def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
 
 
 def _prebuilt(app: Flask, target: str) -> Flask:
+    _start_writer(app)  # (this process serves it, not the parent)
     return app
 
 
 def _rebuilt(config: Mapping[str, Any], target: str) -> Flask:
     app = create_app(config)
+    if config.get("STATE_FILE"):
+        open_state(app, Path(config["STATE_FILE"]))
+    _start_writer(app)
     settle_collector(app)  # (this process serves it, not the parent)
     return app
 
@@ -287,7 +356,12 @@ def serve(app: Flask, config: Mapping[str, Any], *, host: str, port: int, server
     (:mod:`mock_server.tuning`)."""
     settle_collector(app)
     if server == "waitress":
-        return run_waitress(app, host, port, threads)
+        _start_writer(app)
+        try:
+            return run_waitress(app, host, port, threads)
+        finally:
+            if STATE_FILE in app.extensions:
+                app.extensions[STATE_FILE].stop()
     return run_granian(app, config, host, port, threads=threads, tls=tls)
 
 
@@ -314,6 +388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SandboxError as exc:
         print(f"invoca-sandbox serve: the world cannot be built: {exc}", file=sys.stderr)
         return 2
+    if args.state is not None:
+        try:
+            open_state(app, args.state)
+        except StateFileError as exc:
+            print(f"invoca-sandbox serve: {exc}", file=sys.stderr)
+            return 2
     with tempfile.TemporaryDirectory(prefix="invoca-sandbox-tls-") as scratch:
         tls: tuple[Path, Path] | None = None
         if args.tls:

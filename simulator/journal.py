@@ -22,11 +22,15 @@ Rules of this module:
   :meth:`Journaled.import_state` rebuilds a state by replaying an exported journal on a fresh
   copy built from the same seed, then takes the copy's state: a journal that cannot be
   replayed changes nothing.
+* :attr:`Journaled.generation` changes whenever the state may have changed (a command, a
+  clock move, an import, a rebuild): a writer compares it instead of the state itself.
+* An exported state names its format (:data:`STATE_FORMAT`); an import refuses another one.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,6 +44,7 @@ from simulator.principals import Principal
 
 __all__ = [
     "DEFAULT_JOURNAL_LIMIT",
+    "STATE_FORMAT",
     "Journal",
     "JournalEntry",
     "Journaled",
@@ -49,6 +54,8 @@ __all__ = [
 ]
 
 DEFAULT_JOURNAL_LIMIT = 100_000
+#: the ``format`` of an exported state document (bumped when an old one cannot be replayed)
+STATE_FORMAT = "invoca-sandbox-state/1"
 
 
 def encode(value: Any) -> Any:
@@ -150,9 +157,10 @@ class Journal:
         """The part of ``limit`` used so far."""
         return self._weight
 
-    def entries(self) -> list[JournalEntry]:
+    def entries(self, start: int = 0, stop: int | None = None) -> list[JournalEntry]:
+        """The entries ``[start:stop]`` (all by default)."""
         with self._lock:
-            kept = list(self._entries)
+            kept = self._entries[start:stop]
         return [JournalEntry(*entry) for entry in kept]
 
     def __len__(self) -> int:
@@ -196,6 +204,12 @@ class Journaled:
         #: per-thread: the instant the running command sees as ``now``
         self._pin = threading.local()
         self._quiet = False  # True while building a world or replaying: nothing is journaled
+        self._changes = itertools.count(1)  # next() is atomic: no lock on the hot path
+        #: a new value after every change of state (see the module rules)
+        self.generation = 0
+
+    def _changed(self) -> None:
+        self.generation = next(self._changes)
 
     def now(self) -> datetime:
         """The current instant (inside a journaled command: the instant it started at)."""
@@ -223,10 +237,12 @@ class Journaled:
             result = method(self, *args, **kwargs)
         except SandboxError:  # it may have drawn from the seed
             self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+            self._changed()
             raise
         finally:
             self._pin.now = None
         self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+        self._changed()
         return result
 
     def _clock_command(self, method: Any, args: tuple[Any, ...],
@@ -235,6 +251,7 @@ class Journaled:
         if not self._quiet:
             now = self.now()
             self.journal.record("set_clock", now, (now,), {})
+            self._changed()
         return result
 
     def import_state(self, state: Mapping[str, Any]) -> None:
@@ -244,6 +261,9 @@ class Journaled:
         this one's. The clock moves forward to the exported ``now`` when it is behind (never
         backwards). A state that cannot be replayed changes nothing (``RecordInvalid``).
         """
+        if isinstance(state, Mapping) and state.get("format", STATE_FORMAT) != STATE_FORMAT:
+            raise RecordInvalid(f"state is of format {state.get('format')!r}; this sandbox "
+                                f"reads {STATE_FORMAT!r}")
         replay = state.get("replay") if isinstance(state, Mapping) else None
         if not isinstance(replay, Mapping):
             raise RecordInvalid("state has no replay section (export it with export_state)")
@@ -277,18 +297,31 @@ class Journaled:
                 setattr(self, name, getattr(copy, name))
             self.seed = seed
             self.settings = copy.settings
+            self._changed()
 
     def _replay_state(self) -> dict[str, Any]:
         """What :meth:`import_state` needs of an exported state: the seed, the start, the
         world and the journal."""
+        return {**self._replay_header(), "journal": self.journal.to_list()}
+
+    def _replay_header(self) -> dict[str, Any]:
         return {
             "seed": self.seed,
             "built_at": self.built_at.isoformat(),
             "world": _plain(self.settings.world),
             "demo_world": self.settings.demo_world,
             "truncated": self.journal.truncated,
-            "journal": self.journal.to_list(),
         }
+
+    def replay_snapshot(self) -> tuple[dict[str, Any], Journal, int]:
+        """The smallest state :meth:`import_state` takes, its journal left to the caller:
+        the document without ``replay.journal``, the journal, and how many of its entries
+        belong to the document (a journal only grows, so they can be encoded later)."""
+        with self._lock:
+            journal = self.journal
+            document = {"format": STATE_FORMAT, "now": self.now().isoformat(),
+                        "seed": self.seed, "replay": self._replay_header()}
+            return document, journal, len(journal)
 
     def _replay(self, clock: ManualClock, entries: Sequence[JournalEntry]) -> None:
         """Run ``entries`` as they first ran, each at its instant, recording each once."""

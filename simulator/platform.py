@@ -74,7 +74,7 @@ from simulator.errors import (
     UnauthorizedOperation,
 )
 from simulator.events import Event, EventLog
-from simulator.journal import Journal, Journaled, journal_commands
+from simulator.journal import STATE_FORMAT, Journal, Journaled, journal_commands
 from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
 from simulator.numbers import NumberInventory, parse_number
 from simulator.principals import Keyring, Principal
@@ -175,6 +175,7 @@ class Platform(Journaled):
                 self.world = populate_world(self, settings.world)
             elif settings.demo_world:
                 self.world = populate_demo_world(self)
+        self._changed()
 
     def reset(self) -> None:
         """Back to the world the platform started with (its seed and settings, or the last
@@ -737,6 +738,7 @@ class Platform(Journaled):
         with self._lock:
             networks = export_networks(self.directory, links)
             return {
+                "format": STATE_FORMAT,
                 "now": self.now().isoformat(),
                 "seed": self.seed,
                 "networks": networks,

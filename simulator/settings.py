@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.journal import DEFAULT_JOURNAL_LIMIT
 from simulator.resources.store import DEFAULT_BASE_URL
+from simulator.transactions import DEFAULT_TRANSACTION_RETENTION
 
 __all__ = ["PlatformSettings", "Streams"]
 
@@ -28,8 +29,8 @@ class PlatformSettings:
     fictional_only: bool = True
     #: events kept in the event log
     event_retention: int | None = 100_000
-    #: transactions kept (None = all)
-    transaction_retention: int | None = None
+    #: transactions kept, the most recent (None = all: memory then grows with every call)
+    transaction_retention: int | None = DEFAULT_TRANSACTION_RETENTION
     #: allocations kept per ring pool for attribution and /_sandbox/allocations (None = all:
     #: memory then grows with every allocation)
     allocation_retention: int | None = 100_000

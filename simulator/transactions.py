@@ -28,7 +28,8 @@ Sandbox choices (for docs/fidelity.md):
   list of ``{name, data_type, source, value}``; a marketing-data column named on its own is
   flat (:func:`_flat_custom`).
 * Every affiliate is ranked ``-1`` ("new"): the sandbox computes no rankings.
-* Retention: the log keeps at most ``retention`` rows (None = unbounded); the oldest go first.
+* Retention: the log keeps at most ``retention`` rows (default
+  :data:`DEFAULT_TRANSACTION_RETENTION`; None = unbounded); the oldest go first.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from simulator.transaction_columns import (
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "DEFAULT_TRANSACTION_RETENTION",
     "RANKING_COLUMNS",
     "TRANSACTION_TYPES",
     "CustomValue",
@@ -64,6 +66,9 @@ __all__ = [
     "columns_for",  # re-exported: the platform selects columns from here
     "time_fields",
 ]
+
+#: transactions a log keeps by default, the most recent (the bound of every other store)
+DEFAULT_TRANSACTION_RETENTION = 100_000
 
 
 def _query_parameter(name: str) -> dict[str, Any]:
@@ -251,7 +256,7 @@ class TransactionQuery:
 class TransactionLog:
     """Append-only transactions, ordered by transaction; O(1) cursor seek; bounded."""
 
-    def __init__(self, retention: int | None = None) -> None:
+    def __init__(self, retention: int | None = DEFAULT_TRANSACTION_RETENTION) -> None:
         if retention is not None and retention < 1:
             raise ValueError("retention must be positive or None")
         self.retention = retention
