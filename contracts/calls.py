@@ -209,7 +209,7 @@ def run(target: Target) -> Flow:
                                    headers=target.auth_headers(),
                                    params={"transcript_format": transcript_format}),
                            "getCallTranscript")
-        body = answer.json() if answer.status_code == 200 else None
+        body: Any = answer.json() if answer.status_code == 200 else None
         shaped = isinstance(body, list) and all(
             isinstance(item, dict) and len(item) == 1 and set(item) <= {"agent", "caller"}
             and isinstance(next(iter(item.values())), str) for item in body)

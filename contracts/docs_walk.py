@@ -301,7 +301,8 @@ class Walk:
         destination = given.get("destination_phone_number")
         call = self.live_call(caller_number(caller) if caller else None, destination or None)
         filled: list[tuple[str, str]] = []
-        for name, value in pairs:
+        for name, written in pairs:
+            value = written
             if name == "id":
                 value = str(self.target.network_id)
             elif name == "organization_type":
@@ -309,7 +310,7 @@ class Walk:
             elif name == "transaction_id":
                 value = str(call["transaction_id"])
             elif name == "external_unique_id":
-                self._external_id(call, value, version)
+                self._external_id(call, written, version)
             filled.append((name, value))
         return filled
 

@@ -344,15 +344,15 @@ def parse_custom_data(value: Any, default_source: str, *, where: str = "custom_d
     else:
         raise RecordInvalid(field_errors={where: ["must be an object or a list"]})
     found: dict[str, CustomValue] = {}
-    for name, given in items:
+    for name, item in items:
         if not isinstance(name, str) or not name.strip():
             raise RecordInvalid(field_errors={where: ["names must be non-empty strings"]})
-        source = default_source
-        if isinstance(given, Mapping):
-            source = given.get("source") or default_source
+        source, given = default_source, item
+        if isinstance(item, Mapping):
+            source = item.get("source") or default_source
             if not isinstance(source, str):
                 raise RecordInvalid(field_errors={f"{where}.{name}.source": ["is invalid"]})
-            given = given.get("value")
+            given = item.get("value")
         if given is not None and not isinstance(given, str | int | float | bool):
             raise RecordInvalid(field_errors={f"{where}.{name}": ["must be a text value"]})
         found[name] = CustomValue(None if given is None else _text(given), "Short Text", source)
