@@ -47,7 +47,9 @@ Sandbox choices (for docs/fidelity.md):
   accepted.
 * A simulated call may not start in the future (``RecordInvalid {"start_time": [...]}``);
   calls to unknown numbers are ``RecordNotFound``. Calls default to 60 s and a fictional
-  caller number (NXX-555-01XX).
+  caller number (NXX-555-01XX). A call with phases (``ring_seconds``, ``talk_seconds``) is in
+  progress on the clock and recorded when it ends (docs/fidelity.md CL1-CL9: Calls In
+  Progress, the Call API's transcripts).
 * Transactions read through an advertiser/affiliate path by a network principal use that
   path's role's columns; unknown ids in the network's own paths return ``[]``.
 """
