@@ -27,6 +27,7 @@ Modules: :mod:`~contracts.target` (base URL, credentials, capability probing),
 :mod:`~contracts.conformance` (schemathesis over every operation, stateful phase, known
 sandbox deviations), :mod:`~contracts.deserializers` (XML/CSV/text), :mod:`~contracts.checks`
 (our checks), :mod:`~contracts.allocation` (the RingPool state machine),
+:mod:`~contracts.calls` (a live call's link to its transaction and transcript),
 :mod:`~contracts.errors` (error shapes), :mod:`~contracts.idempotency` (writes and versions),
 :mod:`~contracts.docs_walk` and :mod:`~contracts.docs_shapes` (every example request of Invoca's
 documents, sent as written: status and body shape),

@@ -20,9 +20,12 @@ To send an example as written, the walk
   example itself creates (:data:`CREATES_OWN`) and the one a documented 404 must not find;
   a documented non-empty list gets a member (:data:`LIST_MEMBERS`); a promo number move gets
   its destination (:data:`BODY_REFERENCES`); a Signal update gets the signal it corrects;
-* makes the call a Signal, Transactions or Conversion Reporting example reads or reports on, at
-  the documented start time, from the documented caller (``POST /_sandbox/calls``: the
-  ``calls`` capability; without it the example is skipped with the reason);
+* makes the call a Signal, Transactions, Conversion Reporting or Call API example reads or
+  reports on, at the documented start time, from the documented caller (``POST
+  /_sandbox/calls``: the ``calls`` capability; without it the example is skipped with the
+  reason); a Calls In Progress example gets a call in progress (with phases) from the documented
+  caller to the documented destination, its transaction id, and the documented external unique
+  id set on it first through the API's update;
 * names a RingPool's own allocation parameters (``site``, ``m1``) with the generic ``param1``..
   the RingPool page allows.
 
@@ -266,6 +269,64 @@ class Walk:
             self.page.setdefault("first_call", self.page[key])
         return dict(self.page[key])
 
+    def live_call(self, caller: str | None = None, destination: str | None = None
+                  ) -> dict[str, Any]:
+        """A call in progress to the page's promo number (``POST /_sandbox/calls`` with phases:
+        transferred at once, talking for :data:`LIVE_SECONDS`), made once per caller and
+        destination."""
+        key = f"live:{caller}:{destination}"
+        if key not in self.page:
+            if not self.target.has("calls"):
+                raise WalkSkip(self.target.missing_reason("calls"))
+            body: dict[str, Any] = {"promo_number": self.promo_number(), "ring_seconds": 0,
+                                    "talk_seconds": LIVE_SECONDS}
+            if caller is not None:
+                body["calling_phone_number"] = caller
+            if destination is not None:
+                body["destination_phone_number"] = destination
+            try:
+                self.page[key] = self.target.control("calls", body)
+            except TargetError as exc:
+                raise WalkError(f"making the example's live call: {exc}") from None
+        return dict(self.page[key])
+
+    def calls_in_progress_query(self, pairs: Sequence[tuple[str, str]], version: str
+                                ) -> list[tuple[str, str]]:
+        """A Calls In Progress query on the target's network and a live call: the documented
+        transaction id is the live call's, the documented phone numbers are the live call's,
+        and a documented external unique id is first set on it (through the API's update, as
+        the page says: "must be set by using the Update function")."""
+        given = dict(pairs)
+        caller = given.get("calling_phone_number")
+        destination = given.get("destination_phone_number")
+        call = self.live_call(caller_number(caller) if caller else None, destination or None)
+        filled: list[tuple[str, str]] = []
+        for name, written in pairs:
+            value = written
+            if name == "id":
+                value = str(self.target.network_id)
+            elif name == "organization_type":
+                value = "Network"
+            elif name == "transaction_id":
+                value = str(call["transaction_id"])
+            elif name == "external_unique_id":
+                self._external_id(call, written, version)
+            filled.append((name, value))
+        return filled
+
+    def _external_id(self, call: Mapping[str, Any], value: str, version: str) -> None:
+        key = f"external:{call['transaction_id']}:{value}"
+        if key in self.page:
+            return
+        query = urlencode({"id": self.target.network_id, "organization_type": "Network",
+                           "transaction_id": call["transaction_id"]})
+        answer = self._send("PUT", f"/api/{version}/calls_in_progress.json?{query}",
+                            {"call_in_progress": {"external_unique_id": value}})
+        if answer.status_code >= 300:
+            raise WalkError(f"setting the external unique id answered {answer.status_code}: "
+                            f"{answer.text[:200]}")
+        self.page[key] = True
+
     def transaction_id(self) -> str:
         """The transaction id of the page's call (the first one made, or a new one)."""
         call = self.page.get("first_call") or self.call()
@@ -298,6 +359,8 @@ class Walk:
             return self._internal_id("affiliate")
         if name == "transaction_id":
             return self.transaction_id()
+        if name == "call_record_id":
+            return str(self.call()["complete_call_id"])
         if not _PLACEHOLDER.match(written):
             return written
         if name in OWN_OBJECTS:
@@ -385,6 +448,8 @@ class Walk:
         pairs = parse_qsl(text, keep_blank_values=True)
         if family == "Legacy RingPool":
             pairs = self.allocation_parameters(pairs)
+        if family == "Calls In Progress":
+            return self.calls_in_progress_query(pairs, str(example.get("version")))
         return [(name, self._query_value(name, value)) for name, value in pairs]
 
     def _query_value(self, name: str, value: str) -> str:
@@ -599,6 +664,9 @@ class Walk:
             path += "?" + urlencode(query, safe="[]$,<>")
         return Request(str(example["method"]), path, headers=headers, json_body=body, data=data)
 
+
+#: how long the walk's live calls talk (Calls In Progress): longer than any walk
+LIVE_SECONDS = 6 * 3600
 
 #: the caller of the walk's calls where the documented one is no real number
 DEFAULT_CALLER = "+18055550100"

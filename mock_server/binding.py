@@ -56,6 +56,8 @@ FAMILY_BY_TAG: dict[str, str] = {
     "Transactions": "transactions",
     "Signal": "signal",
     "Conversion Reporting": "conversion",
+    "Calls In Progress": "network",
+    "Call API": "network",
 }
 
 

@@ -11,9 +11,19 @@ Endpoints:
 * ``POST /_sandbox/clock`` with ``{"advance_seconds": n}`` or ``{"now": ISO}`` -> ``{"now":
   ISO, "events": [...]}``; moving backwards -> 403 (``ClockError``), a malformed body -> 403
   ``RecordInvalid``. Errors have the JSON ``{"errors": {...}}`` shape.
-* ``POST /_sandbox/calls`` with ``{"promo_number", "start_time" (ISO, default now),
-  "duration_seconds" (60), "calling_phone_number"}`` -> 201 and the call's transaction
-  (attributed to the allocation that held the number then).
+* ``POST /_sandbox/calls`` with ``{"promo_number", "start_time" (ISO, default now, never in
+  the future), "duration_seconds" (60), "calling_phone_number"}`` -> 201 and the call's
+  transaction (attributed to the allocation that held the number then), plus ``call_status``,
+  ``start_time``, ``bridge_start_time`` and ``end_time``. Optional phases: ``ring_seconds``
+  (before the transfer, default 0) and ``talk_seconds`` (default ``duration_seconds`` minus
+  the ring, or 60): the call is then in progress (Calls In Progress API) from its transfer to
+  its end on the sandbox clock and becomes its transaction when the clock reaches the end
+  (``call_status`` ``ringing``/``bridged`` until then). Also optional:
+  ``destination_phone_number``, ``custom_data`` (``{"name": "value"}`` or ``{"name":
+  {"value": v, "source": s}}``, source default ``DynamicAttribution``) and ``transcript``
+  (``[{"speaker": "agent"|"caller", "text": ..., "start_offset_seconds": s,
+  "end_offset_seconds": s}]``, offsets from the transfer; a fake one, deterministic per seed,
+  when none is given).
 * ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log.
 * ``GET /_sandbox/requests``: the last requests answered (bounded, ``REQUEST_JOURNAL``),
   credentials redacted (:mod:`mock_server.redaction`).
@@ -190,10 +200,14 @@ def move_clock() -> Response:
 
 @control.post("/_sandbox/calls")
 def simulate_call() -> Response:
-    """An inbound call to a promo number: attributed, recorded, returned as a transaction."""
+    """An inbound call to a promo number: attributed when it starts; without phases recorded
+    at once and returned as its transaction; with phases (``ring_seconds``, ``talk_seconds``)
+    in progress on the sandbox clock from its transfer to its end, then its transaction."""
     data = _control_body(
         'Send {"promo_number": "8005550123", "start_time": ISO (default now), '
-        '"duration_seconds": n, "calling_phone_number": "..."}'
+        '"duration_seconds": n, "calling_phone_number": "...", "ring_seconds": n, '
+        '"talk_seconds": n, "destination_phone_number": "...", "custom_data": {...}, '
+        '"transcript": [{"speaker": "agent"|"caller", "text": "..."}]}'
     )
     number = data.get("promo_number")
     if not isinstance(number, str) or not number:
@@ -206,16 +220,23 @@ def simulate_call() -> Response:
             raise RecordInvalid(
                 f"start_time is not an ISO-8601 instant: {data['start_time']!r}"
             ) from None
-    duration = data.get("duration_seconds", 60)
-    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-        raise RecordInvalid("duration_seconds must be an integer >= 0")
-    caller = data.get("calling_phone_number")
-    if caller is not None and not isinstance(caller, str):
-        raise RecordInvalid("calling_phone_number must be a string")
+    duration = data.get("duration_seconds")
+    for name in ("duration_seconds", "ring_seconds", "talk_seconds"):
+        value = data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise RecordInvalid(f"{name} must be an integer >= 0")
+    for name in ("calling_phone_number", "destination_phone_number"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise RecordInvalid(f"{name} must be a string")
+    phases = {name: data[name] for name in (
+        "ring_seconds", "talk_seconds", "destination_phone_number", "custom_data", "transcript")
+        if data.get(name) is not None}
     state = _state()
     with state.lock:
-        transaction = state.platform.simulate_call(number, start_at, duration, caller)
-    return _json(transaction, status=201)
+        call = state.platform.simulate_call(number, start_at, duration,
+                                            data.get("calling_phone_number"), **phases)
+    return _json(call, status=201)
 
 
 @control.post("/_sandbox/prompt_recordings")

@@ -38,6 +38,8 @@ FAMILIES: tuple[str, ...] = (
     "Transactions",
     "Signal",
     "Conversion Reporting",
+    "Calls In Progress",
+    "Call API",
 )
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")

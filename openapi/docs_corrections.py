@@ -159,6 +159,11 @@ FIXES: tuple[Fix, ...] = (
     Fix(("2022-08-01/calls_in_progress_api/_get_calls_by_transaction_id_for_attribution.rst:20",),
         '"phone_type": "Mobile",\n', '"phone_type": "Mobile"\n',
         "a trailing comma ends the call"),
+    Fix(tuple(f"2022-08-01/calls_in_progress_api/{page}" for page in (
+        "_get_calls_by_external_unique_id.rst:19", "_get_calls_by_phone_number.rst:20",
+        "_get_calls_by_transaction_id.rst:20", "_get_calls_in_progress.rst:16")),
+        '"key presses":', '"keypresses":',
+        "the page's General Fields table names the field keypresses (fidelity CL6)"),
 )
 
 OVERRIDES: tuple[Override, ...] = (
@@ -221,6 +226,11 @@ OVERRIDES: tuple[Override, ...] = (
              "(fidelity C28)", {"status": 200}),
     Override(_both("basics/error_handling.rst", 10),
              "the heading gives the status ('Not found \u2013 404')", {"status": 404}),
+    Override(tuple(f"2022-08-01/calls_in_progress_api/{page}" for page in (
+        "_update_custom_data.rst:14", "_update_custom_data_ext.rst:14",
+        "_update_external_unique_id.rst:12")),
+             "the page's Response Codes: '202 Accepted: Only applicable for update requests. "
+             "The update was successful.' (the examples say 200; fidelity CL4)", {"status": 202}),
 )
 
 

@@ -47,13 +47,16 @@ Sandbox choices (for docs/fidelity.md):
   accepted.
 * A simulated call may not start in the future (``RecordInvalid {"start_time": [...]}``);
   calls to unknown numbers are ``RecordNotFound``. Calls default to 60 s and a fictional
-  caller number (NXX-555-01XX).
+  caller number (NXX-555-01XX). A call with phases (``ring_seconds``, ``talk_seconds``) is in
+  progress on the clock and recorded when it ends (docs/fidelity.md CL1-CL9: Calls In
+  Progress, the Call API's transcripts).
 * Transactions read through an advertiser/affiliate path by a network principal use that
   path's role's columns; unknown ids in the network's own paths return ``[]``.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +65,16 @@ from typing import Any
 
 from simulator import allocation_api
 from simulator.allocation_api import AllocationResult
+from simulator.calls import (
+    API_SOURCE,
+    DEFAULT_CALL_SOURCE,
+    CallBook,
+    LiveCall,
+    parse_custom_data,
+    parse_transcript,
+    timeline,
+    transcript_body,
+)
 from simulator.clock import Clock, as_utc
 from simulator.conversions import CallScope, ConversionBook
 from simulator.errors import (
@@ -133,7 +146,7 @@ class Platform(Journaled):
 
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
-             "transactions", "transaction_ids", "conversions", "keyring", "world")
+             "transactions", "transaction_ids", "conversions", "calls", "keyring", "world")
 
     def __init__(self, clock: Clock, seed: int = 0, *,
                  settings: PlatformSettings | None = None) -> None:
@@ -168,6 +181,7 @@ class Platform(Journaled):
         self.transactions = TransactionLog(settings.transaction_retention)
         self.transaction_ids = TransactionIds(self.streams.transactions)
         self.conversions = ConversionBook(self.transactions, self.transaction_ids)
+        self.calls = CallBook(self.seed, settings.transaction_retention)
         self.keyring = Keyring()
         self.world = None
         with self._unjournaled():
@@ -330,6 +344,7 @@ class Platform(Journaled):
         with self._lock:
             campaign = self._campaign(principal, network_id, advertiser_id,
                                       advertiser_campaign_id)
+            self._settle_calls()
             return quick_stats(self.transactions.all(), campaign.id, self.now())
 
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
@@ -362,6 +377,7 @@ class Platform(Journaled):
 
     def _sweep(self, since_seq: int) -> list[Event]:
         now = self.now()
+        self._settle_calls()
         for placement in list(self.directory.ring_pools_by_id.values()):
             placement.pool.expire(now)
         return [event for _, event in self.events.since(since_seq)]
@@ -396,91 +412,318 @@ class Platform(Journaled):
         self,
         promo_number: str,
         start_at: datetime | None = None,
-        duration_seconds: int = 60,
+        duration_seconds: int | None = 60,
         calling_phone_number: str | None = None,
+        *,
+        ring_seconds: int | None = None,
+        talk_seconds: int | None = None,
+        destination_phone_number: str | None = None,
+        custom_data: Any = None,
+        transcript: Any = None,
     ) -> dict[str, Any]:
-        """An inbound call to ``promo_number`` becomes a ``Call`` transaction (returned).
+        """An inbound call to ``promo_number``: its transaction-to-be (returned, with the
+        call's ``call_status``, ``bridge_start_time`` and ``end_time``).
 
-        Attributed to the allocation that held the number at ``start_at`` (ring pool
-        numbers) or to the static promo number's campaign; the overflow number or a
-        never-allocated pool number gives an unattributed transaction of the pool's campaign.
+        Attributed when it starts (``start_at``, never in the future) to the allocation that
+        held the number then (ring pool numbers) or to the static promo number's campaign; the
+        overflow number or a never-allocated pool number gives an unattributed transaction of
+        the pool's campaign.
+
+        Without phases (no ``ring_seconds`` nor ``talk_seconds``) the call is over when it is
+        made: its transaction is recorded at once (``duration_seconds``, default 60, all
+        talk). With phases it rings ``ring_seconds`` (default 0), is transferred to its
+        destination, talks ``talk_seconds`` (default ``duration_seconds`` - ``ring_seconds``,
+        or 60) and ends on the sandbox clock: in progress (Calls In Progress API) from the
+        transfer to its end, recorded as its transaction when the clock reaches the end.
+        ``destination_phone_number`` overrides the campaign's; ``custom_data`` (the marketing
+        data the call arrives with) and ``transcript`` (utterances) are optional: a call
+        without a transcript gets a fake one, deterministic per seed.
         """
         digits = parse_number(str(promo_number))
-        if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int) \
-                or duration_seconds < 0:
-            raise RecordInvalid(field_errors={"duration_seconds": ["is not a number"]})
+        ring, talk, phases = _phases(duration_seconds, ring_seconds, talk_seconds)
         caller = parse_number(calling_phone_number) if calling_phone_number else None
+        destination = (_format_loose(str(destination_phone_number))
+                       if destination_phone_number not in (None, "") else None)
+        custom_given = parse_custom_data(custom_data, DEFAULT_CALL_SOURCE)
+        utterances = parse_transcript(transcript, talk)
         with self._lock:
+            self._settle_calls()
             now = self.now()
             at = now if start_at is None else as_utc(start_at, name="start_time")
             if at > now:
                 raise RecordInvalid(field_errors={"start_time": ["can't be in the future"]})
-            owner = self.directory.number_owners.get(digits)
-            if owner is None:
-                raise RecordNotFound(f"Could not find promo number {digits}")
-            fields = blank_row()
-            allocation: Allocation | None = None
-            pool: RingPool | None = None
-            affiliate_id_from_network: str | None = None
-            custom: dict[str, CustomValue] = {}
-            if owner.ring_pool_id is not None:
-                placement = self.directory.ring_pools_by_id[owner.ring_pool_id]
-                pool = placement.pool
-                campaign = placement.campaign
-                if digits != pool.overflow_number:
-                    allocation = pool.attribute(digits, at)
-                if allocation is not None:
-                    affiliate_id_from_network = allocation.affiliate_id_from_network
-                fields["media_type"] = "Pooling"
-                fields.update(self._pool_fields(pool, allocation))
-            else:
-                promo = owner.promo_number
-                assert promo is not None
-                campaign = promo.campaign
-                if promo.affiliate_campaign is not None:
-                    affiliate_id_from_network = promo.affiliate_campaign.affiliate.id_from_network
-                    fields["affiliate_campaign_id_from_network"] = (
-                        promo.affiliate_campaign.id_from_network
-                    )
-                fields["media_type"] = promo.values.get("media_type") or ""
-                fields["virtual_line_id"] = str(promo.id)
-                description = promo.values.get("description") or ""
-                fields["promo_line_description"] = description
-                fields["advertiser_promo_line_description"] = description
-                for name, value in (promo.values.get("custom_data") or {}).items():
-                    custom[str(name)] = CustomValue(value, "Short Text", "VirtualLine")
-            self._campaign_fields(fields, campaign, affiliate_id_from_network)
-            transaction_id = self.transaction_ids.next()
-            fields.update(time_fields(at))
-            destination = ""
-            if pool is not None:
-                destination = pool.properties["values"].get("destination_phone_number") or ""
-            if not destination:
-                destination = campaign.advertiser.values.get("web_integration_phone_number") or ""
+            received = self._receive_call(digits, at, caller, destination)
+            fields, custom, campaign = received.fields, received.custom, received.campaign
+            custom.update(custom_given)
             fields.update({
-                "transaction_id": transaction_id,
-                "complete_call_id": transaction_id,
-                "transaction_type": "Call",
-                "duration": duration_seconds,
-                "connect_duration": duration_seconds,
-                "ivr_duration": 0,
-                "calling_phone_number": formatted(caller or self._caller_number()),
-                "destination_phone_number": _format_loose(str(destination)),
-                "call_source_description": fields["media_type"],
-                "call_result_description_detail": "Connected",
-                "hangup_cause": "Caller: Hang-up",
-                "transfer_from_type": "N/A",
+                "duration": ring + talk,
+                "connect_duration": talk,
+                "ivr_duration": ring,
             })
-            transaction = self.transactions.append(Transaction(
-                campaign.advertiser.network.id, at, fields, custom
-            ))
-            self.events.append(CallAttributed(
-                now, transaction_id, digits,
-                pool.id if pool is not None else None,
-                allocation.id if allocation is not None else None,
-                allocation is not None or pool is None,
-            ))
-            return transaction.to_dict()
+            bridged_at, ends_at = timeline(at, ring, talk)
+            live = LiveCall(
+                sequence=self.calls.next_sequence(),
+                network_id=campaign.advertiser.network.id,
+                advertiser_id=campaign.advertiser.id,
+                affiliate_id=fields.get("affiliate_id") or None,
+                started_at=at, bridged_at=bridged_at, ends_at=ends_at,
+                fields=fields, custom=custom, called_phone_number=digits,
+                attribution=received.attribution,
+                transcript=utterances,
+                names=(str(fields.get("advertiser_name") or ""),
+                       str(fields.get("advertiser_campaign_name") or "")),
+            )
+            if phases and ends_at > now:
+                self.calls.add(live)
+                answer = Transaction(live.network_id, at, fields, custom).to_dict()
+                status = live.status(now)
+            else:
+                answer, status = self._record_call(live, now).to_dict(), "ended"
+            return {**answer, "call_status": status, "start_time": at,
+                    "bridge_start_time": bridged_at, "end_time": ends_at}
+
+    def _receive_call(self, digits: str, at: datetime, caller: str | None,
+                      destination: str | None) -> _ReceivedCall:
+        """The transaction row of a call to ``digits`` starting ``at`` (attributed then), its
+        custom data and campaign: what the platform knows when a call arrives."""
+        owner = self.directory.number_owners.get(digits)
+        if owner is None:
+            raise RecordNotFound(f"Could not find promo number {digits}")
+        fields = blank_row()
+        allocation: Allocation | None = None
+        pool: RingPool | None = None
+        affiliate_id_from_network: str | None = None
+        custom: dict[str, CustomValue] = {}
+        if owner.ring_pool_id is not None:
+            placement = self.directory.ring_pools_by_id[owner.ring_pool_id]
+            pool = placement.pool
+            campaign = placement.campaign
+            if digits != pool.overflow_number:
+                allocation = pool.attribute(digits, at)
+            if allocation is not None:
+                affiliate_id_from_network = allocation.affiliate_id_from_network
+            fields["media_type"] = "Pooling"
+            fields.update(self._pool_fields(pool, allocation))
+        else:
+            promo = owner.promo_number
+            assert promo is not None
+            campaign = promo.campaign
+            if promo.affiliate_campaign is not None:
+                affiliate_id_from_network = promo.affiliate_campaign.affiliate.id_from_network
+                fields["affiliate_campaign_id_from_network"] = (
+                    promo.affiliate_campaign.id_from_network
+                )
+            fields["media_type"] = promo.values.get("media_type") or ""
+            fields["virtual_line_id"] = str(promo.id)
+            description = promo.values.get("description") or ""
+            fields["promo_line_description"] = description
+            fields["advertiser_promo_line_description"] = description
+            for name, value in (promo.values.get("custom_data") or {}).items():
+                custom[str(name)] = CustomValue(value, "Short Text", "VirtualLine")
+        self._campaign_fields(fields, campaign, affiliate_id_from_network)
+        transaction_id = self.transaction_ids.next()
+        fields.update(time_fields(at))
+        if destination is None:
+            found = ""
+            if pool is not None:
+                found = pool.properties["values"].get("destination_phone_number") or ""
+            if not found:
+                found = campaign.advertiser.values.get("web_integration_phone_number") or ""
+            destination = _format_loose(str(found))
+        fields.update({
+            "transaction_id": transaction_id,
+            "complete_call_id": transaction_id,
+            "transaction_type": "Call",
+            "calling_phone_number": formatted(caller or self._caller_number()),
+            "destination_phone_number": destination,
+            "call_source_description": fields["media_type"],
+            "call_result_description_detail": "Connected",
+            "hangup_cause": "Caller: Hang-up",
+            "transfer_from_type": "N/A",
+        })
+        attribution = (digits, pool.id if pool is not None else None,
+                       allocation.id if allocation is not None else None,
+                       allocation is not None or pool is None)
+        return _ReceivedCall(fields, custom, campaign, attribution)
+
+    def _record_call(self, call: LiveCall, at: datetime) -> Transaction:
+        """An ended call becomes its transaction (with what was set while it was in
+        progress); its transcript can be read from then on."""
+        fields = dict(call.fields)
+        if call.external_unique_id is not None:
+            fields["external_unique_id"] = call.external_unique_id
+        transaction = self.transactions.append(Transaction(
+            call.network_id, call.started_at, fields, {**call.custom, **call.set_custom}
+        ))
+        self.calls.keep_transcript(
+            call.call_record_id, call.transcript, int(fields.get("connect_duration") or 0),
+            call.names, scope=(call.network_id, str(fields.get("advertiser_id_from_network")),
+                               str(fields.get("affiliate_id_from_network") or "")))
+        digits, pool_id, allocation_id, attributed = call.attribution
+        self.events.append(CallAttributed(at, call.transaction_id, digits, pool_id,
+                                          allocation_id, attributed))
+        return transaction
+
+    def _settle_calls(self) -> None:
+        """Record every call the clock has seen end (in end order), before anything reads or
+        adds transactions: the same state whenever it is looked at."""
+        for call in self.calls.ended(self.now()):
+            self._record_call(call, call.ends_at)
+
+    # ---- Calls In Progress API --------------------------------------------------------------
+
+    def _organization(self, principal: Principal, query: Mapping[str, Any]
+                      ) -> tuple[int, int | None] | None:
+        """The (network id, advertiser id or None) ``organization_type`` and ``id`` name, as
+        ``principal`` may reach it; None for an advertiser its network does not have."""
+        kind = str(query.get("organization_type") or "")
+        ident = str(query.get("id") or "")
+        if kind not in ("Network", "Advertiser"):
+            raise RecordInvalid(field_errors={"organization_type": [
+                "is not included in the list"]})
+        if not ident.isdigit():
+            raise RecordInvalid(field_errors={"id": ["is not a number"]})
+        if kind == "Network":
+            if principal.role != "network" or str(principal.network_id) != ident:
+                raise Unauthorized(f"Not authorized for network {ident}")
+            return int(ident), None
+        advertiser = self._scoped_advertiser(principal, ident)
+        if advertiser is None:
+            return None
+        return advertiser.network.id, advertiser.id
+
+    def _calls_of(self, organization: tuple[int, int | None] | None) -> list[LiveCall]:
+        if organization is None:
+            return []
+        network_id, advertiser_id = organization
+        return [call for call in self.calls.in_progress(self.now())
+                if call.network_id == network_id
+                and (advertiser_id is None or call.advertiser_id == advertiser_id)]
+
+    def list_current_calls(self, principal: Principal, query: Mapping[str, Any], *,
+                           version: str | None = None) -> dict[str, Any]:
+        """The calls in progress of an organization, most recently bridged first; filtered by
+        ``transaction_id``, ``external_unique_id``, and ``calling_phone_number`` with
+        ``destination_phone_number`` (both or neither)."""
+        with self._lock:
+            self._settle_calls()
+            organization = self._organization(principal, query)
+            wanted = _call_filters(query)
+            calls = [call for call in self._calls_of(organization) if _matches(call, wanted)]
+            return {"current_calls": [self._current_call(call) for call in calls]}
+
+    def update_call_in_progress(self, principal: Principal, query: Mapping[str, Any],
+                                body: Mapping[str, Any], *,
+                                version: str | None = None) -> dict[str, Any]:
+        """Set ``external_unique_id`` and ``custom_data`` values of the call in progress that
+        ``transaction_id`` or ``external_unique_id`` names; the values show in its transaction
+        when it ends. An ended, ringing or unknown call is ``NotFound``."""
+        with self._lock:
+            self._settle_calls()
+            organization = self._organization(principal, query)
+            transaction_id = _one(query, "transaction_id")
+            external_id = _one(query, "external_unique_id")
+            if not transaction_id and not external_id:
+                raise RecordInvalid(field_errors={"transaction_id": [
+                    "can't be blank (or give external_unique_id)"]})
+            payload = require_object(body).get("call_in_progress")
+            if not isinstance(payload, Mapping):
+                raise RecordInvalid(field_errors={"call_in_progress": ["can't be blank"]})
+            new_id = payload.get("external_unique_id")
+            if new_id is not None and (not isinstance(new_id, str | int)
+                                       or isinstance(new_id, bool) or not str(new_id).strip()):
+                raise RecordInvalid(field_errors={"external_unique_id": ["is invalid"]})
+            values = parse_custom_data(payload.get("custom_data"), API_SOURCE)
+            calls = self._calls_of(organization)
+            found = next((call for call in calls
+                          if (not transaction_id or call.transaction_id == transaction_id)
+                          and (not external_id or call.external_unique_id == external_id)),
+                         None)
+            if found is None:
+                raise RecordNotFound("The call specified via transaction_id or external_unique_id "
+                               "was not found")
+            if new_id is not None:
+                new_id = str(new_id)
+                if any(call.external_unique_id == new_id and call is not found
+                       for call in self.calls.all_live() if call.network_id == found.network_id):
+                    raise RecordInvalid(field_errors={"external_unique_id": [
+                        "has already been taken"]})
+                found.external_unique_id = new_id
+            found.set_custom.update(values)
+            return {"current_calls": [self._current_call(found)]}
+
+    #: the POST form of the update ("we will also accept POST requests")
+    update_call_in_progress_via_post = update_call_in_progress
+
+    def _current_call(self, call: LiveCall) -> dict[str, Any]:
+        """A call in progress as the Calls In Progress API shows it (the fields of its page)."""
+        f = call.fields
+
+        def text(name: str) -> str:
+            value = f.get(name)
+            return "" if value is None else str(value)
+
+        custom: dict[str, Any] = {
+            name: {"value": value.value, "source": value.source}
+            for name, value in call.custom.items() if value.value is not None
+        }
+        custom["demographics_data"] = {}  # no Enhanced Caller Profiles in the sandbox
+        return {
+            "transaction_id": call.transaction_id,
+            "call_status": "bridged",
+            "external_unique_id": call.external_unique_id,
+            "calling_phone_number": _e164(text("calling_phone_number")),
+            "destination_phone_number": _e164(text("destination_phone_number")),
+            "called_phone_number": _e164(call.called_phone_number),
+            "bridge_start_time": call.bridged_at.isoformat(timespec="seconds"),
+            "call_record_id": call.call_record_id,
+            "phone_type": text("mobile"),
+            "advertiser_campaign_country": text("advertiser_campaign_country"),
+            "advertiser_campaign_id": text("advertiser_campaign_id"),
+            "advertiser_campaign_id_from_network": text("advertiser_campaign_id_from_network"),
+            "advertiser_campaign_name": text("advertiser_campaign_name"),
+            "advertiser_id": text("advertiser_id"),
+            "advertiser_id_from_network": text("advertiser_id_from_network"),
+            "advertiser_name": text("advertiser_name"),
+            "affiliate_campaign_id_from_network": text("affiliate_campaign_id_from_network"),
+            "affiliate_commissions_ranking": text("affiliate_commissions_ranking"),
+            "affiliate_conversion_rate_ranking": text("affiliate_conversion_rate_ranking"),
+            "affiliate_id": text("affiliate_id"),
+            "affiliate_id_from_network": text("affiliate_id_from_network"),
+            "affiliate_name": text("affiliate_name"),
+            "affiliate_volume_ranking": text("affiliate_call_volume_ranking"),
+            "city": text("city"),
+            "keypress_1": text("keypress_1"),
+            "keypress_2": text("keypress_2"),
+            "keypress_3": text("keypress_3"),
+            "keypress_4": text("keypress_4"),
+            "keypresses": "",
+            "media_type": text("media_type"),
+            "promo_number_description": text("promo_line_description"),
+            "promo_number_id": text("virtual_line_id"),
+            "qualified_regions": text("qualified_regions"),
+            "region": text("region"),
+            "repeat_calling_phone_number": text("repeat_calling_phone_number"),
+            "source": text("call_source_description"),
+            "start_time": call.started_at.isoformat(timespec="seconds"),
+            "verified_zip_code": "",
+            "zip_code": "",
+            "custom_data": custom,
+        }
+
+    # ---- Call API: transcripts ------------------------------------------------------------
+
+    def get_call_transcript(self, principal: Principal, call_record_id: str,
+                            query: Mapping[str, Any], *,
+                            version: str | None = None) -> list[dict[str, str]]:
+        """The transcript of an ended call in ``transcript_format`` (the four documented
+        shapes); a call the principal cannot see is as unknown (``NotFound``)."""
+        with self._lock:
+            self._settle_calls()
+            found = self.calls.transcript(str(call_record_id))
+            if found is None or not _sees(principal, found[1]):
+                raise RecordNotFound(f"Could not find call record {call_record_id}")
+            return transcript_body(found[0], str(query.get("transcript_format") or ""))
 
     def _campaign_fields(self, fields: dict[str, Any], campaign: AdvertiserCampaign,
                          affiliate_id_from_network: str | None) -> None:
@@ -532,6 +775,7 @@ class Platform(Journaled):
                       advertiser_id: int | None = None,
                       affiliate_id: int | None = None) -> list[dict[str, Any]]:
         parsed = TransactionQuery.from_params(query)
+        self._settle_calls()
         rows = self.transactions.select(parsed, network_id=network_id,
                                         advertiser_id=advertiser_id, affiliate_id=affiliate_id)
         columns = columns_for(role, parsed.include_columns, parsed.exclude_columns,
@@ -657,6 +901,7 @@ class Platform(Journaled):
         answers 201 then).
         """
         with self._lock:
+            self._settle_calls()
             scope = self._signal_scope(principal, require_object(body).get("search"))
             return self.conversions.report_signals(self.now(), scope, body)
 
@@ -666,6 +911,7 @@ class Platform(Journaled):
                       version: str | None = None) -> dict[str, Any]:
         """Signal API (2016-08-01 shape): one ``signal`` on the call ``search`` names."""
         with self._lock:
+            self._settle_calls()
             scope = self._signal_scope(principal, require_object(body).get("search"))
             return self.conversions.report_signals(self.now(), scope, body, old_shape=True)
 
@@ -676,6 +922,7 @@ class Platform(Journaled):
                                   version: str | None = None) -> dict[str, Any]:
         """Signal API (2016-08-01 shape) with the call's transaction id in the path."""
         with self._lock:
+            self._settle_calls()
             scope = self._signal_scope(principal, None)
             require_object(body)
             return self.conversions.report_signals(self.now(), scope, body, old_shape=True,
@@ -688,6 +935,7 @@ class Platform(Journaled):
                           version: str | None = None) -> dict[str, Any]:
         """Legacy Conversion Reporting: a call sale, web conversion or add-on (the new row)."""
         with self._lock:
+            self._settle_calls()
             if principal.role == "affiliate":
                 raise UnauthorizedOperation(
                     "You do not have permissions to perform the requested operation."
@@ -736,6 +984,7 @@ class Platform(Journaled):
         ``links`` writes an object's pages (``object_url``, ``sample_api_url``) as the HTTP
         edge shows them; without it they are left out (the model knows no URLs)."""
         with self._lock:
+            self._settle_calls()
             networks = export_networks(self.directory, links)
             return {
                 "format": STATE_FORMAT,
@@ -779,6 +1028,109 @@ def _format_loose(number: str) -> str:
         return formatted(parse_number(number))
     except SandboxError:
         return number
+
+
+@dataclass(frozen=True, slots=True)
+class _ReceivedCall:
+    """What the platform knows of a call when it arrives."""
+
+    fields: dict[str, Any]
+    custom: dict[str, CustomValue]
+    campaign: AdvertiserCampaign
+    #: (promo number, ring pool id, allocation id, attributed) for ``CallAttributed``
+    attribution: tuple[str, int | None, int | None, bool]
+
+
+def _whole(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecordInvalid(field_errors={name: ["must be an integer >= 0"]})
+    return value
+
+
+def _phases(duration: Any, ring: Any, talk: Any) -> tuple[int, int, bool]:
+    """(ring seconds, talk seconds, whether the call has phases) of a simulated call."""
+    if duration is not None:
+        duration = _whole("duration_seconds", duration)
+    if ring is None and talk is None:
+        return 0, 60 if duration is None else duration, False
+    ring = 0 if ring is None else _whole("ring_seconds", ring)
+    if talk is None:
+        talk = 60 if duration is None else duration - ring
+        if talk < 0:
+            raise RecordInvalid(field_errors={"duration_seconds": [
+                "must not be shorter than ring_seconds"]})
+    talk = _whole("talk_seconds", talk)
+    if duration is not None and duration != ring + talk:
+        raise RecordInvalid(field_errors={"duration_seconds": [
+            "must be ring_seconds + talk_seconds (or left out)"]})
+    return ring, talk, True
+
+
+def _one(query: Mapping[str, Any], name: str) -> str:
+    value = query.get(name)
+    if isinstance(value, list | tuple):
+        value = value[-1] if value else None
+    return "" if value is None else str(value).strip()
+
+
+_NOT_DIGITS = re.compile(r"\D+")
+
+
+def _phone_digits(text: str) -> str:
+    """The national digits of a North American number in any common form (800-555-1234,
+    8005551234, +18005551234, 18005551234); other text: its digits."""
+    digits = _NOT_DIGITS.sub("", text)
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def _e164(number: str) -> str:
+    """``805-555-0123`` -> ``+18055550123``; anything but 10 digits as given."""
+    digits = _phone_digits(number)
+    return f"+1{digits}" if len(digits) == 10 else number
+
+
+def _call_filters(query: Mapping[str, Any]) -> dict[str, str]:
+    """The Calls In Progress filters of ``query`` (phone numbers as national digits)."""
+    wanted = {name: _one(query, name) for name in (
+        "transaction_id", "external_unique_id", "calling_phone_number",
+        "destination_phone_number")}
+    calling, destination = wanted["calling_phone_number"], wanted["destination_phone_number"]
+    if bool(calling) != bool(destination):
+        missing = "destination_phone_number" if calling else "calling_phone_number"
+        other = "calling_phone_number" if calling else "destination_phone_number"
+        raise RecordInvalid(field_errors={missing: [f"is required with {other}"]})
+    for name in ("calling_phone_number", "destination_phone_number"):
+        if wanted[name]:
+            digits = _phone_digits(wanted[name])
+            if len(digits) != 10:
+                raise RecordInvalid(field_errors={name: ["is not a phone number"]})
+            wanted[name] = digits
+    return {name: value for name, value in wanted.items() if value}
+
+
+def _matches(call: LiveCall, wanted: Mapping[str, str]) -> bool:
+    for name, value in wanted.items():
+        if name == "transaction_id" and call.transaction_id != value:
+            return False
+        if name == "external_unique_id" and call.external_unique_id != value:
+            return False
+        if name in ("calling_phone_number", "destination_phone_number") and _phone_digits(
+                str(call.fields.get(name) or "")) != value:
+            return False
+    return True
+
+
+def _sees(principal: Principal, scope: tuple[int, str, str]) -> bool:
+    """Whether ``principal`` may read a call of (network id, advertiser id from network,
+    affiliate id from network): its network, advertiser or affiliate."""
+    network_id, advertiser, affiliate = scope
+    if principal.network_id != network_id:
+        return False
+    if principal.role == "advertiser":
+        return principal.advertiser_id_from_network == advertiser
+    if principal.role == "affiliate":
+        return bool(affiliate) and principal.affiliate_id_from_network == affiliate
+    return principal.role == "network"
 
 
 _CLOCK_OPS = ("advance_clock", "set_clock")

@@ -38,7 +38,9 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
         "Transactions": 3,
         "Signal": 6,
         "Conversion Reporting": 2,
-        "total": 83,
+        "Calls In Progress": 3,
+        "Call API": 1,
+        "total": 87,
     }
 
 

@@ -33,6 +33,8 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
     "Transactions": {"401", "403", "404", "500"},
     "Signal": {"400", "401", "403", "404", "500"},
     "Conversion Reporting": {"401", "403", "404", "500"},
+    "Calls In Progress": {"401", "403", "404", "500"},
+    "Call API": {"401", "403", "404", "500"},
 }
 #: Operations per family: the issue's "Done when" count.
 EXPECTED_COUNTS = {
@@ -42,6 +44,8 @@ EXPECTED_COUNTS = {
     "Transactions": 3,
     "Signal": 6,
     "Conversion Reporting": 2,
+    "Calls In Progress": 3,
+    "Call API": 1,
 }
 METHOD_PREFIX = {"put": "update", "delete": "delete"}
 ACTION_IDS = {
