@@ -284,19 +284,24 @@ def _json_type(value: Any) -> str:
     return "string"
 
 
+#: the text of a JSON integer and number, in ASCII digits only (Python's ``int`` and ``float``
+#: also read ``"١٢"``, ``"1_000"``, ``" 7 "``, ``"nan"`` and ``"inf"``: none is a number here)
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+NUMBER_TEXT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+#: digits beyond this are not read as a number (Python refuses to read more than 4300): the
+#: schema then refuses the text as of the wrong type
+NUMBER_DIGITS = 4000
+
+
 def _scalar(value: str, types: set[str]) -> Any:
     if not types or "string" in types:
         return value
-    if "integer" in types:
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    if "number" in types:
-        try:
-            return float(value)
-        except ValueError:
-            pass
+    if len(value) > NUMBER_DIGITS:
+        return value
+    if "integer" in types and INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    if "number" in types and NUMBER_TEXT.fullmatch(value):
+        return float(value)
     if "boolean" in types:
         word = value.strip().lower()
         if word in TRUE_WORDS:
@@ -868,7 +873,7 @@ class RequestValidator:
             special = self._class_message(error)
             if special is not None:
                 raise RecordInvalid(special)
-            message = RAILS_MESSAGES.get(_kind(error), "is invalid")
+            message = _rails_message(error)
             for steps in _error_fields(error):
                 if (steps, message) not in found:
                     found.append((steps, message))
@@ -976,6 +981,17 @@ def _top_properties(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
 
 def _kind(error: Any) -> str:
     return type(error.kind).__name__
+
+
+def _rails_message(error: Any) -> str:
+    """Rails' words for a schema error; for an ``anyOf``/``oneOf`` miss, the words of the one
+    alternative the value has the type of (``1e20`` for an integer: "is too large")."""
+    if _kind(error) in {"AnyOf", "OneOfNotValid"}:
+        near = [branch for branch in getattr(error.kind, "context", None) or ()
+                if branch and all(_kind(e) != "Type" for e in branch)]
+        if len(near) == 1:
+            return _rails_message(near[0][0])
+    return RAILS_MESSAGES.get(_kind(error), "is invalid")
 
 
 def _error_fields(error: Any) -> list[Steps]:
