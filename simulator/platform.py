@@ -195,6 +195,9 @@ class Platform(Journaled):
                 self.settings = previous
                 raise
 
+    def _draws(self) -> int:
+        return self.streams.draws
+
     def world_summary(self) -> dict[str, Any]:
         """What ``/_sandbox/world`` serves (``{}`` without a world)."""
         return self.world.summary() if self.world is not None else {}
