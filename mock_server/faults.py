@@ -104,9 +104,9 @@ def fault_from(data: Mapping[str, Any], operations: Mapping[str, Operation]) -> 
     if unknown:
         raise RecordInvalid(f"unknown fault keys: {', '.join(unknown)}")
     operation = data.get("operation", "*")
-    if operation != "*" and operation not in operations:
+    if not isinstance(operation, str) or (operation != "*" and operation not in operations):
         raise RecordInvalid(f"operation must be an operationId of the contract or '*': "
-                            f"{operation!r}")
+                            f"{operation!r}"[:200])
     status = data.get("status", 500)
     if status is not None and (isinstance(status, bool) or not isinstance(status, int)
                                or not 500 <= status <= 599):

@@ -6,6 +6,7 @@ Usage::
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
                          [--threads N] [--tls [--cert FILE --key FILE]]
                          [--strict] [--strict-versions]
+                         [--max-body-bytes N] [--max-state-bytes N]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -25,6 +26,9 @@ Rules:
    curl commands then use ``-k``).
 7. The process that serves is tuned for serving first (:mod:`mock_server.tuning`: the garbage
    collector); nothing else applies that tuning.
+8. ``--max-body-bytes N`` (default 1 MiB) bounds a request body (413 in the family's error
+   shape), ``--max-state-bytes N`` (default 64 MiB) the body of ``PUT /_sandbox/state``; 0
+   lifts a limit. waitress refuses anything beyond the larger of the two itself.
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -52,9 +56,11 @@ from typing import Any
 from flask import Flask
 
 from mock_server.app import create_app
-from mock_server.control import parse_instant
+from mock_server.control import DEFAULT_MAX_STATE_BYTES, parse_instant
 from mock_server.state import sandbox_state
 from mock_server.tuning import settle_collector
+from mock_server.wsgi import DEFAULT_MAX_BODY_BYTES
+from simulator.clock import in_range
 from simulator.errors import SandboxError
 
 SERVERS = ("granian", "waitress")
@@ -91,14 +97,38 @@ def parser() -> argparse.ArgumentParser:
                         "maximum and unknown body keys refused (default: lenient)")
     p.add_argument("--strict-versions", action="store_true",
                    help="only published version dates (a date between them is 404)")
+    add_limit_flags(p)
     return p
+
+
+def add_limit_flags(p: argparse.ArgumentParser) -> None:
+    """The body limits: ``--max-body-bytes``, ``--max-state-bytes`` (rule 8)."""
+    p.add_argument("--max-body-bytes", type=_byte_count, default=DEFAULT_MAX_BODY_BYTES,
+                   help=f"longest request body read, in bytes; 0 = no limit "
+                        f"(default {DEFAULT_MAX_BODY_BYTES})")
+    p.add_argument("--max-state-bytes", type=_byte_count, default=DEFAULT_MAX_STATE_BYTES,
+                   help=f"longest PUT /_sandbox/state body, in bytes; 0 = no limit "
+                        f"(default {DEFAULT_MAX_STATE_BYTES})")
+
+
+def limit_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The app config of the body limits (rule 8)."""
+    return {"MAX_BODY_BYTES": args.max_body_bytes, "MAX_STATE_BYTES": args.max_state_bytes}
+
+
+def _byte_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}")
+    return int(text)
 
 
 def _instant(text: str) -> str:
     try:
-        parse_instant(text)
+        in_range(parse_instant(text), name="--start")
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    except SandboxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -124,6 +154,7 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["STRICT"] = True
     if args.strict_versions:
         config["STRICT_VERSIONS"] = True
+    config.update(limit_config(args))
     return config
 
 
@@ -250,7 +281,10 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
               "(pip install waitress)", file=sys.stderr)
         return 2
 
-    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox")
+    limits = [int(app.config.get(key) or 0) for key in ("MAX_BODY_BYTES", "MAX_STATE_BYTES")]
+    largest = 0 if 0 in limits else max(limits)
+    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox",
+                           **({"max_request_body_size": largest} if largest else {}))
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -17,10 +17,11 @@ Rules of this module:
   :class:`JournalEntry` when read.
 * :class:`Journaled` is the journaling half of a model facade: each command (a public method
   that changes state, :func:`journal_commands`) runs with ``now`` pinned to the instant it
-  started at and is recorded once when it succeeds. A refused command changes nothing and is
-  not recorded, unless it drew from a seeded stream (the host's :meth:`Journaled._draws`
-  moved): then a replay must draw too. Nested commands, world building and replays record
-  nothing themselves.
+  started at and is recorded once when it succeeds and changed something (the host's
+  ``changed(op, result)`` says; a Bulk request whose every row was refused did not). A refused
+  command changes nothing and is not recorded, unless it drew from a seeded stream (the
+  host's :meth:`Journaled._draws` moved): then a replay must draw too. Nested commands, world
+  building and replays record nothing themselves.
   :meth:`Journaled.import_state` rebuilds a state by replaying an exported journal on a fresh
   copy built from the same seed, then takes the copy's state: a journal that cannot be
   replayed changes nothing.
@@ -169,6 +170,8 @@ class Journal:
 
 #: what a command costs of the journal's limit: ``weight(op, args, kwargs)``
 Weight = Callable[[str, Sequence[Any], Mapping[str, Any]], int]
+#: whether a command that succeeded changed anything: ``changed(op, result)``
+Changed = Callable[[str, Any], bool]
 
 
 class Journaled:
@@ -188,6 +191,8 @@ class Journaled:
     COMMANDS: ClassVar[frozenset[str]] = frozenset()
     #: what a command weighs (set by :func:`journal_commands`)
     _weight: ClassVar[Weight]
+    #: whether a command changed anything (set by :func:`journal_commands`)
+    _changed: ClassVar[Changed]
 
     clock: Any
     seed: int
@@ -236,7 +241,8 @@ class Journaled:
             raise
         finally:
             self._pin.now = None
-        self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+        if type(self)._changed(op, result) or self._draws() != draws:
+            self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
         return result
 
     def _clock_command(self, method: Any, args: tuple[Any, ...],
@@ -330,11 +336,13 @@ class Journaled:
 
 
 def journal_commands(cls: type[Journaled], *, prefixes: tuple[str, ...],
-                     named: Sequence[str], clock: Sequence[str], weight: Weight) -> None:
+                     named: Sequence[str], clock: Sequence[str], weight: Weight,
+                     changed: Changed = lambda op, result: True) -> None:
     """Make every public method of ``cls`` that changes state a journaled command: those
     whose name starts with one of ``prefixes``, those ``named``, and the ``clock`` moves
     (journaled as the instant they reach)."""
     cls._weight = staticmethod(weight)
+    cls._changed = staticmethod(changed)
     cls.COMMANDS = frozenset(
         name for name in dir(cls)
         if not name.startswith("_") and callable(getattr(cls, name))

@@ -111,6 +111,8 @@ __all__ = [
 ]
 
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
+#: the longest simulated call: a 32-bit count of seconds, like every count of the contract
+MAX_CALL_SECONDS = 2**31 - 1
 
 
 
@@ -403,7 +405,7 @@ class Platform(Journaled):
         """
         digits = parse_number(str(promo_number))
         if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int) \
-                or duration_seconds < 0:
+                or not 0 <= duration_seconds <= MAX_CALL_SECONDS:
             raise RecordInvalid(field_errors={"duration_seconds": ["is not a number"]})
         caller = parse_number(calling_phone_number) if calling_phone_number else None
         with self._lock:
@@ -776,6 +778,14 @@ def _format_loose(number: str) -> str:
         return number
 
 
+def _journal_changed(op: str, result: Any) -> bool:
+    """Whether a command that succeeded changed anything: a Bulk RingPool request whose every
+    row was refused did not (a refused row changes nothing)."""
+    if op != "bulk_allocate_numbers" or not isinstance(result, list):
+        return True
+    return not all(isinstance(row, Mapping) and "error_class" in row for row in result)
+
+
 _CLOCK_OPS = ("advance_clock", "set_clock")
 #: every command that changes state (journaled, and allowed in an imported journal)
 journal_commands(
@@ -786,4 +796,5 @@ journal_commands(
            "new_error_handle"),
     clock=_CLOCK_OPS,
     weight=_journal_weight,
+    changed=_journal_changed,
 )
