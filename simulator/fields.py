@@ -12,7 +12,8 @@ Rules of this module:
   type first, then the spellings accepted for it: ``"3"`` for an integer, ``"true"`` for a
   boolean); its choices are that alternative's ``enum``, its bounds its ``minimum`` and
   ``maximum`` (also for the integer written as text, which the HTTP edge's schema cannot
-  bound), its default the property's ``default``. ``x-required-by-model`` lists the fields refused blank.
+  bound), its default the property's ``default``. ``x-required-by-model`` lists the fields
+  refused blank.
 * Values are coerced the docs' lenient way (numeric strings for integers, ``"true"``/``"1"``
   for booleans, numbers for text) and refused in the docs' vocabulary: ``"is not included in
   the list"``, ``"is not a number"``, ``"is invalid"``, ``"can't be blank"``.

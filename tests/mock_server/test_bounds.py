@@ -75,7 +75,8 @@ def test_pool_is_refused_in_the_field_shape_and_nothing_changes_when_a_field_is_
     assert listed.status_code == 200
 
 
-@pytest.mark.parametrize("ring_pool_id", ["2147483648", "9" * 30, "9" * 5000, "١٢", "1_0"])
+@pytest.mark.parametrize("ring_pool_id",
+                         ["2147483648", "9" * 30, "9" * 5000, "\u0661\u0662", "1_0"])
 def test_legacy_allocation_is_404_not_found_when_the_pool_id_is_not_a_32_bit_ascii_integer(
     client: FlaskClient, ring_pool_id: str
 ) -> None:
@@ -85,7 +86,7 @@ def test_legacy_allocation_is_404_not_found_when_the_pool_id_is_not_a_32_bit_asc
     assert b"<Class>NotFound</Class>" in response.data
 
 
-@pytest.mark.parametrize("network_id", ["2147483648", "٣"])
+@pytest.mark.parametrize("network_id", ["2147483648", "\u0663"])
 def test_network_path_is_404_record_not_found_when_the_id_is_out_of_range(
     client: FlaskClient, world: dict[str, Any], network_id: str
 ) -> None:
@@ -154,7 +155,7 @@ def test_state_import_is_refused_and_nothing_changes_when_out_of_range(
     ("post", "/_sandbox/calls", {"promo_number": "8005550100", "start_time": ["x"]}),
     ("post", "/_sandbox/calls", {"promo_number": "8005550100", "duration_seconds": 2**64}),
     ("post", "/_sandbox/prompt_recordings", {"network_id": ["1"], "id_from_network": "r"}),
-    ("post", "/_sandbox/prompt_recordings", {"network_id": "١", "id_from_network": "r"}),
+    ("post", "/_sandbox/prompt_recordings", {"network_id": "\u0661", "id_from_network": "r"}),
     ("get", "/_sandbox/allocations?ring_pool_id=%D9%A1", None),
     ("get", "/_sandbox/allocations?ring_pool_id=" + "9" * 5000, None),
     ("put", "/_sandbox/state", {"now": ["x"], "replay": {"seed": [1]}}),
@@ -238,7 +239,7 @@ def test_serve_sets_the_body_limits_when_given_flags() -> None:
     assert (config["MAX_BODY_BYTES"], config["MAX_STATE_BYTES"]) == (2048, 0)
     defaults = config_from(parser().parse_args([]))
     assert (defaults["MAX_BODY_BYTES"], defaults["MAX_STATE_BYTES"]) == (2**20, 2**26)
-    for bad in (["--max-body-bytes", "-1"], ["--max-body-bytes", "١"],
+    for bad in (["--max-body-bytes", "-1"], ["--max-body-bytes", "\u0661"],
                 ["--start", "2101-01-01T00:00:00Z"]):
         with pytest.raises(SystemExit):
             parser().parse_args(bad)
