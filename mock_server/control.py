@@ -51,6 +51,7 @@ from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_midd
 from mock_server.objects import url_writer
 from mock_server.rendering import JSON_TYPE, json_body, render_error
 from mock_server.state import SandboxState, sandbox_state
+from mock_server.validation import MAX_BODY_DEPTH, deeper_than
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 from simulator.platform import MAX_CALL_SECONDS
 
@@ -158,6 +159,8 @@ def _control_body(usage: str = 'Send {"advance_seconds": n} or {"now": "ISO-8601
         raise RecordInvalid("The request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise RecordInvalid(usage)
+    if deeper_than(data):
+        raise RecordInvalid(f"The request body nests deeper than {MAX_BODY_DEPTH} levels")
     return data
 
 

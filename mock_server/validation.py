@@ -293,6 +293,28 @@ NUMBER_TEXT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 NUMBER_DIGITS = 4000
 
 
+#: the deepest nesting of arrays and objects a JSON body may have (the deepest documented
+#: body, an IVR tree, nests a few dozen levels; the schema validator stops at about 250)
+MAX_BODY_DEPTH = 64
+
+
+def deeper_than(value: Any, limit: int = MAX_BODY_DEPTH) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` levels deep (walked
+    without recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children
+                       if isinstance(child, dict | list))
+    return False
+
+
 def _scalar(value: str, types: set[str]) -> Any:
     if not types or "string" in types:
         return value
@@ -824,10 +846,15 @@ class RequestValidator:
             return None
         if self.takes_json and ("json" in mimetype or not self.takes_form):
             try:
-                return orjson.loads(raw) if raw else {}
+                parsed = orjson.loads(raw) if raw else {}
             except orjson.JSONDecodeError:
                 if not self.takes_form:
                     raise InvalidInput("The request body is not valid JSON") from None
+            else:
+                if deeper_than(parsed):
+                    raise InvalidInput(
+                        f"The request body nests deeper than {MAX_BODY_DEPTH} levels")
+                return parsed
         if self.takes_form and form is not None:
             data: dict[str, Any] = {}
             for key in form:
