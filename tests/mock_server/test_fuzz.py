@@ -292,7 +292,7 @@ def mixed_requests(draw: st.DrawFn, world: dict[str, Any]
             operation, known_values(world)), base_query(operation, world), None, None
     position, path, query, body, form = draw(st.sampled_from(found))
     if body is not None and body.startswith(b"{") and draw(st.booleans()):
-        media, names = body_properties(operation)
+        _, names = body_properties(operation)
         extra = draw(st.sampled_from(names)) if names else "x"
         second = JSON_VALUES[draw(st.sampled_from(sorted(JSON_VALUES)))]
         body = body[:-1] + b', "%s": %s}' % (extra.encode(), second)
