@@ -120,7 +120,6 @@ class Incoming:
     def request(self) -> Request:
         if self._request is None:
             self._request = Request(self.environ)
-            self._request.max_content_length = self.max_content_length
         return self._request
 
     @property
@@ -148,7 +147,9 @@ class Incoming:
         if self._data is None:
             length = self.content_length
             if length is None:
-                self._data = self.request.get_data(cache=True)
+                request = self.request
+                request.max_content_length = self.max_content_length
+                self._data = request.get_data(cache=True)
             else:
                 self._data = self.environ["wsgi.input"].read(length) if length else b""
         return self._data
