@@ -4,7 +4,7 @@ This package never imports ``simulator`` or ``mock_server`` (tests/test_architec
 
 Three ways to run them:
 
-1. The CLI (all five suites, a summary with curl reproductions, exit 0 only when nothing
+1. The CLI (all six suites, a summary with curl reproductions, exit 0 only when nothing
    failed)::
 
        invoca-sandbox contract --base-url http://127.0.0.1:8080 --profile ci [--junit-xml F]
@@ -30,7 +30,8 @@ sandbox deviations), :mod:`~contracts.deserializers` (XML/CSV/text), :mod:`~cont
 :mod:`~contracts.calls` (a live call's link to its transaction and transcript),
 :mod:`~contracts.errors` (error shapes), :mod:`~contracts.idempotency` (writes and versions),
 :mod:`~contracts.docs_walk` and :mod:`~contracts.docs_shapes` (every example request of Invoca's
-documents, sent as written: status and body shape),
+documents, sent as written: status and body shape), :mod:`~contracts.bounds` (hostile input:
+never a 5xx, a refusal changes nothing),
 :mod:`~contracts.profile`, :mod:`~contracts.report`, :mod:`~contracts.plugin`,
 :mod:`~contracts.hooks`, :mod:`~contracts.cli`; the pytest modules live in ``suites/``.
 """

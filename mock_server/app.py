@@ -55,6 +55,11 @@ Config keys (all optional):
   instead of dropped. ``STRICT_VERSIONS`` (false): only the version part. A world file's
   ``[settings]`` table (``strict = true``, ``strict_versions = true``) turns them on too
   (:func:`strictness_of`); ``/_sandbox/health`` reports the strictness in effect.
+* ``MAX_BODY_BYTES`` (1 MiB, :data:`~mock_server.wsgi.DEFAULT_MAX_BODY_BYTES`; 0 = no
+  limit): the longest request body read; a longer one is 413 ``RequestEntityTooLarge`` in the
+  family's error shape, refused by its ``Content-Length`` before it is read (a chunked one
+  while it is read). ``MAX_STATE_BYTES`` (64 MiB; 0 = no limit): the same for ``PUT
+  /_sandbox/state``, whose documents grow with the command journal.
 * For tests: ``SPEC`` (a contract mapping instead of ``openapi.contract.load_spec()``) and
   ``HANDLERS`` (handler name -> function, instead of the handlers package).
 """
@@ -80,15 +85,21 @@ from mock_server.redaction import redact_query
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
-from mock_server.wsgi import STATUS_LINES, Incoming, read_body, status_line
+from mock_server.wsgi import (
+    DEFAULT_MAX_BODY_BYTES,
+    STATUS_LINES,
+    Incoming,
+    read_body,
+    status_line,
+)
 from openapi import SPEC_PATH
 from openapi.contract import load_spec, parse_spec
 from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, RecordInvalid, SandboxError
 from simulator.platform import Platform, PlatformSettings
 
-__all__ = ["BOUNDS", "VERSION_HEADER", "Answer", "build_platform", "create_app", "sandbox_state",
-           "strictness_of"]
+__all__ = ["BOUNDS", "VERSION_HEADER", "Answer", "body_limit", "build_platform", "create_app",
+           "sandbox_state", "strictness_of"]
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
 #: the response header naming the version a request was served as (resolved, published)
@@ -127,6 +138,12 @@ def build_platform(config: Mapping[str, Any]) -> Any:
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
 
 
+def body_limit(config: Mapping[str, Any], key: str = "MAX_BODY_BYTES",
+               default: int = DEFAULT_MAX_BODY_BYTES) -> int | None:
+    """The body limit ``config`` sets under ``key`` in bytes (None: no limit, from 0)."""
+    return int(config.get(key, default)) or None
+
+
 def strictness_of(config: Mapping[str, Any]) -> Strictness:
     """The strictness ``config`` asks for: ``STRICT``/``STRICT_VERSIONS``, or the ``[settings]``
     table of its ``WORLD`` (either turns a part on). A settings table with other keys or
@@ -152,6 +169,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
     settings = dict(config or {})
     app = Flask("mock_server")
     app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = body_limit(settings)
     strictness = strictness_of(settings)
     spec = _load_spec(settings)
     handlers = settings.get("HANDLERS")
@@ -259,6 +277,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
     ways = operation.ways
     lock: Any = state.lock if state.config.get("SERIALIZE_HANDLERS", True) else nullcontext()
     journal = state.journal
+    limit = body_limit(state.config)
 
     def answer(request: Any, path: dict[str, Any], fmt: str) -> Answer:
         validator = operation.validator  # compiled on first use, then an attribute
@@ -269,7 +288,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
         version = path.get("version")
         query = validator.query(request.args, None if version is None else str(version))
         environ = request.environ
-        raw, data = read_body(request, validator)
+        raw, data = read_body(request, validator, limit)
         principal = None
         if needs_token:
             credentials = extract_credentials(

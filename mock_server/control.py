@@ -41,11 +41,15 @@ Endpoints:
 
 Instants are rendered as ISO-8601 UTC with a ``Z`` suffix. With an admin token (config
 ``ADMIN_TOKEN``) every ``/_sandbox/`` endpoint but the docs needs it (:mod:`mock_server.admin`).
+Every input is checked for its type and range before anything changes: a wrong one is 403
+``RecordInvalid`` (the clock range, 2000-01-01 .. 2100-01-01, is :mod:`simulator.clock`'s: 403
+``InvalidInput``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -61,9 +65,14 @@ from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_midd
 from mock_server.objects import url_writer
 from mock_server.rendering import JSON_TYPE, json_body, render_error
 from mock_server.state import SandboxState, sandbox_state
+from mock_server.validation import MAX_BODY_DEPTH, deeper_than
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 
 control = Blueprint("sandbox", __name__)
+
+#: an integer id as the control API takes it: 1 to 10 ASCII digits (``str.isdigit`` and
+#: ``int`` also read other scripts' digits)
+ASCII_ID = re.compile(r"[0-9]{1,10}")
 
 DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -169,7 +178,20 @@ def _control_body(usage: str = 'Send {"advance_seconds": n} or {"now": "ISO-8601
         raise RecordInvalid("The request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise RecordInvalid(usage)
+    if deeper_than(data):
+        raise RecordInvalid(f"The request body nests deeper than {MAX_BODY_DEPTH} levels")
     return data
+
+
+def _instant(data: dict[str, Any], name: str) -> datetime:
+    """The ISO-8601 instant ``data[name]`` (RecordInvalid when it is not one)."""
+    value = data[name]
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return parse_instant(value)
+    except ValueError:
+        raise RecordInvalid(f"{name} is not an ISO-8601 instant: {value!r}"[:200]) from None
 
 
 @control.post("/_sandbox/clock")
@@ -188,10 +210,7 @@ def move_clock() -> Response:
             events = state.platform.advance_clock(seconds)
             now = _now()
     else:
-        try:
-            target = parse_instant(str(data["now"]))
-        except ValueError:
-            raise RecordInvalid(f"now is not an ISO-8601 instant: {data['now']!r}") from None
+        target = _instant(data, "now")
         with state.lock:
             events = state.platform.set_clock(target)
             now = _now()
@@ -214,18 +233,8 @@ def simulate_call() -> Response:
         raise RecordInvalid("promo_number is required (a string of digits)")
     start_at = None
     if data.get("start_time") is not None:
-        try:
-            start_at = parse_instant(str(data["start_time"]))
-        except ValueError:
-            raise RecordInvalid(
-                f"start_time is not an ISO-8601 instant: {data['start_time']!r}"
-            ) from None
+        start_at = _instant(data, "start_time")
     duration = data.get("duration_seconds")
-    for name in ("duration_seconds", "ring_seconds", "talk_seconds"):
-        value = data.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 0):
-            raise RecordInvalid(f"{name} must be an integer >= 0")
     for name in ("calling_phone_number", "destination_phone_number"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise RecordInvalid(f"{name} must be a string")
@@ -249,8 +258,11 @@ def add_prompt_recording() -> Response:
         '"advertiser_id_from_network": "..." (optional)}'
     )
     state = _state()
+    network_id = data.pop("network_id", None)
+    if network_id is not None and not (isinstance(network_id, int | str)
+                                       and ASCII_ID.fullmatch(str(network_id))):
+        raise RecordInvalid("network_id must be the network's integer id")
     with state.lock:
-        network_id = data.pop("network_id", None)
         if network_id is None:
             network_id = state.platform.world_summary().get("network_id")
         recording = state.platform.add_prompt_recording(network_id, data)
@@ -261,7 +273,7 @@ def add_prompt_recording() -> Response:
 def allocations() -> Response:
     """The retained allocation log of one ring pool (``?ring_pool_id=N``)."""
     ring_pool_id = request.args.get("ring_pool_id", "")
-    if not ring_pool_id.isdigit():
+    if not ASCII_ID.fullmatch(ring_pool_id):
         raise RecordInvalid("ring_pool_id is required (the ring pool's integer id)")
     state = _state()
     with state.lock:
@@ -284,8 +296,14 @@ def export_state() -> Response:
             links=url_writer(state.platform.settings.base_url)))
 
 
+#: the default body limit of ``PUT /_sandbox/state`` (config ``MAX_STATE_BYTES``)
+DEFAULT_MAX_STATE_BYTES = 64 * 1024 * 1024
+
+
 @control.put("/_sandbox/state")
 def import_state() -> Response:
+    limit = _state().config.get("MAX_STATE_BYTES", DEFAULT_MAX_STATE_BYTES)
+    request.max_content_length = int(limit) or None
     data = _control_body("Send a document exported by GET /_sandbox/state")
     state = _state()
     with state.lock:
@@ -302,7 +320,7 @@ def add_fault() -> Response:
                          'or {"switch": "early_overflow"}')
     faults = _faults()
     if "switch" in data:
-        if len(data) != 1:
+        if len(data) != 1 or not isinstance(data["switch"], str):
             raise RecordInvalid(f"switch must be one of {', '.join(sorted(SWITCHES))} "
                                 "(and alone in the body)")
         faults.switch_on(data["switch"])

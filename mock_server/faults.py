@@ -28,6 +28,7 @@ import base64
 import dataclasses
 import io
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -66,6 +67,8 @@ SWITCHES: dict[str, str] = {
                            "<Message> of XML errors, are renamed",
     "csv_header_renamed": "the PromoNumber column (else the first) of CSV bodies is renamed",
     "ignore_auth": "requests without credentials act as the world's network user",
+    "unbounded_input": "a contract request whose path, query or body holds a run of more "
+                       "than 10 digits answers 500, as if no range were checked",
 }
 ALLOCATION_SWITCHES = frozenset({"reuse_held_number", "skip_recycling", "early_overflow"})
 #: the switches that change error bodies after the frame rendered them
@@ -104,9 +107,9 @@ def fault_from(data: Mapping[str, Any], operations: Mapping[str, Operation]) -> 
     if unknown:
         raise RecordInvalid(f"unknown fault keys: {', '.join(unknown)}")
     operation = data.get("operation", "*")
-    if operation != "*" and operation not in operations:
+    if not isinstance(operation, str) or (operation != "*" and operation not in operations):
         raise RecordInvalid(f"operation must be an operationId of the contract or '*': "
-                            f"{operation!r}")
+                            f"{operation!r}"[:200])
     status = data.get("status", 500)
     if status is not None and (isinstance(status, bool) or not isinstance(status, int)
                                or not 500 <= status <= 599):
@@ -126,6 +129,30 @@ def fault_from(data: Mapping[str, Any], operations: Mapping[str, Operation]) -> 
     if status is None and latency == 0:
         raise RecordInvalid("a fault needs a status or a latency_ms")
     return Fault(str(operation), status, count, float(probability), latency)
+
+
+#: more digits in a row than any 32-bit integer has
+LONG_DIGIT_RUN = re.compile(rb"[0-9]{11}")
+
+
+def _long_digit_run(environ: dict[str, Any]) -> bool:
+    """``unbounded_input``: whether the request's path, query or body holds a long digit run
+    (the body is read and put back for the frame)."""
+    incoming = Incoming(environ)
+    body = incoming.get_data()
+    environ["wsgi.input"] = io.BytesIO(body)
+    text = (str(environ.get("PATH_INFO", "")) + str(environ.get("QUERY_STRING", ""))).encode(
+        "utf-8", "replace")
+    return bool(LONG_DIGIT_RUN.search(text) or LONG_DIGIT_RUN.search(body))
+
+
+def _unbounded_answer(state: SandboxState, start_response: Callable[..., Any]
+                      ) -> Iterable[bytes]:
+    """The 500 an unchecked range ends in (``unbounded_input``)."""
+    payload = json_body(InternalServiceError(state.next_handle()).to_dict())
+    start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "application/json"),
+                                                 ("Content-Length", str(len(payload)))])
+    return [payload]
 
 
 def fault_middleware(app: Flask) -> FaultMiddleware:
@@ -215,6 +242,9 @@ class FaultMiddleware:
         exchange = _Exchange(self)
         environ[INTERCEPT] = exchange.intercept
         operation = self._operation(environ)
+        if operation is not None and "unbounded_input" in self.switches and _long_digit_run(
+                environ):
+            return _unbounded_answer(self.state, start_response)
         if operation is not None and "ignore_auth" in self.switches and (
                 operation.security == "token"):
             self._lend_credentials(environ, operation)

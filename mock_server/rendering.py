@@ -55,6 +55,7 @@ STATUS_BY_ERROR_CLASS: dict[str, int] = {
     "OnlyBulkNumberAllocationAllowed": 403,
     "RecordNotFound": 404,
     "NotFound": 404,
+    "RequestEntityTooLarge": 413,
     "NotImplemented": 501,
     "InternalServiceError": 500,
 }

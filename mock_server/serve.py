@@ -8,6 +8,7 @@ Usage::
                          [--strict] [--strict-versions] [--admin-token TOKEN]
                          [--state FILE] [--allocation-retention N] [--event-retention N]
                          [--transaction-retention N] [--journal-limit N]
+                         [--max-body-bytes N] [--max-state-bytes N]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -33,6 +34,9 @@ Rules:
    loaded at start, written atomically after changes and at a clean stop; a file that is not
    a sandbox state is refused with status 2 and left unchanged). The retention flags set the
    platform's bounds of the same names (``simulator.settings``; ``none`` = unbounded).
+10. ``--max-body-bytes N`` (default 1 MiB) bounds a request body (413 in the family's error
+   shape), ``--max-state-bytes N`` (default 64 MiB) the body of ``PUT /_sandbox/state``; 0
+   lifts a limit. waitress refuses anything beyond the larger of the two itself.
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -67,10 +71,12 @@ from mock_server.admin import (
     admin_problem,
 )
 from mock_server.app import BOUNDS, create_app
-from mock_server.control import parse_instant
+from mock_server.control import DEFAULT_MAX_STATE_BYTES, parse_instant
 from mock_server.persistence import StateFile, StateFileError
 from mock_server.state import sandbox_state
 from mock_server.tuning import settle_collector
+from mock_server.wsgi import DEFAULT_MAX_BODY_BYTES
+from simulator.clock import in_range
 from simulator.errors import SandboxError
 from simulator.settings import PlatformSettings
 
@@ -110,6 +116,7 @@ def parser() -> argparse.ArgumentParser:
                    help="only published version dates (a date between them is 404)")
     add_admin_flags(p)
     _state_options(p)
+    add_limit_flags(p)
     return p
 
 
@@ -158,7 +165,6 @@ def open_state(app: Flask, path: Path) -> StateFile:
     return state_file
 
 
-
 def _start_writer(app: Flask) -> None:
     """The state writer runs in the process that serves (granian's worker)."""
     state_file: StateFile | None = app.extensions.get(STATE_FILE)
@@ -166,11 +172,34 @@ def _start_writer(app: Flask) -> None:
         state_file.start()
 
 
+def add_limit_flags(p: argparse.ArgumentParser) -> None:
+    """The body limits: ``--max-body-bytes``, ``--max-state-bytes`` (rule 8)."""
+    p.add_argument("--max-body-bytes", type=_byte_count, default=DEFAULT_MAX_BODY_BYTES,
+                   help=f"longest request body read, in bytes; 0 = no limit "
+                        f"(default {DEFAULT_MAX_BODY_BYTES})")
+    p.add_argument("--max-state-bytes", type=_byte_count, default=DEFAULT_MAX_STATE_BYTES,
+                   help=f"longest PUT /_sandbox/state body, in bytes; 0 = no limit "
+                        f"(default {DEFAULT_MAX_STATE_BYTES})")
+
+
+def limit_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The app config of the body limits (rule 8)."""
+    return {"MAX_BODY_BYTES": args.max_body_bytes, "MAX_STATE_BYTES": args.max_state_bytes}
+
+
+def _byte_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}")
+    return int(text)
+
+
 def _instant(text: str) -> str:
     try:
-        parse_instant(text)
+        in_range(parse_instant(text), name="--start")
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 instant: {text!r}") from None
+    except SandboxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
 
@@ -200,6 +229,7 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
     config.update(_state_config(args))
     if args.state is not None:
         config["STATE_FILE"] = str(args.state)
+    config.update(limit_config(args))
     return config
 
 
@@ -334,7 +364,10 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
               "(pip install waitress)", file=sys.stderr)
         return 2
 
-    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox")
+    limits = [int(app.config.get(key) or 0) for key in ("MAX_BODY_BYTES", "MAX_STATE_BYTES")]
+    largest = 0 if 0 in limits else max(limits)
+    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox",
+                           **({"max_request_body_size": largest} if largest else {}))
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -284,19 +284,46 @@ def _json_type(value: Any) -> str:
     return "string"
 
 
+#: the text of a JSON integer and number, in ASCII digits only (Python's ``int`` and ``float``
+#: also read ``"١٢"``, ``"1_000"``, ``" 7 "``, ``"nan"`` and ``"inf"``: none is a number here)
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+NUMBER_TEXT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+#: digits beyond this are not read as a number (Python refuses to read more than 4300): the
+#: schema then refuses the text as of the wrong type
+NUMBER_DIGITS = 4000
+
+
+#: the deepest nesting of arrays and objects a JSON body may have (the deepest documented
+#: body, an IVR tree, nests a few dozen levels; the schema validator stops at about 250)
+MAX_BODY_DEPTH = 64
+
+
+def deeper_than(value: Any, limit: int = MAX_BODY_DEPTH) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` levels deep (walked
+    without recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children
+                       if isinstance(child, dict | list))
+    return False
+
+
 def _scalar(value: str, types: set[str]) -> Any:
     if not types or "string" in types:
         return value
-    if "integer" in types:
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    if "number" in types:
-        try:
-            return float(value)
-        except ValueError:
-            pass
+    if len(value) > NUMBER_DIGITS:
+        return value
+    if "integer" in types and INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    if "number" in types and NUMBER_TEXT.fullmatch(value):
+        return float(value)
     if "boolean" in types:
         word = value.strip().lower()
         if word in TRUE_WORDS:
@@ -819,10 +846,15 @@ class RequestValidator:
             return None
         if self.takes_json and ("json" in mimetype or not self.takes_form):
             try:
-                return orjson.loads(raw) if raw else {}
+                parsed = orjson.loads(raw) if raw else {}
             except orjson.JSONDecodeError:
                 if not self.takes_form:
                     raise InvalidInput("The request body is not valid JSON") from None
+            else:
+                if deeper_than(parsed):
+                    raise InvalidInput(
+                        f"The request body nests deeper than {MAX_BODY_DEPTH} levels")
+                return parsed
         if self.takes_form and form is not None:
             data: dict[str, Any] = {}
             for key in form:
@@ -868,7 +900,7 @@ class RequestValidator:
             special = self._class_message(error)
             if special is not None:
                 raise RecordInvalid(special)
-            message = RAILS_MESSAGES.get(_kind(error), "is invalid")
+            message = _rails_message(error)
             for steps in _error_fields(error):
                 if (steps, message) not in found:
                     found.append((steps, message))
@@ -976,6 +1008,17 @@ def _top_properties(schema: Any, root: Mapping[str, Any]) -> dict[str, Any]:
 
 def _kind(error: Any) -> str:
     return type(error.kind).__name__
+
+
+def _rails_message(error: Any) -> str:
+    """Rails' words for a schema error; for an ``anyOf``/``oneOf`` miss, the words of the one
+    alternative the value has the type of (``1e20`` for an integer: "is too large")."""
+    if _kind(error) in {"AnyOf", "OneOfNotValid"}:
+        near = [branch for branch in getattr(error.kind, "context", None) or ()
+                if branch and all(_kind(e) != "Type" for e in branch)]
+        if len(near) == 1:
+            return _rails_message(near[0][0])
+    return RAILS_MESSAGES.get(_kind(error), "is invalid")
 
 
 def _error_fields(error: Any) -> list[Steps]:

@@ -2,7 +2,8 @@
 
 :class:`Incoming` reads a request straight from the environ (the fast dispatcher's request;
 Flask's ``Request`` offers the same attributes), :func:`read_body` is how the frame reads and
-parses a body, and :data:`STATUS_LINES` are werkzeug's status lines, built once.
+parses a body (never more than the app's ``MAX_BODY_BYTES``: :class:`BodyTooLarge`, 413 in the
+family's error shape), and :data:`STATUS_LINES` are werkzeug's status lines, built once.
 """
 
 from __future__ import annotations
@@ -13,10 +14,25 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from werkzeug.wrappers import Request
 
 from mock_server.validation import RequestValidator
+from simulator.errors import SandboxError
+
+#: the default limit of a request body (config ``MAX_BODY_BYTES``; ``serve --max-body-bytes``)
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(SandboxError):
+    """A request body longer than the app's limit (413, in the family's error shape)."""
+
+    error_class = "RequestEntityTooLarge"
+    status_hint = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than {limit} bytes")
 
 
 class QueryArgs(dict[str, list[str]]):
@@ -57,10 +73,12 @@ class Incoming:
     built only when asked for (requests with a body), so a GET costs a few dict lookups.
     """
 
-    __slots__ = ("_args", "_data", "_headers", "_request", "environ")
+    __slots__ = ("_args", "_data", "_headers", "_request", "environ", "max_content_length")
 
     def __init__(self, environ: dict[str, Any]) -> None:
         self.environ = environ
+        #: the most body bytes read (werkzeug's name; None: no limit)
+        self.max_content_length: int | None = None
         self._args: QueryArgs | None = None
         self._headers: EnvironHeaders | None = None
         self._request: Request | None = None
@@ -129,7 +147,9 @@ class Incoming:
         if self._data is None:
             length = self.content_length
             if length is None:
-                self._data = self.request.get_data(cache=True)
+                request = self.request
+                request.max_content_length = self.max_content_length
+                self._data = request.get_data(cache=True)
             else:
                 self._data = self.environ["wsgi.input"].read(length) if length else b""
         return self._data
@@ -142,12 +162,24 @@ def _mimetype(content_type: str) -> str:
     return parse_options_header(content_type)[0].lower()
 
 
-def read_body(request: Any, validator: RequestValidator) -> tuple[bytes, Any]:
+def read_body(request: Any, validator: RequestValidator,
+              limit: int | None = None) -> tuple[bytes, Any]:
     """The raw body of ``request`` (an :class:`Incoming` or Flask's request) and its parsed
-    data (None without a body), as ``validator`` reads it; refusals raise ``SandboxError``."""
-    raw = request.get_data(cache=True) if request.content_length or (
-        request.environ.get("HTTP_TRANSFER_ENCODING")) else b""
-    form = request.form if validator.takes_form and raw else None
+    data (None without a body), as ``validator`` reads it; refusals raise ``SandboxError``.
+
+    A body longer than ``limit`` bytes (by its ``Content-Length``, before reading; or while
+    reading a chunked one) is :class:`BodyTooLarge`; so is a form werkzeug will not parse."""
+    length = request.content_length
+    if limit is not None:
+        if length is not None and length > limit:
+            raise BodyTooLarge(limit)
+        request.max_content_length = limit
+    try:
+        raw = request.get_data(cache=True) if length or (
+            request.environ.get("HTTP_TRANSFER_ENCODING")) else b""
+        form = request.form if validator.takes_form and raw else None
+    except RequestEntityTooLarge:
+        raise BodyTooLarge(limit or 0) from None
     data = validator.parse_body(raw, form, request.mimetype) if (
         raw or validator.body_required) else None
     return raw, data

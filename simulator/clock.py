@@ -7,6 +7,9 @@ Rules:
   refused (:class:`~simulator.errors.ClockError`); aware ones in another zone are converted.
 * A clock never goes backwards: ``advance`` by a negative amount, or ``set`` to an instant
   before ``now``, raises :class:`~simulator.errors.ClockError` and changes nothing.
+* A clock stays in :data:`EARLIEST` .. :data:`LATEST` (2000-01-01 .. 2100-01-01 UTC): a start,
+  ``set`` or ``advance`` outside raises :class:`~simulator.errors.ClockError` and changes
+  nothing (every instant the model derives, a hold's end or an export, stays representable).
 * Both clocks are thread-safe (one lock each): a server reads them from several threads.
 
 :class:`ManualClock` moves only when told to (like trio's ``MockClock`` with rate 0): tests and
@@ -24,7 +27,11 @@ from typing import Protocol, runtime_checkable
 
 from simulator.errors import ClockError
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "as_utc"]
+__all__ = ["EARLIEST", "LATEST", "Clock", "ManualClock", "SystemClock", "as_utc", "in_range"]
+
+#: the first and last instants a sandbox clock may show
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @runtime_checkable
@@ -43,6 +50,25 @@ def as_utc(instant: datetime, *, name: str = "instant") -> datetime:
     return instant.astimezone(UTC)
 
 
+def in_range(instant: datetime, *, name: str = "instant") -> datetime:
+    """``instant`` in UTC when it lies in :data:`EARLIEST` .. :data:`LATEST`; ClockError
+    otherwise."""
+    instant = as_utc(instant, name=name)
+    if not EARLIEST <= instant <= LATEST:
+        raise ClockError(f"{name} {_iso(instant)} is outside the sandbox clock's range "
+                         f"{_iso(EARLIEST)} .. {_iso(LATEST)}")
+    return instant
+
+
+def _advanced(now: datetime, by: float | timedelta) -> datetime:
+    """``now`` moved forward by ``by``, in range (ClockError otherwise)."""
+    duration = _as_duration(by)
+    if duration > LATEST - now:
+        raise ClockError(f"cannot advance the clock by {duration.total_seconds():.0f} s: "
+                         f"it would pass {_iso(LATEST)}")
+    return now + duration
+
+
 def _as_duration(by: float | timedelta) -> timedelta:
     if isinstance(by, timedelta):
         duration = by
@@ -51,7 +77,11 @@ def _as_duration(by: float | timedelta) -> timedelta:
     elif not math.isfinite(by):
         raise ClockError(f"cannot advance the clock by {by!r} seconds")
     else:
-        duration = timedelta(seconds=by)
+        try:
+            duration = timedelta(seconds=by)
+        except OverflowError:
+            raise ClockError(f"cannot advance the clock by {by!r} seconds: it would pass "
+                             f"{_iso(LATEST)}") from None
     if duration < timedelta(0):
         raise ClockError(
             f"the clock never goes backwards: cannot advance by {duration.total_seconds()} s"
@@ -63,7 +93,7 @@ class ManualClock:
     """A clock that moves only when told to; never backwards."""
 
     def __init__(self, start: datetime) -> None:
-        self._now = as_utc(start, name="start")
+        self._now = in_range(start, name="start")
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -72,14 +102,13 @@ class ManualClock:
 
     def advance(self, by: float | timedelta) -> datetime:
         """Move forward by ``by`` (seconds or timedelta); returns the new ``now``."""
-        duration = _as_duration(by)
         with self._lock:
-            self._now += duration
+            self._now = _advanced(self._now, by)
             return self._now
 
     def set(self, instant: datetime) -> datetime:
         """Move to ``instant`` (at or after ``now``); returns the new ``now``."""
-        target = as_utc(instant)
+        target = in_range(instant, name="now")
         with self._lock:
             if target < self._now:
                 raise ClockError(
@@ -135,14 +164,14 @@ class SystemClock:
 
     def advance(self, by: float | timedelta) -> datetime:
         """Add ``by`` (seconds or timedelta) to the offset; returns the new ``now``."""
-        duration = _as_duration(by)
         with self._lock:
-            self._offset += duration
+            current = self._now_locked()
+            self._offset += _advanced(current, by) - current
             return self._now_locked()
 
     def set(self, instant: datetime) -> datetime:
         """Shift the offset so that ``now()`` is ``instant``; before ``now`` -> ClockError."""
-        target = as_utc(instant)
+        target = in_range(instant, name="now")
         with self._lock:
             current = self._now_locked()
             if target < current:

@@ -10,8 +10,10 @@ Rules of this module:
   only those its version has (``x-versions``: :func:`hidden_in`).
 * A field's kind is the type of the property's first alternative (``anyOf`` lists the stored
   type first, then the spellings accepted for it: ``"3"`` for an integer, ``"true"`` for a
-  boolean); its choices are that alternative's ``enum``, its bound its ``minimum``, its default
-  the property's ``default``. ``x-required-by-model`` lists the fields refused blank.
+  boolean); its choices are that alternative's ``enum``, its bounds its ``minimum`` and
+  ``maximum`` (also for the integer written as text, which the HTTP edge's schema cannot
+  bound), its default the property's ``default``. ``x-required-by-model`` lists the fields
+  refused blank.
 * Values are coerced the docs' lenient way (numeric strings for integers, ``"true"``/``"1"``
   for booleans, numbers for text) and refused in the docs' vocabulary: ``"is not included in
   the list"``, ``"is not a number"``, ``"is invalid"``, ``"can't be blank"``.
@@ -54,7 +56,8 @@ KINDS = frozenset({"string", "integer", "boolean", "object", "array"})
 CREDENTIAL = "oauth_token"
 _TRUE = frozenset({"true", "1", "yes", "t"})
 _FALSE = frozenset({"false", "0", "no", "f"})
-_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+#: an integer written as text: ASCII digits only (``int`` would also read ``"١٢"``)
+_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     default: Any = None
     minimum: int | None = None
+    maximum: int | None = None
 
     def initial(self) -> Any:
         """A fresh copy of the default (lists and dicts are never shared)."""
@@ -99,8 +103,10 @@ def _field(name: str, prop: Mapping[str, Any], required: bool) -> FieldSpec:
         raise ValueError(f"field {name}: the contract's type {kind!r} has no model kind")
     choices = tuple(str(v) for v in stored.get("enum") or () if v is not None)
     default = prop.get("default", resolve(load_spec(), prop).get("default"))
+    integer = kind == "integer"
     return FieldSpec(name, kind, required, choices if kind == "string" else (), default,
-                     stored.get("minimum") if kind == "integer" else None)
+                     stored.get("minimum") if integer else None,
+                     stored.get("maximum") if integer else None)
 
 
 @functools.cache
@@ -214,11 +220,16 @@ def coerce(spec: FieldSpec, value: Any) -> tuple[Any, str | None]:
         elif (isinstance(value, float) and value.is_integer()) or (
             isinstance(value, str) and _INTEGER.match(value)
         ):
-            number = int(value)
+            try:
+                number = int(value)
+            except ValueError:  # more digits than Python reads: beyond any bound
+                return None, _too_large(spec)
         else:
             return None, "is not a number"
         if spec.minimum is not None and number < spec.minimum:
             return None, f"must be greater than or equal to {spec.minimum}"
+        if spec.maximum is not None and number > spec.maximum:
+            return None, _too_large(spec)
         return number, None
     if spec.kind == "boolean":
         if isinstance(value, bool):
@@ -233,6 +244,12 @@ def coerce(spec: FieldSpec, value: Any) -> tuple[Any, str | None]:
     if spec.kind == "object":
         return (dict(value), None) if isinstance(value, Mapping) else (None, "is invalid")
     return (list(value), None) if isinstance(value, list | tuple) else (None, "is invalid")
+
+
+def _too_large(spec: FieldSpec) -> str:
+    if spec.maximum is None:
+        return "is not a number"
+    return f"must be less than or equal to {spec.maximum}"
 
 
 def copied(value: Any) -> Any:

@@ -17,8 +17,11 @@ Rules of this module:
   :class:`JournalEntry` when read.
 * :class:`Journaled` is the journaling half of a model facade: each command (a public method
   that changes state, :func:`journal_commands`) runs with ``now`` pinned to the instant it
-  started at and is recorded once, refused ones too (they may have drawn from a seeded
-  stream); nested commands, world building and replays record nothing themselves.
+  started at and is recorded once when it succeeds and changed something (the host's
+  ``changed(op, result)`` says; a Bulk request whose every row was refused did not). A refused
+  command changes nothing and is not recorded, unless it drew from a seeded stream (the
+  host's :meth:`Journaled._draws` moved): then a replay must draw too. Nested commands, world
+  building and replays record nothing themselves.
   :meth:`Journaled.import_state` rebuilds a state by replaying an exported journal on a fresh
   copy built from the same seed, then takes the copy's state: a journal that cannot be
   replayed changes nothing.
@@ -38,7 +41,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from simulator.clock import ManualClock, as_utc
+from simulator.clock import ManualClock, as_utc, in_range
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.principals import Principal
 
@@ -56,6 +59,8 @@ __all__ = [
 DEFAULT_JOURNAL_LIMIT = 100_000
 #: the ``format`` of an exported state document (bumped when an old one cannot be replayed)
 STATE_FORMAT = "invoca-sandbox-state/1"
+#: a seed is a signed 64-bit integer (the exported state writes it as a JSON integer)
+SEED_LIMIT = 2**63
 
 
 def encode(value: Any) -> Any:
@@ -173,6 +178,8 @@ class Journal:
 
 #: what a command costs of the journal's limit: ``weight(op, args, kwargs)``
 Weight = Callable[[str, Sequence[Any], Mapping[str, Any]], int]
+#: whether a command that succeeded changed anything: ``changed(op, result)``
+Changed = Callable[[str, Any], bool]
 
 
 class Journaled:
@@ -192,6 +199,8 @@ class Journaled:
     COMMANDS: ClassVar[frozenset[str]] = frozenset()
     #: what a command weighs (set by :func:`journal_commands`)
     _weight: ClassVar[Weight]
+    #: whether a command changed anything (set by :func:`journal_commands`)
+    _command_changed: ClassVar[Changed]
 
     clock: Any
     seed: int
@@ -227,22 +236,29 @@ class Journaled:
         finally:
             self._quiet = quiet
 
+    def _draws(self) -> int:
+        """How many draws the host's seeded streams have made (0: it has none)."""
+        return 0
+
     def _command(self, op: str, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
                  weight: Weight) -> Any:
         if self._quiet or getattr(self._pin, "now", None) is not None:
             return method(self, *args, **kwargs)  # nested, replaying or building
         now = self.now()
         self._pin.now = now
+        draws = self._draws()
         try:
             result = method(self, *args, **kwargs)
-        except SandboxError:  # it may have drawn from the seed
-            self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
-            self._changed()
+        except SandboxError:
+            if self._draws() != draws:  # it drew from the seed: a replay must draw too
+                self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+                self._changed()
             raise
         finally:
             self._pin.now = None
-        self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
-        self._changed()
+        if type(self)._command_changed(op, result) or self._draws() != draws:
+            self.journal.record(op, now, args, kwargs, weight=weight(op, args, kwargs))
+            self._changed()
         return result
 
     def _clock_command(self, method: Any, args: tuple[Any, ...],
@@ -276,6 +292,10 @@ class Journaled:
             final = as_utc(datetime.fromisoformat(str(state["now"])))
         except (KeyError, TypeError, ValueError, SandboxError):
             raise RecordInvalid("state needs replay.seed, replay.built_at and now") from None
+        if not -SEED_LIMIT < seed < SEED_LIMIT:
+            raise RecordInvalid(f"state's replay.seed must be a 64-bit integer: {seed}")
+        in_range(built_at, name="state's replay.built_at")
+        in_range(final, name="state's now")
         raw_journal = replay.get("journal")
         if not isinstance(raw_journal, list):
             raise RecordInvalid("state's replay.journal must be an array")
@@ -349,11 +369,13 @@ class Journaled:
 
 
 def journal_commands(cls: type[Journaled], *, prefixes: tuple[str, ...],
-                     named: Sequence[str], clock: Sequence[str], weight: Weight) -> None:
+                     named: Sequence[str], clock: Sequence[str], weight: Weight,
+                     changed: Changed = lambda op, result: True) -> None:
     """Make every public method of ``cls`` that changes state a journaled command: those
     whose name starts with one of ``prefixes``, those ``named``, and the ``clock`` moves
     (journaled as the instant they reach)."""
     cls._weight = staticmethod(weight)
+    cls._command_changed = staticmethod(changed)
     cls.COMMANDS = frozenset(
         name for name in dir(cls)
         if not name.startswith("_") and callable(getattr(cls, name))

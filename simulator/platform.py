@@ -124,6 +124,8 @@ __all__ = [
 ]
 
 _CALLER_NPAS = ("212", "213", "312", "415", "617", "702", "805", "303", "206", "404")
+#: the longest simulated call: a 32-bit count of seconds, like every count of the contract
+MAX_CALL_SECONDS = 2**31 - 1
 
 
 
@@ -215,6 +217,9 @@ class Platform(Journaled):
                 self.settings = previous
                 raise
             self._start = (self.seed, self.settings)
+
+    def _draws(self) -> int:
+        return self.streams.draws
 
     def world_summary(self) -> dict[str, Any]:
         """What ``/_sandbox/world`` serves (``{}`` without a world)."""
@@ -1042,8 +1047,9 @@ class _ReceivedCall:
 
 
 def _whole(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RecordInvalid(field_errors={name: ["must be an integer >= 0"]})
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            0 <= value <= MAX_CALL_SECONDS):
+        raise RecordInvalid(field_errors={name: [f"must be an integer in 0..{MAX_CALL_SECONDS}"]})
     return value
 
 
@@ -1131,6 +1137,12 @@ def _sees(principal: Principal, scope: tuple[int, str, str]) -> bool:
     if principal.role == "affiliate":
         return bool(affiliate) and principal.affiliate_id_from_network == affiliate
     return principal.role == "network"
+def _journal_changed(op: str, result: Any) -> bool:
+    """Whether a command that succeeded changed anything: a Bulk RingPool request whose every
+    row was refused did not (a refused row changes nothing)."""
+    if op != "bulk_allocate_numbers" or not isinstance(result, list):
+        return True
+    return not all(isinstance(row, Mapping) and "error_class" in row for row in result)
 
 
 _CLOCK_OPS = ("advance_clock", "set_clock")
@@ -1143,4 +1155,5 @@ journal_commands(
            "new_error_handle"),
     clock=_CLOCK_OPS,
     weight=_journal_weight,
+    changed=_journal_changed,
 )

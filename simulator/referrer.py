@@ -61,7 +61,10 @@ def _engine_for_host(host: str) -> str | None:
 def _has_ad_click(url: str) -> bool:
     if not url:
         return False
-    parts = urlsplit(url if "//" in url else f"//{url}")
+    try:
+        parts = urlsplit(url if "//" in url else f"//{url}")
+    except ValueError:  # not a URL
+        return False
     query = parse_qs(parts.query, keep_blank_values=True)
     return bool(AD_CLICK_PARAMS & set(query)) or parts.path.startswith("/aclk")
 
@@ -78,8 +81,12 @@ def parse_referrer(referrer: str, landing_page: str | None = None) -> SearchRefe
     text = referrer.strip()
     if not text:
         return None
-    parts = urlsplit(text if "//" in text else f"//{text}")
-    engine = _engine_for_host(parts.hostname or "")
+    try:
+        parts = urlsplit(text if "//" in text else f"//{text}")
+        host = parts.hostname or ""
+    except ValueError:  # not a URL (a bracketed host that is no IP address, a bad port)
+        return None
+    engine = _engine_for_host(host)
     if engine is None:
         return None
     query = parse_qs(parts.query, keep_blank_values=True)

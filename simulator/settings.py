@@ -3,7 +3,8 @@
 * Every knob has a documented default (:class:`PlatformSettings`).
 * Everything random is seeded from the platform's ``seed`` through *derived streams*
   (:class:`Streams`: numbers, keys and tokens, transaction ids, callers, error handles):
-  adding a draw in one area never shifts another.
+  adding a draw in one area never shifts another. Each stream counts its draws
+  (:class:`CountedRandom`), so the journal can tell whether a refused command drew.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from simulator.journal import DEFAULT_JOURNAL_LIMIT
 from simulator.resources.store import DEFAULT_BASE_URL
 from simulator.transactions import DEFAULT_TRANSACTION_RETENTION
 
-__all__ = ["PlatformSettings", "Streams"]
+__all__ = ["CountedRandom", "PlatformSettings", "Streams"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,21 @@ class PlatformSettings:
     journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
 
 
+class CountedRandom(random.Random):
+    """A seeded ``random.Random`` that counts its draws (the same values as the base class:
+    every method draws through ``random`` or ``getrandbits``)."""
+
+    draws = 0
+
+    def random(self) -> float:
+        self.draws += 1
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self.draws += 1
+        return super().getrandbits(k)
+
+
 @dataclass
 class Streams:
     """Independent seeded random streams, one per concern."""
@@ -58,4 +74,10 @@ class Streams:
 
     def __post_init__(self) -> None:
         for name in ("numbers", "keys", "transactions", "callers", "errors"):
-            setattr(self, name, random.Random(f"invoca-sandbox:{self.seed}:{name}"))
+            setattr(self, name, CountedRandom(f"invoca-sandbox:{self.seed}:{name}"))
+
+    @property
+    def draws(self) -> int:
+        """How many draws all the streams have made."""
+        return (self.numbers.draws + self.keys.draws + self.transactions.draws  # type: ignore[attr-defined]
+                + self.callers.draws + self.errors.draws)  # type: ignore[attr-defined]

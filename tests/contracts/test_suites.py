@@ -153,6 +153,16 @@ def test_docs_suite_is_skipped_with_one_reason_when_the_target_is_read_only(
     assert summary(result.stdout).count("--read-only: the documented examples") == 1
 
 
+def test_bounds_suite_passes_when_the_sandbox_refuses_every_hostile_input(
+        sandbox_url: str) -> None:
+    fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    result = contract("--base-url", sandbox_url, "--profile", "dev", "--suite", "bounds")
+    assert result.returncode == 0, result.stdout[-4000:]
+    cases = re.search(r"cases run: +(\d+)", result.stdout)
+    assert cases is not None and int(cases.group(1)) > 1000, result.stdout[-3000:]
+    assert "bounds" in summary(result.stdout)
+
+
 def test_cli_exits_with_status_2_when_the_target_does_not_answer() -> None:
     result = contract("--base-url", f"http://127.0.0.1:{free_port()}", timeout=60)
     assert result.returncode == 2
@@ -181,6 +191,7 @@ SWITCHES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "xml_element_renamed": (("allocation", "errors"), None),
     "csv_header_renamed": (("allocation",), None),
     "ignore_auth": (("errors",), None),
+    "unbounded_input": (("bounds",), "bounds"),
 }
 
 

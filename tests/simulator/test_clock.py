@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from simulator.clock import Clock, ManualClock, SystemClock
+from simulator.clock import EARLIEST, LATEST, Clock, ManualClock, SystemClock
 from simulator.errors import ClockError
 
 START_AT = datetime(2016, 10, 1, 12, 0, tzinfo=UTC)
@@ -175,3 +175,24 @@ def test_system_now_is_utc_aware_when_using_real_wall() -> None:
 def test_system_offset_starts_at_given_value_when_constructed(fake_wall: FakeWall) -> None:
     clock = SystemClock(timedelta(minutes=5), wall=fake_wall)
     assert clock.now() == START_AT + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("clock_type", ["manual", "system"])
+def test_clock_refuses_and_stays_when_moved_outside_its_range(clock_type: str) -> None:
+    clock: ManualClock | SystemClock = (
+        ManualClock(datetime(2099, 12, 31, tzinfo=UTC)) if clock_type == "manual"
+        else SystemClock(wall=lambda: datetime(2099, 12, 31, tzinfo=UTC)))
+    before = clock.now()
+    for move in (lambda: clock.set(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+                 lambda: clock.set(LATEST + timedelta(microseconds=1)),
+                 lambda: clock.advance(86_400 * 2), lambda: clock.advance(1e12),
+                 lambda: clock.advance(1e300)):
+        with pytest.raises(ClockError, match="2100-01-01"):
+            move()
+        assert clock.now() == before
+    assert clock.set(LATEST) == LATEST
+
+
+def test_manual_clock_refuses_when_started_before_2000() -> None:
+    with pytest.raises(ClockError, match="outside the sandbox clock's range"):
+        ManualClock(EARLIEST - timedelta(seconds=1))

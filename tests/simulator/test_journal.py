@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from simulator.clock import ManualClock
 from simulator.errors import RecordInvalid, Unauthorized
 from simulator.journal import Journal, decode, encode
 from simulator.platform import Platform, PlatformSettings, Principal
+from simulator.settings import CountedRandom
 from simulator.world import load_world
 
 START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -67,7 +69,26 @@ def test_one_entry_per_command_when_commands_nest() -> None:
     assert ops.count("bulk_allocate_numbers") == 1
     assert ops.count("allocate_number") == 3  # the bulk row's allocation is not journaled twice
     assert ops.count("set_clock") == 3
-    assert ops[-2:] == ["create_advertiser", "new_token"]  # failed commands are kept too
+    assert ops[-2:] == ["report_signals", "new_token"]  # the refused create is not kept
+
+
+def test_refused_command_is_not_journaled_when_it_drew_nothing() -> None:
+    platform = busy_platform()
+    before = canonical(platform)
+    admin = platform.authenticate(token=platform.world.api_token)  # type: ignore[union-attr]
+    with pytest.raises(RecordInvalid):
+        platform.create_ring_pool(admin, 1, "adv-1", "camp-1",
+                                  {"id_from_network": "rp-x", "max_pool_size": "9" * 5000},
+                                  version="2019-05-01")
+    assert canonical(platform) == before
+
+
+def test_streams_draw_what_plain_random_draws_when_counting() -> None:
+    counted, plain = CountedRandom("s"), random.Random("s")
+    assert [counted.choice("abcdef") for _ in range(50)] == [plain.choice("abcdef")
+                                                             for _ in range(50)]
+    assert counted.random() == plain.random()
+    assert counted.draws >= 51  # a choice may draw more than once (rejection sampling)
 
 
 def test_state_unchanged_when_import_is_refused() -> None:
