@@ -277,6 +277,11 @@ class Journaled:
                 setattr(self, name, getattr(copy, name))
             self.seed = seed
             self.settings = copy.settings
+            self._took_state()
+
+    def _took_state(self) -> None:
+        """After :meth:`import_state` took a replayed copy's state: point what that state
+        holds of the copy (its clock) at this facade. Nothing by default."""
 
     def _replay_state(self) -> dict[str, Any]:
         """What :meth:`import_state` needs of an exported state: the seed, the start, the

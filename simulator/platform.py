@@ -76,7 +76,8 @@ from simulator.errors import (
 from simulator.events import Event, EventLog
 from simulator.journal import Journal, Journaled, journal_commands
 from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
-from simulator.numbers import NumberInventory, parse_number
+from simulator.number_shares import NumberShares
+from simulator.numbers import parse_number
 from simulator.principals import Keyring, Principal
 from simulator.resources.campaigns import check_timeout, go_live, quick_stats, set_status
 from simulator.resources.parties import add_prompt_recording
@@ -153,8 +154,10 @@ class Platform(Journaled):
         self.journal = Journal(settings.journal_limit)
         self.streams = Streams(self.seed)
         self.events = EventLog(settings.event_retention)
-        self.inventory = NumberInventory(
-            self.streams.numbers, fictional_only=settings.fictional_only
+        self.inventory = NumberShares(
+            self.seed, self.now, numbers=settings.numbers,
+            quarantine_seconds=settings.number_quarantine_seconds,
+            limit=settings.numbers_per_network,
         )
         self.directory = Store(
             inventory=self.inventory,
@@ -173,6 +176,9 @@ class Platform(Journaled):
                 self.world = populate_world(self, settings.world)
             elif settings.demo_world:
                 self.world = populate_demo_world(self)
+
+    def _took_state(self) -> None:
+        self.inventory.clock = self.now  # the replayed copy's clock stopped at its end
 
     def reset(self) -> None:
         """Back to the seeded world (the clock keeps its time: it never goes backwards)."""
@@ -736,6 +742,7 @@ class Platform(Journaled):
                 "networks": networks,
                 "transactions": [t.to_dict() for t in self.transactions.all()],
                 "events": [{"seq": seq, **event.to_dict()} for seq, event in self.events],
+                "numbers": self.inventory.summary(),
                 "replay": self._replay_state(),
             }
 

@@ -157,11 +157,12 @@ class PromoNumbers(Resource):
         return campaign, held
 
     def create(self, store: Store, now: datetime, parent: Any, key: str, write: Any) -> Any:
-        number = store.issue_number(local_npas(write.values, promo=True))
+        campaign, held = _campaigns(parent)
+        number = store.issue_number(campaign.advertiser.network,
+                                    local_npas(write.values, promo=True))
         promo_id = store.next_id(self.kind)
         if not key and str(promo_id) not in parent.promo_numbers_by_id:
             key = str(promo_id)
-        campaign, held = _campaigns(parent)
         promo = PromoNumber(promo_id, number, key, write.values, campaign, held)
         parent.promo_numbers[number] = promo
         if key:
@@ -188,6 +189,7 @@ class PromoNumbers(Resource):
         if obj.id_from_network:
             parent.promo_numbers_by_id.pop(obj.id_from_network, None)
         store.number_owners.pop(obj.promo_number, None)
+        store.release_number(obj.campaign.advertiser.network, obj.promo_number)
 
     # ---- reading -----------------------------------------------------------------------
 
