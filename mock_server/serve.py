@@ -6,6 +6,7 @@ Usage::
                          [--start ISO-8601] [--world FILE] [--server granian|waitress]
                          [--threads N] [--tls [--cert FILE --key FILE]]
                          [--strict] [--strict-versions]
+                         [--numbers fictional|valid] [--number-quarantine-seconds N]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -56,6 +57,12 @@ from mock_server.control import parse_instant
 from mock_server.state import sandbox_state
 from mock_server.tuning import settle_collector
 from simulator.errors import SandboxError
+from simulator.number_shares import (
+    DEFAULT_QUARANTINE_SECONDS,
+    MAX_QUARANTINE_SECONDS,
+    NUMBER_RANGES,
+    check_number_settings,
+)
 
 SERVERS = ("granian", "waitress")
 #: granian warns above 2 threads per core + 1; more threads do not help a GIL-bound app
@@ -91,7 +98,41 @@ def parser() -> argparse.ArgumentParser:
                         "maximum and unknown body keys refused (default: lenient)")
     p.add_argument("--strict-versions", action="store_true",
                    help="only published version dates (a date between them is 404)")
+    number_flags(p)
     return p
+
+
+def number_flags(p: argparse.ArgumentParser) -> None:
+    """``--numbers valid`` issues every valid-looking NANP number instead of the fictional
+    NXX-555-0100..0199 (config ``NUMBERS``); ``--number-quarantine-seconds`` is how long a
+    released number waits before it is issued again (``NUMBER_QUARANTINE_SECONDS``). Unset,
+    a world file's ``[settings]`` or the defaults decide."""
+    p.add_argument("--numbers", choices=NUMBER_RANGES, default=None,
+                   help="number range: fictional NXX-555-0100..0199, never a real phone, or "
+                        "valid, every valid-looking NANP number (default fictional)")
+    p.add_argument("--number-quarantine-seconds", type=_quarantine, default=None,
+                   metavar="N", help="sandbox seconds before a released number is issued "
+                                     f"again (default {DEFAULT_QUARANTINE_SECONDS})")
+
+
+def _quarantine(text: str) -> int:
+    try:
+        seconds = int(text)
+        check_number_settings("fictional", seconds)
+    except (ValueError, SandboxError):
+        raise argparse.ArgumentTypeError(
+            f"not a number of seconds from 0 to {MAX_QUARANTINE_SECONDS}: {text!r}") from None
+    return seconds
+
+
+def number_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The config keys of the number flags that were given."""
+    config: dict[str, Any] = {}
+    if args.numbers is not None:
+        config["NUMBERS"] = args.numbers
+    if args.number_quarantine_seconds is not None:
+        config["NUMBER_QUARANTINE_SECONDS"] = args.number_quarantine_seconds
+    return config
 
 
 def _instant(text: str) -> str:
@@ -124,6 +165,7 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["STRICT"] = True
     if args.strict_versions:
         config["STRICT_VERSIONS"] = True
+    config.update(number_config(args))
     return config
 
 

@@ -145,10 +145,13 @@ class NumberShares:
     # ---- reading ---------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        """The range, the quarantine and each network's numbers out and in quarantine (the
-        state export shows it)."""
+        """The range, the quarantine and each network's numbers out and in quarantine at
+        the clock's instant (the state export shows it)."""
         with self._lock:
             shares = sorted((self._shares or {}).items())
+            now_us = self._now_us()
+            for _, share in shares:
+                share.recover(now_us)
             return {
                 "range": self.numbers,
                 "quarantine_seconds": self.quarantine_seconds,
