@@ -27,10 +27,11 @@ API (``PUT``: ``max_pool_size`` 8,000, 150,000 for the bulk pool, ``lifetime_sec
 server built with the valid number range (config ``NUMBERS`` ``valid``, ``NUMBERS_PER_NETWORK``
 1,000,000: the fictional range holds only 700 toll-free numbers) and the system clock. A pool
 provisions numbers before it reuses any (the model's rule), so the benchmark provisions every
-number first with Bulk requests; from then on every request is a real allocation, every hold ends 1 s later and is
-recycled, and there is no overflow while the rate stays under 8,000 per second (150,000
-allocations per second for Bulk). The Network Integration read is of a third pool,
-``rp-read`` (15 numbers, created by ``PUT``), because a pool's body lists its promo numbers.
+number first with Bulk requests; from then on every request is a real allocation, every hold
+ends 1 s later and is recycled, and there is no overflow while the rate stays under 8,000 per
+second (150,000 allocations per second for Bulk). The Network Integration read is of a third
+pool, ``rp-read`` (15 numbers, created by ``PUT``), because a pool's body lists its promo
+numbers.
 Each request is validated, authenticated (ring pool key or API token), recorded (allocation
 log, event log, journal, request journal) and rendered.
 Bulk sends 100 rows per request to the bulk-enabled pool ``rp-bulk-1`` (resized the same way)
