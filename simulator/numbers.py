@@ -10,9 +10,12 @@ Rules:
   ``random.Random`` it is given, never the same number twice (until released). By default it
   only issues the NANP range reserved for fiction, NXX-555-0100..0199, so a sandbox number
   never rings a real phone: 100 numbers per NPA, 700 toll-free in all. ``fictional_only=False``
-  allows the whole valid range (needed for pools of 100,000 numbers). Issuing is O(1)
-  amortised: fictional numbers come from per-NPA lists shuffled once, on first use; the full
-  range uses rejection sampling against a set of issued numbers.
+  allows the whole valid range (needed for pools of 100,000 numbers): exchanges 200..999 but
+  N11, validity decided per exchange by ``phonenumbers``. ``share=(k, n)`` keeps only the
+  numbers whose last seven digits are k modulo n (:func:`in_share`; a network's share,
+  :mod:`simulator.number_shares`). Issuing is O(1) amortised: fictional numbers come from
+  per-NPA lists shuffled once, on first use, each by its own stream; the full range uses
+  rejection sampling against a set of issued numbers. Running out is known before any draw.
 * The set of geographic NPAs is derived once from the ``zipcodes`` package's ``area_codes``
   data, keeping those ``phonenumbers`` accepts.
 * :func:`area_codes_for` resolves a ``local_center`` to candidate NPAs, nearest first, using
@@ -52,6 +55,7 @@ __all__ = [
     "area_codes_for",
     "format_number",
     "geographic_npas",
+    "in_share",
     "is_toll_free",
     "parse_number",
 ]
