@@ -17,6 +17,9 @@ Rules of this module (beyond the store's):
   bulk-enabled pool allocates only through the Bulk RingPool API.
 * Each distinct ``destination_phone_number`` becomes a Destination (``customer_phone_numbers``),
   the current one the ``default_customer_phone_number``.
+* A pool's numbers come from its network's share (:mod:`simulator.number_shares`); those of a
+  deleted pool (its overflow number too) and those a shrunk pool drops go back to the share
+  after the quarantine.
 * Rendering drops the fields the asked version does not have (the ``RingPool`` schema's
   ``x-versions``; no version counts as the earliest).
 """
