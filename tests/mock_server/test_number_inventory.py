@@ -208,3 +208,33 @@ def test_inventory_and_quarantine_survive_when_the_state_is_exported_and_importe
         imported.overflow(f"n{n}") for n in range(50)]
     assert (original.http.get("/_sandbox/state").get_json()["numbers"]
             == imported.http.get("/_sandbox/state").get_json()["numbers"])
+
+
+def quarantined(sandbox: Sandbox) -> list[str]:
+    state = sandbox.http.get("/_sandbox/state").get_json()["numbers"]
+    return [q["number"] for q in state["networks"][0]["quarantined"]]
+
+
+def test_deleted_promo_number_is_quarantined_when_deleted() -> None:
+    sandbox = Sandbox()
+    auth = {"Authorization": sandbox.tokens[1]}
+    promos = pools().replace("ring_pools", "promo_numbers")
+    body = {"id_from_network": "p1", "description": "Print ad", "media_type": "Online: Display"}
+    number = sandbox.http.post(f"{promos}.json", json=body,
+                               headers=auth).get_json()["promo_number"]
+    assert quarantined(sandbox) == []
+    assert sandbox.http.delete(f"{promos}/{number}.json", headers=auth).status_code == 200
+    assert quarantined(sandbox) == [number]
+
+
+def test_numbers_a_shrunk_pool_drops_are_quarantined_when_their_holds_end() -> None:
+    sandbox = Sandbox()
+    pool = sandbox.create("shrinks", max_pool_size=3, lifetime_seconds=60).get_json()
+    allocate = f"/api/2015-12-09/ring_pools/{pool['id']}/allocate_number.json"
+    held = [sandbox.http.get(allocate, query_string={"ring_pool_key": pool["api_key"]})
+            .get_json()["promo_number"] for _ in range(3)]
+    assert sandbox.http.put(f"{pools()}/shrinks.json", json={"max_pool_size": 1},
+                            headers={"Authorization": sandbox.tokens[1]}).status_code == 200
+    assert quarantined(sandbox) == []  # live holds are never cut short
+    sandbox.advance(60)
+    assert sorted(quarantined(sandbox)) == sorted(held[:2])
