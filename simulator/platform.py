@@ -135,6 +135,8 @@ class Platform(Journaled):
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
              "transactions", "transaction_ids", "conversions", "keyring", "world")
+    #: the number range is part of a state: its replay issues the same numbers
+    STATE_SETTINGS = ("numbers", "number_quarantine_seconds", "numbers_per_network")
 
     def __init__(self, clock: Clock, seed: int = 0, *,
                  settings: PlatformSettings | None = None) -> None:

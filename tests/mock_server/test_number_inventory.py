@@ -238,3 +238,31 @@ def test_numbers_a_shrunk_pool_drops_are_quarantined_when_their_holds_end() -> N
     assert quarantined(sandbox) == []  # live holds are never cut short
     sandbox.advance(60)
     assert sorted(quarantined(sandbox)) == sorted(held[:2])
+
+
+def test_imported_state_keeps_its_number_range_when_the_server_has_another() -> None:
+    valid = Sandbox({"NUMBERS": "valid", "NUMBER_QUARANTINE_SECONDS": 60})
+    numbers = [valid.overflow(f"v{n}") for n in range(3)]
+    state = valid.http.get("/_sandbox/state").get_json()
+    fictional = Sandbox()
+    assert fictional.http.put("/_sandbox/state", json=state).status_code == 200
+    imported = fictional.http.get("/_sandbox/state").get_json()
+    assert (imported["numbers"]["range"], imported["numbers"]["quarantine_seconds"]) == (
+        "valid", 60)
+    read = fictional.http.get(f"{pools()}/v2.json",
+                              headers={"Authorization": fictional.tokens[1]}).get_json()
+    assert read["overflow_number"] == numbers[2]
+    assert fictional.overflow("next") == valid.overflow("next")
+
+
+@pytest.mark.parametrize("settings", [{"numbers": "real"}, {"colour": "blue"}, ["numbers"]])
+def test_import_is_refused_and_changes_nothing_when_its_number_settings_are_bad(
+    settings: Any,
+) -> None:
+    sandbox = Sandbox()
+    state = sandbox.http.get("/_sandbox/state").get_json()
+    state["replay"]["settings"] = settings
+    sandbox.overflow("before")
+    before = sandbox.http.get("/_sandbox/state").get_json()
+    assert sandbox.http.put("/_sandbox/state", json=state).status_code == 403
+    assert sandbox.http.get("/_sandbox/state").get_json() == before
