@@ -34,8 +34,13 @@ Config keys (all optional):
 * ``WORLD``: a parsed world file (see ``simulator.world``); without it the seeded demo world.
 * ``BASE_URL``: the public base URL of the links in answers (``object_url``, ``sample_api_url``,
   ``test_click_url``, tracking URLs; ``serve`` sets it to its own address).
-* ``FICTIONAL_ONLY`` (true): issue only fictional NXX-555-01XX numbers (700 toll-free in all);
-  false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
+* ``NUMBERS`` (``fictional`` | ``valid``; ``fictional``): the number range, only fictional
+  NXX-555-01XX numbers (700 toll-free in all, split between the world's networks) or every
+  valid-looking NANP number. ``NUMBER_QUARANTINE_SECONDS`` (86,400): sandbox seconds before a
+  released number (deleted pool or promo number, shrunk pool) is issued again.
+  ``NUMBERS_PER_NETWORK`` (100,000): the most numbers a network holds at once. A world
+  file's ``[settings]`` table (``numbers``, ``number_quarantine_seconds``,
+  ``numbers_per_network``) sets them too; the config wins (:func:`number_options`).
 * ``ALLOCATION_RETENTION``, ``EVENT_RETENTION``, ``TRANSACTION_RETENTION``, ``JOURNAL_LIMIT``
   (:data:`BOUNDS`): the platform's bounds of the same names (``simulator.settings``; a positive
   integer, or None for unbounded); absent, the platform's defaults.
@@ -96,16 +101,22 @@ from openapi import SPEC_PATH
 from openapi.contract import load_spec, parse_spec
 from simulator.clock import ManualClock, SystemClock
 from simulator.errors import InternalServiceError, InvalidKey, RecordInvalid, SandboxError
+from simulator.number_shares import (
+    DEFAULT_NUMBERS_PER_NETWORK,
+    DEFAULT_QUARANTINE_SECONDS,
+    check_number_settings,
+)
 from simulator.platform import Platform, PlatformSettings
 
 __all__ = ["BOUNDS", "VERSION_HEADER", "Answer", "body_limit", "build_platform", "create_app",
-           "sandbox_state", "strictness_of"]
+           "number_options", "sandbox_state", "strictness_of", "world_settings"]
 
 DEFAULT_START = "2016-10-01T00:00:00Z"
 #: the response header naming the version a request was served as (resolved, published)
 VERSION_HEADER = "X-Sandbox-Api-Version"
 #: the keys a world file's ``[settings]`` table may hold
-WORLD_SETTINGS = ("strict", "strict_versions")
+WORLD_SETTINGS = ("strict", "strict_versions", "numbers", "number_quarantine_seconds",
+                  "numbers_per_network")
 #: the PlatformSettings bounds a config sets under their names in capitals
 BOUNDS = ("allocation_retention", "event_retention", "transaction_retention", "journal_limit")
 log = logging.getLogger("invoca_sandbox")
@@ -130,8 +141,7 @@ def build_platform(config: Mapping[str, Any]) -> Any:
             clock.set(parse_instant(str(config["START"])))
     else:
         clock = ManualClock(parse_instant(str(config.get("START") or DEFAULT_START)))
-    options: dict[str, Any] = {"world": config.get("WORLD"),
-                               "fictional_only": bool(config.get("FICTIONAL_ONLY", True))}
+    options: dict[str, Any] = {"world": config.get("WORLD"), **number_options(config)}
     if config.get("BASE_URL"):
         options["base_url"] = str(config["BASE_URL"]).rstrip("/")
     options.update({name: config[name.upper()] for name in BOUNDS if name.upper() in config})
@@ -144,10 +154,10 @@ def body_limit(config: Mapping[str, Any], key: str = "MAX_BODY_BYTES",
     return int(config.get(key, default)) or None
 
 
-def strictness_of(config: Mapping[str, Any]) -> Strictness:
-    """The strictness ``config`` asks for: ``STRICT``/``STRICT_VERSIONS``, or the ``[settings]``
-    table of its ``WORLD`` (either turns a part on). A settings table with other keys or
-    values that are not booleans is refused (``RecordInvalid``)."""
+def world_settings(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ``[settings]`` table of ``config``'s ``WORLD`` (``{}`` without one), checked: other
+    keys, strictness that is not a boolean or a number setting out of range are refused
+    (``RecordInvalid``)."""
     world = config.get("WORLD")
     table = world.get("settings") if isinstance(world, Mapping) else None
     table = {} if table is None else table
@@ -157,8 +167,31 @@ def strictness_of(config: Mapping[str, Any]) -> Strictness:
         if key not in WORLD_SETTINGS:
             raise RecordInvalid(f"settings.{key} is not a setting (known: "
                                 f"{', '.join(WORLD_SETTINGS)})")
-        if not isinstance(value, bool):
+        if key in ("strict", "strict_versions") and not isinstance(value, bool):
             raise RecordInvalid(f"settings.{key} must be true or false")
+    check_number_settings(table.get("numbers", "fictional"),
+                          table.get("number_quarantine_seconds", DEFAULT_QUARANTINE_SECONDS),
+                          table.get("numbers_per_network", DEFAULT_NUMBERS_PER_NETWORK))
+    return table
+
+
+def number_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The number range, quarantine and per-network bound ``config`` asks for (``NUMBERS``,
+    ``NUMBER_QUARANTINE_SECONDS``, ``NUMBERS_PER_NETWORK``), else the world's
+    ``[settings]``, else the defaults."""
+    table = world_settings(config)
+    defaults = {"numbers": "fictional", "number_quarantine_seconds": DEFAULT_QUARANTINE_SECONDS,
+                "numbers_per_network": DEFAULT_NUMBERS_PER_NETWORK}
+    options = {name: config[name.upper()] if config.get(name.upper()) is not None
+               else table.get(name, default) for name, default in defaults.items()}
+    check_number_settings(*options.values())
+    return options
+
+
+def strictness_of(config: Mapping[str, Any]) -> Strictness:
+    """The strictness ``config`` asks for: ``STRICT``/``STRICT_VERSIONS``, or the ``[settings]``
+    table of its ``WORLD`` (either turns a part on; :func:`world_settings` checks it)."""
+    table = world_settings(config)
     strict = bool(config.get("STRICT")) or bool(table.get("strict"))
     versions = strict or bool(config.get("STRICT_VERSIONS")) or bool(table.get("strict_versions"))
     return Strictness(versions=versions, inputs=strict)

@@ -53,6 +53,7 @@ STATUS_BY_ERROR_CLASS: dict[str, int] = {
     "UnauthorizedAdvertiser": 403,
     "InvalidKey": 403,
     "OnlyBulkNumberAllocationAllowed": 403,
+    "NumbersExhausted": 403,
     "RecordNotFound": 404,
     "NotFound": 404,
     "RequestEntityTooLarge": 413,

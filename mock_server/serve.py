@@ -9,6 +9,7 @@ Usage::
                          [--state FILE] [--allocation-retention N] [--event-retention N]
                          [--transaction-retention N] [--journal-limit N]
                          [--max-body-bytes N] [--max-state-bytes N]
+                         [--numbers fictional|valid] [--number-quarantine-seconds N]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
@@ -78,6 +79,12 @@ from mock_server.tuning import settle_collector
 from mock_server.wsgi import DEFAULT_MAX_BODY_BYTES
 from simulator.clock import in_range
 from simulator.errors import SandboxError
+from simulator.number_shares import (
+    DEFAULT_QUARANTINE_SECONDS,
+    MAX_QUARANTINE_SECONDS,
+    NUMBER_RANGES,
+    check_number_settings,
+)
 from simulator.settings import PlatformSettings
 
 SERVERS = ("granian", "waitress")
@@ -117,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     add_admin_flags(p)
     _state_options(p)
     add_limit_flags(p)
+    number_flags(p)
     return p
 
 
@@ -173,7 +181,7 @@ def _start_writer(app: Flask) -> None:
 
 
 def add_limit_flags(p: argparse.ArgumentParser) -> None:
-    """The body limits: ``--max-body-bytes``, ``--max-state-bytes`` (rule 8)."""
+    """The body limits: ``--max-body-bytes``, ``--max-state-bytes`` (rule 10)."""
     p.add_argument("--max-body-bytes", type=_byte_count, default=DEFAULT_MAX_BODY_BYTES,
                    help=f"longest request body read, in bytes; 0 = no limit "
                         f"(default {DEFAULT_MAX_BODY_BYTES})")
@@ -183,7 +191,7 @@ def add_limit_flags(p: argparse.ArgumentParser) -> None:
 
 
 def limit_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The app config of the body limits (rule 8)."""
+    """The app config of the body limits (rule 10)."""
     return {"MAX_BODY_BYTES": args.max_body_bytes, "MAX_STATE_BYTES": args.max_state_bytes}
 
 
@@ -191,6 +199,39 @@ def _byte_count(text: str) -> int:
     if not text.isascii() or not text.isdigit():
         raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}")
     return int(text)
+
+
+def number_flags(p: argparse.ArgumentParser) -> None:
+    """``--numbers valid`` issues every valid-looking NANP number instead of the fictional
+    NXX-555-0100..0199 (config ``NUMBERS``); ``--number-quarantine-seconds`` is how long a
+    released number waits before it is issued again (``NUMBER_QUARANTINE_SECONDS``). Unset,
+    a world file's ``[settings]`` or the defaults decide."""
+    p.add_argument("--numbers", choices=NUMBER_RANGES, default=None,
+                   help="number range: fictional NXX-555-0100..0199, never a real phone, or "
+                        "valid, every valid-looking NANP number (default fictional)")
+    p.add_argument("--number-quarantine-seconds", type=_quarantine, default=None,
+                   metavar="N", help="sandbox seconds before a released number is issued "
+                                     f"again (default {DEFAULT_QUARANTINE_SECONDS})")
+
+
+def _quarantine(text: str) -> int:
+    try:
+        seconds = int(text)
+        check_number_settings("fictional", seconds)
+    except (ValueError, SandboxError):
+        raise argparse.ArgumentTypeError(
+            f"not a number of seconds from 0 to {MAX_QUARANTINE_SECONDS}: {text!r}") from None
+    return seconds
+
+
+def number_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The config keys of the number flags that were given."""
+    config: dict[str, Any] = {}
+    if args.numbers is not None:
+        config["NUMBERS"] = args.numbers
+    if args.number_quarantine_seconds is not None:
+        config["NUMBER_QUARANTINE_SECONDS"] = args.number_quarantine_seconds
+    return config
 
 
 def _instant(text: str) -> str:
@@ -230,6 +271,7 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
     if args.state is not None:
         config["STATE_FILE"] = str(args.state)
     config.update(limit_config(args))
+    config.update(number_config(args))
     return config
 
 

@@ -120,9 +120,10 @@ class OnlyBulkNumberAllocationAllowed(SandboxError):
 
 
 class NumbersExhausted(SandboxError):
-    """The number inventory has no number left to issue (sandbox-only condition, 403)."""
+    """The network's share of the number range has no number left to issue (sandbox-only
+    condition, 403 in the family's error shape)."""
 
-    error_class = "RecordInvalid"
+    error_class = "NumbersExhausted"
     status_hint = 403
 
 

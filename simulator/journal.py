@@ -195,6 +195,8 @@ class Journaled:
 
     #: the attributes :meth:`import_state` takes from the replayed copy
     STATE: ClassVar[tuple[str, ...]] = ()
+    #: the settings a state carries (its replay needs them: the number range, say)
+    STATE_SETTINGS: ClassVar[tuple[str, ...]] = ()
     #: the commands (set by :func:`journal_commands`)
     COMMANDS: ClassVar[frozenset[str]] = frozenset()
     #: what a command weighs (set by :func:`journal_commands`)
@@ -273,8 +275,9 @@ class Journaled:
     def import_state(self, state: Mapping[str, Any]) -> None:
         """Rebuild from an exported state document by replaying its journal.
 
-        The seed, world and commands come from ``state``; settings other than the world are
-        this one's. The clock moves forward to the exported ``now`` when it is behind (never
+        The seed, world, commands and :attr:`STATE_SETTINGS` come from ``state`` (those
+        settings from this one when the state has none); other settings are this one's. The
+        clock moves forward to the exported ``now`` when it is behind (never
         backwards). A state that cannot be replayed changes nothing (``RecordInvalid``).
         """
         if isinstance(state, Mapping) and state.get("format", STATE_FORMAT) != STATE_FORMAT:
@@ -303,9 +306,13 @@ class Journaled:
         world = replay.get("world")
         if world is not None and not isinstance(world, Mapping):
             raise RecordInvalid("state's replay.world must be an object or null")
+        carried = replay.get("settings", {})
+        if not isinstance(carried, Mapping) or not set(carried) <= set(self.STATE_SETTINGS):
+            raise RecordInvalid("state's replay.settings may hold only "
+                                f"{', '.join(self.STATE_SETTINGS)}")
         clock = ManualClock(built_at)
         settings = replace(self.settings, world=world,
-                           demo_world=bool(replay.get("demo_world", True)))
+                           demo_world=bool(replay.get("demo_world", True)), **carried)
         copy = type(self)(clock, seed, settings=settings)  # type: ignore[call-arg]
         with copy._unjournaled():
             copy._replay(clock, entries)
@@ -317,11 +324,16 @@ class Journaled:
                 setattr(self, name, getattr(copy, name))
             self.seed = seed
             self.settings = copy.settings
+            self._took_state()
             self._changed()
+
+    def _took_state(self) -> None:
+        """After :meth:`import_state` took a replayed copy's state: point what that state
+        holds of the copy (its clock) at this facade. Nothing by default."""
 
     def _replay_state(self) -> dict[str, Any]:
         """What :meth:`import_state` needs of an exported state: the seed, the start, the
-        world and the journal."""
+        world, the settings it carries and the journal."""
         return {**self._replay_header(), "journal": self.journal.to_list()}
 
     def _replay_header(self) -> dict[str, Any]:
@@ -330,6 +342,7 @@ class Journaled:
             "built_at": self.built_at.isoformat(),
             "world": _plain(self.settings.world),
             "demo_world": self.settings.demo_world,
+            "settings": {name: getattr(self.settings, name) for name in self.STATE_SETTINGS},
             "truncated": self.journal.truncated,
         }
 

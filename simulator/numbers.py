@@ -10,9 +10,12 @@ Rules:
   ``random.Random`` it is given, never the same number twice (until released). By default it
   only issues the NANP range reserved for fiction, NXX-555-0100..0199, so a sandbox number
   never rings a real phone: 100 numbers per NPA, 700 toll-free in all. ``fictional_only=False``
-  allows the whole valid range (needed for pools of 100,000 numbers). Issuing is O(1)
-  amortised: fictional numbers come from per-NPA lists shuffled once, on first use; the full
-  range uses rejection sampling against a set of issued numbers.
+  allows the whole valid range (needed for pools of 100,000 numbers): exchanges 200..999 but
+  N11, validity decided per exchange by ``phonenumbers``. ``share=(k, n)`` keeps only the
+  numbers whose last seven digits are k modulo n (:func:`in_share`; a network's share,
+  :mod:`simulator.number_shares`). Issuing is O(1) amortised: fictional numbers come from
+  per-NPA lists shuffled once, on first use, each by its own stream; the full range uses
+  rejection sampling against a set of issued numbers. Running out is known before any draw.
 * The set of geographic NPAs is derived once from the ``zipcodes`` package's ``area_codes``
   data, keeping those ``phonenumbers`` accepts.
 * :func:`area_codes_for` resolves a ``local_center`` to candidate NPAs, nearest first, using
@@ -52,6 +55,7 @@ __all__ = [
     "area_codes_for",
     "format_number",
     "geographic_npas",
+    "in_share",
     "is_toll_free",
     "parse_number",
 ]
@@ -327,40 +331,78 @@ def _ordered_npas(
 
 
 # --------------------------------------------------------------------------- inventory
+#: the subscriber numbers (last seven digits) of the full range: exchanges 200..999
+_FIRST_SUBSCRIBER, _END_SUBSCRIBER = 2_000_000, 10_000_000
+#: the fictional lines of every NPA: NXX-555-0100..0199
+_FICTIONAL_LINES = range(100, 200)
+
+
+def in_share(number: str, share: tuple[int, int]) -> bool:
+    """Whether ``number`` belongs to share ``(k, n)``: its last seven digits are k modulo n."""
+    k, n = share
+    return int(number[3:]) % n == k
+
+
+@lru_cache(maxsize=65_536)
+def _valid_exchange(npa: str, exchange: str) -> bool:
+    """Whether numbers of NPA-NXX are valid: ``phonenumbers``' NANP patterns decide by the
+    first six digits (memoised: the full range draws many numbers of each exchange)."""
+    return exchange[1:] != "11" and _is_valid(f"{npa}{exchange}0100")  # N11: not lines
+
+
 class _NpaStock:
-    """The fictional numbers of one NPA still to issue, shuffled once on first use."""
+    """The fictional numbers of one NPA's share still to issue, shuffled once on first use."""
 
     __slots__ = ("numbers",)
 
-    def __init__(self, npa: str, rng: random.Random) -> None:
-        self.numbers = [f"{npa}555{line:04d}" for line in range(100, 200)]
+    def __init__(self, npa: str, rng: random.Random, share: tuple[int, int]) -> None:
+        self.numbers = [number for number in (f"{npa}555{line:04d}" for line in _FICTIONAL_LINES)
+                        if in_share(number, share)]
         rng.shuffle(self.numbers)
 
 
 class NumberInventory:
     """Issues US numbers deterministically from a seeded rng, never the same one twice.
 
+    ``share=(k, n)`` limits it to the numbers whose last seven digits are k modulo n (a
+    network's share, :mod:`simulator.number_shares`); the default is the whole range. Each
+    NPA's fictional numbers are shuffled by their own stream (salted once from ``rng``), and
+    an exhausted range answers before any draw: a refused issue leaves the rng as it was.
     Not thread-safe by itself beyond an internal lock around each call.
     """
 
     #: rejection-sampling tries per NPA before the full range counts as exhausted
     MAX_TRIES = 200
 
-    def __init__(self, rng: random.Random, *, fictional_only: bool = True) -> None:
+    def __init__(self, rng: random.Random, *, fictional_only: bool = True,
+                 share: tuple[int, int] = (0, 1)) -> None:
         if not isinstance(rng, random.Random):
             raise TypeError("NumberInventory needs a seeded random.Random")
+        k, n = share
+        if not 0 <= k < n:
+            raise ValueError(f"share {share} is not (k, n) with 0 <= k < n")
         self._rng = rng
+        self._salt = rng.getrandbits(64)
         self.fictional_only = fictional_only
+        self.share = share
         self._lock = threading.Lock()
         self._stocks: dict[str, _NpaStock] = {}
         self._issued: set[str] = set()
-        #: toll-free NPAs that may still have fictional numbers (swap-remove on exhaustion)
-        self._toll_free_open = list(_TOLL_FREE_ORDER)
+        #: fictional numbers of the share in one NPA (the same for every NPA)
+        self._per_npa = sum(1 for line in _FICTIONAL_LINES if (5_550_000 + line) % n == k)
+        #: the first subscriber number of the share in the full range, and how many it holds
+        self._first = _FIRST_SUBSCRIBER + (k - _FIRST_SUBSCRIBER) % n
+        self._span = max(0, (_END_SUBSCRIBER - self._first + n - 1) // n)
 
     @property
     def issued_count(self) -> int:
         with self._lock:
             return len(self._issued)
+
+    @property
+    def fictional_per_npa(self) -> int:
+        """How many fictional numbers of each NPA the share holds."""
+        return self._per_npa
 
     def is_issued(self, number: str) -> bool:
         with self._lock:
@@ -369,8 +411,16 @@ class NumberInventory:
     def _stock(self, npa: str) -> _NpaStock:
         stock = self._stocks.get(npa)
         if stock is None:
-            stock = self._stocks[npa] = _NpaStock(npa, self._rng)
+            stock = self._stocks[npa] = _NpaStock(
+                npa, random.Random(f"{self._salt}:{npa}"), self.share)
         return stock
+
+    def _has_stock(self, npa: str) -> bool:
+        """Whether the NPA may still issue (the full range: always; rejection decides)."""
+        if not self.fictional_only:
+            return self._span > 0
+        stock = self._stocks.get(npa)
+        return bool(stock.numbers) if stock is not None else self._per_npa > 0
 
     def _issue_fictional(self, npa: str) -> str | None:
         stock = self._stock(npa)
@@ -382,32 +432,32 @@ class NumberInventory:
         return None
 
     def _issue_any(self, npa: str) -> str | None:
+        n = self.share[1]
         for _ in range(self.MAX_TRIES):
-            number = f"{npa}{self._rng.randrange(2_000_000, 10_000_000):07d}"
-            if number[3:5] == "11" or number in self._issued:  # N11 exchanges are not lines
+            subscriber = self._first + n * self._rng.randrange(self._span)
+            number = f"{npa}{subscriber:07d}"
+            if number in self._issued or not _valid_exchange(npa, number[3:6]):
                 continue
-            if _is_valid(number):
-                self._issued.add(number)
-                return number
+            self._issued.add(number)
+            return number
         return None
 
+    def _issue(self, npa: str) -> str | None:
+        return self._issue_fictional(npa) if self.fictional_only else self._issue_any(npa)
+
     def issue_toll_free(self) -> str:
-        """A new toll-free number (random toll-free NPA)."""
+        """A new toll-free number (random toll-free NPA among those with numbers left)."""
         with self._lock:
-            open_npas = self._toll_free_open
+            open_npas = [npa for npa in _TOLL_FREE_ORDER if self._has_stock(npa)]
             while open_npas:
                 index = self._rng.randrange(len(open_npas))
-                npa = open_npas[index]
-                number = (
-                    self._issue_fictional(npa) if self.fictional_only else self._issue_any(npa)
-                )
+                number = self._issue(open_npas[index])
                 if number is not None:
                     return number
-                open_npas[index] = open_npas[-1]
-                open_npas.pop()
+                del open_npas[index]
             raise NumbersExhausted(
                 "No toll-free number left in the fictional range (NXX-555-0100..0199, "
-                f"{len(TOLL_FREE_NPAS) * 100} numbers): allow the full number range "
+                f"{len(TOLL_FREE_NPAS) * self._per_npa} numbers): allow the full number range "
                 "(fictional_only=False) to issue more."
             )
 
@@ -420,11 +470,9 @@ class NumberInventory:
         with self._lock:
             valid = geographic_npas()
             for npa in npas:
-                if npa not in valid:  # toll-free, unassigned or malformed NPA
-                    continue
-                number = (
-                    self._issue_fictional(npa) if self.fictional_only else self._issue_any(npa)
-                )
+                if npa not in valid or not self._has_stock(npa):
+                    continue  # toll-free, unassigned or malformed NPA, or none left
+                number = self._issue(npa)
                 if number is not None:
                     return number
             return None
@@ -435,9 +483,6 @@ class NumberInventory:
             if number not in self._issued:
                 return False
             self._issued.discard(number)
-            npa = number[:3]
             if self.fictional_only and number[3:6] == "555":
-                self._stock(npa).numbers.append(number)
-                if npa in TOLL_FREE_NPAS and npa not in self._toll_free_open:
-                    self._toll_free_open.append(npa)
+                self._stock(number[:3]).numbers.append(number)
             return True

@@ -89,7 +89,8 @@ from simulator.errors import (
 from simulator.events import Event, EventLog
 from simulator.journal import STATE_FORMAT, Journal, Journaled, journal_commands
 from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
-from simulator.numbers import NumberInventory, parse_number
+from simulator.number_shares import NumberShares
+from simulator.numbers import parse_number
 from simulator.principals import Keyring, Principal
 from simulator.resources.campaigns import check_timeout, go_live, quick_stats, set_status
 from simulator.resources.parties import add_prompt_recording
@@ -149,6 +150,8 @@ class Platform(Journaled):
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
              "transactions", "transaction_ids", "conversions", "calls", "keyring", "world")
+    #: the number range is part of a state: its replay issues the same numbers
+    STATE_SETTINGS = ("numbers", "number_quarantine_seconds", "numbers_per_network")
 
     def __init__(self, clock: Clock, seed: int = 0, *,
                  settings: PlatformSettings | None = None) -> None:
@@ -170,8 +173,10 @@ class Platform(Journaled):
         self.journal = Journal(settings.journal_limit)
         self.streams = Streams(self.seed)
         self.events = EventLog(settings.event_retention)
-        self.inventory = NumberInventory(
-            self.streams.numbers, fictional_only=settings.fictional_only
+        self.inventory = NumberShares(
+            self.seed, self.now, numbers=settings.numbers,
+            quarantine_seconds=settings.number_quarantine_seconds,
+            limit=settings.numbers_per_network,
         )
         self.directory = Store(
             inventory=self.inventory,
@@ -192,6 +197,9 @@ class Platform(Journaled):
             elif settings.demo_world:
                 self.world = populate_demo_world(self)
         self._changed()
+
+    def _took_state(self) -> None:
+        self.inventory.clock = self.now  # the replayed copy's clock stopped at its end
 
     def reset(self) -> None:
         """Back to the world the platform started with (its seed and settings, or the last
@@ -998,6 +1006,7 @@ class Platform(Journaled):
                 "networks": networks,
                 "transactions": [t.to_dict() for t in self.transactions.all()],
                 "events": [{"seq": seq, **event.to_dict()} for seq, event in self.events],
+                "numbers": self.inventory.summary(),
                 "replay": self._replay_state(),
             }
 

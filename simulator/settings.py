@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.journal import DEFAULT_JOURNAL_LIMIT
+from simulator.number_shares import DEFAULT_NUMBERS_PER_NETWORK, DEFAULT_QUARANTINE_SECONDS
 from simulator.resources.store import DEFAULT_BASE_URL
 from simulator.transactions import DEFAULT_TRANSACTION_RETENTION
 
@@ -26,8 +27,12 @@ class PlatformSettings:
     """Knobs of a platform (all have documented defaults)."""
 
     base_url: str = DEFAULT_BASE_URL
-    #: issue only NXX-555-01XX numbers (never a real phone)
-    fictional_only: bool = True
+    #: the number range: "fictional" (NXX-555-01XX, never a real phone) or "valid"
+    numbers: str = "fictional"
+    #: sandbox seconds before a released number can be issued again
+    number_quarantine_seconds: int = DEFAULT_QUARANTINE_SECONDS
+    #: the most numbers one network holds at once (in quarantine included)
+    numbers_per_network: int = DEFAULT_NUMBERS_PER_NETWORK
     #: events kept in the event log
     event_retention: int | None = 100_000
     #: transactions kept, the most recent (None = all: memory then grows with every call)

@@ -42,6 +42,8 @@ World file layout (every section optional except ``networks``)::
 
     [settings]                          # read by the server, not the model: ignored here
     strict = true                       # mock_server.app.strictness_of (strict_versions too)
+    numbers = "valid"                   # mock_server.app.number_options (fictional | valid;
+    number_quarantine_seconds = 3600    #   numbers_per_network too)
 
 A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the seed.
 """

@@ -53,7 +53,8 @@ def build(pool_size: int) -> tuple[Any, Any, bytes]:
     from mock_server.app import create_app, sandbox_state  # noqa: PLC0415
     from mock_server.tuning import settle_collector  # noqa: PLC0415
 
-    app: Any = create_app({"SEED": 0, "CLOCK": "manual", "FICTIONAL_ONLY": False})
+    app: Any = create_app({"SEED": 0, "CLOCK": "manual", "NUMBERS": "valid",
+                           "NUMBERS_PER_NETWORK": 1_000_000})
     platform = sandbox_state(app).platform
     settle_collector(app)  # as ``serve`` does before serving
     world = platform.world_summary()

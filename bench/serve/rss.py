@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from mock_server.app import create_app, sandbox_state  # noqa: PLC0415
 
-    app: Any = create_app({"SEED": 0, "CLOCK": "manual", "FICTIONAL_ONLY": False})
+    app: Any = create_app({"SEED": 0, "CLOCK": "manual", "NUMBERS": "valid",
+                           "NUMBERS_PER_NETWORK": 1_000_000})
     platform = sandbox_state(app).platform
     world = platform.world_summary()
     client = app.test_client()

@@ -24,13 +24,14 @@ What it does, in order:
 The sandbox is measured doing the real work: the legacy allocation endpoints allocate from
 the demo ring pool ``rp-1``, which the benchmark first resizes through the Network Integration
 API (``PUT``: ``max_pool_size`` 8,000, 150,000 for the bulk pool, ``lifetime_seconds`` 1), on a
-server built with the full number range (config ``FICTIONAL_ONLY`` false: the fictional range
-holds only 700 toll-free numbers) and the system clock. A pool provisions numbers before it
-reuses any (the model's rule), so the benchmark provisions every number first with Bulk
-requests; from then on every request is a real allocation, every hold ends 1 s later and is
-recycled, and there is no overflow while the rate stays under 8,000 per second (150,000
-allocations per second for Bulk). The Network Integration read is of a third pool,
-``rp-read`` (15 numbers, created by ``PUT``), because a pool's body lists its promo numbers.
+server built with the valid number range (config ``NUMBERS`` ``valid``, ``NUMBERS_PER_NETWORK``
+1,000,000: the fictional range holds only 700 toll-free numbers) and the system clock. A pool
+provisions numbers before it reuses any (the model's rule), so the benchmark provisions every
+number first with Bulk requests; from then on every request is a real allocation, every hold
+ends 1 s later and is recycled, and there is no overflow while the rate stays under 8,000 per
+second (150,000 allocations per second for Bulk). The Network Integration read is of a third
+pool, ``rp-read`` (15 numbers, created by ``PUT``), because a pool's body lists its promo
+numbers.
 Each request is validated, authenticated (ring pool key or API token), recorded (allocation
 log, event log, journal, request journal) and rendered.
 Bulk sends 100 rows per request to the bulk-enabled pool ``rp-bulk-1`` (resized the same way)
@@ -332,7 +333,8 @@ def sandbox_child(argv: Sequence[str]) -> int:
     from mock_server.serve import serve  # noqa: PLC0415
     from mock_server.tuning import settle_collector  # noqa: PLC0415
 
-    config = {"SEED": 0, "CLOCK": "system", "FICTIONAL_ONLY": False,
+    config = {"SEED": 0, "CLOCK": "system", "NUMBERS": "valid",
+              "NUMBERS_PER_NETWORK": 1_000_000,
               "BASE_URL": f"http://127.0.0.1:{port}"}
     app = create_app(config)
     if server in ("granian", "waitress"):

@@ -3,11 +3,13 @@ an advertiser campaign or under an affiliate campaign.
 
 Rules of this module (beyond the store's):
 
-* The platform issues the numbers: a POST to ``promo_numbers`` always makes a new one (a local
-  number when ``local_center`` names free local numbers, else toll-free); a PUT to
-  ``promo_numbers/<number>`` on a missing number is ``RecordNotFound`` (there is nothing to
-  create there). Through ``promo_numbers_by_id`` create and update are upserts keyed by
-  ``id_from_network`` (required on the collection path, checked before anything else).
+* The platform issues the numbers from the network's share (:mod:`simulator.number_shares`):
+  a POST to ``promo_numbers`` always makes a new one (a local number when ``local_center``
+  names free local numbers, else toll-free); a deleted number goes back to the share after
+  the quarantine. A PUT to ``promo_numbers/<number>`` on a missing number is
+  ``RecordNotFound`` (there is nothing to create there). Through ``promo_numbers_by_id``
+  create and update are upserts keyed by ``id_from_network`` (required on the collection
+  path, checked before anything else).
 * Through ``promo_numbers`` an ``id_from_network`` already used in the campaign is refused
   ("has already been taken"), and a number created without one gets its Invoca id as one
   (the docs' example answers ``"id": 12, "id_from_network": "12"``).
@@ -157,11 +159,12 @@ class PromoNumbers(Resource):
         return campaign, held
 
     def create(self, store: Store, now: datetime, parent: Any, key: str, write: Any) -> Any:
-        number = store.issue_number(local_npas(write.values, promo=True))
+        campaign, held = _campaigns(parent)
+        number = store.issue_number(campaign.advertiser.network,
+                                    local_npas(write.values, promo=True))
         promo_id = store.next_id(self.kind)
         if not key and str(promo_id) not in parent.promo_numbers_by_id:
             key = str(promo_id)
-        campaign, held = _campaigns(parent)
         promo = PromoNumber(promo_id, number, key, write.values, campaign, held)
         parent.promo_numbers[number] = promo
         if key:
@@ -188,6 +191,7 @@ class PromoNumbers(Resource):
         if obj.id_from_network:
             parent.promo_numbers_by_id.pop(obj.id_from_network, None)
         store.number_owners.pop(obj.promo_number, None)
+        store.release_number(obj.campaign.advertiser.network, obj.promo_number)
 
     # ---- reading -----------------------------------------------------------------------
 

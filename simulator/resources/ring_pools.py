@@ -17,6 +17,9 @@ Rules of this module (beyond the store's):
   bulk-enabled pool allocates only through the Bulk RingPool API.
 * Each distinct ``destination_phone_number`` becomes a Destination (``customer_phone_numbers``),
   the current one the ``default_customer_phone_number``.
+* A pool's numbers come from its network's share (:mod:`simulator.number_shares`); those of a
+  deleted pool (its overflow number too) and those a shrunk pool drops go back to the share
+  after the quarantine.
 * Rendering drops the fields the asked version does not have (the ``RingPool`` schema's
   ``x-versions``; no version counts as the earliest).
 """
@@ -97,13 +100,14 @@ class RingPools(Resource):
 
     def create(self, store: Store, now: datetime, parent: Any, key: str, write: Any) -> Any:
         values = write.values
+        network = _network(parent)
+        overflow = store.issue_number(network, None) if values["allow_overflow"] else None
         pool_id = store.next_id(self.kind)
-        overflow = store.issue_number(None) if values["allow_overflow"] else None
         pool = RingPool(
             id=pool_id,
             lifetime_seconds=values["lifetime_seconds"],
             max_pool_size=values["max_pool_size"],
-            supply=_supply(store, pool_id, write.npas),
+            supply=_supply(store, network, pool_id, write.npas),
             events=store.events,
             pool_type=values["pool_type"],
             param_names=_param_names(values),
@@ -111,7 +115,7 @@ class RingPools(Resource):
             overflow_number=overflow,
             fill_at=now + LOCAL_FILL_DELAY if write.npas is not None else None,
             retention=store.retention,
-            release=_releaser(store),
+            release=_releaser(store, network),
             properties={
                 "id_from_network": key,
                 "api_key": store.new_api_key(),
@@ -146,9 +150,11 @@ class RingPools(Resource):
     def unlink(self, store: Store, parent: Any, obj: Any) -> None:
         del parent.ring_pools[obj.properties["id_from_network"]]
         store.ring_pools_by_id.pop(obj.id, None)
-        for number, owner in list(store.number_owners.items()):
-            if owner.ring_pool_id == obj.id:
+        network = _network(parent)
+        for number in [*obj.numbers, *filter(None, [obj.overflow_number])]:
+            if store.number_owners.get(number) == NumberOwner(ring_pool_id=obj.id):
                 del store.number_owners[number]
+            store.release_number(network, number)
 
     def ident(self, obj: Any) -> tuple[int, str]:
         return obj.id, obj.properties["id_from_network"]
@@ -208,20 +214,23 @@ def _param_names(values: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(values[name] for name in CUSTOM_PARAMS)
 
 
-def _supply(store: Store, pool_id: int, npas: Sequence[str] | None) -> Callable[[], str]:
-    """Where a pool's numbers come from: issued numbers, each owned by the pool."""
+def _supply(store: Store, network: Any, pool_id: int,
+            npas: Sequence[str] | None) -> Callable[[], str]:
+    """Where a pool's numbers come from: its network's share, each owned by the pool."""
     def supply() -> str:
-        number = store.issue_number(npas)
+        number = store.issue_number(network, npas)
         store.number_owners[number] = NumberOwner(ring_pool_id=pool_id)
         return number
 
     return supply
 
 
-def _releaser(store: Store) -> Callable[[str], None]:
-    """A pool dropped a number after shrinking: it no longer belongs to the pool."""
+def _releaser(store: Store, network: Any) -> Callable[[str], None]:
+    """A pool dropped a number after shrinking: it no longer belongs to the pool and goes
+    back to the network's share after the quarantine."""
     def release(number: str) -> None:
         store.number_owners.pop(number, None)
+        store.release_number(network, number)
 
     return release
 

@@ -48,7 +48,7 @@ from simulator.fields import (
     raise_if,
     validate_fields,
 )
-from simulator.numbers import NumberInventory
+from simulator.number_shares import NumberShares
 from simulator.resources.records import (
     Advertiser,
     Affiliate,
@@ -225,7 +225,7 @@ class Store:
     def __init__(
         self,
         *,
-        inventory: NumberInventory,
+        inventory: NumberShares,
         key_rng: random.Random,
         events: EventLog,
         base_url: str = DEFAULT_BASE_URL,
@@ -271,6 +271,7 @@ class Store:
         self._sequences["Network"] = max(self._sequences.get("Network", 0), network_id)
         network = Network(network_id, name, affiliate_id_param)
         self.networks[network_id] = network
+        self.inventory.add_network(network_id)
         return network
 
     def network(self, network_id: int | str) -> Network:
@@ -327,13 +328,15 @@ class Store:
 
     # ---- numbers shared by promo numbers and ring pools ------------------------------------
 
-    def issue_number(self, npas: Sequence[str] | None) -> str:
-        """A local number from ``npas`` when one is free, else a toll-free one."""
-        if npas:
-            local = self.inventory.issue_local(list(npas))
-            if local is not None:
-                return local
-        return self.inventory.issue_toll_free()
+    def issue_number(self, network: Network, npas: Sequence[str] | None) -> str:
+        """A number of the network's share: local from ``npas`` when one is free, else
+        toll-free (NumbersExhausted when none is left)."""
+        return self.inventory.issue(network.id, npas)
+
+    def release_number(self, network: Network, number: str) -> None:
+        """A number left its pool or promo number: back in the network's share after the
+        quarantine."""
+        self.inventory.release(network.id, number)
 
     # ---- tracking URLs (stay in the model for now) ------------------------------------------
 
