@@ -8,7 +8,10 @@ Usage::
                          [--strict] [--strict-versions]
 
 Rules:
-1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
+1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM /
+   SIGHUP, waiting at most ``STOP_GRACE`` seconds for requests in progress. A port already in
+   use is refused at once (exit status 2, "port N is in use"); granian's worker process ends
+   when this process ends, ``kill -9`` included (:mod:`mock_server.lifecycle`).
 2. ONE process holds the state: granian runs one worker process with several blocking
    threads (the app is built before the worker forks, so the banner and the server share the
    same world); waitress runs threads in this process. The app serialises platform calls
@@ -25,16 +28,23 @@ Rules:
    curl commands then use ``-k``).
 7. The process that serves is tuned for serving first (:mod:`mock_server.tuning`: the garbage
    collector); nothing else applies that tuning.
+8. Clients that send slowly do not hold up the others: granian starts a thread per request in
+   progress, up to ``--threads`` (default :data:`GRANIAN_THREADS`), so that many bodies may be
+   arriving at once; waitress reads whole requests before a thread sees them and keeps up to
+   :data:`WAITRESS_CONNECTION_LIMIT` connections. A body that ends before its
+   ``Content-Length`` is never applied (:func:`mock_server.wsgi.complete_body`).
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
-move it forward), ``--threads`` 2 per core + 1, at most 8.
+move it forward), ``--threads`` 256 on granian (started as needed), 2 per core + 1 (at most 8)
+on waitress.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -53,13 +63,21 @@ from flask import Flask
 
 from mock_server.app import create_app
 from mock_server.control import parse_instant
+from mock_server.lifecycle import STOP_GRACE, bound_to_parent, port_in_use, stop_on_hangup
 from mock_server.state import sandbox_state
 from mock_server.tuning import settle_collector
 from simulator.errors import SandboxError
 
 SERVERS = ("granian", "waitress")
-#: granian warns above 2 threads per core + 1; more threads do not help a GIL-bound app
-DEFAULT_THREADS = min(8, (os.cpu_count() or 1) * 2 + 1)
+#: threads running requests at once: 2 per core + 1, at most 8 (more do not help a GIL-bound app)
+WORKER_THREADS = min(8, (os.cpu_count() or 1) * 2 + 1)
+#: granian runs each request in progress on a thread of its own, started when needed (idle
+#: ones end after 30 s); a client still sending its body holds one, so this bounds how many
+#: such clients the sandbox outlasts. waitress reads a whole request before a thread sees it.
+GRANIAN_THREADS = 256
+DEFAULT_THREADS = {"granian": GRANIAN_THREADS, "waitress": WORKER_THREADS}
+#: waitress: connections open at once (its default, 100, is a handful of slow clients)
+WAITRESS_CONNECTION_LIMIT = 1000
 NETWORK_VERSION = "2016-10-01"
 RINGPOOL_VERSION = "2015-12-09"
 
@@ -79,8 +97,9 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON or TOML file describing the world (default: the seeded demo)")
     p.add_argument("--server", choices=SERVERS, default="granian",
                    help="WSGI server (default granian)")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                   help=f"request threads (default {DEFAULT_THREADS}: 2 per core + 1, at most 8)")
+    p.add_argument("--threads", type=int, default=None,
+                   help=f"request threads (default: granian {GRANIAN_THREADS}, started as "
+                        f"needed; waitress {WORKER_THREADS})")
     p.add_argument("--tls", action="store_true",
                    help="serve HTTPS (granian only); without --cert/--key a self-signed "
                         "certificate for localhost/127.0.0.1 is generated at start")
@@ -213,6 +232,14 @@ class TLSSetupError(RuntimeError):
     """TLS was asked for and cannot be set up."""
 
 
+class _ThreadsWarning(logging.Filter):
+    """Drops granian's warning about many threads: they are started only as needed, and
+    are there for clients that send slowly (:data:`GRANIAN_THREADS`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configuration allows spawning up to")
+
+
 def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
                 threads: int, tls: tuple[Path, Path] | None = None) -> int:
     """Serve ``app`` on granian: one worker process, ``threads`` blocking threads."""
@@ -222,6 +249,7 @@ def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
 
     server = Server(
         target="mock_server.app:create_app",
+        workers_kill_timeout=STOP_GRACE,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
@@ -237,7 +265,9 @@ def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
         partial(_prebuilt, app) if multiprocessing.get_start_method() == "fork"
         else partial(_rebuilt, dict(config))
     )
-    server.serve(target_loader=loader)
+    server.signal_handler_reload = server.signal_handler_interrupt  # type: ignore[method-assign]
+    logging.getLogger("_granian").addFilter(_ThreadsWarning())
+    server.serve(target_loader=partial(bound_to_parent, loader, os.getpid()))
     return 0
 
 
@@ -250,12 +280,14 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
               "(pip install waitress)", file=sys.stderr)
         return 2
 
-    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox")
+    server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox",
+                           connection_limit=WAITRESS_CONNECTION_LIMIT)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)
+    stop_on_hangup(stop)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -285,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("invoca-sandbox serve: give --tls with both --cert and --key, or neither",
               file=sys.stderr)
         return 2
+    if port_in_use(args.host, args.port):
+        print(f"invoca-sandbox serve: port {args.port} is in use", file=sys.stderr)
+        return 2
     try:
         config = config_from(args)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
@@ -307,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(banner(app, args.host, args.port, tls=args.tls), flush=True)
         try:
             return serve(app, config, host=args.host, port=args.port, server=args.server,
-                         threads=args.threads, tls=tls)
+                         threads=args.threads or DEFAULT_THREADS[args.server], tls=tls)
         except KeyboardInterrupt:
             return 0
 
