@@ -10,7 +10,8 @@ Rules:
    :data:`STOP_GRACE` seconds if requests still hold it (a client that never finishes its
    body).
 3. SIGHUP stops ``serve`` as SIGTERM and SIGINT do (granian would respawn its worker from the
-   start world instead, silently dropping the state).
+   start world instead, silently dropping the state). granian's worker ignores SIGHUP: a
+   terminal's hangup reaches the whole process group, and ``serve`` stops the worker itself.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ def watch_parent(parent: int, *, poll: float = PARENT_POLL, grace: float = STOP_
 
 
 def bound_to_parent(loader: Callable[[str], Any], parent: int, target: str) -> Any:
-    """granian's target loader ``loader``, run in the worker once it watches ``parent``."""
+    """granian's target loader ``loader``, run in the worker once it watches ``parent`` and
+    leaves SIGHUP to it (rules 2 and 3)."""
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     watch_parent(parent)
     return loader(target)
 

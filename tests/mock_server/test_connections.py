@@ -207,12 +207,12 @@ def test_server_stops_when_serve_is_killed_with_sigkill_while_slow_clients_hold_
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("server", server_params())
-def test_serve_stops_with_status_0_when_sent_sighup(server: str) -> None:
+def test_serve_stops_with_status_0_when_its_terminal_hangs_up(server: str) -> None:
     port = free_port()
     process = started_serve(port, "--server", server)
     workers = children(process.pid)
     try:
-        process.send_signal(signal.SIGHUP)
+        os.killpg(process.pid, signal.SIGHUP)  # a hangup reaches the whole process group
         assert process.wait(timeout=30) == 0
         assert gone_within(workers, port, 30)
     finally:
