@@ -66,6 +66,7 @@ from mock_server.objects import url_writer
 from mock_server.rendering import JSON_TYPE, json_body, render_error
 from mock_server.state import SandboxState, sandbox_state
 from mock_server.validation import MAX_BODY_DEPTH, deeper_than
+from mock_server.wsgi import complete_body
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
 
 control = Blueprint("sandbox", __name__)
@@ -171,7 +172,7 @@ def clock() -> Response:
 
 def _control_body(usage: str = 'Send {"advance_seconds": n} or {"now": "ISO-8601"}',
                   ) -> dict[str, Any]:
-    raw = request.get_data(cache=True)
+    raw = complete_body(request)
     try:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:

@@ -12,7 +12,10 @@ Usage::
                          [--numbers fictional|valid] [--number-quarantine-seconds N]
 
 Rules:
-1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM.
+1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM /
+   SIGHUP, waiting at most ``STOP_GRACE`` seconds for requests in progress. A port already in
+   use is refused at once (exit status 2, "port N is in use"); granian's worker process ends
+   when this process ends, ``kill -9`` included (:mod:`mock_server.lifecycle`).
 2. ONE process holds the state: granian runs one worker process with several blocking
    threads (the app is built before the worker forks, so the banner and the server share the
    same world); waitress runs threads in this process. The app serialises platform calls
@@ -38,16 +41,23 @@ Rules:
 10. ``--max-body-bytes N`` (default 1 MiB) bounds a request body (413 in the family's error
    shape), ``--max-state-bytes N`` (default 64 MiB) the body of ``PUT /_sandbox/state``; 0
    lifts a limit. waitress refuses anything beyond the larger of the two itself.
+11. Clients that send slowly do not hold up the others: granian starts a thread per request in
+   progress, up to ``--threads`` (default :data:`GRANIAN_THREADS`), so that many bodies may be
+   arriving at once; waitress reads whole requests before a thread sees them and keeps up to
+   :data:`WAITRESS_CONNECTION_LIMIT` connections. A body that ends before its
+   ``Content-Length`` is never applied (:func:`mock_server.wsgi.complete_body`).
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
-move it forward), ``--threads`` 2 per core + 1, at most 8.
+move it forward), ``--threads`` 256 on granian (started as needed), 2 per core + 1 (at most 8)
+on waitress.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -73,6 +83,7 @@ from mock_server.admin import (
 )
 from mock_server.app import BOUNDS, create_app
 from mock_server.control import DEFAULT_MAX_STATE_BYTES, parse_instant
+from mock_server.lifecycle import STOP_GRACE, bound_to_parent, port_in_use, stop_on_hangup
 from mock_server.persistence import StateFile, StateFileError
 from mock_server.state import sandbox_state
 from mock_server.tuning import settle_collector
@@ -88,8 +99,15 @@ from simulator.number_shares import (
 from simulator.settings import PlatformSettings
 
 SERVERS = ("granian", "waitress")
-#: granian warns above 2 threads per core + 1; more threads do not help a GIL-bound app
-DEFAULT_THREADS = min(8, (os.cpu_count() or 1) * 2 + 1)
+#: threads running requests at once: 2 per core + 1, at most 8 (more do not help a GIL-bound app)
+WORKER_THREADS = min(8, (os.cpu_count() or 1) * 2 + 1)
+#: granian runs each request in progress on a thread of its own, started when needed (idle
+#: ones end after 30 s); a client still sending its body holds one, so this bounds how many
+#: such clients the sandbox outlasts. waitress reads a whole request before a thread sees it.
+GRANIAN_THREADS = 256
+DEFAULT_THREADS = {"granian": GRANIAN_THREADS, "waitress": WORKER_THREADS}
+#: waitress: connections open at once (its default, 100, is a handful of slow clients)
+WAITRESS_CONNECTION_LIMIT = 1000
 NETWORK_VERSION = "2016-10-01"
 RINGPOOL_VERSION = "2015-12-09"
 
@@ -109,8 +127,9 @@ def parser() -> argparse.ArgumentParser:
                    help="JSON or TOML file describing the world (default: the seeded demo)")
     p.add_argument("--server", choices=SERVERS, default="granian",
                    help="WSGI server (default granian)")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                   help=f"request threads (default {DEFAULT_THREADS}: 2 per core + 1, at most 8)")
+    p.add_argument("--threads", type=int, default=None,
+                   help=f"request threads (default: granian {GRANIAN_THREADS}, started as "
+                        f"needed; waitress {WORKER_THREADS})")
     p.add_argument("--tls", action="store_true",
                    help="serve HTTPS (granian only); without --cert/--key a self-signed "
                         "certificate for localhost/127.0.0.1 is generated at start")
@@ -369,6 +388,14 @@ class TLSSetupError(RuntimeError):
     """TLS was asked for and cannot be set up."""
 
 
+class _ThreadsWarning(logging.Filter):
+    """Drops granian's warning about many threads: they are started only as needed, and
+    are there for clients that send slowly (:data:`GRANIAN_THREADS`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configuration allows spawning up to")
+
+
 def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
                 threads: int, tls: tuple[Path, Path] | None = None) -> int:
     """Serve ``app`` on granian: one worker process, ``threads`` blocking threads."""
@@ -378,6 +405,7 @@ def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
 
     server = Server(
         target="mock_server.app:create_app",
+        workers_kill_timeout=STOP_GRACE,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
@@ -393,7 +421,9 @@ def run_granian(app: Flask, config: Mapping[str, Any], host: str, port: int, *,
         partial(_prebuilt, app) if multiprocessing.get_start_method() == "fork"
         else partial(_rebuilt, dict(config))
     )
-    server.serve(target_loader=loader)
+    server.signal_handler_reload = server.signal_handler_interrupt  # type: ignore[method-assign]
+    logging.getLogger("_granian").addFilter(_ThreadsWarning())
+    server.serve(target_loader=partial(bound_to_parent, loader, os.getpid()))
     return 0
 
 
@@ -409,12 +439,14 @@ def run_waitress(app: Flask, host: str, port: int, threads: int) -> int:
     limits = [int(app.config.get(key) or 0) for key in ("MAX_BODY_BYTES", "MAX_STATE_BYTES")]
     largest = 0 if 0 in limits else max(limits)
     server = create_server(app, host=host, port=port, threads=threads, ident="invoca-sandbox",
+                           connection_limit=WAITRESS_CONNECTION_LIMIT,
                            **({"max_request_body_size": largest} if largest else {}))
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)
+    stop_on_hangup(stop)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -453,6 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         print(f"invoca-sandbox serve: {problem}", file=sys.stderr)
         return 2
+    if port_in_use(args.host, args.port):
+        print(f"invoca-sandbox serve: port {args.port} is in use", file=sys.stderr)
+        return 2
     try:
         config = config_from(args)
     except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
@@ -481,7 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(banner(app, args.host, args.port, tls=args.tls), flush=True)
         try:
             return serve(app, config, host=args.host, port=args.port, server=args.server,
-                         threads=args.threads, tls=tls)
+                         threads=args.threads or DEFAULT_THREADS[args.server], tls=tls)
         except KeyboardInterrupt:
             return 0
 

@@ -3,7 +3,8 @@
 :class:`Incoming` reads a request straight from the environ (the fast dispatcher's request;
 Flask's ``Request`` offers the same attributes), :func:`read_body` is how the frame reads and
 parses a body (never more than the app's ``MAX_BODY_BYTES``: :class:`BodyTooLarge`, 413 in the
-family's error shape), and :data:`STATUS_LINES` are werkzeug's status lines, built once.
+family's error shape), :func:`complete_body` how every body is read (all of it, or refused),
+and :data:`STATUS_LINES` are werkzeug's status lines, built once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from werkzeug.wrappers import Request
 
-from mock_server.validation import RequestValidator
+from mock_server.validation import CONTRACT_REFUSAL, RequestValidator
 from simulator.errors import SandboxError
 
 #: the default limit of a request body (config ``MAX_BODY_BYTES``; ``serve --max-body-bytes``)
@@ -33,6 +34,17 @@ class BodyTooLarge(SandboxError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The request body is larger than {limit} bytes")
+
+
+class IncompleteBody(SandboxError):
+    """The body ended before its ``Content-Length`` (the client went away mid-body): 400,
+    and nothing of it is applied."""
+
+    error_class = "IncompleteBody"
+    status_hint = 400
+
+
+setattr(IncompleteBody, CONTRACT_REFUSAL, True)  # the request does not match its own headers
 
 
 class QueryArgs(dict[str, list[str]]):
@@ -162,6 +174,18 @@ def _mimetype(content_type: str) -> str:
     return parse_options_header(content_type)[0].lower()
 
 
+def complete_body(request: Any) -> bytes:
+    """The body of ``request`` (an :class:`Incoming` or Flask's request), refused
+    (:class:`IncompleteBody`) unless it holds the ``Content-Length`` bytes it announced: the
+    servers hand over what arrived before a disconnect as if it were the whole body."""
+    raw: bytes = request.get_data(cache=True)
+    length = request.content_length
+    if length is not None and len(raw) != length:
+        raise IncompleteBody(f"The request body ended after {len(raw)} of its "
+                             f"{length} bytes (Content-Length)")
+    return raw
+
+
 def read_body(request: Any, validator: RequestValidator,
               limit: int | None = None) -> tuple[bytes, Any]:
     """The raw body of ``request`` (an :class:`Incoming` or Flask's request) and its parsed
@@ -175,7 +199,7 @@ def read_body(request: Any, validator: RequestValidator,
             raise BodyTooLarge(limit)
         request.max_content_length = limit
     try:
-        raw = request.get_data(cache=True) if length or (
+        raw = complete_body(request) if length or (
             request.environ.get("HTTP_TRANSFER_ENCODING")) else b""
         form = request.form if validator.takes_form and raw else None
     except RequestEntityTooLarge:

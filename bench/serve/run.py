@@ -582,9 +582,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_install:
         ensure_tools()
     sys.path.insert(0, str(ROOT))
-    from mock_server.serve import DEFAULT_THREADS  # noqa: PLC0415
+    from mock_server.serve import DEFAULT_THREADS, WORKER_THREADS  # noqa: PLC0415
 
-    threads = args.threads or DEFAULT_THREADS
+    def threads_of(server: str) -> int:
+        return int(args.threads or DEFAULT_THREADS.get(server, WORKER_THREADS))
+
     results: list[Measured] = []
     keys: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as scratch_name:
@@ -599,7 +601,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only != "comparators":
             for server in sandbox_servers:
                 target = Target(
-                    f"sandbox-{server}", sandbox_argv(server, threads),
+                    f"sandbox-{server}", sandbox_argv(server, threads_of(server)),
                     all_keys if server == sandbox_servers[0] else ("legacy_json", "bulk_100"),
                     probe="/_sandbox/health",
                 )
@@ -619,7 +621,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     (RESULTS / f"serve-{stamp}.md").write_text(
-        f"machine: {machine()}\nstart-up (s): {startup_times}\nthreads: {threads}\n\n"
+        f"machine: {machine()}\nstart-up (s): {startup_times}\nthreads: "
+        f"{ {server: threads_of(server) for server in args.servers.split(',') if server} }\n\n"
         f"{report}\n\nruns:\n" + "\n".join(
             f"{m.server} {m.endpoint.key}: "
             + ", ".join(f"{r.rate:.0f} req/s p99 {r.p99_ms:.2f} ms" for r in m.runs)
