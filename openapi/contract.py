@@ -38,6 +38,7 @@ FAMILIES: tuple[str, ...] = (
     "Transactions",
     "Signal",
     "Conversion Reporting",
+    "Call Ingestion",
 )
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
