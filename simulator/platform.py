@@ -62,6 +62,7 @@ from typing import Any
 
 from simulator import allocation_api
 from simulator.allocation_api import AllocationResult
+from simulator.call_ingestion import CallIngestion, Receipt, processed_event
 from simulator.clock import Clock, as_utc
 from simulator.conversions import CallScope, ConversionBook
 from simulator.errors import (
@@ -133,7 +134,8 @@ class Platform(Journaled):
 
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
-             "transactions", "transaction_ids", "conversions", "keyring", "world")
+             "transactions", "transaction_ids", "conversions", "keyring", "world",
+             "call_ingestion")
 
     def __init__(self, clock: Clock, seed: int = 0, *,
                  settings: PlatformSettings | None = None) -> None:
@@ -166,6 +168,8 @@ class Platform(Journaled):
         self.transactions = TransactionLog(settings.transaction_retention)
         self.transaction_ids = TransactionIds(self.streams.transactions)
         self.conversions = ConversionBook(self.transactions, self.transaction_ids)
+        self.call_ingestion = CallIngestion(self.transaction_ids,
+                                            settings.call_ingestion_delay_seconds)
         self.keyring = Keyring()
         self.world = None
         with self._unjournaled():
@@ -357,6 +361,7 @@ class Platform(Journaled):
         now = self.now()
         for placement in list(self.directory.ring_pools_by_id.values()):
             placement.pool.expire(now)
+        self._ingested_calls_due()
         return [event for _, event in self.events.since(since_seq)]
 
     def advance_clock(self, seconds: float | timedelta) -> list[Event]:  # journaled
@@ -525,6 +530,7 @@ class Platform(Journaled):
                       advertiser_id: int | None = None,
                       affiliate_id: int | None = None) -> list[dict[str, Any]]:
         parsed = TransactionQuery.from_params(query)
+        self._ingested_calls_due()
         rows = self.transactions.select(parsed, network_id=network_id,
                                         advertiser_id=advertiser_id, affiliate_id=affiliate_id)
         columns = columns_for(role, parsed.include_columns, parsed.exclude_columns,
@@ -537,6 +543,7 @@ class Platform(Journaled):
         with no rows)."""
         with self._lock:
             parsed = TransactionQuery.from_params(query)
+            self._ingested_calls_due()
             network_id = principal.network_id
             custom = self.transactions.custom_names(network_id) if network_id is not None else []
             return columns_for(role, parsed.include_columns, parsed.exclude_columns, custom)
@@ -721,6 +728,31 @@ class Platform(Journaled):
 
     update_conversion = report_conversion
 
+    # ---- Call Ingestion API ---------------------------------------------------------------
+
+    def create_ingested_call(self, principal: Principal, body: Mapping[str, Any], *,
+                             version: str | None = None) -> Receipt:
+        """Call Ingestion API: receive a call of another telephony system; it becomes a
+        transaction after the processing delay (:mod:`simulator.call_ingestion`)."""
+        with self._lock:
+            network = self.directory.network(principal.network_id)
+            receipt = self.call_ingestion.receive(
+                self.now(), network, principal, body,
+                lambda fields, campaign: self._campaign_fields(fields, campaign, None))
+            self._ingested_calls_due()  # no delay: processed at once
+            return receipt
+
+    #: PUT: "we will also accept PUT requests with the same request format"
+    update_ingested_call = create_ingested_call
+
+    def _ingested_calls_due(self) -> None:
+        """Record the ingested calls whose processing is over as transactions (on every
+        clock move and Transactions API read; nothing random is drawn here)."""
+        now = self.now()
+        for ingested in self.call_ingestion.due(now):
+            self.transactions.append(ingested.transaction)
+            self.events.append(processed_event(now, ingested))
+
     # ---- exports ------------------------------------------------------------------------
 
     def export_state(self, links: Callable[[Link], Any] | None = None) -> dict[str, Any]:
@@ -729,6 +761,7 @@ class Platform(Journaled):
         ``links`` writes an object's pages (``object_url``, ``sample_api_url``) as the HTTP
         edge shows them; without it they are left out (the model knows no URLs)."""
         with self._lock:
+            self._ingested_calls_due()
             networks = export_networks(self.directory, links)
             return {
                 "now": self.now().isoformat(),
