@@ -35,6 +35,8 @@ Config keys (all optional):
   ``test_click_url``, tracking URLs; ``serve`` sets it to its own address).
 * ``FICTIONAL_ONLY`` (true): issue only fictional NXX-555-01XX numbers (700 toll-free in all);
   false draws from the full NANP range (benchmarks with pools of 100,000 numbers).
+* ``CALL_INGESTION_DELAY_SECONDS`` (900): seconds on the sandbox clock between a Call
+  Ingestion request and the call's transaction (0..86400; ``serve --call-ingestion-delay``).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
 * ``FAST_DISPATCH`` (true): contract routes are answered by a thin WSGI dispatcher over the
   same URL map and handlers, skipping Flask's per-request contexts and hooks and werkzeug's
@@ -114,6 +116,8 @@ def build_platform(config: Mapping[str, Any]) -> Any:
                                "fictional_only": bool(config.get("FICTIONAL_ONLY", True))}
     if config.get("BASE_URL"):
         options["base_url"] = str(config["BASE_URL"]).rstrip("/")
+    if config.get("CALL_INGESTION_DELAY_SECONDS") is not None:
+        options["call_ingestion_delay_seconds"] = float(config["CALL_INGESTION_DELAY_SECONDS"])
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
 
 

@@ -91,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
                         "maximum and unknown body keys refused (default: lenient)")
     p.add_argument("--strict-versions", action="store_true",
                    help="only published version dates (a date between them is 404)")
+    p.add_argument("--call-ingestion-delay", type=float, default=None, metavar="SECONDS",
+                   help="seconds on the sandbox clock before an ingested call is a transaction "
+                        "(0..86400; default 900)")
     return p
 
 
@@ -124,6 +127,8 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["STRICT"] = True
     if args.strict_versions:
         config["STRICT_VERSIONS"] = True
+    if args.call_ingestion_delay is not None:
+        config["CALL_INGESTION_DELAY_SECONDS"] = args.call_ingestion_delay
     return config
 
 
