@@ -1,11 +1,11 @@
-"""``invoca-sandbox contract``: run the five contract suites against a base URL.
+"""``invoca-sandbox contract``: run the contract suites against a base URL.
 
 Usage::
 
     invoca-sandbox contract --base-url URL [--token T | --basic USER:PASS] [--network-id N]
                             [--ring-pool ID:KEY] [--bulk-ring-pool ID:KEY] [--read-only]
                             [--profile dev|ci|deep] [--seed N] [--junit-xml FILE]
-                            [--suite conformance|allocation|errors|idempotency|docs ...]
+                            [--suite conformance|allocation|errors|idempotency|docs|ingestion ...]
 
 It runs the suites of ``contracts/suites`` with pytest and the :mod:`contracts.plugin`, isolated
 from the caller's pytest configuration (``-c /dev/null``), then prints the summary: operations
@@ -38,6 +38,7 @@ SUITE_MODULES = {
     "errors": "test_errors.py",
     "idempotency": "test_idempotency.py",
     "docs": "test_docs_examples.py",
+    "ingestion": "test_call_ingestion.py",
 }
 
 
@@ -60,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
     p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--suite", action="append", choices=sorted(SUITE_MODULES),
-                   help="run only this suite (repeatable; default: all five)")
+                   help="run only this suite (repeatable; default: all)")
     p.add_argument("--verbose", "-v", action="store_true", help="show every failing test")
     return p
 
