@@ -38,7 +38,8 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
         "Transactions": 3,
         "Signal": 6,
         "Conversion Reporting": 2,
-        "total": 83,
+        "Call Ingestion": 2,
+        "total": 85,
     }
 
 
