@@ -55,8 +55,8 @@ from simulator.network import formatted
 from simulator.principals import Principal
 from simulator.reported_values import parse_boolean, parse_timestamp
 from simulator.resources.records import AdvertiserCampaign, Network
-from simulator.transactions import CustomValue, Transaction, TransactionIds, time_fields
 from simulator.transaction_columns import blank_row
+from simulator.transactions import CustomValue, Transaction, TransactionIds, time_fields
 
 __all__ = [
     "DEFAULT_DELAY_SECONDS",
@@ -444,8 +444,8 @@ class CallIngestion:
         if not isinstance(custom, list):
             read.invalid("custom_data", "custom_data must be an array")
             return
-        for index, item in enumerate(custom):
-            item = item if isinstance(item, Mapping) else {}
+        for index, given in enumerate(custom):
+            item = given if isinstance(given, Mapping) else {}
             name = _text(item.get("name")) if _given(item.get("name")) else None
             if name is None:
                 read.problems.append((f"custom_data[{index}].name",

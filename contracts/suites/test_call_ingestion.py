@@ -98,7 +98,8 @@ def _submit(probe: Probe, call: dict[str, Any], *, method: str = "POST",
             extra: dict[str, Any] | None = None) -> requests.Response:
     operation = "createIngestedCall" if method == "POST" else "updateIngestedCall"
     request = Request(method, f"/api/{CALL_INGESTION_VERSION}/calls.json",
-                      headers=probe.target.auth_headers(), json_body={"call": call, **(extra or {})})
+                      headers=probe.target.auth_headers(),
+                      json_body={"call": call, **(extra or {})})
     return probe.send(request, operation)
 
 
