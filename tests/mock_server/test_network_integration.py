@@ -61,7 +61,7 @@ def test_world_has_the_documented_keys_when_asked(world: dict[str, Any]) -> None
     assert set(world) == {
         "network_id", "api_token", "basic_auth", "advertiser_id_from_network",
         "advertiser_campaign_id_from_network", "affiliate_id_from_network", "ring_pool",
-        "bulk_ring_pool",
+        "bulk_ring_pool", "external_campaign_id_from_network",
     }
     assert set(world["ring_pool"]) == {"id", "id_from_network", "api_key"}
 
