@@ -33,6 +33,7 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
     "Transactions": {"401", "403", "404", "500"},
     "Signal": {"400", "401", "403", "404", "500"},
     "Conversion Reporting": {"401", "403", "404", "500"},
+    "Call Ingestion": {"400", "401", "403", "409", "500"},
 }
 #: Operations per family: the issue's "Done when" count.
 EXPECTED_COUNTS = {
@@ -42,6 +43,7 @@ EXPECTED_COUNTS = {
     "Transactions": 3,
     "Signal": 6,
     "Conversion Reporting": 2,
+    "Call Ingestion": 2,
 }
 METHOD_PREFIX = {"put": "update", "delete": "delete"}
 ACTION_IDS = {
