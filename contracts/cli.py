@@ -1,4 +1,4 @@
-"""``invoca-sandbox contract``: run the six contract suites against a base URL.
+"""``invoca-sandbox contract``: run the contract suites against a base URL.
 
 Usage::
 
@@ -6,7 +6,8 @@ Usage::
                             [--admin-token TOKEN]
                             [--ring-pool ID:KEY] [--bulk-ring-pool ID:KEY] [--read-only]
                             [--profile dev|ci|deep] [--seed N] [--junit-xml FILE]
-                            [--suite conformance|allocation|errors|idempotency|docs|bounds ...]
+                            [--suite conformance|allocation|errors|idempotency|docs|bounds|
+                                     ingestion ...]
 
 It runs the suites of ``contracts/suites`` with pytest and the :mod:`contracts.plugin`, isolated
 from the caller's pytest configuration (``-c /dev/null``), then prints the summary: operations
@@ -40,6 +41,7 @@ SUITE_MODULES = {
     "idempotency": "test_idempotency.py",
     "docs": "test_docs_examples.py",
     "bounds": "test_bounds.py",
+    "ingestion": "test_call_ingestion.py",
 }
 
 
@@ -65,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
     p.add_argument("--junit-xml", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--suite", action="append", choices=sorted(SUITE_MODULES),
-                   help="run only this suite (repeatable; default: all six)")
+                   help="run only this suite (repeatable; default: all)")
     p.add_argument("--verbose", "-v", action="store_true", help="show every failing test")
     return p
 

@@ -29,6 +29,8 @@ from schemathesis import Case, Response
 from schemathesis.checks import CHECKS as CHECK_REGISTRY
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.generation.stateful.state_machine import APIStateMachine
 
 import contracts.hooks  # noqa: F401  (registers deserializers and checks)
@@ -146,9 +148,24 @@ def credentials(case: Case, target: Target) -> tuple[dict[str, str], dict[str, s
     return headers, query
 
 
+def leaves_out_authorization(case: Case) -> bool:
+    """Whether ``case`` is the coverage phase's request without its ``Authorization`` header
+    (an operation whose only scheme is the header token, the Call Ingestion API's): the
+    credentials are not put back, so that the target can answer the documented 401."""
+    meta = case.meta
+    data = getattr(getattr(meta, "phase", None), "data", None)
+    return (isinstance(data, CoveragePhaseData)
+            and data.scenario == CoverageScenario.MISSING_PARAMETER
+            and data.parameter_location == ParameterLocation.HEADER
+            and str(data.parameter or "").lower() == "authorization")
+
+
 def authorize(case: Case, target: Target) -> dict[str, str]:
-    """Put the credentials on ``case`` (unless it already carries some); the headers set."""
+    """Put the credentials on ``case`` (unless it already carries some, or is the request that
+    must go without them: :func:`leaves_out_authorization`); the headers set."""
     headers, query = credentials(case, target)
+    if leaves_out_authorization(case):
+        headers.pop("Authorization", None)
     if headers:
         merged: dict[str, Any] = dict(case.headers or {})
         for name, value in headers.items():

@@ -20,6 +20,8 @@ To send an example as written, the walk
   example itself creates (:data:`CREATES_OWN`) and the one a documented 404 must not find;
   a documented non-empty list gets a member (:data:`LIST_MEMBERS`); a promo number move gets
   its destination (:data:`BODY_REFERENCES`); a Signal update gets the signal it corrects;
+* makes a Call Ingestion example's campaign an ExternalOnly campaign of the world's advertiser,
+  and its placeholder recording URL a URL;
 * makes the call a Signal, Transactions, Conversion Reporting or Call API example reads or
   reports on, at the documented start time, from the documented caller (``POST
   /_sandbox/calls``: the ``calls`` capability; without it the example is skipped with the
@@ -77,6 +79,10 @@ PREREQUISITES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "campaign": ("advertisers/{a}/advertiser_campaigns/{id}.json",
                  "advertisers/{a}/advertiser_campaigns.json",
                  {"id_from_network": "{id}", "name": "Docs campaign {id}"}),
+    "external_campaign": ("advertisers/{a}/advertiser_campaigns/{id}.json",
+                          "advertisers/{a}/advertiser_campaigns.json",
+                          {"id_from_network": "{id}", "name": "Docs external campaign {id}",
+                           "campaign_type": "ExternalOnly"}),
     "affiliate": ("affiliates/{id}.json", "affiliates.json",
                   {"id_from_network": "{id}", "name": "Docs affiliate {id}"}),
     "relationship": ("advertisers/{a}/affiliates/{id}.json", "advertisers/{a}/affiliates/{id}.json",
@@ -497,7 +503,25 @@ class Walk:
             body = {**body, "search": self._search(body["search"])}
         if isinstance(body, dict) and isinstance(body.get("requests"), list):
             body = {**body, "requests": [self._bulk(item) for item in body["requests"]]}
+        if isinstance(body, dict) and isinstance(body.get("call"), dict):
+            body = {**body, "call": self._ingested_call(body["call"])}
         return body
+
+    def _ingested_call(self, call: Mapping[str, Any]) -> dict[str, Any]:
+        """A Call Ingestion ``call``: its campaign exists as an ExternalOnly campaign of the
+        world's advertiser ("this campaign must be of type ExternalOnly"), and a placeholder
+        recording URL (``<CALL RECORDING URL>``) is a URL."""
+        filled = dict(call)
+        campaign = filled.get("advertiser_campaign_id_from_network")
+        if campaign is not None and not self.target.read_only:
+            advertiser = self._world("advertiser_id_from_network")
+            self.ensure("advertiser", {"id": advertiser})
+            self.ensure("external_campaign", {"a": advertiser, "id": str(campaign)})
+        url = filled.get("recording_url")
+        if isinstance(url, str) and _PLACEHOLDER.match(url):
+            filled["recording_url"] = (f"https://recordings.example.com/"
+                                       f"{filled.get('external_call_unique_id', 'call')}.wav")
+        return filled
 
     def _references(self, body: Mapping[str, Any]) -> None:
         """Create the objects the body names (:data:`BODY_REFERENCES`)."""

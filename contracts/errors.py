@@ -32,6 +32,7 @@ TRANSACTIONS_VERSION = "2021-08-09"
 BULK_VERSION = "2013-07-01"
 CONVERSION_VERSION = "2014-04-15"
 SIGNAL_LEGACY_VERSION = "2017-02-01"
+CALL_INGESTION_VERSION = "2022-03-01"
 #: a version path segment shaped like a date that is no calendar date (no API has it)
 NO_SUCH_VERSION = "0000-00-00"
 #: an id no deployment uses (the docs' ids are numeric or short strings)
@@ -226,6 +227,56 @@ def _signal_valid(target: Target) -> Request:
     return _signal(target)
 
 
+def ingestion_call(target: Target, external_id: str, campaign: str | None = None,
+                   **changes: Any) -> dict[str, Any]:
+    """A Call Ingestion ``call`` object: the world's ExternalOnly campaign (unless ``campaign``
+    names another), the docs' numbers and a start time the docs' timestamp table uses."""
+    call: dict[str, Any] = {
+        "external_call_unique_id": external_id,
+        "start_time": "1460404800",
+        "destination_phone_number": "+18005550123",
+        "calling_phone_number": "+18055550100",
+        "advertiser_campaign_id_from_network": campaign or _world(
+            target, "external_campaign_id_from_network", MISSING_ID),
+        "call_direction": "inbound",
+        "recording_url": "https://recordings.example.com/contract.wav",
+    }
+    call.update(changes)
+    return call
+
+
+def _ingestion(target: Target, body: Any, *, version: str = CALL_INGESTION_VERSION,
+               credentials: bool = True) -> Request:
+    return Request("POST", f"/api/{version}/calls.json",
+                   headers=target.auth_headers() if credentials else {}, json_body=body)
+
+
+def _ingestion_no_credentials(target: Target) -> Request:
+    return _ingestion(target, {"call": ingestion_call(target, "contract-401")},
+                      credentials=False)
+
+
+def _ingestion_wrong_version(target: Target) -> Request:
+    return _ingestion(target, {"call": ingestion_call(target, "contract-400")},
+                      version="2021-03-01")
+
+
+def _ingestion_no_call(target: Target) -> Request:
+    return _ingestion(target, {})
+
+
+def _ingestion_no_campaign(target: Target) -> Request:
+    """A campaign id no deployment has: "You do not have access to this advertiser"."""
+    return _ingestion(target, {"call": ingestion_call(target, "contract-403",
+                                                      campaign=MISSING_ID)})
+
+
+def _ingestion_bad_start(target: Target) -> Request:
+    """One invalid value: its path is the class (the docs' ``call.<field>`` classes)."""
+    return _ingestion(target, {"call": ingestion_call(target, "contract-403-start",
+                                                      start_time="not a time")})
+
+
 def _legacy_wrong_key(fmt: str) -> Callable[[Target], Request]:
     def build(target: Target) -> Request:
         return Request("GET", _legacy(target, fmt), params={"ring_pool_key": "WRONGKEY0000"})
@@ -289,6 +340,7 @@ def examples() -> list[ErrorExample]:
     network, legacy, transactions = "Network Integration", "Legacy RingPool", "Transactions"
     json_type, xml_type = "application/json", "application/xml"
     conversion = "Conversion Reporting"
+    ingestion = "Call Ingestion"
     found: list[ErrorExample] = [
         ErrorExample("network-401", network, "listAdvertiser", 401, json_type, "Unauthorized",
                      _no_credentials),
@@ -312,6 +364,18 @@ def examples() -> list[ErrorExample]:
                      _signal_invalid),
         ErrorExample("signal-500", "Signal", "reportSignal", 500, json_type,
                      "InternalServiceError", _signal_valid, needs=("faults",)),
+        ErrorExample("ingestion-401", ingestion, "createIngestedCall", 401, json_type,
+                     "Unauthorized", _ingestion_no_credentials),
+        ErrorExample("ingestion-400-version", ingestion, "createIngestedCall", 400, json_type,
+                     "BadRequest", _ingestion_wrong_version),
+        ErrorExample("ingestion-403", ingestion, "createIngestedCall", 403, json_type,
+                     "RecordInvalid", _ingestion_no_call),
+        ErrorExample("ingestion-403-advertiser", ingestion, "createIngestedCall", 403,
+                     json_type, "UnauthorizedAdvertiser", _ingestion_no_campaign),
+        ErrorExample("ingestion-403-value", ingestion, "createIngestedCall", 403, json_type,
+                     "call.start_time", _ingestion_bad_start),
+        ErrorExample("ingestion-500", ingestion, "createIngestedCall", 500, json_type,
+                     "InternalServiceError", _ingestion_no_call, needs=("faults",)),
         ErrorExample("conversion-401", conversion, "reportConversion", 401, xml_type,
                      "Unauthorized", _conversion_no_credentials),
         ErrorExample("conversion-403", conversion, "reportConversion", 403, xml_type,

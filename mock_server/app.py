@@ -44,6 +44,8 @@ Config keys (all optional):
 * ``ALLOCATION_RETENTION``, ``EVENT_RETENTION``, ``TRANSACTION_RETENTION``, ``JOURNAL_LIMIT``
   (:data:`BOUNDS`): the platform's bounds of the same names (``simulator.settings``; a positive
   integer, or None for unbounded); absent, the platform's defaults.
+* ``CALL_INGESTION_DELAY_SECONDS`` (900): seconds on the sandbox clock between a Call
+  Ingestion request and the call's transaction (0..86400; ``serve --call-ingestion-delay``).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
 * ``ADMIN_TOKEN`` (unset): the token every ``/_sandbox/`` request must then carry in the
   ``X-Sandbox-Admin-Token`` header (:mod:`mock_server.admin`).
@@ -145,6 +147,8 @@ def build_platform(config: Mapping[str, Any]) -> Any:
     if config.get("BASE_URL"):
         options["base_url"] = str(config["BASE_URL"]).rstrip("/")
     options.update({name: config[name.upper()] for name in BOUNDS if name.upper() in config})
+    if config.get("CALL_INGESTION_DELAY_SECONDS") is not None:
+        options["call_ingestion_delay_seconds"] = float(config["CALL_INGESTION_DELAY_SECONDS"])
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
 
 

@@ -58,6 +58,9 @@ FAMILY_BY_TAG: dict[str, str] = {
     "Conversion Reporting": "conversion",
     "Calls In Progress": "network",
     "Call API": "network",
+    #: the Call Ingestion API speaks the Signal API's error shape (JSON ``{"errors": ...}``,
+    #: 403 for invalid input, 400 for a version that does not serve the route)
+    "Call Ingestion": "signal",
 }
 
 

@@ -68,6 +68,7 @@ from mock_server.state import SandboxState, sandbox_state
 from mock_server.validation import MAX_BODY_DEPTH, deeper_than
 from mock_server.wsgi import complete_body
 from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
+from simulator.platform import MAX_CALL_SECONDS
 
 control = Blueprint("sandbox", __name__)
 
@@ -236,6 +237,11 @@ def simulate_call() -> Response:
     if data.get("start_time") is not None:
         start_at = _instant(data, "start_time")
     duration = data.get("duration_seconds")
+    for name in ("duration_seconds", "ring_seconds", "talk_seconds"):
+        value = data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 0 <= value <= MAX_CALL_SECONDS):
+            raise RecordInvalid(f"{name} must be an integer in 0..{MAX_CALL_SECONDS}")
     for name in ("calling_phone_number", "destination_phone_number"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise RecordInvalid(f"{name} must be a string")

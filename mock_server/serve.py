@@ -144,6 +144,9 @@ def parser() -> argparse.ArgumentParser:
     _state_options(p)
     add_limit_flags(p)
     number_flags(p)
+    p.add_argument("--call-ingestion-delay", type=float, default=None, metavar="SECONDS",
+                   help="seconds on the sandbox clock before an ingested call is a transaction "
+                        "(0..86400; default 900)")
     return p
 
 
@@ -291,6 +294,8 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["STATE_FILE"] = str(args.state)
     config.update(limit_config(args))
     config.update(number_config(args))
+    if args.call_ingestion_delay is not None:
+        config["CALL_INGESTION_DELAY_SECONDS"] = args.call_ingestion_delay
     return config
 
 

@@ -40,6 +40,7 @@ FAMILIES: tuple[str, ...] = (
     "Conversion Reporting",
     "Calls In Progress",
     "Call API",
+    "Call Ingestion",
 )
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")

@@ -65,6 +65,7 @@ from typing import Any
 
 from simulator import allocation_api
 from simulator.allocation_api import AllocationResult
+from simulator.call_ingestion import CallIngestion, Receipt, processed_event
 from simulator.calls import (
     API_SOURCE,
     DEFAULT_CALL_SOURCE,
@@ -149,7 +150,8 @@ class Platform(Journaled):
 
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
-             "transactions", "transaction_ids", "conversions", "calls", "keyring", "world")
+             "transactions", "transaction_ids", "conversions", "calls", "keyring", "world",
+             "call_ingestion")
     #: the number range is part of a state: its replay issues the same numbers
     STATE_SETTINGS = ("numbers", "number_quarantine_seconds", "numbers_per_network")
 
@@ -189,6 +191,8 @@ class Platform(Journaled):
         self.transaction_ids = TransactionIds(self.streams.transactions)
         self.conversions = ConversionBook(self.transactions, self.transaction_ids)
         self.calls = CallBook(self.seed, settings.transaction_retention)
+        self.call_ingestion = CallIngestion(self.transaction_ids,
+                                            settings.call_ingestion_delay_seconds)
         self.keyring = Keyring()
         self.world = None
         with self._unjournaled():
@@ -578,10 +582,12 @@ class Platform(Journaled):
         return transaction
 
     def _settle_calls(self) -> None:
-        """Record every call the clock has seen end (in end order), before anything reads or
-        adds transactions: the same state whenever it is looked at."""
+        """Record every call the clock has seen end (in end order), then every ingested call
+        whose processing is over, before anything reads or adds transactions: the same state
+        whenever it is looked at."""
         for call in self.calls.ended(self.now()):
             self._record_call(call, call.ends_at)
+        self._ingested_calls_due()
 
     # ---- Calls In Progress API --------------------------------------------------------------
 
@@ -801,6 +807,7 @@ class Platform(Journaled):
         with no rows)."""
         with self._lock:
             parsed = TransactionQuery.from_params(query)
+            self._settle_calls()
             network_id = principal.network_id
             custom = self.transactions.custom_names(network_id) if network_id is not None else []
             return columns_for(role, parsed.include_columns, parsed.exclude_columns, custom)
@@ -988,6 +995,31 @@ class Platform(Journaled):
             return sale.to_dict()
 
     update_conversion = report_conversion
+
+    # ---- Call Ingestion API ---------------------------------------------------------------
+
+    def create_ingested_call(self, principal: Principal, body: Mapping[str, Any], *,
+                             version: str | None = None) -> Receipt:
+        """Call Ingestion API: receive a call of another telephony system; it becomes a
+        transaction after the processing delay (:mod:`simulator.call_ingestion`)."""
+        with self._lock:
+            network = self.directory.network(principal.network_id)
+            receipt = self.call_ingestion.receive(
+                self.now(), network, principal, body,
+                lambda fields, campaign: self._campaign_fields(fields, campaign, None))
+            self._settle_calls()  # no delay: processed at once
+            return receipt
+
+    #: PUT: "we will also accept PUT requests with the same request format"
+    update_ingested_call = create_ingested_call
+
+    def _ingested_calls_due(self) -> None:
+        """Record the ingested calls whose processing is over as transactions (on every
+        clock move and Transactions API read; nothing random is drawn here)."""
+        now = self.now()
+        for ingested in self.call_ingestion.due(now):
+            self.transactions.append(ingested.transaction)
+            self.events.append(processed_event(now, ingested))
 
     # ---- exports ------------------------------------------------------------------------
 

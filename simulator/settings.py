@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.call_ingestion import DEFAULT_DELAY_SECONDS
 from simulator.journal import DEFAULT_JOURNAL_LIMIT
 from simulator.number_shares import DEFAULT_NUMBERS_PER_NETWORK, DEFAULT_QUARANTINE_SECONDS
 from simulator.resources.store import DEFAULT_BASE_URL
@@ -49,6 +50,9 @@ class PlatformSettings:
     #: commands kept for export/import by replay (None = unbounded); a Bulk RingPool request
     #: counts one per row
     journal_limit: int | None = DEFAULT_JOURNAL_LIMIT
+    #: seconds on the sandbox clock between a Call Ingestion request and its transaction
+    #: (the documents: "up to 24 hours"; 0..86400)
+    call_ingestion_delay_seconds: float = DEFAULT_DELAY_SECONDS
 
 
 class CountedRandom(random.Random):

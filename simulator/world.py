@@ -5,7 +5,8 @@ Rules of this module:
 * :func:`build_world` makes the default demo world from the platform's seeded streams: one
   network, a 32-character API token, HTTP Basic credentials, an advertiser, an advertiser
   campaign, an affiliate with an approved relationship and an affiliate campaign, a Custom
-  ring pool (max_pool_size 15, lifetime 1800 s) and a bulk-enabled Custom ring pool.
+  ring pool (max_pool_size 15, lifetime 1800 s), a bulk-enabled Custom ring pool, and an
+  ExternalOnly campaign for the Call Ingestion API (``camp-ext-1``, created last).
 * :func:`load_world` reads a parsed JSON/TOML mapping (layout below). Objects are created
   through the platform's own Network Integration methods (the same upsert and validation code
   paths as the API), in file order, so a bad object fails loudly with the API's error.
@@ -17,6 +18,9 @@ World file layout (every section optional except ``networks``)::
     id = 1
     name = "Acme Network"
     affiliate_id_param = "pid"          # the allocation query parameter naming an affiliate
+    call_ingestion = true               # the Call Ingestion feature (default true)
+    recording_direct_access = false     # Direct Recording Access: a call's recording may be
+                                        # named after its external id (default false)
 
     [[tokens]]                          # role: network | advertiser | affiliate
     token = "YbcFHZ38FNfptfZMB0RZ6dk9dOJCaCfU"
@@ -96,6 +100,8 @@ class World:
     advertiser_id_from_network: str | None = None
     advertiser_campaign_id_from_network: str | None = None
     affiliate_id_from_network: str | None = None
+    #: an ExternalOnly campaign (of ``advertiser_id_from_network``'s network) for Call Ingestion
+    external_campaign_id_from_network: str | None = None
     ring_pool: dict[str, Any] | None = None
     bulk_ring_pool: dict[str, Any] | None = None
     #: every token and its principal (network, advertiser and affiliate roles)
@@ -123,6 +129,7 @@ class World:
             "advertiser_id_from_network": self.advertiser_id_from_network,
             "advertiser_campaign_id_from_network": self.advertiser_campaign_id_from_network,
             "affiliate_id_from_network": self.affiliate_id_from_network,
+            "external_campaign_id_from_network": self.external_campaign_id_from_network,
             "ring_pool": dict(self.ring_pool) if self.ring_pool else None,
             "bulk_ring_pool": dict(self.bulk_ring_pool) if self.bulk_ring_pool else None,
         }
@@ -244,6 +251,13 @@ def populate_demo_world(platform: Platform) -> World:
         token = platform.new_token()
         platform.add_token(token, principal)
         world.tokens[token] = principal
+    external = platform.create_advertiser_campaign(admin, network.id, "adv-1", {
+        "id_from_network": "camp-ext-1",
+        "name": "Sandbox External Calls",
+        "campaign_type": "ExternalOnly",
+        "transcription_enabled": True,
+    }, version=version)
+    world.external_campaign_id_from_network = external["id_from_network"]
     return world
 
 
@@ -281,6 +295,11 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
             id=int(spec["id"]) if spec.get("id") is not None else None,
             affiliate_id_param=str(spec.get("affiliate_id_param") or "pid"),
         )
+        for key in ("call_ingestion", "recording_direct_access"):
+            if key in spec and not isinstance(spec[key], bool):
+                raise RecordInvalid(f"{where}: {key} must be true or false")
+        platform.call_ingestion.configure(network.id, enabled=spec.get("call_ingestion"),
+                                          direct_access=spec.get("recording_direct_access"))
         if world.network_id is None:
             world.network_id = network.id
             world.affiliate_id_param = network.affiliate_id_param
@@ -315,9 +334,13 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
             if kind == "advertiser_campaign":
                 made = platform.create_advertiser_campaign(admin, network_id, advertiser, body,
                                                            version=version)
-                world.advertiser_campaign_id_from_network = (
-                    world.advertiser_campaign_id_from_network or made["id_from_network"]
-                )
+                if made["current_terms"].get("campaign_type") == "ExternalOnly":
+                    world.external_campaign_id_from_network = (
+                        world.external_campaign_id_from_network or made["id_from_network"])
+                else:
+                    world.advertiser_campaign_id_from_network = (
+                        world.advertiser_campaign_id_from_network or made["id_from_network"]
+                    )
             elif kind == "advertiser_affiliate":
                 platform.create_advertiser_affiliate(
                     admin, network_id, advertiser,

@@ -43,7 +43,7 @@ def test_every_contract_operation_is_a_route_when_the_real_app_is_built(
         if rule.endpoint != "static" and not rule.endpoint.startswith("sandbox.")
     }
     assert routes == spec_ids
-    assert len(spec_ids) == 87
+    assert len(spec_ids) == 89
 
 
 def test_every_network_integration_operation_has_a_handler_when_bound(
@@ -61,7 +61,7 @@ def test_world_has_the_documented_keys_when_asked(world: dict[str, Any]) -> None
     assert set(world) == {
         "network_id", "api_token", "basic_auth", "advertiser_id_from_network",
         "advertiser_campaign_id_from_network", "affiliate_id_from_network", "ring_pool",
-        "bulk_ring_pool",
+        "bulk_ring_pool", "external_campaign_id_from_network",
     }
     assert set(world["ring_pool"]) == {"id", "id_from_network", "api_key"}
 

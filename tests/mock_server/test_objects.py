@@ -47,7 +47,8 @@ def test_every_page_the_model_links_is_a_url_when_the_state_is_exported() -> Non
         {"description": "Radio spot", "media_type": "Offline: Radio"}, version="2016-10-01")
     exported = platform.export_state(links=url_writer("https://invoca.net"))
     pages = list(_pages(exported))
-    # advertiser, affiliate, campaign, affiliate campaign, promo number, two ring pools' two
-    assert len(pages) == 9
+    # advertiser, affiliate, two campaigns (the ExternalOnly one too), affiliate campaign,
+    # promo number, two ring pools' two
+    assert len(pages) == 10
     assert all(isinstance(page, str) and page.startswith("https://invoca.net/") for page in pages)
     assert list(_pages(platform.export_state())) == []  # without a writer the model has no URLs

@@ -40,7 +40,8 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
         "Conversion Reporting": 2,
         "Calls In Progress": 3,
         "Call API": 1,
-        "total": 87,
+        "Call Ingestion": 2,
+        "total": 89,
     }
 
 

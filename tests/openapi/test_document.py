@@ -35,6 +35,7 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
     "Conversion Reporting": {"401", "403", "404", "500"},
     "Calls In Progress": {"401", "403", "404", "500"},
     "Call API": {"401", "403", "404", "500"},
+    "Call Ingestion": {"400", "401", "403", "409", "500"},
 }
 #: Operations per family: the issue's "Done when" count.
 EXPECTED_COUNTS = {
@@ -46,6 +47,7 @@ EXPECTED_COUNTS = {
     "Conversion Reporting": 2,
     "Calls In Progress": 3,
     "Call API": 1,
+    "Call Ingestion": 2,
 }
 METHOD_PREFIX = {"put": "update", "delete": "delete"}
 ACTION_IDS = {

@@ -17,7 +17,7 @@ START = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 SUMMARY_KEYS = {
     "network_id", "api_token", "basic_auth", "advertiser_id_from_network",
     "advertiser_campaign_id_from_network", "affiliate_id_from_network", "ring_pool",
-    "bulk_ring_pool",
+    "bulk_ring_pool", "external_campaign_id_from_network",
 }
 
 
