@@ -697,10 +697,12 @@ DEFAULT_CALLER = "+18055550100"
 
 
 def _prompt_ids(value: Any) -> Iterator[str]:
-    """Every prompt recording an IVR tree names (``prompt_id_from_network``, not empty)."""
+    """Every prompt recording an IVR tree names (a node's ``prompt_id_from_network``, the
+    settings' ``whisper_prompt_id_from_network``, ``custom_*_prompt_id_from_network``; not
+    empty)."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if key == "prompt_id_from_network" and item:
+            if str(key).endswith("prompt_id_from_network") and isinstance(item, str | int) and item:
                 yield str(item)
             else:
                 yield from _prompt_ids(item)
