@@ -64,6 +64,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from simulator import allocation_api
+from simulator.access_tokens import AccessTokens
 from simulator.allocation_api import AllocationResult
 from simulator.call_ingestion import CallIngestion, Receipt, processed_event
 from simulator.calls import (
@@ -89,7 +90,14 @@ from simulator.errors import (
 )
 from simulator.events import Event, EventLog
 from simulator.journal import STATE_FORMAT, Journal, Journaled, journal_commands
-from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks, formatted
+from simulator.network import (
+    ADVERTISERS,
+    AFFILIATES,
+    CAMPAIGNS,
+    OPERATIONS,
+    export_networks,
+    formatted,
+)
 from simulator.number_shares import NumberShares
 from simulator.numbers import parse_number
 from simulator.principals import Keyring, Principal
@@ -151,7 +159,7 @@ class Platform(Journaled):
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
              "transactions", "transaction_ids", "conversions", "calls", "keyring", "world",
-             "call_ingestion")
+             "call_ingestion", "access_tokens")
     #: the number range is part of a state: its replay issues the same numbers
     STATE_SETTINGS = ("numbers", "number_quarantine_seconds", "numbers_per_network")
 
@@ -194,6 +202,7 @@ class Platform(Journaled):
         self.call_ingestion = CallIngestion(self.transaction_ids,
                                             settings.call_ingestion_delay_seconds)
         self.keyring = Keyring()
+        self.access_tokens = AccessTokens()
         self.world = None
         with self._unjournaled():
             if settings.world is not None:
@@ -1021,6 +1030,53 @@ class Platform(Journaled):
             self.transactions.append(ingested.transaction)
             self.events.append(processed_event(now, ingested))
 
+    # ---- PPC Platform access tokens (2014-01-01) --------------------------------------------
+
+    def _access_token(self, principal: Principal, email: str, kind: str, organization: Any,
+                      owner: str) -> dict[str, Any]:
+        token = self.access_tokens.issue(
+            self.now(), self.streams.keys, network_id=int(principal.network_id),
+            organization_type=kind,
+            organization_id=None if kind == "Network" else organization.id_from_network,
+            users=organization.values.get("users"), email=email, owner=owner)
+        return token.to_dict()
+
+    def create_network_access_token(self, principal: Principal, network_id: int | str,
+                                    email: str, *, version: str | None = None) -> dict[str, Any]:
+        """A one-time-use PPC access token for a network user (:mod:`simulator.access_tokens`)."""
+        with self._lock:
+            network = self._network(principal, network_id)
+            return self._access_token(principal, email, "Network", network,
+                                      f"network {network.id}")
+
+    def create_advertiser_access_token(self, principal: Principal, network_id: int | str,
+                                       advertiser_id: str, email: str, *,
+                                       version: str | None = None) -> dict[str, Any]:
+        """A one-time-use PPC access token for a user of one of the network's advertisers."""
+        with self._lock:
+            advertiser = self.directory.locate(ADVERTISERS, self._network(principal, network_id),
+                                               (advertiser_id,))
+            return self._access_token(principal, email, "Advertiser", advertiser,
+                                      f"advertiser {advertiser_id}")
+
+    def create_affiliate_access_token(self, principal: Principal, network_id: int | str,
+                                      affiliate_id: str, email: str, *,
+                                      version: str | None = None) -> dict[str, Any]:
+        """A one-time-use PPC access token for a user of one of the network's affiliates."""
+        with self._lock:
+            affiliate = self.directory.locate(AFFILIATES, self._network(principal, network_id),
+                                              (affiliate_id,))
+            return self._access_token(principal, email, "Affiliate", affiliate,
+                                      f"affiliate {affiliate_id}")
+
+    def use_ppc_access_token(self, token: str | None, destination: str) -> dict[str, Any]:
+        """The PPC Platform login flow: a destination URL with ``access_token`` (one use)."""
+        with self._lock:
+            return self.access_tokens.use(self.now(), token, destination)
+
+    #: the affiliate page of the docs' example (``/affiliates/1?access_token=...``)
+    use_ppc_access_token_at_affiliate_page = use_ppc_access_token
+
     # ---- exports ------------------------------------------------------------------------
 
     def export_state(self, links: Callable[[Link], Any] | None = None) -> dict[str, Any]:
@@ -1193,7 +1249,8 @@ journal_commands(
     prefixes=("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_", "report_",
               "add_"),
     named=("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
-           "new_error_handle"),
+           "new_error_handle", "use_ppc_access_token",
+           "use_ppc_access_token_at_affiliate_page"),
     clock=_CLOCK_OPS,
     weight=_journal_weight,
     changed=_journal_changed,
