@@ -1005,6 +1005,55 @@ class Platform(Journaled):
 
     update_conversion = report_conversion
 
+    def _visit_credit(self, advertiser: Any) -> dict[str, Any] | None:
+        """The row fields of the latest tracking-link visit to ``advertiser``: its latest
+        RingPool allocation at or before now (campaign and affiliate), or None."""
+        now = self.now()
+        best: tuple[Any, Any] | None = None
+        for campaign in advertiser.campaigns.values():
+            pools = [*campaign.ring_pools.values(),
+                     *(pool for held in campaign.affiliate_campaigns.values()
+                       for pool in held.ring_pools.values())]
+            for pool in pools:
+                for allocation in pool.allocations():
+                    if allocation.allocated_at <= now and (
+                            best is None or allocation.allocated_at >= best[0].allocated_at):
+                        best = (allocation, campaign)
+        if best is None:
+            return None
+        fields = blank_row()
+        self._campaign_fields(fields, best[1], best[0].affiliate_id_from_network)
+        return fields
+
+    def _pixel(self, advertiser_id: int | str, form: Mapping[str, Any], *,
+               tied: bool) -> dict[str, Any]:
+        with self._lock:
+            self._settle_calls()
+            try:
+                advertiser = self.directory.advertisers_by_id.get(int(advertiser_id))
+            except (TypeError, ValueError):
+                advertiser = None
+            if advertiser is None:
+                raise NotFound(f"Couldn't find advertiser {advertiser_id}")
+            sale = self.conversions.report_pixel(
+                self.now(), advertiser.network.id, advertiser.id, form,
+                self._visit_credit(advertiser), tied=tied)
+            return {"transaction_id": sale.fields["transaction_id"]}
+
+    def report_pixel_conversion(self, advertiser_id: int | str,
+                                query: Mapping[str, Any]) -> dict[str, Any]:
+        """Conversion Reporting Pixel (deprecated): a web conversion credited to the visit
+        the tracking link drove (the latest allocation of the advertiser's pools)."""
+        return self._pixel(advertiser_id, query, tied=True)
+
+    def report_web_sale(self, advertiser_id: int | str,
+                        query: Mapping[str, Any]) -> dict[str, Any]:
+        """The old web sale pixel (before December 2012): ``amount``, ``currency``; never tied
+        to a ``reference_id``."""
+        form = {"sale_amount": query.get("amount"), "sale_currency": query.get("currency")}
+        return self._pixel(advertiser_id, {k: v for k, v in form.items() if v is not None},
+                           tied=False)
+
     # ---- Call Ingestion API ---------------------------------------------------------------
 
     def create_ingested_call(self, principal: Principal, body: Mapping[str, Any], *,

@@ -37,11 +37,11 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
         "Network Integration": 75,
         "Transactions": 3,
         "Signal": 6,
-        "Conversion Reporting": 2,
+        "Conversion Reporting": 4,
         "Calls In Progress": 3,
         "Call API": 1,
         "Call Ingestion": 2,
-        "total": 94,
+        "total": 96,
     }
 
 

@@ -44,7 +44,7 @@ EXPECTED_COUNTS = {
     "Network Integration": 75,
     "Transactions": 3,
     "Signal": 6,
-    "Conversion Reporting": 2,
+    "Conversion Reporting": 4,
     "Calls In Progress": 3,
     "Call API": 1,
     "Call Ingestion": 2,
