@@ -211,6 +211,9 @@ OVERRIDES: tuple[Override, ...] = (
               "2022-08-01/manage_api_credentials.rst:41"),
              "the example shows where the token goes; its body has no advertiser (a name is "
              "required: advertisers page), so the create is refused with 403", {"status": 403}),
+    Override(_both("basics/ppc_platform_authentication_access_tokens.rst", 17, 19, 21),
+             "the page's URL formats (step 2 of the flow), not requests: the examples below "
+             "POST each of them", {"excluded": True}),
     Override(("2022-08-01/network_integration/set_call_recorded_prompt/index.rst:53",),
              "the page says 'complete request not shown': a campaign create needs its name and "
              "terms", {"excluded": True}),

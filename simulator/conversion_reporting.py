@@ -83,6 +83,8 @@ class SaleBook:
         #: (advertiser id, what it is on, sku list, reason code) -> latest sale: "Sales are
         #: considered unique using a combination of start_time_t + SKU_list + reason code"
         self._sale_keys: dict[tuple[int, str, str, str], _Sale] = {}
+        #: how many new conversions the pixels recorded (names those without a reference_id)
+        self.pixel_conversions = 0
 
     def report_conversion(
         self, now: datetime, scope: CallScope, advertiser_id: int,
@@ -134,6 +136,39 @@ class SaleBook:
             self._sales[(advertiser_id, read.reference)] = self._sale_keys[key]
         return sale
 
+    def report_pixel(self, now: datetime, network_id: int, advertiser_id: int,
+                     form: Mapping[str, Any], credit: Mapping[str, Any] | None, *,
+                     tied: bool = True) -> Transaction:
+        """A Conversion Reporting Pixel hit (docs: conversion_reporting_pixel.rst): a web
+        conversion credited by ``credit`` (the fields of the visit the tracking link drove;
+        ``None``: no visit, :class:`NotFound`), or with ``parent_reference_id`` an update of
+        an earlier one. Its reference is the form's ``reference_id`` (unless not ``tied``:
+        the old web sale pixel), else ``pixel-<n>`` (n counts the pixel conversions)."""
+        read = _ConversionForm({**form, "web_conversion": "1"}, pixel=True)
+        if read.problems:
+            raise RecordInvalid("Validation failed", field_errors=read.problems)
+        if read.parent and tied:
+            return self.report_conversion(now, CallScope(network_id), advertiser_id,
+                                          {**form, "web_conversion": "1"}, _no_attribution)
+        if credit is None:
+            raise NotFound("No tracking-link visit to credit: the pixel needs a visitor who "
+                           "came through an Invoca tracking link")
+        self.pixel_conversions += 1
+        reference = read.reference if tied and read.reference else (
+            f"pixel-{self.pixel_conversions}")
+        key = (advertiser_id, f"web {reference}", "", "")
+        base = Transaction(network_id, now, {**credit, **time_fields(now), **WEB_DURATIONS}, {})
+        previous = self._web.get((advertiser_id, reference))
+        if previous is not None and self.log.get(previous.transaction_id) is None:
+            previous = None
+        if previous is not None:
+            found = self.log.get(previous.transaction_id)
+            assert found is not None
+            base = found
+        sale = self._record_sale(now, base, previous, read.values, reference=reference, key=key)
+        self._web[(advertiser_id, reference)] = self._sale_keys[key]
+        return sale
+
     def _record_sale(self, now: datetime, base: Transaction, previous: _Sale | None,
                      values: Mapping[str, str], *, reference: str,
                      key: tuple[int, str, str, str]) -> Transaction:
@@ -163,10 +198,14 @@ class SaleBook:
 
 
 
+def _no_attribution(campaign: str, affiliate: str) -> Mapping[str, Any]:
+    raise NotFound("An update names its parent_reference_id")  # pragma: no cover
+
+
 class _ConversionForm:
     """A Conversion Reporting request, read and checked (docs: conversion_reporting.rst)."""
 
-    def __init__(self, form: Mapping[str, Any]) -> None:
+    def __init__(self, form: Mapping[str, Any], *, pixel: bool = False) -> None:
         self.problems: dict[str, list[str]] = {}
         web = scalar_text(form.get("web_conversion"))
         flag = parse_boolean(web) if given(web) else False
@@ -181,7 +220,7 @@ class _ConversionForm:
         self.caller = (scalar_text(form.get("calling_phone_number")) or "").strip()
         self.start_time_t = (scalar_text(form.get("start_time_t")) or "").strip()
         self.start: datetime | None = None
-        if self.web and not self.parent:
+        if self.web and not self.parent and not pixel:
             # "Report a new web conversion": Required
             for name, value in (("reference_id", self.reference),
                                 ("advertiser_campaign_id", self.campaign),

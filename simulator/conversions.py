@@ -48,3 +48,9 @@ class ConversionBook:
     ) -> Transaction:
         """Record a call sale, a web conversion or an add-on to one; returns the row."""
         return self.sales.report_conversion(now, scope, advertiser_id, form, attribute)
+
+    def report_pixel(self, now: datetime, network_id: int, advertiser_id: int,
+                     form: Mapping[str, Any], credit: Mapping[str, Any] | None, *,
+                     tied: bool = True) -> Transaction:
+        """A Conversion Reporting Pixel hit (:meth:`SaleBook.report_pixel`)."""
+        return self.sales.report_pixel(now, network_id, advertiser_id, form, credit, tied=tied)

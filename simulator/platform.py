@@ -63,6 +63,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from simulator import allocation_api
+from simulator.access_tokens import AccessTokens
 from simulator.allocation_api import AllocationResult
 from simulator.call_desk import MAX_CALL_SECONDS, CallAttributed, CallDesk
 from simulator.call_ingestion import CallIngestion
@@ -81,7 +82,13 @@ from simulator.errors import (
 )
 from simulator.events import Event, EventLog
 from simulator.journal import STATE_FORMAT, Journal, Journaled, journal_commands
-from simulator.network import ADVERTISERS, CAMPAIGNS, OPERATIONS, export_networks
+from simulator.network import (
+    ADVERTISERS,
+    AFFILIATES,
+    CAMPAIGNS,
+    OPERATIONS,
+    export_networks,
+)
 from simulator.number_shares import NumberShares
 from simulator.principals import Keyring, Principal
 from simulator.resources.campaigns import check_timeout, go_live, quick_stats, set_status
@@ -119,7 +126,7 @@ class Platform(CallDesk, Journaled):
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
              "transactions", "transaction_ids", "conversions", "calls", "keyring", "world",
-             "call_ingestion")
+             "call_ingestion", "access_tokens")
     #: the number range is part of a state: its replay issues the same numbers
     STATE_SETTINGS = ("numbers", "number_quarantine_seconds", "numbers_per_network")
 
@@ -162,6 +169,7 @@ class Platform(CallDesk, Journaled):
         self.call_ingestion = CallIngestion(self.transaction_ids,
                                             settings.call_ingestion_delay_seconds)
         self.keyring = Keyring()
+        self.access_tokens = AccessTokens()
         self.world = None
         with self._unjournaled():
             if settings.world is not None:
@@ -595,6 +603,102 @@ class Platform(CallDesk, Journaled):
 
     update_conversion = report_conversion
 
+    def _visit_credit(self, advertiser: Any) -> dict[str, Any] | None:
+        """The row fields of the latest tracking-link visit to ``advertiser``: its latest
+        RingPool allocation at or before now (campaign and affiliate), or None."""
+        now = self.now()
+        best: tuple[Any, Any] | None = None
+        for campaign in advertiser.campaigns.values():
+            pools = [*campaign.ring_pools.values(),
+                     *(pool for held in campaign.affiliate_campaigns.values()
+                       for pool in held.ring_pools.values())]
+            for pool in pools:
+                for allocation in pool.allocations():
+                    if allocation.allocated_at <= now and (
+                            best is None or allocation.allocated_at >= best[0].allocated_at):
+                        best = (allocation, campaign)
+        if best is None:
+            return None
+        fields = blank_row()
+        self._campaign_fields(fields, best[1], best[0].affiliate_id_from_network)
+        return fields
+
+    def _pixel(self, advertiser_id: int | str, form: Mapping[str, Any], *,
+               tied: bool) -> dict[str, Any]:
+        with self._lock:
+            self._settle_calls()
+            try:
+                advertiser = self.directory.advertisers_by_id.get(int(advertiser_id))
+            except (TypeError, ValueError):
+                advertiser = None
+            if advertiser is None:
+                raise NotFound(f"Couldn't find advertiser {advertiser_id}")
+            sale = self.conversions.report_pixel(
+                self.now(), advertiser.network.id, advertiser.id, form,
+                self._visit_credit(advertiser), tied=tied)
+            return {"transaction_id": sale.fields["transaction_id"]}
+
+    def report_pixel_conversion(self, advertiser_id: int | str,
+                                query: Mapping[str, Any]) -> dict[str, Any]:
+        """Conversion Reporting Pixel (deprecated): a web conversion credited to the visit
+        the tracking link drove (the latest allocation of the advertiser's pools)."""
+        return self._pixel(advertiser_id, query, tied=True)
+
+    def report_web_sale(self, advertiser_id: int | str,
+                        query: Mapping[str, Any]) -> dict[str, Any]:
+        """The old web sale pixel (before December 2012): ``amount``, ``currency``; never tied
+        to a ``reference_id``."""
+        form = {"sale_amount": query.get("amount"), "sale_currency": query.get("currency")}
+        return self._pixel(advertiser_id, {k: v for k, v in form.items() if v is not None},
+                           tied=False)
+
+    # ---- PPC Platform access tokens (2014-01-01) --------------------------------------------
+
+    def _access_token(self, principal: Principal, email: str, kind: str, organization: Any,
+                      owner: str) -> dict[str, Any]:
+        token = self.access_tokens.issue(
+            self.now(), self.streams.keys, network_id=int(principal.network_id),
+            organization_type=kind,
+            organization_id=None if kind == "Network" else organization.id_from_network,
+            users=organization.values.get("users"), email=email, owner=owner)
+        return token.to_dict()
+
+    def create_network_access_token(self, principal: Principal, network_id: int | str,
+                                    email: str, *, version: str | None = None) -> dict[str, Any]:
+        """A one-time-use PPC access token for a network user (:mod:`simulator.access_tokens`)."""
+        with self._lock:
+            network = self._network(principal, network_id)
+            return self._access_token(principal, email, "Network", network,
+                                      f"network {network.id}")
+
+    def create_advertiser_access_token(self, principal: Principal, network_id: int | str,
+                                       advertiser_id: str, email: str, *,
+                                       version: str | None = None) -> dict[str, Any]:
+        """A one-time-use PPC access token for a user of one of the network's advertisers."""
+        with self._lock:
+            advertiser = self.directory.locate(ADVERTISERS, self._network(principal, network_id),
+                                               (advertiser_id,))
+            return self._access_token(principal, email, "Advertiser", advertiser,
+                                      f"advertiser {advertiser_id}")
+
+    def create_affiliate_access_token(self, principal: Principal, network_id: int | str,
+                                      affiliate_id: str, email: str, *,
+                                      version: str | None = None) -> dict[str, Any]:
+        """A one-time-use PPC access token for a user of one of the network's affiliates."""
+        with self._lock:
+            affiliate = self.directory.locate(AFFILIATES, self._network(principal, network_id),
+                                              (affiliate_id,))
+            return self._access_token(principal, email, "Affiliate", affiliate,
+                                      f"affiliate {affiliate_id}")
+
+    def use_ppc_access_token(self, token: str | None, destination: str) -> dict[str, Any]:
+        """The PPC Platform login flow: a destination URL with ``access_token`` (one use)."""
+        with self._lock:
+            return self.access_tokens.use(self.now(), token, destination)
+
+    #: the affiliate page of the docs' example (``/affiliates/1?access_token=...``)
+    use_ppc_access_token_at_affiliate_page = use_ppc_access_token
+
     # ---- exports ------------------------------------------------------------------------
 
     def export_state(self, links: Callable[[Link], Any] | None = None) -> dict[str, Any]:
@@ -657,7 +761,8 @@ journal_commands(
     prefixes=("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_", "report_",
               "add_"),
     named=("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
-           "new_error_handle"),
+           "new_error_handle", "use_ppc_access_token",
+           "use_ppc_access_token_at_affiliate_page"),
     clock=_CLOCK_OPS,
     weight=_journal_weight,
     changed=_journal_changed,

@@ -18,6 +18,19 @@ Rules of this module:
   network or advertiser (the prompt recordings page); the node then shows the recording's
   text as its ``prompt``, with ``prompt_url`` and ``prompt_received`` (:func:`with_prompts`).
   An unknown id is refused like a missing parameter, at the node.
+* The tree's settings (the campaign-feature pages) follow the contract's ``IvrTree``: each is
+  read in its kind (``"true"`` -> true, ``"3"`` -> 3; ``null`` clears it), ``x-model-checks``
+  enums (``call_activity_tracking``, ``tts_voice_talent_id``), ``x-ivr-condition`` fields parsed
+  by :mod:`simulator.ivr_conditions` (``""`` removes a condition), ``x-prompt-recording`` fields
+  naming a recording like a node's ``prompt_id_from_network`` (``""`` unassigns), a voice from
+  its language's table (``x-voices-by-language``, the campaign's ``campaign_language``), a
+  ``whisper_prompt_condition`` only with a whisper prompt. Every problem is one key of the
+  docs' IVR error body, next to the root node's own keys.
+* Node rules read from the contract's ``IvrNode``: a Condition node's ``condition`` in the
+  grammar; a RingGroup's ``distribution_method`` from its enum, each of its
+  ``ring_group_destinations`` an object with a ``ring_group_number`` (errors one entry per
+  destination, ``{}`` for a valid one), ``distribution_weight`` only with Weighted,
+  ``ring_group_destination_total_limit`` only with Random.
 * No I/O; numbers only (amounts sent as numeric strings are read as numbers).
 """
 
@@ -27,13 +40,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from simulator.errors import RecordInvalid
-from simulator.fields import copied, read_only, refs_to
+from simulator.fields import FieldSpec, coerce, copied, fields_of, read_only, refs_to, schema
+from simulator.ivr_conditions import condition_error
 
 __all__ = [
     "IVR_REQUIRED_PARAMETERS",
+    "IVR_SETTINGS",
     "PAY_FIELDS",
     "PAY_SUMMARY_FIELDS",
     "IvrTreeInvalid",
+    "checked_ivr_tree",
     "ivr_tree_errors",
     "pay_summary",
     "terms_shown",
@@ -61,6 +77,32 @@ IVR_REQUIRED_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 EMPTY = "cannot be empty"
 UNKNOWN_RECORDING = "is not a prompt recording of this campaign's network or advertiser"
+NOT_IN_LIST = "is not included in the list"
+_TREE = schema("IvrTree")["properties"]
+_NODE = schema("IvrNode")["properties"]
+#: the tree's settings (every ``IvrTree`` property but ``root``), read in their contract kinds
+IVR_SETTINGS: dict[str, FieldSpec] = {
+    spec.name: spec for spec in fields_of("IvrTree", without=("root",))}
+#: settings and node parameters whose value is a condition of the IVR grammar
+CONDITION_SETTINGS = tuple(n for n, p in _TREE.items() if p.get("x-ivr-condition"))
+#: settings naming a professional prompt recording
+RECORDING_SETTINGS = tuple(n for n, p in _TREE.items() if p.get("x-prompt-recording"))
+#: settings with a list of allowed values the model checks (``x-model-checks``)
+SETTING_CHOICES: dict[str, frozenset[str]] = {
+    n: frozenset(str(v) for v in p["x-model-checks"]["enum"])
+    for n, p in _TREE.items() if "enum" in (p.get("x-model-checks") or {})}
+#: campaign language -> its documented voice ids (the prompt voice page's tables)
+VOICES_BY_LANGUAGE: dict[str, frozenset[int]] = {
+    language: frozenset(ids)
+    for language, ids in _TREE["tts_voice_talent_id"]["x-voices-by-language"].items()}
+DISTRIBUTION_METHODS = frozenset(_NODE["distribution_method"]["x-model-checks"]["enum"])
+_DESTINATION = _NODE["ring_group_destinations"]["x-model-checks"]["items"]
+_DESTINATION_FIELDS = {
+    name: FieldSpec(name, rule["type"], minimum=rule.get("minimum"), maximum=rule.get("maximum"))
+    for name, rule in _DESTINATION["properties"].items()}
+_TOTAL_LIMIT = _NODE["ring_group_destination_total_limit"]["x-model-checks"]
+TOTAL_LIMIT_FIELD = FieldSpec("ring_group_destination_total_limit", _TOTAL_LIMIT["type"],
+                              minimum=_TOTAL_LIMIT["minimum"], maximum=_TOTAL_LIMIT["maximum"])
 
 
 class IvrTreeInvalid(RecordInvalid):
@@ -172,6 +214,12 @@ def _node_errors(node: Any, recordings: Mapping[str, Any]) -> dict[str, Any]:
             errors[name] = [EMPTY]
     if not _blank(recording) and str(recording) not in recordings:
         errors["prompt_id_from_network"] = [UNKNOWN_RECORDING]
+    condition = node.get("condition")
+    if node_type == "Condition" and not _blank(condition) and (
+            problem := _condition_problem(condition)):
+        errors["condition"] = [problem]
+    if node_type == "RingGroup":
+        errors.update(_ring_group_errors(node))
     children = node.get("children")
     if isinstance(children, list):
         nested = [{str(index): problems} for index, child in enumerate(children)
@@ -179,6 +227,93 @@ def _node_errors(node: Any, recordings: Mapping[str, Any]) -> dict[str, Any]:
         if nested:
             errors["children"] = nested
     return errors
+
+
+def _condition_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "is invalid"
+    problem = condition_error(value)
+    return None if problem is None else f"is not a valid condition: {problem}"
+
+
+def _ring_group_errors(node: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    method = node.get("distribution_method")
+    if not _blank(method) and str(method) not in DISTRIBUTION_METHODS:
+        errors["distribution_method"] = [NOT_IN_LIST]
+    method = "InOrder" if _blank(method) else str(method)
+    destinations = node.get("ring_group_destinations")
+    if not _blank(destinations):
+        if not isinstance(destinations, list):
+            errors["ring_group_destinations"] = ["is invalid"]
+        else:
+            entries = [_destination_errors(item, method) for item in destinations]
+            if any(entries):
+                errors["ring_group_destinations"] = entries
+    limit = node.get("ring_group_destination_total_limit")
+    if not _blank(limit):
+        _, problem = coerce(TOTAL_LIMIT_FIELD, limit)
+        if problem is None and method != "Random":
+            problem = "may only be set when distribution_method is Random"
+        if problem is not None:
+            errors["ring_group_destination_total_limit"] = [problem]
+    return errors
+
+
+def _destination_errors(item: Any, method: str) -> dict[str, list[str]]:
+    if not isinstance(item, Mapping):
+        return {"ring_group_number": [EMPTY]}
+    errors: dict[str, list[str]] = {}
+    for name in _DESTINATION.get("x-required-by-model") or ():
+        if _blank(item.get(name)) or not isinstance(item.get(name), str | int):
+            errors[name] = [EMPTY]
+    for name, spec in _DESTINATION_FIELDS.items():
+        if _blank(item.get(name)):
+            continue
+        _, problem = coerce(spec, item[name])
+        if problem is None and name == "distribution_weight" and method != "Weighted":
+            problem = "may only be set when distribution_method is Weighted"
+        if problem is not None:
+            errors[name] = [problem]
+    return errors
+
+
+def checked_ivr_tree(tree: Any, recordings: Mapping[str, Any],
+                     language: Any = None) -> tuple[Any, dict[str, Any]]:
+    """``tree`` with its settings read in their kinds, and its errors (``{}`` when valid): the
+    settings' (see the module rules; ``language`` is the campaign's ``campaign_language``)
+    next to the root node's (:func:`ivr_tree_errors`)."""
+    if not isinstance(tree, Mapping):
+        return tree, {}
+    stored = dict(tree)
+    errors: dict[str, Any] = {}
+    for name, spec in IVR_SETTINGS.items():
+        if name not in stored or stored[name] is None:
+            continue
+        value, problem = coerce(spec, stored[name])
+        if problem is None and str(value) not in SETTING_CHOICES.get(name, (str(value),)):
+            problem = NOT_IN_LIST
+        if problem is None and name in CONDITION_SETTINGS and value != "":
+            problem = _condition_problem(value)
+        if problem is None and name in RECORDING_SETTINGS and value != "" and (
+                str(value) not in recordings):
+            problem = UNKNOWN_RECORDING
+        if problem is None and name == "tts_voice_talent_id":
+            voices = VOICES_BY_LANGUAGE.get(str(language or "English"))
+            if voices is not None and value not in voices:
+                problem = f"is not a voice of the campaign's language ({language or 'English'})"
+        if problem is not None:
+            errors[name] = [problem]
+        else:
+            stored[name] = value
+    whisper = ("whisper_prompt_text", "whisper_prompt_id_from_network")
+    if not _blank(stored.get("whisper_prompt_condition")) and (
+            "whisper_prompt_condition" not in errors) and all(
+            _blank(stored.get(name)) for name in whisper):
+        errors["whisper_prompt_condition"] = [
+            "needs a whisper prompt (whisper_prompt_text or whisper_prompt_id_from_network)"]
+    node_errors = ivr_tree_errors(stored, recordings)
+    return stored, {**node_errors, **errors}
 
 
 def ivr_tree_errors(tree: Any, recordings: Mapping[str, Any]) -> dict[str, Any]:

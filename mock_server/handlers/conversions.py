@@ -15,20 +15,29 @@ The request bodies reach the platform as sent (the contract marks their schemas
 * ``reportConversion`` (POST, 201) / ``updateConversion`` (PUT, 200): the body is a single
   space, ``application/xml``, as the contract says. ``use_http_status=0`` (always 200/201,
   errors included, the error body kept) is applied by the frame (:mod:`mock_server.app`).
+* ``reportPixelConversion`` / ``reportWebSale`` (the deprecated pixels, no credentials): always
+  200 with a 1x1 transparent GIF, as an ``<img>`` tag needs; what the hit did is the sandbox
+  header ``X-Sandbox-Conversion`` ("recorded <transaction id>", or "ignored: <class>:
+  <message>" when the platform refused it: no tracking-link visit, a bad sale amount, an
+  unknown advertiser or parent reference). A refused hit changes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mock_server.handlers import Call, Reply, body_of
 from mock_server.rendering import JSON_TYPE, XML_TYPE
+from simulator.errors import SandboxError
 
 __all__ = [
     "report_conversion",
+    "report_pixel_conversion",
     "report_signal",
     "report_signals",
     "report_transaction_signal",
+    "report_web_sale",
     "update_conversion",
     "update_signal",
     "update_signals",
@@ -98,3 +107,31 @@ def update_conversion(call: Call) -> Any:
     call.platform.update_conversion(call.principal, *call.ids, body_of(call),
                                     version=call.version)
     return Reply(b" ", content_type=XML_TYPE)
+
+
+#: the 1x1 transparent GIF a conversion pixel answers
+PIXEL_GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01"
+             b"\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+
+def _pixel(record: Any) -> Reply:
+    try:
+        outcome = f"recorded {record()['transaction_id']}"
+    except SandboxError as error:
+        problems = getattr(error, "field_errors", None)
+        detail = json.dumps(problems) if problems else str(error)
+        outcome = f"ignored: {error.error_class}: {detail}"
+    return Reply(PIXEL_GIF, status=200, content_type="image/gif", headers={
+        "X-Sandbox-Conversion": " ".join(outcome.split()).encode(
+            "ascii", "backslashreplace").decode()[:500],
+        "Cache-Control": "no-cache, no-store"})
+
+
+def report_pixel_conversion(call: Call) -> Any:
+    """GET /pixels/conversion/<advertiser id>.gif?SALES_PARAMS (deprecated pixel)."""
+    return _pixel(lambda: call.platform.report_pixel_conversion(*call.ids, dict(call.query)))
+
+
+def report_web_sale(call: Call) -> Any:
+    """GET /tracked_actions/web_sale/<advertiser id>?amount=&currency= (old pixel)."""
+    return _pixel(lambda: call.platform.report_web_sale(*call.ids, dict(call.query)))

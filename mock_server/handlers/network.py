@@ -49,7 +49,23 @@ def create_ring_pool(call: Call) -> Any:
     return Reply(created, status=200) if "local_center" in body_of(call) else created
 
 
+def use_ppc_access_token(call: Call) -> Any:
+    """GET /home?access_token=...: the PPC Platform login flow (no API credentials; the
+    one-time token is the credential)."""
+    token = call.query.get("access_token")
+    return call.platform.use_ppc_access_token(None if token is None else str(token), "/home")
+
+
+def use_ppc_access_token_at_affiliate_page(call: Call) -> Any:
+    """GET /affiliates/<id>?access_token=...: the docs' on-the-fly destination."""
+    token = call.query.get("access_token")
+    return call.platform.use_ppc_access_token_at_affiliate_page(
+        None if token is None else str(token), f"/affiliates/{call.path['affiliate_id']}")
+
+
+#: operations with a handler of their own above
+_OWN = ("create_ring_pool", "use_ppc_access_token", "use_ppc_access_token_at_affiliate_page")
 globals().update({name: answer(name, with_body=with_body) for name, with_body in BODIES.items()
-                  if name != "create_ring_pool"})
+                  if name not in _OWN})
 
 __all__ = [*BODIES]  # noqa: PLE0604 - names from the contract

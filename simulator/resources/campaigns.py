@@ -34,7 +34,7 @@ from simulator.resources.store import Resource, Store
 from simulator.terms import (
     PAY_FIELDS,
     IvrTreeInvalid,
-    ivr_tree_errors,
+    checked_ivr_tree,
     terms_shown,
     with_prompts,
     written_pay,
@@ -87,9 +87,11 @@ class Campaigns(Resource):
             values["ivr_tree"] = {**stored_tree, **values["ivr_tree"]}
         if "ivr_tree" in body:
             recordings = recordings_for(parent)
-            if tree_errors := ivr_tree_errors(values["ivr_tree"], recordings):
+            tree, tree_errors = checked_ivr_tree(values["ivr_tree"], recordings,
+                                                 values.get("campaign_language"))
+            if tree_errors:
                 raise IvrTreeInvalid(tree_errors)
-            values["ivr_tree"] = with_prompts(values["ivr_tree"], recordings)
+            values["ivr_tree"] = with_prompts(tree, recordings)
         for name in PAY_FIELDS:
             if name in body:
                 values[name] = written_pay(values[name])

@@ -41,10 +41,10 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
 EXPECTED_COUNTS = {
     "Legacy RingPool": 1,
     "Bulk RingPool": 1,
-    "Network Integration": 70,
+    "Network Integration": 75,
     "Transactions": 3,
     "Signal": 6,
-    "Conversion Reporting": 2,
+    "Conversion Reporting": 4,
     "Calls In Progress": 3,
     "Call API": 1,
     "Call Ingestion": 2,
@@ -61,6 +61,8 @@ ACTION_IDS = {
     "getNetwork",
     "createNetworkUser",
     "updateNetworkUser",
+    "usePpcAccessToken",
+    "usePpcAccessTokenAtAffiliatePage",
 }
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
