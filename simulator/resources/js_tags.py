@@ -110,7 +110,7 @@ class JsTags(Resource):
         return obj.seq, obj.id
 
     def listing(self, shown: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"data": shown, "requestId": None, "recordsTotal": len(shown), "start": 0}
+        return {"data": shown, "requestId": None, "recordsTotal": len(shown)}
 
     def render(self, store: Store, obj: Any, version: str | None) -> dict[str, Any]:
         return {

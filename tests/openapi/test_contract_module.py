@@ -107,7 +107,7 @@ def test_count_by_family_lists_every_family_when_some_are_empty() -> None:
 
 
 def test_contract_counts_89_operations_when_loaded() -> None:
-    assert sum(count_by_family().values()) == len(operations()) == 89
+    assert sum(count_by_family().values()) == len(operations()) == 106
 
 
 def test_documented_versions_collects_every_version_enum_when_contract_is_loaded() -> None:

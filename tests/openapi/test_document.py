@@ -41,7 +41,7 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
 EXPECTED_COUNTS = {
     "Legacy RingPool": 1,
     "Bulk RingPool": 1,
-    "Network Integration": 70,
+    "Network Integration": 87,
     "Transactions": 3,
     "Signal": 6,
     "Conversion Reporting": 2,
@@ -61,6 +61,10 @@ ACTION_IDS = {
     "getNetwork",
     "createNetworkUser",
     "updateNetworkUser",
+    "goLiveJsTag",
+    "pauseJsTag",
+    "unpauseJsTag",
+    "revertJsTag",
 }
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
