@@ -215,7 +215,7 @@ def show_revision(revision: TagRevision) -> dict[str, Any]:
         "created_at": _revision_time(revision.created_at),
         "custom_code": values["custom_code"] or "",
         "custom_data_fields": copied(values["custom_data_fields"] or []),
-        "default_campaign": copied(values["default_campaign"] or {}),
+        "default_campaign": _default_campaign(values["default_campaign"]),
         "destination_param": values["destination_param"],
         "external_revision_id": revision.external_revision_id,
         "is_draft_revision": draft,
@@ -235,6 +235,13 @@ def show_revision(revision: TagRevision) -> dict[str, Any]:
         "warning": None,
     }
     return body
+
+
+def _default_campaign(value: Any) -> dict[str, Any]:
+    """The revision's default campaign: both keys, null when not set."""
+    given = value if isinstance(value, Mapping) else {}
+    return {"default_campaign_id": copied(given.get("default_campaign_id")),
+            "default_campaign_name": given.get("default_campaign_name")}
 
 
 def _js(value: Any) -> str:
