@@ -1,6 +1,6 @@
 """Destinations (customer phone numbers): the numbers on an advertiser's pages.
 
-Rules of this module (docs/fidelity.md T13-T20):
+Rules of this module (docs/fidelity.md TD1-TD4):
 
 * A network has at most one Destination per phone number (10 digits, North American), with
   an id from the ``CustomerPhoneNumber`` sequence (shown as decimal text, as the docs'

@@ -1,6 +1,6 @@
 """Invoca Tags (JS tags) and their revisions: the tag's history, its draft and its transitions.
 
-Rules of this module (beyond the store's; docs/fidelity.md T1-T12):
+Rules of this module (beyond the store's; docs/fidelity.md TG1-TG8):
 
 * A tag belongs to its network and is addressed by its obfuscated id: ten digits drawn from
   the keys stream (the docs' ``"4225568320"``), unique within the platform. ``name`` is
