@@ -204,3 +204,27 @@ def test_destinations_page_filter_and_sort_when_asked(
     pool = sandbox.get(f"{pools(world)}/q4.json", headers=auth).get_json()
     assert pool["customer_phone_numbers"] == []
     assert sandbox.get(f"{url}?status=nope", headers=auth).status_code == 403
+
+
+def test_tags_and_destinations_are_the_same_when_the_state_is_imported(
+        sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]) -> None:
+    tag = new_tag(sandbox, world, auth)
+    item = f"{tags(world)}/{tag['id']}"
+    sandbox.post(f"{item}/revisions.json", json={"cache_lifetime_days": 1,
+                                                 "numbers_to_replace": [
+                                                     {"phone_number": "8055550199"}]},
+                 headers=auth)
+    sandbox.post(f"{item}/go_live.json", headers=auth)
+    sandbox.post(f"{item}/pause.json", headers=auth)
+    sandbox.post(f"{pools(world)}.json", json={
+        "id_from_network": "kept", "name": "kept", "max_pool_size": 1,
+        "destination_phone_number": "8005551299", "obfuscated_tag_id": tag["id"]}, headers=auth)
+    before = (sandbox.get(f"{item}.json", headers=auth).get_json(),
+              sandbox.get(f"{destinations(world)}.json", headers=auth).get_json())
+    state = sandbox.get("/_sandbox/state").get_json()
+    sandbox.post("/_sandbox/reset")
+    assert sandbox.get(f"{item}.json", headers=auth).status_code == 404
+    assert sandbox.put("/_sandbox/state", json=state).status_code == 200
+    after = (sandbox.get(f"{item}.json", headers=auth).get_json(),
+             sandbox.get(f"{destinations(world)}.json", headers=auth).get_json())
+    assert after == before
