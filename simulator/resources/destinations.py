@@ -33,7 +33,7 @@ from simulator.errors import RecordInvalid
 from simulator.resources.records import Destination, Network
 from simulator.resources.store import Resource, Store
 
-__all__ = ["Destinations", "DestinationQuery", "discover", "drop_pool", "track"]
+__all__ = ["DestinationQuery", "Destinations", "discover", "drop_pool", "track"]
 
 KIND = "CustomerPhoneNumber"
 STATUSES = ("ignored", "tracked", "discovered")
@@ -86,7 +86,7 @@ def track(store: Store, now: datetime, network: Network, pool: Any, campaign: An
             destination.updated_at = now
 
 
-def discover(store: Store, now: datetime, network: Network, numbers: Iterable[Any],
+def discover(store: Store, now: datetime, network: Network, numbers: Iterable[Any], *,
              primary_url: str, tag_id: str) -> None:
     """Numbers a tag reported on its pages: the new ones become discovered Destinations."""
     for number in numbers:
@@ -225,5 +225,7 @@ class Destinations(Resource):
 def _first_preference(destination: Destination) -> bool:
     """Whether the destination's number is its pool's current ``destination_phone_number``."""
     pool = destination.ring_pool
+    if pool is None:
+        return False
     current = digits_of(pool.properties["values"].get("destination_phone_number"))
     return current == destination.phone_number

@@ -27,6 +27,7 @@ Rules of this module (beyond the store's; docs/fidelity.md TG1-TG8):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -246,8 +247,6 @@ def _default_campaign(value: Any) -> dict[str, Any]:
 
 def _js(value: Any) -> str:
     """A value as JavaScript source (JSON is JavaScript)."""
-    import json
-
     return json.dumps(value)
 
 
@@ -319,8 +318,8 @@ def _new_tag_id(store: Store) -> str:
 # ---- the transitions (go_live, pause, unpause, revert) ------------------------------------
 
 
-def _publish(store: Store, now: datetime, network: Any, tag: JsTag, values: dict[str, Any],
-             message: str, *, active: bool = True) -> TagRevision:
+def _publish(store: Store, now: datetime, network: Any, tag: JsTag, *,
+             values: dict[str, Any], message: str, active: bool = True) -> TagRevision:
     revision = TagRevision(tag, len(tag.revisions), values, message, AUTHOR, now, now,
                            active=active)
     tag.revisions.append(revision)
@@ -329,7 +328,8 @@ def _publish(store: Store, now: datetime, network: Any, tag: JsTag, values: dict
         numbers = [n.get("phone_number") for n in [*(values["numbers_to_replace"] or []),
                                                    *(values["numbers_to_not_replace"] or [])]
                    if isinstance(n, Mapping)]
-        discover(store, now, network, numbers, tag.values.get("landing_page_url") or "", tag.id)
+        discover(store, now, network, numbers,
+                 primary_url=tag.values.get("landing_page_url") or "", tag_id=tag.id)
     return revision
 
 
@@ -342,7 +342,7 @@ def go_live(store: Store, now: datetime, network: Any, tag: JsTag) -> None:
         raise RecordInvalid("Validation failed: The Invoca Tag has no draft revision to make "
                             "live")
     draft, tag.draft = tag.draft, None
-    _publish(store, now, network, tag, draft.values, draft.message)
+    _publish(store, now, network, tag, values=draft.values, message=draft.message)
 
 
 def pause(store: Store, now: datetime, network: Any, tag: JsTag) -> None:
@@ -350,7 +350,8 @@ def pause(store: Store, now: datetime, network: Any, tag: JsTag) -> None:
     if tag.status == "Paused":
         raise RecordInvalid("Validation failed: The Invoca Tag is already paused")
     tag.before_pause = tag.live
-    _publish(store, now, network, tag, copied(tag.live.values), "PAUSED", active=False)
+    _publish(store, now, network, tag, values=copied(tag.live.values), message="PAUSED",
+             active=False)
     tag.status = "Paused"
 
 
@@ -361,8 +362,8 @@ def unpause(store: Store, now: datetime, network: Any, tag: JsTag) -> None:
     before = tag.before_pause
     tag.status = "Live"
     tag.before_pause = None
-    _publish(store, now, network, tag, copied(before.values),
-             f"Reverted from Revision {before.external_revision_id}")
+    _publish(store, now, network, tag, values=copied(before.values),
+             message=f"Reverted from Revision {before.external_revision_id}")
 
 
 def revert(store: Store, now: datetime, network: Any, tag: JsTag, body: Any) -> None:
