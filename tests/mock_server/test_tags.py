@@ -228,3 +228,35 @@ def test_tags_and_destinations_are_the_same_when_the_state_is_imported(
     after = (sandbox.get(f"{item}.json", headers=auth).get_json(),
              sandbox.get(f"{destinations(world)}.json", headers=auth).get_json())
     assert after == before
+
+
+def test_tag_routes_are_404_when_the_version_predates_them(
+        sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]) -> None:
+    old = sandbox.get(f"/api/2018-11-01/networks/{world['network_id']}/js_tags.json",
+                      headers=auth)
+    assert old.status_code == 404
+    listed = sandbox.get(f"/api/2019-05-01/{world['network_id']}/customer_phone_numbers.json",
+                         headers=auth)
+    assert listed.status_code == 200
+
+
+def test_revert_is_refused_and_changes_nothing_when_the_revision_is_unknown_or_missing(
+        sandbox: FlaskClient, world: dict[str, Any], auth: dict[str, str]) -> None:
+    tag = new_tag(sandbox, world, auth)
+    item = f"{tags(world)}/{tag['id']}"
+    before = sandbox.get(f"{item}.json", headers=auth).get_json()
+    unknown = sandbox.post(f"{item}/revert.json", json={"external_revision_id": 7},
+                           headers=auth)
+    assert unknown.status_code == 404
+    assert unknown.get_json()["errors"]["invalid_data"] == \
+        "Invoca Tag Revision not found with revision id: '7'"
+    blank = sandbox.post(f"{item}/revert.json", json={}, headers=auth)
+    assert blank.status_code == 403
+    assert blank.get_json() == {"errors": {"external_revision_id": ["can't be blank"]}}
+    assert sandbox.get(f"{item}.json", headers=auth).get_json() == before
+
+
+def test_tags_are_401_when_the_token_is_not_the_networks(
+        sandbox: FlaskClient, world: dict[str, Any]) -> None:
+    answer = sandbox.get(f"{tags(world)}.json", headers={"Authorization": "not-a-token"})
+    assert answer.status_code == 401
