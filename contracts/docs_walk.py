@@ -64,6 +64,9 @@ ALLOCATION_PARAMETERS = frozenset({
     "ring_pool_key", *(f"param{n}" for n in range(1, 11)), "search_engine", "search_keywords",
     "search_keyword_id", "landing_page", "referrer", "mobile_click_to_call"})
 
+#: the version of the Invoca Tags and Destinations the walk makes (their first documents)
+TAGS_VERSION = "2022-08-01"
+
 #: a documented placeholder: ``<advertiser_id_from_network>``, ``:advertiser_id``, ``<KEY>``
 _PLACEHOLDER = re.compile(r"^(?:<[^>]+>|:\w+)$")
 
@@ -347,6 +350,7 @@ class Walk:
         values: dict[str, str] = {}
         for name, written in match.parameters.items():  # in path order: parents first
             values[name] = self._parameter(name, written, values)
+        self._tag_parameters(match, values, example)
         self._prerequisites(match, values, example)
         return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], match.path)
 
@@ -380,6 +384,93 @@ class Walk:
         if name == "promo_number":
             return self._created_promo_number(values)
         return CREATED_IDS.get(name, written.strip("<>:"))
+
+    # --------------------------------------------------------------- Invoca Tags, Destinations
+
+    def js_tag(self) -> str:
+        """An Invoca Tag of the target's network, created once per page."""
+        if "js_tag" not in self.page:
+            answer = self._send("POST", self._tags_path("js_tags.json"),
+                                {"name": f"Docs tag {len(self.page)}",
+                                 "landing_page_url": "https://example.com/"})
+            if answer.status_code >= 300:
+                raise WalkError(f"creating an Invoca Tag answered {answer.status_code}: "
+                                f"{answer.text[:200]}")
+            self.page["js_tag"] = str(answer.json()["id"])
+        return str(self.page["js_tag"])
+
+    def _tags_path(self, rest: str) -> str:
+        return f"/api/{TAGS_VERSION}/networks/{self.target.network_id}/{rest}"
+
+    def published_revision(self, tag: str, number: int) -> None:
+        """Tag ``tag`` has a published revision ``number`` (drafts published until it has)."""
+        for _ in range(number + 1):
+            found = self._send("GET", self._tags_path(f"js_tags/{tag}/revisions/{number}.json"))
+            if found.status_code == 200:
+                return
+            self._send("POST", self._tags_path(f"js_tags/{tag}/revisions.json"), {})
+            live = self._send("POST", self._tags_path(f"js_tags/{tag}/go_live.json"))
+            if live.status_code >= 300:
+                raise WalkError(f"publishing a revision answered {live.status_code}: "
+                                f"{live.text[:200]}")
+
+    def destination(self) -> str:
+        """A Destination of the target's network (a RingPool of the world's campaign given a
+        destination_phone_number), once per page."""
+        if "destination" not in self.page:
+            a = self._world("advertiser_id_from_network")
+            c = self._world("advertiser_campaign_id_from_network")
+            self.ensure("advertiser", {"id": a})
+            self.ensure("campaign", {"a": a, "id": c})
+            pool = self._send("POST", self._network(
+                f"advertisers/{a}/advertiser_campaigns/{c}/ring_pools.json", TAGS_VERSION),
+                {"id_from_network": "docs-destination", "name": "Docs destination pool",
+                 "max_pool_size": 1, "destination_phone_number": "202-555-0001"})
+            listed = self._send("GET", self._network("customer_phone_numbers.json",
+                                                     TAGS_VERSION))
+            data = listed.json().get("data") if listed.status_code == 200 else None
+            if pool.status_code >= 300 or not data:
+                raise WalkError(f"making a Destination answered {pool.status_code}: "
+                                f"{pool.text[:200]}")
+            self.page["destination"] = str(data[0]["id"])
+        return str(self.page["destination"])
+
+    def _tag_parameters(self, match: docs.Match, values: dict[str, str],
+                        example: Mapping[str, Any]) -> None:
+        """A tag for ``<js_tag_id>``, a published revision or the draft for
+        ``<external_revision_id>`` (``99999`` for a documented 404), a Destination for
+        ``<customer_phone_number_id>`` (the placeholder itself for a documented 404)."""
+        written = match.parameters
+        missing = example.get("status") == 404
+        last = list(written)[-1] if written else None
+        tag = written.get("js_tag_id")
+        if tag is not None and _PLACEHOLDER.match(tag) and not (missing and last == "js_tag_id"):
+            values["js_tag_id"] = self.js_tag()
+        revision = written.get("external_revision_id")
+        if revision is not None and "js_tag_id" in values:
+            if _PLACEHOLDER.match(revision):
+                values["external_revision_id"] = "99999" if missing else "0"
+            elif revision.isdigit() and not missing:
+                self.published_revision(values["js_tag_id"], int(revision))
+        operation = match.operation.operation_id if match.operation else ""
+        if operation == "revertJsTag" and "js_tag_id" in values:
+            wanted = ((example.get("request") or {}).get("body") or {}).get(
+                "external_revision_id")
+            if isinstance(wanted, int):
+                self.published_revision(values["js_tag_id"], wanted)
+        if operation == "unpauseJsTag" and "js_tag_id" in values:
+            self._send("POST", self._tags_path(f"js_tags/{values['js_tag_id']}/pause.json"))
+        if operation == "createJsTag" and example.get("status") == 403:
+            # the documented refusal: the name is taken (by the same create, sent first)
+            body = (example.get("request") or {}).get("body")
+            self._send("POST", self._tags_path("js_tags.json"), body)
+        number = written.get("customer_phone_number_id")
+        if number is not None and _PLACEHOLDER.match(number) and not missing:
+            values["customer_phone_number_id"] = self.destination()
+        if operation == "listCustomerPhoneNumbers":
+            self.destination()
+        if operation == "listJsTags":
+            self.js_tag()
 
     def _world_campaign(self, values: Mapping[str, str]) -> bool:
         return (values.get("advertiser_id_from_network")

@@ -23,6 +23,8 @@ from typing import Any
 
 from simulator.numbers import format_number
 from simulator.resources.campaigns import AffiliateCampaigns, Campaigns
+from simulator.resources.destinations import Destinations
+from simulator.resources.js_tags import JsTags, TagRevisions
 from simulator.resources.parties import (
     Advertisers,
     AdvertiserUsers,
@@ -41,10 +43,14 @@ __all__ = [
     "AFFILIATES",
     "AFFILIATE_CAMPAIGNS",
     "CAMPAIGNS",
+    "DESTINATIONS",
+    "JS_TAGS",
     "NETWORK",
     "OPERATIONS",
     "RELATIONSHIPS",
     "RESOURCES",
+    "RING_POOLS",
+    "TAG_REVISIONS",
     "export_networks",
     "formatted",
 ]
@@ -166,11 +172,37 @@ AFFILIATE_CAMPAIGN_RING_POOLS = replace(
                 "delete_affiliate_campaign_ring_pool": "delete"},
 )
 
+#: Invoca Tags (JS tags) of the network, under ``networks/<network_id>/js_tags`` (the docs'
+#: prefix); go_live, pause, unpause and revert are Platform methods (simulator.resources.js_tags)
+JS_TAGS = JsTags(
+    name="js_tag", kind="JsTag",
+    parent=NETWORK, held_in="js_tags",
+    schema="JsTagWrite", shape="JsTag", without=(),
+    operations={"list_js_tags": "list", "get_js_tag": "get", "create_js_tag": "upsert",
+                "update_js_tag": "upsert", "delete_js_tag": "delete"},
+)
+#: a tag's revisions: published ones by external_revision_id, the draft as ``draft``
+TAG_REVISIONS = TagRevisions(
+    name="tag_revision", kind="TagRevision",
+    parent=JS_TAGS, shape="TagRevision",
+    operations={"list_tag_revisions": "list", "get_tag_revision": "get",
+                "create_tag_revision": "upsert", "update_tag_revision": "upsert",
+                "delete_tag_revision": "delete"},
+)
+#: Destinations (customer phone numbers): read and delete; RingPools and tags make them (the
+#: list, with its paging and filters, is Platform.list_customer_phone_numbers)
+DESTINATIONS = Destinations(
+    name="customer_phone_number", kind="CustomerPhoneNumber",
+    parent=NETWORK, held_in="destinations", shape="Destination",
+    operations={"get_customer_phone_number": "get", "delete_customer_phone_number": "delete"},
+)
+
 #: every resource, by name
 RESOURCES: dict[str, Resource] = {resource.name: resource for resource in (
     NETWORK, ADVERTISERS, ADVERTISER_USERS, AFFILIATES, RELATIONSHIPS, CAMPAIGNS,
     AFFILIATE_CAMPAIGNS, PROMO_NUMBERS, PROMO_NUMBERS_BY_ID, AFFILIATE_CAMPAIGN_PROMO_NUMBERS,
     AFFILIATE_CAMPAIGN_PROMO_NUMBERS_BY_ID, RING_POOLS, AFFILIATE_CAMPAIGN_RING_POOLS,
+    JS_TAGS, TAG_REVISIONS, DESTINATIONS,
 )}
 #: Platform operation -> (resource, action): each operation named once
 OPERATIONS: dict[str, tuple[Resource, str]] = {

@@ -11,8 +11,9 @@ Rules of this module:
   to the path's network, then lists, gets, upserts or deletes through the store
   (:mod:`simulator.resources.store`); an object's pages are :class:`Link` values the HTTP edge
   writes as URLs. The campaign actions (go_live, archive, unarchive) and quick stats are
-  written out here; the calls operations live in :mod:`simulator.call_desk`, the conversion operations in
-  :mod:`simulator.conversion_desk` (mixins).
+  written out here, and so are the tag transitions; the calls operations live in
+  :mod:`simulator.call_desk`, the conversion operations in :mod:`simulator.conversion_desk`
+  (mixins).
 * Everything random is seeded from ``seed`` through derived streams
   (:class:`~simulator.settings.Streams`). Time comes from the :class:`~simulator.clock.Clock`
   passed in.
@@ -85,12 +86,17 @@ from simulator.network import (
     ADVERTISERS,
     AFFILIATES,
     CAMPAIGNS,
+    DESTINATIONS,
+    JS_TAGS,
     OPERATIONS,
+    RING_POOLS,
     export_networks,
 )
 from simulator.number_shares import NumberShares
 from simulator.principals import Keyring, Principal
+from simulator.resources import js_tags
 from simulator.resources.campaigns import check_timeout, go_live, quick_stats, set_status
+from simulator.resources.destinations import DestinationQuery, drop_pool
 from simulator.resources.parties import add_prompt_recording
 from simulator.resources.records import (
     Advertiser,
@@ -270,8 +276,8 @@ class Platform(CallDesk, ConversionDesk, Journaled):
         with self._lock:
             network = self._network(principal, network_id)
             if action == "list":
-                return [resource.show(store, obj, version)
-                        for obj in store.list(resource, network, ids)]
+                return resource.listing([resource.show(store, obj, version)
+                                         for obj in store.list(resource, network, ids)])
             if action == "get":
                 return resource.show(store, store.locate(resource, network, ids), version)
             if action == "delete":
@@ -337,6 +343,52 @@ class Platform(CallDesk, ConversionDesk, Journaled):
                                       advertiser_campaign_id)
             self._settle_calls()
             return quick_stats(self.transactions.all(), campaign.id, self.now())
+
+    # ---- Invoca Tags: the transitions; Destinations: the list ------------------------------
+
+    def _js_tag_action(self, action: Callable[..., None], principal: Principal,
+                       network_id: int | str, js_tag_id: str, *args: Any,
+                       version: str | None) -> dict[str, Any]:
+        with self._lock:
+            network = self._network(principal, network_id)
+            tag = self.directory.locate(JS_TAGS, network, (js_tag_id,))
+            action(self.directory, self.now(), network, tag, *args)
+            self.directory.emit(self.now(), network, JS_TAGS, "updated", tag)
+            return JS_TAGS.show(self.directory, tag, version)
+
+    def go_live_js_tag(self, principal: Principal, network_id: int | str, js_tag_id: str, *,
+                       version: str | None = None) -> dict[str, Any]:
+        """Publish the tag's draft revision (simulator.resources.js_tags)."""
+        return self._js_tag_action(js_tags.go_live, principal, network_id, js_tag_id,
+                                   version=version)
+
+    def pause_js_tag(self, principal: Principal, network_id: int | str, js_tag_id: str, *,
+                     version: str | None = None) -> dict[str, Any]:
+        return self._js_tag_action(js_tags.pause, principal, network_id, js_tag_id,
+                                   version=version)
+
+    def unpause_js_tag(self, principal: Principal, network_id: int | str, js_tag_id: str, *,
+                       version: str | None = None) -> dict[str, Any]:
+        return self._js_tag_action(js_tags.unpause, principal, network_id, js_tag_id,
+                                   version=version)
+
+    def revert_js_tag(self, principal: Principal, network_id: int | str, js_tag_id: str,
+                      body: Mapping[str, Any] | None = None, *,
+                      version: str | None = None) -> dict[str, Any]:
+        return self._js_tag_action(js_tags.revert, principal, network_id, js_tag_id,
+                                   body if body is not None else {}, version=version)
+
+    def list_customer_phone_numbers(self, principal: Principal, network_id: int | str, *,
+                                    version: str | None = None,
+                                    **query: Any) -> dict[str, Any]:
+        """The network's Destinations: ``limit``, ``start``, ``query``, ``status``,
+        ``sort_by``, ``sort_dir`` (simulator.resources.destinations)."""
+        wanted = DestinationQuery(**query)
+        with self._lock:
+            network = self._network(principal, network_id)
+            page, total = wanted.select(network.destinations.values())
+            return {"data": [DESTINATIONS.show(self.directory, d, version) for d in page],
+                    "requestId": None, "recordsTotal": total}
 
     # ---- allocation (RingPool API and Bulk RingPool API) ----------------------------------
 
@@ -566,6 +618,28 @@ def _resource_operation(name: str, resource: Resource, action: str) -> Any:
 for _name, (_resource, _action) in OPERATIONS.items():
     setattr(Platform, _name, _resource_operation(_name, _resource, _action))
 
+
+def _delete_ring_pool(self: Platform, principal: Principal, network_id: int | str, *ids: Any,
+                      version: str | None = None,
+                      delete_detected_phone_number: Any = None) -> dict[str, Any]:
+    """Delete a RingPool; with ``delete_detected_phone_number`` (true) its Destinations go
+    with it, else they stay, discovered (simulator.resources.destinations)."""
+    wanted = str(delete_detected_phone_number).strip().lower() in ("true", "1")
+    with self._lock:
+        network = self._network(principal, network_id)
+        pool = None
+        if wanted and len(ids) == RING_POOLS.depth:
+            parent = self.directory.locate(CAMPAIGNS, network, ids[:-1])
+            pool = RING_POOLS.find(parent, ids[-1])
+        if pool is not None:  # found: the delete cannot be refused now
+            drop_pool(network, pool, delete=True, now=self.now())
+        return self._operate(RING_POOLS, "delete", principal, network_id, ids,
+                             version=version)
+
+
+_delete_ring_pool.__name__ = _delete_ring_pool.__qualname__ = "delete_ring_pool"
+setattr(Platform, "delete_ring_pool", _delete_ring_pool)  # noqa: B010 - after the loop above
+
 def _journal_weight(op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
     """What a command costs of the journal's limit: a Bulk RingPool request one per row (its
     body is kept), anything else one."""
@@ -589,7 +663,7 @@ _CLOCK_OPS = ("advance_clock", "set_clock")
 journal_commands(
     Platform,
     prefixes=("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_", "report_",
-              "add_"),
+              "add_", "pause_", "unpause_", "revert_"),
     named=("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
            "new_error_handle", "use_ppc_access_token",
            "use_ppc_access_token_at_affiliate_page"),

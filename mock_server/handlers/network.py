@@ -23,13 +23,34 @@ from openapi.contract import operations
 FAMILY = "Network Integration"
 
 
+#: operations whose Platform method also takes query parameters (as keywords): name -> them
+QUERIES: dict[str, tuple[str, ...]] = {
+    "list_customer_phone_numbers": ("limit", "start", "query", "status", "sort_by", "sort_dir"),
+    "delete_ring_pool": ("delete_detected_phone_number",),
+}
+
+
+def _query(call: Call, names: tuple[str, ...]) -> dict[str, Any]:
+    found = {}
+    for name in names:
+        value = call.query.get(name) if call.query else None
+        if isinstance(value, list | tuple):
+            value = value[-1] if value else None
+        if value is not None:
+            found[name] = value
+    return found
+
+
 def answer(name: str, *, with_body: bool) -> Callable[[Call], Any]:
     """The handler of operation ``name``: the Platform method of the same name, given the
-    principal, the path's ids, the body when ``with_body``, and the version."""
+    principal, the path's ids, the body when ``with_body``, the query parameters of
+    :data:`QUERIES`, and the version."""
+    names = QUERIES.get(name, ())
+
     def handler(call: Call) -> Any:
         body = (body_of(call),) if with_body else ()
         result = getattr(call.platform, name)(call.principal, *call.ids, *body,
-                                              version=call.version)
+                                              version=call.version, **_query(call, names))
         return represent(result, call.platform.settings.base_url)
 
     handler.__name__ = handler.__qualname__ = name

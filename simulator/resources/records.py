@@ -28,12 +28,15 @@ __all__ = [
     "AdvertiserCampaign",
     "Affiliate",
     "AffiliateCampaign",
+    "Destination",
+    "JsTag",
     "Link",
     "Network",
     "NumberOwner",
     "ObjectChanged",
     "PromoNumber",
     "RingPoolPlacement",
+    "TagRevision",
 ]
 
 
@@ -137,6 +140,68 @@ class Network:
     affiliates: dict[str, Affiliate] = field(default_factory=dict, repr=False)
     #: the network's professional prompt recordings, by id_from_network
     prompt_recordings: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    #: the network's Invoca Tags (JS tags), by their obfuscated id
+    js_tags: dict[str, JsTag] = field(default_factory=dict, repr=False)
+    #: the network's Destinations (customer phone numbers), by id (decimal text)
+    destinations: dict[str, Destination] = field(default_factory=dict, repr=False)
+
+
+@dataclass(eq=False)
+class TagRevision:
+    """One revision of an Invoca Tag: the tag's configuration at a point of its history.
+
+    A published revision has an ``external_revision_id`` (0, 1, 2, ... per tag); the draft has
+    none (``None``). ``active`` is false for the revision a pause publishes.
+    """
+
+    tag: JsTag = field(repr=False)
+    external_revision_id: int | None
+    values: dict[str, Any]
+    message: str
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    active: bool = True
+
+
+@dataclass(eq=False)
+class JsTag:
+    """An Invoca Tag (JS tag) of a network: its fields, status and revisions."""
+
+    #: the obfuscated id (what a RingPool's ``obfuscated_tag_id`` names); ``seq`` for events
+    id: str
+    seq: int
+    network_id: int
+    values: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    status: str = "Live"
+    #: the published revisions, oldest first (the last one is live)
+    revisions: list[TagRevision] = field(default_factory=list, repr=False)
+    draft: TagRevision | None = field(default=None, repr=False)
+    #: the revision that was live when the tag was paused (unpause publishes it again)
+    before_pause: TagRevision | None = field(default=None, repr=False)
+
+    @property
+    def live(self) -> TagRevision:
+        return self.revisions[-1]
+
+
+@dataclass(eq=False)
+class Destination:
+    """A Destination (customer phone number) of a network: a number on the advertiser's pages,
+    tracked by a ring pool or discovered (no pool)."""
+
+    id: int
+    phone_number: str
+    created_at: datetime
+    updated_at: datetime
+    #: the ring pool tracking it (None: discovered) and the campaign holding that pool
+    ring_pool: RingPool | None = field(default=None, repr=False)
+    campaign: AdvertiserCampaign | None = field(default=None, repr=False)
+    primary_url: str = ""
+    js_tag_id: str | None = None
+    ignored_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ Rules of this module (beyond the store's):
 * The ``bulk`` flag (sandbox field; the real platform enables Bulk per account): a
   bulk-enabled pool allocates only through the Bulk RingPool API.
 * Each distinct ``destination_phone_number`` becomes a Destination (``customer_phone_numbers``),
-  the current one the ``default_customer_phone_number``.
+  the current one the ``default_customer_phone_number``; the network's Destinations
+  (:mod:`simulator.resources.destinations`) follow: tracked by the pool, discovered again when
+  it is deleted.
 * A pool's numbers come from its network's share (:mod:`simulator.number_shares`); those of a
   deleted pool (its overflow number too) and those a shrunk pool drops go back to the share
   after the quarantine.
@@ -40,6 +42,7 @@ from simulator.fields import (
     required_by_version,
     validate_fields,
 )
+from simulator.resources.destinations import drop_pool, track
 from simulator.resources.local import local_npas, local_preferences
 from simulator.resources.records import (
     AffiliateCampaign,
@@ -129,6 +132,7 @@ class RingPools(Resource):
         store.ring_pools_by_id[pool_id] = RingPoolPlacement(pool, campaign, held)
         if overflow is not None:
             store.number_owners[overflow] = NumberOwner(ring_pool_id=pool_id)
+        track(store, now, network, pool, campaign)
         return pool
 
     def update(self, store: Store, now: datetime, obj: Any, write: Any) -> None:
@@ -146,11 +150,15 @@ class RingPools(Resource):
             obj.properties.get("destinations", []), write.body, values
         )
         obj.properties.pop("tracking", None)
+        placement = store.ring_pools_by_id[obj.id]
+        track(store, now, placement.network, obj, placement.campaign)
 
     def unlink(self, store: Store, parent: Any, obj: Any) -> None:
         del parent.ring_pools[obj.properties["id_from_network"]]
         store.ring_pools_by_id.pop(obj.id, None)
         network = _network(parent)
+        # its Destinations stay, discovered (Platform.delete_ring_pool deletes them on request)
+        drop_pool(network, obj, delete=False, now=None)
         for number in [*obj.numbers, *filter(None, [obj.overflow_number])]:
             if store.number_owners.get(number) == NumberOwner(ring_pool_id=obj.id):
                 del store.number_owners[number]

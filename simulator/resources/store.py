@@ -213,6 +213,11 @@ class Resource:
         """The object as a GET shows it (any order: :meth:`show` orders it)."""
         raise NotImplementedError(self.name)
 
+    def listing(self, shown: list[dict[str, Any]]) -> Any:
+        """A list answer from the objects as shown (the array itself by default; a resource
+        whose docs wrap it, ``{"data": [...], "recordsTotal": n}``, overrides this)."""
+        return shown
+
     def show(self, store: Store, obj: Any, version: str | None) -> dict[str, Any]:
         """The object as a GET shows it, in the order of :attr:`shape`."""
         body = self.render(store, obj, version)

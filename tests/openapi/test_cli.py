@@ -34,14 +34,14 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
     assert counts == {
         "Legacy RingPool": 1,
         "Bulk RingPool": 1,
-        "Network Integration": 75,
+        "Network Integration": 92,
         "Transactions": 3,
         "Signal": 6,
         "Conversion Reporting": 4,
         "Calls In Progress": 3,
         "Call API": 1,
         "Call Ingestion": 2,
-        "total": 96,
+        "total": 113,
     }
 
 

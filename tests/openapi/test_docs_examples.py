@@ -323,10 +323,10 @@ def test_example_matches_its_operation_when_its_path_fits_a_template() -> None:
 
 
 def test_family_names_the_folder_when_no_operation_has_the_path() -> None:
-    example = {"method": "GET", "url": "/api/2022-08-01/networks/<network_id>/js_tags.json",
-               "source": "api_documentation/network_integration/js_tags/_get_js_tags.rst"}
+    example = {"method": "GET", "url": "/api/2022-08-01/networks/<network_id>/widgets.json",
+               "source": "api_documentation/network_integration/widgets/_get_widgets.rst"}
     assert match(example).path is None
-    assert family(example) == "not implemented: js_tags"
+    assert family(example) == "not implemented: widgets"
 
 
 def test_method_missing_from_the_contract_is_kept_when_the_path_exists() -> None:

@@ -41,7 +41,7 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
 EXPECTED_COUNTS = {
     "Legacy RingPool": 1,
     "Bulk RingPool": 1,
-    "Network Integration": 75,
+    "Network Integration": 92,
     "Transactions": 3,
     "Signal": 6,
     "Conversion Reporting": 4,
@@ -63,6 +63,10 @@ ACTION_IDS = {
     "updateNetworkUser",
     "usePpcAccessToken",
     "usePpcAccessTokenAtAffiliatePage",
+    "goLiveJsTag",
+    "pauseJsTag",
+    "unpauseJsTag",
+    "revertJsTag",
 }
 TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
