@@ -196,6 +196,7 @@ def read_body(request: Any, validator: RequestValidator,
     length = request.content_length
     if limit is not None:
         if length is not None and length > limit:
+            _drain(request.environ.get("wsgi.input"), length)
             raise BodyTooLarge(limit)
         request.max_content_length = limit
     try:
@@ -207,6 +208,21 @@ def read_body(request: Any, validator: RequestValidator,
     data = validator.parse_body(raw, form, request.mimetype) if (
         raw or validator.body_required) else None
     return raw, data
+
+
+#: an over-limit body up to this size is read and dropped before the 413, so the client, still
+#: sending, reads the answer instead of a connection reset
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def _drain(stream: Any, length: int) -> None:
+    if stream is None or length > DRAIN_LIMIT:
+        return
+    while length > 0:
+        chunk = stream.read(min(length, 65536))
+        if not chunk:
+            return
+        length -= len(chunk)
 
 
 def status_line(status: int) -> str:
