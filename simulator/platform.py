@@ -64,6 +64,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from simulator import allocation_api
+from simulator import sms as sms_model
 from simulator.allocation_api import AllocationResult
 from simulator.call_ingestion import CallIngestion, Receipt, processed_event
 from simulator.calls import (
@@ -103,9 +104,8 @@ from simulator.resources.records import (
 )
 from simulator.resources.store import Resource, Store, require_object
 from simulator.ringpool import CUSTOM_PARAMS, Allocation, RingPool
-from simulator import sms as sms_model
-from simulator.sms import SmsBook, SmsPage
 from simulator.settings import PlatformSettings, Streams
+from simulator.sms import SmsBook, SmsPage
 from simulator.transactions import (
     RANKING_COLUMNS,
     CustomValue,
@@ -1045,7 +1045,7 @@ class Platform(Journaled):
             return None
         for advertiser in network.advertisers.values():
             for campaign in advertiser.campaigns.values():
-                holders = [campaign, *campaign.affiliate_campaigns.values()]
+                holders: list[Any] = [campaign, *campaign.affiliate_campaigns.values()]
                 for holder in holders:
                     for promo in holder.promo_numbers.values():
                         if sms_model.e164_of(promo.promo_number) == phone_number:
@@ -1151,7 +1151,8 @@ class Platform(Journaled):
         """``POST /_sandbox/sms``: a message from ``from`` to the enabled SMS number ``to``."""
         with self._lock:
             if not isinstance(body, Mapping):
-                raise sms_model.SmsBadRequest('Bad Request - send {"from": ..., "to": ..., "text": ...}')
+                raise sms_model.SmsBadRequest(
+                    'Bad Request - send {"from": ..., "to": ..., "text": ...}')
             message = self.sms.receive(body.get("from"), body.get("to"), body.get("text"),
                                        self.now())
             return {"message": message.detail()}

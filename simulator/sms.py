@@ -30,7 +30,7 @@ import re
 import uuid as uuid_module
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -137,7 +137,7 @@ def stamp(instant: datetime | None) -> str | None:
     """``2022-03-14T20:30:12.000Z`` (milliseconds, UTC), as the documents show instants."""
     if instant is None:
         return None
-    utc = instant.astimezone(timezone.utc)
+    utc = instant.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
@@ -377,7 +377,7 @@ def _instant(text: str) -> datetime:
         raise SmsUnprocessable(f"Unprocessable Entity - '{text}' is not a valid timestamp") \
             from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -426,7 +426,7 @@ def _test(name: str, operator: str, wanted: str) -> Callable[[Row], bool]:
 def _unsupported(kind: str, names: Iterable[str], supported: Iterable[str]) -> SmsUnprocessable:
     return SmsUnprocessable(
         f"The request contains unsupported {kind}: "
-        f"{', '.join(repr(n) for n in names)}. Supported {kind.split()[-1]}: "
+        f"{', '.join(repr(n) for n in names)}. Supported {kind.rsplit(maxsplit=1)[-1]}: "
         f"'{', '.join(supported)}'")
 
 
@@ -455,7 +455,7 @@ def page_of(rows: Sequence[Row], query: Mapping[str, Any], listing: Listing, now
     if bad_operators:
         raise _unsupported("filter operators", bad_operators, OPERATORS)
     if listing.today_by_default and not dated:
-        day = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
+        day = datetime(now.year, now.month, now.day, tzinfo=UTC)
         tests.append(lambda row: day <= row.created_at < day + timedelta(days=1))
     selected = [row for row in rows if all(test(row) for test in tests)]
     name, descending = _sort(_one(query.get("sort")), listing)
@@ -470,7 +470,7 @@ def page_of(rows: Sequence[Row], query: Mapping[str, Any], listing: Listing, now
 
 
 def _positive(value: Any, default: int, name: str) -> int:
-    if value is None or value == "" or value == []:
+    if value is None or value in ("", []):
         return default
     if isinstance(value, list):
         value = value[-1]
@@ -611,7 +611,7 @@ class SmsBook:
             if e164(sender) is None:
                 raise SmsBadRequest(f"Bad Request - message {index}: from {sender!r} is not a "
                                     "valid E.164 phone number")
-            number = self.numbers.get((network_id, sender))
+            number = self.numbers.get((network_id, str(sender)))
             if number is None:
                 raise SmsNotFound(UNKNOWN_OBJECT)
             if number.deleted_at is not None:
@@ -634,7 +634,7 @@ class SmsBook:
         self.settle(now)
         return made
 
-    def receive(self, sender: str, to: str, text: str, now: datetime) -> SmsMessage:
+    def receive(self, sender: Any, to: Any, text: Any, now: datetime) -> SmsMessage:
         """An incoming message from ``sender`` to the enabled number ``to``."""
         if e164(sender) is None:
             raise SmsBadRequest(f"Bad Request - from {sender!r} is not a valid E.164 phone number")
@@ -643,9 +643,9 @@ class SmsBook:
         if not isinstance(text, str) or not text or len(text) > MAX_TEXT:
             raise SmsBadRequest(f"Bad Request - text is required (at most {MAX_TEXT} "
                                 "characters)")
-        number = self.enabled_number(to)
+        number = self.enabled_number(str(to))
         if number is None:
-            raise number_not_in_system(to)
+            raise number_not_in_system(str(to))
         message = SmsMessage(
             uuid=self._uuid(), cuid=self._cuid(), network_id=number.network_id, direction="in",
             sender=sender, to=to, text=text, segments=segments(text), created_at=now,
