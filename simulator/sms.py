@@ -539,8 +539,9 @@ class SmsBook:
     # ---- numbers
 
     def number(self, network_id: int, phone_number: str) -> SmsNumber:
-        """An SMS number of the network (deleted ones too); 422 / 404 otherwise."""
-        if e164(phone_number) is None:
+        """An SMS number of the network (deleted ones too); 422 when it is not E.164 at all,
+        404 otherwise."""
+        if not E164.match(phone_number):
             raise SmsUnprocessable(INVALID_NUMBER)
         found = self.numbers.get((network_id, phone_number))
         if found is None:
@@ -552,9 +553,9 @@ class SmsBook:
         """Enable one of the network's promo numbers (``virtual_line_id`` None: not the
         network's): (the number, True when it is new); re-enabling a disabled one restores
         it (False); an enabled one is 409."""
-        if e164(phone_number) is None:
+        if not E164.match(phone_number):
             raise SmsUnprocessable(INVALID_NUMBER)
-        if virtual_line_id is None:
+        if virtual_line_id is None:  # a valid number or not, it is not the network's
             raise SmsForbidden()
         found = self.numbers.get((network_id, phone_number))
         if found is not None:
