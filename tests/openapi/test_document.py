@@ -260,6 +260,8 @@ def _expression_problems(
         properties = schema.get("properties", {})
         if first not in properties:
             return [f"{where}: {expression} is not a property of the response"]
+        if rest and rest[0].isdigit() and resolve(spec, properties[first]).get("type") == "array":
+            return []  # an item of a list: /messages/0/uuid
         if rest and rest[0] not in resolve(spec, properties[first]).get("properties", {}):
             return [f"{where}: {expression} is not a property of the response"]
         return []
