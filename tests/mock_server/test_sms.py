@@ -12,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server.app import create_app
+from mock_server.serve import config_from, parser
+from simulator.errors import RecordInvalid
 from simulator.sms import segments
 
 BASE = "/sms/2022-08-01"
@@ -406,3 +408,42 @@ def test_same_messages_when_state_is_exported_and_imported(sandbox: FlaskClient,
     for url in listing:
         assert (fresh.get(url, headers=bearer(world)).get_json()
                 == sandbox.get(url, headers=bearer(world)).get_json())
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+def test_serve_flags_set_the_sms_settings_when_given() -> None:
+    args = parser().parse_args(["--sms-send-delay", "2", "--sms-delivery-delay", "30",
+                                "--sms-failure-rate", "0.25"])
+    config = config_from(args)
+    assert (config["SMS_SEND_DELAY_SECONDS"], config["SMS_DELIVERY_DELAY_SECONDS"],
+            config["SMS_FAILURE_RATE"]) == (2.0, 30.0, 0.25)
+
+
+def test_world_settings_set_the_failure_rate_when_the_world_names_one() -> None:
+    token = "SmsWorldToken0000000000000000000"
+    world = {
+        "networks": [{"id": 1, "name": "One"}],
+        "tokens": [{"token": token, "role": "network", "network_id": 1}],
+        "objects": [
+            {"type": "advertiser", "network_id": 1,
+             "body": {"id_from_network": "adv-1", "name": "Advertiser"}},
+            {"type": "advertiser_campaign", "network_id": 1, "advertiser_id_from_network": "adv-1",
+             "body": {"id_from_network": "camp-1", "name": "Campaign"}},
+        ],
+        "settings": {"sms_failure_rate": 1.0},
+    }
+    sandbox = make_app(WORLD=world).test_client()
+    found = {"network_id": 1, "api_token": token}
+    number = enabled_number(sandbox, found)
+    uuid = send(sandbox, found, number, ["+12125550123"], "hi").get_json()["messages"][0]["uuid"]
+    advance(sandbox, 60)
+    message = sandbox.get(f"{BASE}/messages/uuid/{uuid}", headers=bearer(found)).get_json()
+    assert message["message"]["failed_at"] is not None
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5, "often", float("nan")])
+def test_app_is_refused_when_the_failure_rate_is_out_of_range(rate: Any) -> None:
+    with pytest.raises(RecordInvalid):
+        make_app(SMS_FAILURE_RATE=rate)
