@@ -344,8 +344,7 @@ def _sms_error(error: SandboxError, status: int) -> tuple[int, bytes, str]:
     here, a body that is not JSON the documents' ``Problems parsing JSON``; other errors get
     the status's words before their message (``Not Found - ...``)."""
     if error.error_class.startswith("Sms"):
-        body: Any = error.extra.get("body") if "body" in error.extra else {"message": error.message}
-        return status, json_body(body), JSON_TYPE
+        return status, json_body({"message": error.message}), JSON_TYPE
     if status == 403 and error.error_class in {"InvalidInput", "RecordInvalid"}:
         status = 400
     message = _message(error)
