@@ -4,7 +4,7 @@ This package never imports ``simulator`` or ``mock_server`` (tests/test_architec
 
 Three ways to run them:
 
-1. The CLI (all eight suites, a summary with curl reproductions, exit 0 only when nothing
+1. The CLI (all nine suites, a summary with curl reproductions, exit 0 only when nothing
    failed)::
 
        invoca-sandbox contract --base-url http://127.0.0.1:8080 --profile ci [--junit-xml F]

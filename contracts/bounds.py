@@ -73,6 +73,7 @@ CONTROL: list[tuple[str, str, tuple[str, ...]]] = [
                                  "calling_phone_number")),
     ("POST", "/_sandbox/prompt_recordings", ("network_id", "id_from_network", "prompt_text",
                                              "prompt_url", "advertiser_id_from_network")),
+    ("POST", "/_sandbox/sms", ("from", "to", "text")),
     ("POST", "/_sandbox/faults", ("operation", "status", "count", "probability", "latency_ms",
                                   "switch")),
     ("PUT", "/_sandbox/state", ("now", "replay", "seed")),

@@ -7,7 +7,7 @@ Usage::
                             [--ring-pool ID:KEY] [--bulk-ring-pool ID:KEY] [--read-only]
                             [--profile dev|ci|deep] [--seed N] [--junit-xml FILE]
                             [--suite conformance|allocation|errors|idempotency|docs|bounds|
-                                     ingestion|tags ...]
+                                     ingestion|tags|sms ...]
 
 It runs the suites of ``contracts/suites`` with pytest and the :mod:`contracts.plugin`, isolated
 from the caller's pytest configuration (``-c /dev/null``), then prints the summary: operations
@@ -43,6 +43,7 @@ SUITE_MODULES = {
     "bounds": "test_bounds.py",
     "ingestion": "test_call_ingestion.py",
     "tags": "test_tags.py",
+    "sms": "test_sms.py",
 }
 
 

@@ -137,7 +137,9 @@ def credentials(case: Case, target: Target) -> tuple[dict[str, str], dict[str, s
     schemes = {name for requirement in _security(case) for name in requirement}
     headers: dict[str, str] = {}
     query: dict[str, str] = {}
-    if "apiToken" in schemes and target.token is not None:
+    if "smsBearer" in schemes and target.token is not None:
+        headers["Authorization"] = f"Bearer {target.token}"  # the SMS Messaging API
+    elif "apiToken" in schemes and target.token is not None:
         headers["Authorization"] = target.token
     elif "basicAuth" in schemes and target.basic is not None:
         headers["Authorization"] = basic_header(*target.basic)

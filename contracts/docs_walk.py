@@ -787,6 +787,8 @@ class Walk:
         ``documented`` is the documented response: a non-empty documented list gets a member.
         """
         operation = match.operation.operation_id if match.operation else ""
+        if match.family == SMS_FAMILY:
+            return self._sms_request(example, match, operation)
         if operation in UPDATES_OF:
             self._signal_to_update(example, match)
         if match.family == "Transactions" and self.target.has("calls"):
@@ -808,6 +810,91 @@ class Walk:
             path += "?" + urlencode(query, safe="[]$,<>")
         return Request(str(example["method"]), path, headers=headers, json_body=body, data=data)
 
+
+    # --------------------------------------------------------------- SMS Messaging
+
+    def _bearer(self) -> dict[str, str]:
+        if self.target.token is None:
+            raise WalkSkip("the SMS Messaging API needs an API token (Bearer)")
+        return {"Authorization": f"Bearer {self.target.token}"}
+
+    def sms_number(self, *, fresh: bool = False) -> str:
+        """The page's SMS-enabled number (a promo number of the world's campaign, enabled
+        once per page), in E.164; ``fresh``: another promo number, not enabled (the example
+        enables it)."""
+        key = "sms:fresh" if fresh else "sms:number"
+        if key not in self.page:
+            if fresh:
+                a = self._world("advertiser_id_from_network")
+                c = self._world("advertiser_campaign_id_from_network")
+                digits = self._created_promo_number({"advertiser_id_from_network": a,
+                                                     "advertiser_campaign_id_from_network": c})
+            else:
+                digits = self.promo_number()
+            digits = "".join(ch for ch in digits if ch.isdigit())
+            number = "+" + (digits if len(digits) > 10 else "1" + digits)
+            if not fresh:
+                answer = self.target.request("POST", f"{SMS_BASE}/phone_numbers/{number}",
+                                             headers=self._bearer())
+                if answer.status_code not in (201, 409):
+                    raise WalkError(f"enabling {number} for SMS answered "
+                                    f"{answer.status_code}: {answer.text[:200]}")
+            self.page[key] = number
+        return str(self.page[key])
+
+    def sms_message(self) -> dict[str, Any]:
+        """The page's message, sent from its SMS number (its delivery reports in: the clock
+        moved a minute on, when the target has a clock)."""
+        if "sms:message" not in self.page:
+            answer = self.target.request(
+                "POST", f"{SMS_BASE}/messages", headers=self._bearer(),
+                json=[{"from": self.sms_number(), "to": [SMS_RECIPIENT],
+                       "text": "Your appointment is confirmed for Friday. Thank you."}])
+            if answer.status_code != 202:
+                raise WalkError(f"sending the example's message answered "
+                                f"{answer.status_code}: {answer.text[:200]}")
+            uuid = str(answer.json()["messages"][0]["uuid"])
+            if self.target.has("clock") and not self.target.read_only:
+                self.target.advance_clock(60)
+            read = self.target.request("GET", f"{SMS_BASE}/messages/uuid/{uuid}",
+                                       headers=self._bearer())
+            self.page["sms:message"] = read.json()["message"] if read.status_code == 200 \
+                else {"uuid": uuid, "delivery_reports": []}
+        return dict(self.page["sms:message"])
+
+    def _sms_request(self, example: Mapping[str, Any], match: docs.Match,
+                     operation: str) -> Request:
+        """An SMS Messaging example: its phone number the page's SMS number (a new promo
+        number when the example enables one), its message uuid the page's message, its
+        delivery report uuid that message's; the body's ``from`` the page's number; Bearer."""
+        assert match.path is not None
+        values: dict[str, str] = {}
+        for name, written in match.parameters.items():
+            if name == "phone_number":
+                values[name] = self.sms_number(fresh=operation == "createSmsPhoneNumber")
+            elif name == "message_uuid":
+                values[name] = str(self.sms_message()["uuid"])
+            elif name == "delivery_report_uuid":
+                reports = self.sms_message().get("delivery_reports") or []
+                if not reports:
+                    raise WalkSkip(self.target.missing_reason("clock"))
+                values[name] = str(reports[0]["uuid"])
+            else:
+                values[name] = written
+        if operation == "listSmsMessagesByPhoneNumber":
+            self.sms_message()
+        path = re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], match.path)
+        body = (example.get("request") or {}).get("body")
+        if isinstance(body, list):
+            body = [{**item, "from": self.sms_number()} if isinstance(item, dict) else item
+                    for item in body]
+        return Request(str(example["method"]), path, headers=self._bearer(), json_body=body)
+
+
+#: the SMS Messaging API: its family (the contract's tag), base path and the walk's recipient
+SMS_FAMILY = "SMS Messaging"
+SMS_BASE = "/sms/2022-08-01"
+SMS_RECIPIENT = "+18885550101"
 
 #: how long the walk's live calls talk (Calls In Progress): longer than any walk
 LIVE_SECONDS = 6 * 3600

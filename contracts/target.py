@@ -37,6 +37,7 @@ CONTROL_ENDPOINTS: dict[str, tuple[str, str]] = {
     "calls": ("POST", "/_sandbox/calls"),
     "faults": ("POST", "/_sandbox/faults"),
     "prompt_recordings": ("POST", "/_sandbox/prompt_recordings"),
+    "sms": ("POST", "/_sandbox/sms"),
 }
 
 #: every capability a suite may ask for ("sandbox" = the control API answers at all)

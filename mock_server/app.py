@@ -46,6 +46,11 @@ Config keys (all optional):
   integer, or None for unbounded); absent, the platform's defaults.
 * ``CALL_INGESTION_DELAY_SECONDS`` (900): seconds on the sandbox clock between a Call
   Ingestion request and the call's transaction (0..86400; ``serve --call-ingestion-delay``).
+* ``SMS_SEND_DELAY_SECONDS`` (1), ``SMS_DELIVERY_DELAY_SECONDS`` (5), ``SMS_FAILURE_RATE`` (0):
+  the SMS Messaging API's delivery reports on the sandbox clock (``sent`` after the first
+  delay, then ``delivered`` or ``failed`` after the second; the share the carrier fails,
+  drawn from the seeded ``sms`` stream). A world file's ``[settings]`` sets them too (a
+  failure rate per world); the config wins (:func:`sms_options`).
 * ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
 * ``ADMIN_TOKEN`` (unset): the token every ``/_sandbox/`` request must then carry in the
   ``X-Sandbox-Admin-Token`` header (:mod:`mock_server.admin`).
@@ -118,7 +123,8 @@ DEFAULT_START = "2016-10-01T00:00:00Z"
 VERSION_HEADER = "X-Sandbox-Api-Version"
 #: the keys a world file's ``[settings]`` table may hold
 WORLD_SETTINGS = ("strict", "strict_versions", "numbers", "number_quarantine_seconds",
-                  "numbers_per_network")
+                  "numbers_per_network", "sms_send_delay_seconds", "sms_delivery_delay_seconds",
+                  "sms_failure_rate")
 #: the PlatformSettings bounds a config sets under their names in capitals
 BOUNDS = ("allocation_retention", "event_retention", "transaction_retention", "journal_limit")
 log = logging.getLogger("invoca_sandbox")
@@ -149,7 +155,38 @@ def build_platform(config: Mapping[str, Any]) -> Any:
     options.update({name: config[name.upper()] for name in BOUNDS if name.upper() in config})
     if config.get("CALL_INGESTION_DELAY_SECONDS") is not None:
         options["call_ingestion_delay_seconds"] = float(config["CALL_INGESTION_DELAY_SECONDS"])
+    options.update(sms_options(config))
     return Platform(clock, seed=seed, settings=PlatformSettings(**options))
+
+
+#: the SMS Messaging settings: (config key and world ``[settings]`` key, the lowest, the highest)
+SMS_SETTINGS = {"sms_send_delay_seconds": (0.0, 86_400.0),
+                "sms_delivery_delay_seconds": (0.0, 86_400.0),
+                "sms_failure_rate": (0.0, 1.0)}
+
+
+def sms_options(config: Mapping[str, Any]) -> dict[str, float]:
+    """The SMS delays and failure rate ``config`` asks for (``SMS_SEND_DELAY_SECONDS``,
+    ``SMS_DELIVERY_DELAY_SECONDS``, ``SMS_FAILURE_RATE``), else the world's ``[settings]``
+    (a failure rate per world), else the platform's defaults; out of range -> RecordInvalid."""
+    table = world_settings(config)
+    options: dict[str, float] = {}
+    for name, (low, high) in SMS_SETTINGS.items():
+        value = config.get(name.upper())
+        if value is None:
+            value = table.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise RecordInvalid(f"{name} must be a number in {low:g}..{high:g}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise RecordInvalid(f"{name} must be a number in {low:g}..{high:g}") from None
+        if not low <= number <= high:
+            raise RecordInvalid(f"{name} must be a number in {low:g}..{high:g}")
+        options[name] = number
+    return options
 
 
 def body_limit(config: Mapping[str, Any], key: str = "MAX_BODY_BYTES",

@@ -67,6 +67,8 @@ def extract_credentials(
     another way is ignored, except HTTP Basic to an operation that does not take it, which is
     refused with a message saying so.
     """
+    if "bearer" in ways:
+        return _bearer(authorization)
     if authorization:
         scheme, _, rest = authorization.strip().partition(" ")
         lowered = scheme.lower()
@@ -92,6 +94,21 @@ def extract_credentials(
         if isinstance(token, str) and token:
             return Credentials(token=token)
     return Credentials()
+
+
+#: what a request to a Bearer-only operation without ``Authorization: Bearer <token>`` is told
+BEARER_MESSAGE = ("the SMS Messaging API takes an OAuth2 token in the Authorization header: "
+                  "Authorization: Bearer <token>")
+
+
+def _bearer(authorization: str | None) -> Credentials:
+    """``Authorization: Bearer <token>``, the only way in (the SMS Messaging API: "Unlike
+    other Invoca APIs, the SMS Messaging API uses the Bearer authentication scheme"); a raw
+    token, another scheme or none is :class:`Unauthorized`."""
+    scheme, _, rest = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not rest.strip():
+        raise Unauthorized(BEARER_MESSAGE)
+    return Credentials(token=rest.strip())
 
 
 WAY_WORDS = {

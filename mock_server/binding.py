@@ -61,6 +61,8 @@ FAMILY_BY_TAG: dict[str, str] = {
     #: the Call Ingestion API speaks the Signal API's error shape (JSON ``{"errors": ...}``,
     #: 403 for invalid input, 400 for a version that does not serve the route)
     "Call Ingestion": "signal",
+    #: the SMS Messaging API: ``{"message": ...}`` bodies, 400/401/403/404/409/422
+    "SMS Messaging": "sms",
 }
 
 
@@ -141,7 +143,8 @@ AUTH_WAYS = frozenset({"header", "query", "body", "basic"})
 def auth_ways(operation: Mapping[str, Any], spec: Mapping[str, Any]) -> frozenset[str]:
     """The ways in an operation's ``security`` allows: ``header`` (raw token in
     ``Authorization``), ``query`` (``oauth_token``), ``body`` (``oauth_token`` JSON key, when
-    ``x-oauth-token-in-body`` is true, or unstated and a token way exists) and ``basic``."""
+    ``x-oauth-token-in-body`` is true, or unstated and a token way exists), ``basic`` and
+    ``bearer`` (``Authorization: Bearer <token>`` only: the SMS Messaging API)."""
     schemes = spec.get("components", {}).get("securitySchemes", {})
     ways: set[str] = set()
     for requirement in operation.get("security", spec.get("security")) or ():
@@ -149,6 +152,8 @@ def auth_ways(operation: Mapping[str, Any], spec: Mapping[str, Any]) -> frozense
             scheme = schemes.get(name, {})
             if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "basic":
                 ways.add("basic")
+            elif scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer":
+                ways.add("bearer")
             elif scheme.get("type") == "apiKey" and scheme.get("name") == "Authorization":
                 ways.add("header")
             elif scheme.get("type") == "apiKey" and scheme.get("name") == "oauth_token":

@@ -24,6 +24,9 @@ Endpoints:
   (``[{"speaker": "agent"|"caller", "text": ..., "start_offset_seconds": s,
   "end_offset_seconds": s}]``, offsets from the transfer; a fake one, deterministic per seed,
   when none is given).
+* ``POST /_sandbox/sms`` with ``{"from": E.164, "to": an SMS-enabled number, "text"}`` -> 201
+  ``{"message": ...}``: an incoming SMS at the clock's now (SMS Messaging API listings and
+  usage); ``to`` not enabled -> 404, invalid input -> 400.
 * ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log.
 * ``GET /_sandbox/requests``: the last requests answered (bounded, ``REQUEST_JOURNAL``),
   credentials redacted (:mod:`mock_server.redaction`).
@@ -253,6 +256,17 @@ def simulate_call() -> Response:
         call = state.platform.simulate_call(number, start_at, duration,
                                             data.get("calling_phone_number"), **phases)
     return _json(call, status=201)
+
+
+@control.post("/_sandbox/sms")
+def add_incoming_sms() -> Response:
+    """An incoming SMS (``{"from": E.164, "to": an enabled SMS number, "text": ...}``): the
+    message at the clock's now, in the SMS Messaging API's listings and usage; 201."""
+    data = _control_body('Send {"from": "+15555550123", "to": "+18885550100", "text": "..."}')
+    state = _state()
+    with state.lock:
+        message = state.platform.add_incoming_sms(data)
+    return _json(message, status=201)
 
 
 @control.post("/_sandbox/prompt_recordings")

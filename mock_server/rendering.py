@@ -65,7 +65,16 @@ STATUS_BY_ERROR_CLASS: dict[str, int] = {
 LEGACY_JSON_ERROR_CLASSES = frozenset({"OnlyBulkNumberAllocationAllowed"})
 
 #: the API families, each with its own error shape (see :func:`render_error`)
-FAMILIES = frozenset({"network", "signal", "bulk", "ringpool", "conversion", "transactions"})
+FAMILIES = frozenset({"network", "signal", "bulk", "ringpool", "conversion", "transactions",
+                      "sms"})
+
+#: the SMS Messaging API's words before an error's message, by status (its documents:
+#: "Not Found - ...", "Conflict - ...", "Unprocessable Entity - ...")
+SMS_STATUS_WORDS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                    409: "Conflict", 413: "Payload Too Large", 422: "Unprocessable Entity",
+                    500: "Internal Server Error", 501: "Not Implemented"}
+#: the documents' 400 body for a body that is not JSON
+SMS_NOT_JSON = "Problems parsing JSON"
 
 
 def status_for(error: SandboxError) -> int:
@@ -316,6 +325,8 @@ def _message(error: SandboxError) -> str:
 def render_error(error: SandboxError, family: str, fmt: str) -> tuple[int, bytes, str]:
     """Status, body and content type of ``error`` for an operation of ``family``/``fmt``."""
     status = status_for(error)
+    if family == "sms":
+        return _sms_error(error, status)
     if family == "conversion" or (family in {"ringpool", "transactions"} and fmt == "xml"):
         return status, xml_error_body(error.error_class, _message(error)), XML_TYPE
     if family == "ringpool":
@@ -325,3 +336,22 @@ def render_error(error: SandboxError, family: str, fmt: str) -> tuple[int, bytes
     if family == "transactions" and fmt == "csv":
         return status, text_error_body(error.error_class, _message(error)), TEXT_TYPE
     return status, json_body(error.to_dict()), JSON_TYPE
+
+
+def _sms_error(error: SandboxError, status: int) -> tuple[int, bytes, str]:
+    """The SMS Messaging API's ``{"message": ...}`` body. The model's own SMS errors carry the
+    documents' messages as they are; a request the contract refuses (403 elsewhere) is 400
+    here, a body that is not JSON the documents' ``Problems parsing JSON``; other errors get
+    the status's words before their message (``Not Found - ...``)."""
+    if error.error_class.startswith("Sms"):
+        return status, json_body({"message": error.message}), JSON_TYPE
+    if status == 403 and error.error_class in {"InvalidInput", "RecordInvalid"}:
+        status = 400
+    message = _message(error)
+    if message == "The request body is not valid JSON":
+        text = SMS_NOT_JSON
+    elif error.error_class == "InternalServiceError":
+        text = f"Internal Server Error - {message}"
+    else:
+        text = f"{SMS_STATUS_WORDS.get(status, 'Error')} - {message}"
+    return status, json_body({"message": text}), JSON_TYPE

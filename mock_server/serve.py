@@ -147,6 +147,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--call-ingestion-delay", type=float, default=None, metavar="SECONDS",
                    help="seconds on the sandbox clock before an ingested call is a transaction "
                         "(0..86400; default 900)")
+    p.add_argument("--sms-send-delay", type=float, default=None, metavar="SECONDS",
+                   help="SMS: seconds on the sandbox clock from a message to its 'sent' delivery "
+                        "report (0..86400; default 1)")
+    p.add_argument("--sms-delivery-delay", type=float, default=None, metavar="SECONDS",
+                   help="SMS: seconds from 'sent' to 'delivered' or 'failed' (0..86400; "
+                        "default 5)")
+    p.add_argument("--sms-failure-rate", type=float, default=None, metavar="P",
+                   help="SMS: the share of messages the carrier fails, drawn from the seed "
+                        "(0..1; default 0)")
     return p
 
 
@@ -296,6 +305,11 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
     config.update(number_config(args))
     if args.call_ingestion_delay is not None:
         config["CALL_INGESTION_DELAY_SECONDS"] = args.call_ingestion_delay
+    for flag, key in (("sms_send_delay", "SMS_SEND_DELAY_SECONDS"),
+                      ("sms_delivery_delay", "SMS_DELIVERY_DELAY_SECONDS"),
+                      ("sms_failure_rate", "SMS_FAILURE_RATE")):
+        if getattr(args, flag) is not None:
+            config[key] = getattr(args, flag)
     return config
 
 

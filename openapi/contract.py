@@ -41,6 +41,7 @@ FAMILIES: tuple[str, ...] = (
     "Calls In Progress",
     "Call API",
     "Call Ingestion",
+    "SMS Messaging",
 )
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")

@@ -236,9 +236,68 @@ def extract(reference: Path, seeds: Path | None = None,
         page_method = _page_method(page, verbs[branch] if page.branch != SEEDS else {})
         for kind, record in _page_records(page, versions, page_method, fixes, overrides):
             found[kind].append(record)
+    for branch in BRANCHES:
+        found["examples"].extend(openapi_document_examples(reference, branch))
     fixes.check_used()
     overrides.check_used()
     return found
+
+
+def _filled(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each ``{name}`` replaced by ``values[name]``."""
+    return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], template)
+
+
+#: Invoca's own OpenAPI documents (their ``.rst`` pages only embed Swagger UI): source under
+#: ``invoca-docs-<branch>/`` -> (host, base path of every path of the document)
+OPENAPI_DOCUMENTS = {
+    "api_documentation/sms_messaging_api/sms-openapi.json": ("messaging.invoca.net",
+                                                             "/sms/2022-08-01"),
+}
+
+
+def openapi_document_examples(reference: Path, branch: str) -> Iterator[dict[str, Any]]:
+    """One example per operation of each of :data:`OPENAPI_DOCUMENTS` the branch has: its
+    path with the parameters' own examples, its request body example, and its first success
+    response that has a JSON example (``line`` is the operation's position in the document)."""
+    for source, (host, base) in OPENAPI_DOCUMENTS.items():
+        path = reference / f"invoca-docs-{branch}" / source
+        if not path.exists():
+            continue
+        document = json.loads(path.read_text(encoding="utf-8"))
+        parameters = (document.get("components") or {}).get("parameters") or {}
+        values = {str(p["name"]): str(p["example"]) for p in parameters.values()
+                  if isinstance(p, Mapping) and "example" in p}
+        line = 0
+        for template, item in document.get("paths", {}).items():
+            for method in ("get", "post", "put", "delete"):
+                operation = item.get(method)
+                if not isinstance(operation, Mapping):
+                    continue
+                line += 1
+                success = next(((code, response) for code, response in
+                                (operation.get("responses") or {}).items()
+                                if str(code).startswith("2") and "example" in
+                                ((response.get("content") or {}).get("application/json")
+                                 or {})), None)
+                if success is None:
+                    continue
+                url = base + _filled(template, values)
+                record: dict[str, Any] = {
+                    "id": example_id(branch, source, line), "branch": branch,
+                    "source": source, "line": line, "title": str(operation.get("summary", "")),
+                    "method": method.upper(), "host": host, "url": url,
+                    "version": str(document["info"]["version"]), "origin": "openapi"}
+                body = (((operation.get("requestBody") or {}).get("content") or {})
+                        .get("application/json") or {})
+                if "example" in body:
+                    record["request"] = {"format": "json", "body": body["example"]}
+                code, response = success
+                record["status_documented"] = True
+                record["status"] = int(code)
+                record["response"] = {"format": "json", "body":
+                                      response["content"]["application/json"]["example"]}
+                yield record
 
 
 def _page_records(page: Page, versions: Mapping[str, str], page_method: str,

@@ -12,8 +12,8 @@ Rules of this module:
   (:mod:`simulator.resources.store`); an object's pages are :class:`Link` values the HTTP edge
   writes as URLs. The campaign actions (go_live, archive, unarchive) and quick stats are
   written out here, and so are the tag transitions; the calls operations live in
-  :mod:`simulator.call_desk`, the conversion operations in :mod:`simulator.conversion_desk`
-  (mixins).
+  :mod:`simulator.call_desk`, the conversion operations in :mod:`simulator.conversion_desk`,
+  the SMS Messaging API in :mod:`simulator.sms_desk` (mixins).
 * Everything random is seeded from ``seed`` through derived streams
   (:class:`~simulator.settings.Streams`). Time comes from the :class:`~simulator.clock.Clock`
   passed in.
@@ -107,6 +107,8 @@ from simulator.resources.records import (
 from simulator.resources.store import Resource, Store
 from simulator.ringpool import RingPool
 from simulator.settings import PlatformSettings, Streams
+from simulator.sms import SmsBook
+from simulator.sms_desk import SmsDesk
 from simulator.transactions import (
     TransactionIds,
     TransactionLog,
@@ -124,13 +126,13 @@ __all__ = [
     "Principal",
 ]
 
-class Platform(CallDesk, ConversionDesk, Journaled):
+class Platform(CallDesk, ConversionDesk, SmsDesk, Journaled):
     """The Invoca platform model behind every API of the sandbox."""
 
     #: what import_state takes from the replayed copy
     STATE = ("built_at", "journal", "streams", "events", "inventory", "directory",
              "transactions", "transaction_ids", "conversions", "calls", "keyring", "world",
-             "call_ingestion", "access_tokens")
+             "call_ingestion", "access_tokens", "sms")
     #: the number range is part of a state: its replay issues the same numbers
     STATE_SETTINGS = ("numbers", "number_quarantine_seconds", "numbers_per_network")
 
@@ -172,6 +174,9 @@ class Platform(CallDesk, ConversionDesk, Journaled):
         self.calls = CallBook(self.seed, settings.transaction_retention)
         self.call_ingestion = CallIngestion(self.transaction_ids,
                                             settings.call_ingestion_delay_seconds)
+        self.sms = SmsBook(self.seed, send_delay_seconds=settings.sms_send_delay_seconds,
+                           delivery_delay_seconds=settings.sms_delivery_delay_seconds,
+                           failure_rate=settings.sms_failure_rate)
         self.keyring = Keyring()
         self.access_tokens = AccessTokens()
         self.world = None
@@ -421,6 +426,7 @@ class Platform(CallDesk, ConversionDesk, Journaled):
     def _sweep(self, since_seq: int) -> list[Event]:
         now = self.now()
         self._settle_calls()
+        self.sms.settle(now)
         for placement in list(self.directory.ring_pools_by_id.values()):
             placement.pool.expire(now)
         return [event for _, event in self.events.since(since_seq)]

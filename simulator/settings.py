@@ -53,6 +53,12 @@ class PlatformSettings:
     #: seconds on the sandbox clock between a Call Ingestion request and its transaction
     #: (the documents: "up to 24 hours"; 0..86400)
     call_ingestion_delay_seconds: float = DEFAULT_DELAY_SECONDS
+    #: SMS Messaging: seconds on the sandbox clock from a message to its ``sent`` delivery
+    #: report, then to ``delivered`` or ``failed``; the share of messages the carrier fails
+    #: (drawn from the seeded ``sms`` stream)
+    sms_send_delay_seconds: float = 1.0
+    sms_delivery_delay_seconds: float = 5.0
+    sms_failure_rate: float = 0.0
 
 
 class CountedRandom(random.Random):

@@ -169,6 +169,14 @@ def test_cli_exits_with_status_2_when_the_target_does_not_answer() -> None:
     assert "does not answer" in result.stderr
 
 
+def test_sms_suite_passes_when_run_against_the_sandbox(sandbox_url: str) -> None:
+    fetch(f"{sandbox_url}/_sandbox/reset", method="POST")
+    result = contract("--base-url", sandbox_url, "--suite", "sms")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "sms_messaging" in summary(result.stdout)
+    assert "2 passed" in result.stdout
+
+
 def test_suites_needing_control_are_skipped_with_a_reason_when_the_target_has_none(
         sandbox_url: str) -> None:
     # the sandbox asked at a prefix where nothing answers /_sandbox/health

@@ -43,7 +43,7 @@ def test_every_contract_operation_is_a_route_when_the_real_app_is_built(
         if rule.endpoint != "static" and not rule.endpoint.startswith("sandbox.")
     }
     assert routes == spec_ids
-    assert len(spec_ids) == 113
+    assert len(spec_ids) == 125
 
 
 def test_every_network_integration_operation_has_a_handler_when_bound(

@@ -41,7 +41,8 @@ def test_spec_reports_counts_per_family_when_validating(capsys: pytest.CaptureFi
         "Calls In Progress": 3,
         "Call API": 1,
         "Call Ingestion": 2,
-        "total": 113,
+        "SMS Messaging": 12,
+        "total": 125,
     }
 
 

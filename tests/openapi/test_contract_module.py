@@ -106,8 +106,8 @@ def test_count_by_family_lists_every_family_when_some_are_empty() -> None:
     assert counts["Legacy RingPool"] == 0
 
 
-def test_contract_counts_113_operations_when_loaded() -> None:
-    assert sum(count_by_family().values()) == len(operations()) == 113
+def test_contract_counts_125_operations_when_loaded() -> None:
+    assert sum(count_by_family().values()) == len(operations()) == 125
 
 
 def test_documented_versions_collects_every_version_enum_when_contract_is_loaded() -> None:

@@ -36,6 +36,7 @@ REQUIRED_ERRORS: dict[str, set[str]] = {
     "Calls In Progress": {"401", "403", "404", "500"},
     "Call API": {"401", "403", "404", "500"},
     "Call Ingestion": {"400", "401", "403", "409", "500"},
+    "SMS Messaging": {"401", "403", "404", "500"},
 }
 #: Operations per family: the issue's "Done when" count.
 EXPECTED_COUNTS = {
@@ -48,6 +49,7 @@ EXPECTED_COUNTS = {
     "Calls In Progress": 3,
     "Call API": 1,
     "Call Ingestion": 2,
+    "SMS Messaging": 12,
 }
 METHOD_PREFIX = {"put": "update", "delete": "delete"}
 ACTION_IDS = {
@@ -264,6 +266,8 @@ def _expression_problems(
         properties = schema.get("properties", {})
         if first not in properties:
             return [f"{where}: {expression} is not a property of the response"]
+        if rest and rest[0].isdigit() and resolve(spec, properties[first]).get("type") == "array":
+            return []  # an item of a list: /messages/0/uuid
         if rest and rest[0] not in resolve(spec, properties[first]).get("properties", {}):
             return [f"{where}: {expression} is not a property of the response"]
         return []
@@ -346,13 +350,14 @@ def test_create_ring_pool_links_to_allocation_when_pool_is_created() -> None:
 
 def test_security_lists_schemes_when_operation_needs_credentials(spec: dict[str, Any]) -> None:
     schemes = set(spec["components"]["securitySchemes"])
-    assert schemes == {"apiToken", "oauthTokenQuery", "basicAuth", "ringPoolKey"}
+    assert schemes == {"apiToken", "oauthTokenQuery", "basicAuth", "ringPoolKey", "smsBearer"}
     for op in operations(spec):
         for requirement in op.definition["security"]:
             assert set(requirement) <= schemes, op.operation_id
     assert operation_by_id("bulkAllocateNumbers").definition["security"] == []
     assert operation_by_id("allocateNumber").definition["security"] == [{"ringPoolKey": []}]
     assert operation_by_id("reportConversion").definition["security"] == [{"basicAuth": []}]
+    assert operation_by_id("getSmsMessage").definition["security"] == [{"smsBearer": []}]
 
 
 def test_body_token_is_declared_when_operation_accepts_it(spec: dict[str, Any]) -> None:
