@@ -75,7 +75,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any, NamedTuple
@@ -88,7 +87,7 @@ from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
 from mock_server.control import control, iso, parse_instant
 from mock_server.handlers import Call, Reply
-from mock_server.redaction import redact_query
+from mock_server.request_journal import DEFAULT_BODY_BYTES, RequestJournal
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
@@ -221,7 +220,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
         config=settings,
         handle_random=random.Random(f"invoca-sandbox:{seed}:handles"),
         field_filter=FieldFilter(spec),
-        journal=deque(maxlen=max(0, int(settings.get("REQUEST_JOURNAL", 1000)))),
+        journal=RequestJournal(int(settings.get("REQUEST_JOURNAL", 1000)),
+                               int(settings.get("REQUEST_JOURNAL_BODY_BYTES",
+                                                DEFAULT_BODY_BYTES))),
         strictness=strictness,
     )
     app.extensions[EXTENSION] = state
@@ -316,7 +317,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
     journal = state.journal
     limit = body_limit(state.config)
 
-    def answer(request: Any, path: dict[str, Any], fmt: str) -> Answer:
+    def answer(request: Any, path: dict[str, Any], fmt: str, seen: list[bytes]) -> Answer:
         validator = operation.validator  # compiled on first use, then an attribute
         if needs_key and not request.args.get("ring_pool_key"):
             raise InvalidKey(
@@ -326,6 +327,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
         query = validator.query(request.args, None if version is None else str(version))
         environ = request.environ
         raw, data = read_body(request, validator, limit)
+        seen.append(raw)
         principal = None
         if needs_token:
             credentials = extract_credentials(
@@ -361,11 +363,12 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
     def handle(request: Any, path_values: dict[str, str]) -> Answer:
         fmt = _format_of(operation, path_values)
         version: str | None = None
+        seen: list[bytes] = []
         try:
             validator = operation.validator
             version = validator.served_version(path_values.get("version"))
             path = validator.path(path_values)  # the version resolves here
-            response = answer(request, path, fmt)
+            response = answer(request, path, fmt, seen)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
             if (family == "conversion" and status != 401 and not is_refusal(error)
@@ -385,14 +388,10 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
             response = response._replace(
                 headers={**(response.headers or {}), VERSION_HEADER: str(version)})
         if journal.maxlen:
-            journal.append({
-                "at": iso(state.platform.now()),
-                "method": request.method,
-                "path": request.path,
-                "query": redact_query(request.query_string.decode("latin-1")),
-                "operation_id": operation_id,
-                "status": response.status,
-            })
+            journal.record(state.platform.now(), request.method, request.path,
+                           request.query_string.decode("latin-1"), path_values,
+                           request.environ, seen[0] if seen else None, operation_id,
+                           response.status)
         return response
 
     return handle

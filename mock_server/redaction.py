@@ -6,7 +6,9 @@ anything that is not a letter or digit and at lower-to-upper case changes, compa
 case: ``oauth_token``, ``ring_pool_key``, ``api_key``, ``apiKey``, ``client_secret``,
 ``password``, ``Authorization``, ``X-Sandbox-Admin-Token``), or when the value itself is a
 ``Bearer``/``Basic``/``Token`` credential whatever its name. A secret is journaled and logged
-as :data:`REDACTED`. ``search_keywords`` or ``search_keyword_id`` are not secrets: ``keywords``
+as :data:`REDACTED`. The same rule reads query strings (:func:`redact_query`), headers
+(:func:`redact_headers`) and JSON bodies at any depth (:func:`redact_value`: a secret name's
+value, whatever its type, and any string that is a credential). ``search_keywords`` or ``search_keyword_id`` are not secrets: ``keywords``
 is not the word ``key``.
 
 The state export (``GET /_sandbox/state``) is not a journal of requests: it is the world, its
@@ -16,9 +18,12 @@ credentials included, and stays behind the admin token off loopback.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote_plus
 
-__all__ = ["REDACTED", "SECRET_WORDS", "is_secret_name", "redact_query"]
+__all__ = ["REDACTED", "SECRET_WORDS", "is_secret_name", "redact_headers", "redact_query",
+           "redact_value"]
 
 #: what a secret is journaled and logged as
 REDACTED = "[REDACTED]"
@@ -53,3 +58,22 @@ def redact_query(query: str) -> str:
         secret = sep and _is_secret(unquote_plus(name), unquote_plus(value))
         pairs.append(f"{name}={REDACTED}" if secret else pair)
     return "&".join(pairs)
+
+
+def redact_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Request headers as ``{name: value}`` with every secret's value replaced."""
+    return {name: REDACTED if _is_secret(name, value) else value for name, value in pairs}
+
+
+def redact_value(value: Any, name: str = "") -> Any:
+    """A JSON value with every secret replaced: the value of a secret name (at any depth, any
+    type), and any string that is a credential."""
+    if name and is_secret_name(name):
+        return REDACTED
+    if isinstance(value, dict):
+        return {key: redact_value(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_value(item, name) for item in value]
+    if isinstance(value, str) and _CREDENTIAL_VALUE.match(value):
+        return REDACTED
+    return value
