@@ -46,7 +46,11 @@ Config keys (all optional):
   integer, or None for unbounded); absent, the platform's defaults.
 * ``CALL_INGESTION_DELAY_SECONDS`` (900): seconds on the sandbox clock between a Call
   Ingestion request and the call's transaction (0..86400; ``serve --call-ingestion-delay``).
-* ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
+* ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5;
+  ``REQUEST_JOURNAL_BODY_BYTES`` (4096): the body bytes a journal entry keeps
+  (:mod:`mock_server.request_journal`).
+* ``CORS`` (true) and ``CORS_ORIGIN`` (``*``, or a comma-separated list of origins): CORS
+  headers and preflight answers on every route (:mod:`mock_server.cors`).
 * ``ADMIN_TOKEN`` (unset): the token every ``/_sandbox/`` request must then carry in the
   ``X-Sandbox-Admin-Token`` header (:mod:`mock_server.admin`).
 * ``FAST_DISPATCH`` (true): contract routes are answered by a thin WSGI dispatcher over the
@@ -85,7 +89,8 @@ from werkzeug.exceptions import HTTPException
 
 from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
-from mock_server.control import control, iso, parse_instant
+from mock_server.control import control, parse_instant
+from mock_server.cors import CorsMiddleware, cors_origins
 from mock_server.handlers import Call, Reply
 from mock_server.request_journal import DEFAULT_BODY_BYTES, RequestJournal
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
@@ -240,6 +245,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
     _register_error_pages(app)
     if settings.get("FAST_DISPATCH", True):
         _fast_dispatch(app, handles)
+    origins = cors_origins(settings)
+    if origins is not None:
+        app.wsgi_app = CorsMiddleware(app.wsgi_app, origins)  # type: ignore[method-assign]
     return app
 
 
