@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from mock_server.redaction import redact_headers, redact_query, redact_value
+from mock_server.redaction import redact_headers, redact_query, redact_text, redact_value
 from simulator.errors import RecordInvalid
 
 __all__ = ["DEFAULT_BODY_BYTES", "MATCHER_KEYS", "RequestJournal", "compile_matcher",
@@ -157,9 +157,10 @@ def _body(entry: _Recorded) -> Any:
         try:  # JSON sent without its content type
             value = orjson.loads(entry.body)
         except orjson.JSONDecodeError:
-            return text
-        return redact_value(value) if isinstance(value, dict | list) else text
-    return text
+            return redact_text(text)
+        if isinstance(value, dict | list):
+            return redact_value(value)
+    return redact_text(text)
 
 
 def _render(entry: _Recorded) -> dict[str, Any]:
