@@ -47,9 +47,9 @@ class SandboxClientError(RuntimeError):
 class Answer:
     """What the sandbox answered: ``status``, ``headers``, ``body`` (bytes), :meth:`json`."""
 
-    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
         self.status = status
-        self.headers = dict(headers)
+        self.headers: dict[str, str] = dict(headers.items())
         self.body = body
 
     @property
@@ -77,7 +77,8 @@ class SandboxClient:
 
     # ------------------------------------------------------------------ any request
 
-    def request(self, method: str, path: str, *, query: Mapping[str, Any] | None = None,
+    def request(self, method: str, path: str, *,
+                query: Mapping[str, Any] | list[tuple[str, str]] | None = None,
                 json_body: Any = None, data: Mapping[str, Any] | bytes | None = None,
                 headers: Mapping[str, str] | None = None) -> Answer:
         """One request to ``path`` (``/api/...`` or ``/_sandbox/...``): ``json_body`` is sent
@@ -99,7 +100,7 @@ class SandboxClient:
             sent[ADMIN_HEADER] = self.admin_token
         outgoing = urllib.request.Request(url, data=body, headers=sent, method=method.upper())
         try:
-            with urllib.request.urlopen(outgoing, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(outgoing, timeout=self.timeout) as response:
                 return Answer(response.status, response.headers, response.read())
         except urllib.error.HTTPError as error:
             with error:

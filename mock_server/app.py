@@ -92,8 +92,8 @@ from mock_server.binding import FieldFilter, Operation, bind_operations
 from mock_server.control import control, parse_instant
 from mock_server.cors import CorsMiddleware, cors_origins
 from mock_server.handlers import Call, Reply
-from mock_server.request_journal import DEFAULT_BODY_BYTES, RequestJournal
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
+from mock_server.request_journal import DEFAULT_BODY_BYTES, RequestJournal
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
 from mock_server.wsgi import (
@@ -396,10 +396,11 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
             response = response._replace(
                 headers={**(response.headers or {}), VERSION_HEADER: str(version)})
         if journal.maxlen:
-            journal.record(state.platform.now(), request.method, request.path,
-                           request.query_string.decode("latin-1"), path_values,
-                           request.environ, seen[0] if seen else None, operation_id,
-                           response.status)
+            journal.record(at=state.platform.now(), method=request.method, path=request.path,
+                           query=request.query_string.decode("latin-1"),
+                           path_params=path_values, environ=request.environ,
+                           body=seen[0] if seen else None, operation_id=operation_id,
+                           status=response.status)
         return response
 
     return handle

@@ -6,7 +6,8 @@ Endpoints:
   "strict_versions": bool}`` (the strictness in effect: ``STRICT``, ``STRICT_VERSIONS``)
 * ``GET /_sandbox/world`` -> the world's credentials and ids (``World.summary()``)
 * ``POST /_sandbox/reset`` -> back to the world the server started with (seed, ``--world``,
-  settings), whatever was imported since, the request journal emptied; answers ``status``, ``now`` and ``"world"``
+  settings), whatever was imported since, the request journal emptied; answers ``status``,
+  ``now`` and ``"world"``
 * ``GET /_sandbox/clock`` -> ``{"now": ISO}``
 * ``POST /_sandbox/clock`` with ``{"advance_seconds": n}`` or ``{"now": ISO}`` -> ``{"now":
   ISO, "events": [...]}``; moving backwards -> 403 (``ClockError``), a malformed body -> 403

@@ -10,8 +10,9 @@ as :data:`REDACTED`. The same rule reads query strings (:func:`redact_query`), h
 (:func:`redact_headers`), JSON bodies at any depth (:func:`redact_value`: a secret name's
 value, whatever its type, and any string that is a credential) and text that is no whole
 JSON document, such as a body cut at the journal's cap (:func:`redact_text`: each
-``"name": value`` of a secret name, to its end or the end of the text, and each credential). ``search_keywords`` or ``search_keyword_id`` are not secrets: ``keywords``
-is not the word ``key``.
+``"name": value`` of a secret name, to its end or the end of the text, and each
+credential). ``search_keywords`` or ``search_keyword_id`` are not secrets: ``keywords`` is not
+the word ``key``.
 
 The state export (``GET /_sandbox/state``) is not a journal of requests: it is the world, its
 credentials included, and stays behind the admin token off loopback.

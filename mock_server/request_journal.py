@@ -30,6 +30,7 @@ import fnmatch
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
@@ -92,7 +93,7 @@ class RequestJournal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(self, at: datetime, method: str, path: str, query: str,
+    def record(self, *, at: datetime, method: str, path: str, query: str,
                path_params: Mapping[str, Any], environ: Mapping[str, Any], body: bytes | None,
                operation_id: str, status: int) -> None:
         """Keep one request (rule 2); nothing when the journal is off."""
@@ -272,8 +273,7 @@ def compile_matcher(spec: Mapping[str, Any] | None) -> Callable[[dict[str, Any]]
                              ("headers", "headers", True)):
         if spec.get(key) is not None:
             wanted = _map_of(spec[key], key)
-            tests.append(lambda entry, w=wanted, f=field, c=fold: _pairs_match(w, entry[f],
-                                                                               fold=c))
+            tests.append(partial(_field_match, wanted, field, fold))
     if spec.get("body") is not None:
         wanted_body = _map_of(spec["body"], "body")
         tests.append(lambda entry: _pairs_match(wanted_body, _body_fields(entry["body"])))
@@ -281,6 +281,11 @@ def compile_matcher(spec: Mapping[str, Any] | None) -> Callable[[dict[str, Any]]
         needle = str(spec["body_contains"])
         tests.append(lambda entry: needle in _text(entry["body"] or ""))
     return lambda entry: all(test(entry) for test in tests)
+
+
+def _field_match(wanted: Mapping[str, str], field: str, fold: bool,
+                 entry: dict[str, Any]) -> bool:
+    return _pairs_match(wanted, entry[field], fold=fold)
 
 
 def _body_fields(body: Any) -> Any:

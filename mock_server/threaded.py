@@ -37,7 +37,7 @@ DEFAULT_CONFIG: Mapping[str, Any] = {"SEED": 0, "CLOCK": "manual"}
 
 
 class _Quiet(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
+    def log(self, type: str, message: str, *args: Any) -> None:
         return None
 
 
