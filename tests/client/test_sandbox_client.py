@@ -73,3 +73,21 @@ def test_reset_keeps_the_clock_when_done_over_http(sandbox: SandboxClient) -> No
     assert sandbox.reset()["now"] == "2016-10-01T01:00:00Z"
     sandbox.clear_faults()
     assert sandbox.journal() == []
+
+
+@pytest.mark.server
+def test_client_works_against_a_served_process_when_started_apart() -> None:
+    from tests.mock_server.test_serve import running_server  # noqa: PLC0415
+
+    with running_server("--clock", "manual", "--server", "waitress",
+                        "--cors-origin", "http://localhost:3000") as (base, _):
+        sandbox = SandboxClient(base)
+        pool = sandbox.world["ring_pool"]
+        answer = sandbox.get(ALLOCATE.format(id=pool["id"]),
+                             query={"ring_pool_key": pool["api_key"]},
+                             headers={"Origin": "http://localhost:3000"})
+        assert answer.status == 200
+        assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+        assert sandbox.count({"operationId": "allocateNumber"}) == 1
+        [entry] = sandbox.journal(path_params={"ring_pool_id": pool["id"]})
+        assert entry["query_params"]["ring_pool_key"] == "[REDACTED]"
