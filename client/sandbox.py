@@ -173,8 +173,9 @@ class SandboxClient:
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
         """The request journal, oldest first, the entries matching ``filters`` (``method``,
-        ``path``, ``operationId``, ``status``, ``since``, ``until``, ``body_contains``, and the
-        maps ``query``, ``path_params``, ``headers``, ``body`` as dicts)."""
+        ``path``, ``operationId``, ``status``, ``since``, ``until``, ``body_contains``, the
+        maps ``query``, ``path_params``, ``headers``, ``body`` as dicts; ``limit``: the last
+        N)."""
         result: list[dict[str, Any]] = self._control(
             "GET", "/_sandbox/requests", query=_flat(filters))
         return result

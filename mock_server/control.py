@@ -30,7 +30,8 @@ Endpoints:
   ``REQUEST_JOURNAL``; :mod:`mock_server.request_journal`): method, path, query, path
   parameters, headers, body (capped), status, operationId, the instant, credentials redacted
   (:mod:`mock_server.redaction`); query parameters filter them (``operationId=...``,
-  ``status=201``, ``path_params.ring_pool_id=16``, ``query.param1=x``, ``since=ISO``...).
+  ``status=201``, ``path_params.ring_pool_id=16``, ``query.param1=x``, ``since=ISO``...;
+  ``limit=N``: the last N).
   ``X-Sandbox-Journal-Dropped`` says how many the bound dropped since the last clear.
   ``POST /_sandbox/requests/count`` with a matcher (the same keys as JSON, the maps as
   objects), or ``GET`` with the filters, -> ``{"count": n, "retained": n, "dropped": n}``.
@@ -300,13 +301,18 @@ def allocations() -> Response:
 @control.get("/_sandbox/requests")
 def requests_journal() -> Response:
     """The last requests the contract routes answered (bounded: config REQUEST_JOURNAL),
-    oldest first, those matching the query's filters (:func:`matcher_from_args`)."""
-    matcher = compile_matcher(matcher_from_args(request.args.items(multi=True)))
+    oldest first, those matching the query's filters (:func:`matcher_from_args`); ``limit=N``
+    keeps the last N of them."""
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "limit"]
+    limit = request.args.get("limit")
+    if limit is not None and not (ASCII_ID.fullmatch(limit) and int(limit) > 0):
+        raise RecordInvalid("limit must be a positive integer")
+    matcher = compile_matcher(matcher_from_args(args))
     state = _state()
     with state.lock:
         entries = state.journal.select(matcher)
         dropped = state.journal.dropped
-    response = _json(entries)
+    response = _json(entries[-int(limit):] if limit is not None else entries)
     response.headers["X-Sandbox-Journal-Dropped"] = str(dropped)
     return response
 

@@ -94,6 +94,9 @@ def test_filters_select_entries_when_given_as_query_parameters(
     assert ops("since=2016-10-01T00:00:00Z") == ops("")
     assert ops("until=2016-10-01T00:00:00Z") == []
     assert ops("headers.host=localhost") == ops("")
+    assert ops("limit=1") == [("listAdvertiser", 401)]
+    assert ops("operationId=allocateNumber&limit=2") == [("allocateNumber", 200)] * 2
+    assert client.get("/_sandbox/requests?limit=0").status_code == 403
 
 
 def test_count_answers_exact_number_when_matched_by_operation_and_pool(
