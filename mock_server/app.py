@@ -51,7 +51,11 @@ Config keys (all optional):
   delay, then ``delivered`` or ``failed`` after the second; the share the carrier fails,
   drawn from the seeded ``sms`` stream). A world file's ``[settings]`` sets them too (a
   failure rate per world); the config wins (:func:`sms_options`).
-* ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5.
+* ``SERIALIZE_HANDLERS`` (true) and ``REQUEST_JOURNAL`` (1000): see rules 4 and 5;
+  ``REQUEST_JOURNAL_BODY_BYTES`` (4096): the body bytes a journal entry keeps
+  (:mod:`mock_server.request_journal`).
+* ``CORS`` (true) and ``CORS_ORIGIN`` (``*``, or a comma-separated list of origins): CORS
+  headers and preflight answers on every route (:mod:`mock_server.cors`).
 * ``ADMIN_TOKEN`` (unset): the token every ``/_sandbox/`` request must then carry in the
   ``X-Sandbox-Admin-Token`` header (:mod:`mock_server.admin`).
 * ``FAST_DISPATCH`` (true): contract routes are answered by a thin WSGI dispatcher over the
@@ -80,7 +84,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any, NamedTuple
@@ -91,10 +94,11 @@ from werkzeug.exceptions import HTTPException
 
 from mock_server.auth import authenticate, extract_credentials
 from mock_server.binding import FieldFilter, Operation, bind_operations
-from mock_server.control import control, iso, parse_instant
+from mock_server.control import control, parse_instant
+from mock_server.cors import CorsMiddleware, cors_origins
 from mock_server.handlers import Call, Reply
-from mock_server.redaction import redact_query
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
+from mock_server.request_journal import DEFAULT_BODY_BYTES, RequestJournal
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
 from mock_server.validation import Strictness, is_refusal
 from mock_server.wsgi import (
@@ -258,7 +262,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
         config=settings,
         handle_random=random.Random(f"invoca-sandbox:{seed}:handles"),
         field_filter=FieldFilter(spec),
-        journal=deque(maxlen=max(0, int(settings.get("REQUEST_JOURNAL", 1000)))),
+        journal=RequestJournal(int(settings.get("REQUEST_JOURNAL", 1000)),
+                               int(settings.get("REQUEST_JOURNAL_BODY_BYTES",
+                                                DEFAULT_BODY_BYTES))),
         strictness=strictness,
     )
     app.extensions[EXTENSION] = state
@@ -276,6 +282,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
     _register_error_pages(app)
     if settings.get("FAST_DISPATCH", True):
         _fast_dispatch(app, handles)
+    origins = cors_origins(settings)
+    if origins is not None:
+        app.wsgi_app = CorsMiddleware(app.wsgi_app, origins)  # type: ignore[method-assign]
     return app
 
 
@@ -353,7 +362,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
     journal = state.journal
     limit = body_limit(state.config)
 
-    def answer(request: Any, path: dict[str, Any], fmt: str) -> Answer:
+    def answer(request: Any, path: dict[str, Any], fmt: str, seen: list[bytes]) -> Answer:
         validator = operation.validator  # compiled on first use, then an attribute
         if needs_key and not request.args.get("ring_pool_key"):
             raise InvalidKey(
@@ -363,6 +372,7 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
         query = validator.query(request.args, None if version is None else str(version))
         environ = request.environ
         raw, data = read_body(request, validator, limit)
+        seen.append(raw)
         principal = None
         if needs_token:
             credentials = extract_credentials(
@@ -398,11 +408,12 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
     def handle(request: Any, path_values: dict[str, str]) -> Answer:
         fmt = _format_of(operation, path_values)
         version: str | None = None
+        seen: list[bytes] = []
         try:
             validator = operation.validator
             version = validator.served_version(path_values.get("version"))
             path = validator.path(path_values)  # the version resolves here
-            response = answer(request, path, fmt)
+            response = answer(request, path, fmt, seen)
         except SandboxError as error:
             status, payload, content_type = render_error(error, family, fmt)
             if (family == "conversion" and status != 401 and not is_refusal(error)
@@ -422,14 +433,11 @@ def _handler(state: SandboxState, operation: Operation) -> Callable[[Any, dict[s
             response = response._replace(
                 headers={**(response.headers or {}), VERSION_HEADER: str(version)})
         if journal.maxlen:
-            journal.append({
-                "at": iso(state.platform.now()),
-                "method": request.method,
-                "path": request.path,
-                "query": redact_query(request.query_string.decode("latin-1")),
-                "operation_id": operation_id,
-                "status": response.status,
-            })
+            journal.record(at=state.platform.now(), method=request.method, path=request.path,
+                           query=request.query_string.decode("latin-1"),
+                           path_params=path_values, environ=request.environ,
+                           body=seen[0] if seen else None, operation_id=operation_id,
+                           status=response.status)
         return response
 
     return handle

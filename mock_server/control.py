@@ -6,7 +6,8 @@ Endpoints:
   "strict_versions": bool}`` (the strictness in effect: ``STRICT``, ``STRICT_VERSIONS``)
 * ``GET /_sandbox/world`` -> the world's credentials and ids (``World.summary()``)
 * ``POST /_sandbox/reset`` -> back to the world the server started with (seed, ``--world``,
-  settings), whatever was imported since; answers ``status``, ``now`` and ``"world"``
+  settings), whatever was imported since, the request journal emptied; answers ``status``,
+  ``now`` and ``"world"``
 * ``GET /_sandbox/clock`` -> ``{"now": ISO}``
 * ``POST /_sandbox/clock`` with ``{"advance_seconds": n}`` or ``{"now": ISO}`` -> ``{"now":
   ISO, "events": [...]}``; moving backwards -> 403 (``ClockError``), a malformed body -> 403
@@ -28,8 +29,16 @@ Endpoints:
   ``{"message": ...}``: an incoming SMS at the clock's now (SMS Messaging API listings and
   usage); ``to`` not enabled -> 404, invalid input -> 400.
 * ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log.
-* ``GET /_sandbox/requests``: the last requests answered (bounded, ``REQUEST_JOURNAL``),
-  credentials redacted (:mod:`mock_server.redaction`).
+* ``GET /_sandbox/requests``: the last requests the contract routes answered (bounded,
+  ``REQUEST_JOURNAL``; :mod:`mock_server.request_journal`): method, path, query, path
+  parameters, headers, body (capped), status, operationId, the instant, credentials redacted
+  (:mod:`mock_server.redaction`); query parameters filter them (``operationId=...``,
+  ``status=201``, ``path_params.ring_pool_id=16``, ``query.param1=x``, ``since=ISO``...;
+  ``limit=N``: the last N).
+  ``X-Sandbox-Journal-Dropped`` says how many the bound dropped since the last clear.
+  ``POST /_sandbox/requests/count`` with a matcher (the same keys as JSON, the maps as
+  objects), or ``GET`` with the filters, -> ``{"count": n, "retained": n, "dropped": n}``.
+  ``DELETE /_sandbox/requests`` empties it (``{"cleared": n}``); so does a reset.
 * ``GET /_sandbox/state`` exports the whole state; ``PUT /_sandbox/state`` imports one.
 * ``POST /_sandbox/faults`` ``{"operation": operationId or "*", "status": 500 (any 5xx, or
   null for latency only), "count": n (null: until deleted), "probability": p (1.0),
@@ -67,6 +76,7 @@ from mock_server.admin import ADMIN_HEADER, require_admin_token
 from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_middleware
 from mock_server.objects import url_writer
 from mock_server.rendering import JSON_TYPE, json_body, render_error
+from mock_server.request_journal import compile_matcher, matcher_from_args
 from mock_server.state import SandboxState, sandbox_state
 from mock_server.validation import MAX_BODY_DEPTH, deeper_than
 from mock_server.wsgi import complete_body
@@ -165,6 +175,7 @@ def reset() -> Response:
     state = _state()
     with state.lock:
         state.platform.reset()
+        state.journal.clear()
         summary = state.platform.world_summary()
     return _json({"status": "ok", "now": iso(_now()), "world": summary})
 
@@ -303,10 +314,53 @@ def allocations() -> Response:
 
 @control.get("/_sandbox/requests")
 def requests_journal() -> Response:
-    """The last requests the contract routes answered (bounded: config REQUEST_JOURNAL)."""
+    """The last requests the contract routes answered (bounded: config REQUEST_JOURNAL),
+    oldest first, those matching the query's filters (:func:`matcher_from_args`); ``limit=N``
+    keeps the last N of them."""
+    args = [(name, value) for name, value in request.args.items(multi=True) if name != "limit"]
+    limit = request.args.get("limit")
+    if limit is not None and not (ASCII_ID.fullmatch(limit) and int(limit) > 0):
+        raise RecordInvalid("limit must be a positive integer")
+    matcher = compile_matcher(matcher_from_args(args))
     state = _state()
     with state.lock:
-        return _json(list(state.journal))
+        entries = state.journal.select(matcher)
+        dropped = state.journal.dropped
+    response = _json(entries[-int(limit):] if limit is not None else entries)
+    response.headers["X-Sandbox-Journal-Dropped"] = str(dropped)
+    return response
+
+
+def _count(matcher: dict[str, Any]) -> Response:
+    test = compile_matcher(matcher)
+    state = _state()
+    with state.lock:
+        count = len(state.journal.select(test))
+        retained, dropped = len(state.journal), state.journal.dropped
+    return _json({"count": count, "retained": retained, "dropped": dropped})
+
+
+@control.post("/_sandbox/requests/count")
+def count_requests() -> Response:
+    """How many retained requests match a matcher (``{"operationId": "allocateNumber",
+    "path_params": {"ring_pool_id": 16}, "status": 200}``; an empty body matches all)."""
+    raw = complete_body(request)
+    return _count(_control_body('Send a matcher: {"operationId": "allocateNumber", '
+                                '"path_params": {"ring_pool_id": 16}, "status": 200}')
+                  if raw.strip() else {})
+
+
+@control.get("/_sandbox/requests/count")
+def count_requests_by_query() -> Response:
+    return _count(matcher_from_args(request.args.items(multi=True)))
+
+
+@control.delete("/_sandbox/requests")
+def clear_requests() -> Response:
+    state = _state()
+    with state.lock:
+        cleared = state.journal.clear()
+    return _json({"cleared": cleared})
 
 
 @control.get("/_sandbox/state")

@@ -10,6 +10,9 @@ Usage::
                          [--transaction-retention N] [--journal-limit N]
                          [--max-body-bytes N] [--max-state-bytes N]
                          [--numbers fictional|valid] [--number-quarantine-seconds N]
+                         [--call-ingestion-delay SECONDS] [--sms-send-delay S]
+                         [--sms-delivery-delay S] [--sms-failure-rate R]
+                         [--no-cors | --cors-origin ORIGIN[,ORIGIN...]]
 
 Rules:
 1. Binds 127.0.0.1 unless told otherwise; stops cleanly (exit status 0) on Ctrl-C / SIGTERM /
@@ -46,6 +49,9 @@ Rules:
    arriving at once; waitress reads whole requests before a thread sees them and keeps up to
    :data:`WAITRESS_CONNECTION_LIMIT` connections. A body that ends before its
    ``Content-Length`` is never applied (:func:`mock_server.wsgi.complete_body`).
+12. CORS is on (as Prism's): any origin may call, preflights are answered for every route;
+   ``--cors-origin`` lists the origins allowed, ``--no-cors`` turns it off
+   (:mod:`mock_server.cors`).
 
 Defaults (sandbox choices): ``--server granian`` (the faster of the two; issue 8 benchmarks
 them), ``--clock system`` (a served sandbox follows real time; ``POST /_sandbox/clock`` can
@@ -144,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     _state_options(p)
     add_limit_flags(p)
     number_flags(p)
+    cors_flags(p)
     p.add_argument("--call-ingestion-delay", type=float, default=None, metavar="SECONDS",
                    help="seconds on the sandbox clock before an ingested call is a transaction "
                         "(0..86400; default 900)")
@@ -157,6 +164,21 @@ def parser() -> argparse.ArgumentParser:
                    help="SMS: the share of messages the carrier fails, drawn from the seed "
                         "(0..1; default 0)")
     return p
+
+
+def cors_flags(p: argparse.ArgumentParser) -> None:
+    """CORS (:mod:`mock_server.cors`): on for every origin unless told otherwise."""
+    p.add_argument("--no-cors", action="store_true",
+                   help="send no CORS headers and leave preflight requests to the routes")
+    p.add_argument("--cors-origin", default=None, metavar="ORIGIN[,ORIGIN...]",
+                   help="the browser origins allowed (default *: any)")
+
+
+def cors_config(args: argparse.Namespace) -> dict[str, Any]:
+    config: dict[str, Any] = {"CORS": not args.no_cors}
+    if args.cors_origin:
+        config["CORS_ORIGIN"] = args.cors_origin
+    return config
 
 
 # ---------------------------------------------------------------------------- state and bounds
@@ -303,6 +325,7 @@ def config_from(args: argparse.Namespace) -> dict[str, Any]:
         config["STATE_FILE"] = str(args.state)
     config.update(limit_config(args))
     config.update(number_config(args))
+    config.update(cors_config(args))
     if args.call_ingestion_delay is not None:
         config["CALL_INGESTION_DELAY_SECONDS"] = args.call_ingestion_delay
     for flag, key in (("sms_send_delay", "SMS_SEND_DELAY_SECONDS"),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from flask import Flask
 
 from mock_server.binding import FieldFilter, Handler, Operation
 from mock_server.handlers import Call
+from mock_server.request_journal import RequestJournal
 from mock_server.validation import Strictness
 
 #: the key of the app's :class:`SandboxState` in ``app.extensions``
@@ -50,7 +50,7 @@ class SandboxState:
     handle_random: random.Random = field(default_factory=random.Random)
     field_filter: FieldFilter | None = None
     #: the bounded request journal (``GET /_sandbox/requests``)
-    journal: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
+    journal: RequestJournal = field(default_factory=RequestJournal)
     #: the lenient readings of the contract that are off (``STRICT``, ``STRICT_VERSIONS``)
     strictness: Strictness = field(default_factory=Strictness)
 
