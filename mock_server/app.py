@@ -97,6 +97,7 @@ from mock_server.binding import FieldFilter, Operation, bind_operations
 from mock_server.control import control, parse_instant
 from mock_server.cors import CorsMiddleware, cors_origins
 from mock_server.handlers import Call, Reply
+from mock_server.links import links
 from mock_server.rendering import JSON_TYPE, json_body, render_error, render_success
 from mock_server.request_journal import DEFAULT_BODY_BYTES, RequestJournal
 from mock_server.state import EXTENSION, INTERCEPT, SandboxState, sandbox_state
@@ -279,6 +280,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, platform: Any = None)
             methods=[operation.method.upper()],
         )
     app.register_blueprint(control)
+    app.register_blueprint(links)
     _register_error_pages(app)
     if settings.get("FAST_DISPATCH", True):
         _fast_dispatch(app, handles)

@@ -64,7 +64,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from simulator import allocation_api
+from simulator import allocation_api, links
 from simulator.access_tokens import AccessTokens
 from simulator.allocation_api import AllocationResult
 from simulator.call_desk import MAX_CALL_SECONDS, CallAttributed, CallDesk
@@ -80,7 +80,7 @@ from simulator.errors import (
     RecordNotFound,
     Unauthorized,
 )
-from simulator.events import Event, EventLog
+from simulator.events import Event, EventLog, from_micros, iso_utc
 from simulator.journal import STATE_FORMAT, Journal, Journaled, journal_commands
 from simulator.network import (
     ADVERTISERS,
@@ -419,7 +419,21 @@ class Platform(CallDesk, ConversionDesk, SmsDesk, Journaled):
 
     def allocations(self, ring_pool_id: int | str) -> list[dict[str, Any]]:
         """The retained allocation log of a pool (for ``/_sandbox/allocations``)."""
-        return [a.to_dict() for a in self.ring_pool_by_id(ring_pool_id).allocations()]
+        pool = self.ring_pool_by_id(ring_pool_id)
+        return [{**a.to_dict(),
+                 "clicks": [iso_utc(from_micros(t)) for t in links.clicks_of(pool, a.id)]}
+                for a in pool.allocations()]
+
+    def follow_tracking_link(self, network_id: int | str, triple: str,
+                             query: Mapping[str, str]) -> links.Followed:  # journaled
+        """A visitor follows a tracking link ``/c/<network>/<advertiser>-<campaign>-<pool>``
+        at ``now`` (:mod:`simulator.links`): where it goes; the click recorded."""
+        return links.follow_tracking_link(self.directory, self.now(), network_id, triple,
+                                          query)
+
+    def object_page(self, page: str, ids: Sequence[str]) -> dict[str, Any]:
+        """The title and fields of the object an ``object_url`` names (:mod:`simulator.links`)."""
+        return links.object_page(self.directory, page, ids)
 
     # ---- clock control --------------------------------------------------------------------
 
@@ -671,6 +685,7 @@ journal_commands(
     prefixes=("create_", "update_", "delete_", "go_live_", "archive_", "unarchive_", "report_",
               "add_", "pause_", "unpause_", "revert_"),
     named=("allocate_number", "bulk_allocate_numbers", "simulate_call", "new_token",
+           "follow_tracking_link",
            "new_error_handle", "use_ppc_access_token",
            "use_ppc_access_token_at_affiliate_page"),
     clock=_CLOCK_OPS,
