@@ -28,7 +28,8 @@ Endpoints:
 * ``POST /_sandbox/sms`` with ``{"from": E.164, "to": an SMS-enabled number, "text"}`` -> 201
   ``{"message": ...}``: an incoming SMS at the clock's now (SMS Messaging API listings and
   usage); ``to`` not enabled -> 404, invalid input -> 400.
-* ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log.
+* ``GET /_sandbox/allocations?ring_pool_id=N``: the pool's allocation log (each with the
+  ``clicks`` its tracking link got, :mod:`mock_server.links`).
 * ``GET /_sandbox/requests``: the last requests the contract routes answered (bounded,
   ``REQUEST_JOURNAL``; :mod:`mock_server.request_journal`): method, path, query, path
   parameters, headers, body (capped), status, operationId, the instant, credentials redacted
