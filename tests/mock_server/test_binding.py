@@ -29,7 +29,7 @@ RING_POOL = (
 def registered_operations(app: Flask) -> set[str]:
     return {
         rule.endpoint for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static" and not rule.endpoint.startswith("sandbox.")
+        if rule.endpoint != "static" and not rule.endpoint.startswith(("sandbox.", "links."))
     }
 
 
