@@ -48,7 +48,7 @@ def _not_found(error: RecordNotFound) -> Response:
 def follow(network_id: str, triple: str) -> Response:
     """A visitor follows a tracking link: 302 to the landing page, the click recorded."""
     state = sandbox_state(current_app)
-    query = {name: value for name, value in request.args.items()}
+    query = dict(request.args.items())
     try:
         with state.lock:
             followed = state.platform.follow_tracking_link(network_id, triple, query)

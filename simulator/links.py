@@ -129,7 +129,7 @@ def follow_tracking_link(directory: Store, now: datetime, network_id: Any, tripl
                             allocation.id, allocation.promo_number)
         clicks = pool.properties.setdefault("clicks", {})
         kept = clicks.pop(allocation.id, [])  # re-inserted: the latest clicked goes last
-        kept = (kept + [to_micros(now)])[-MAX_CLICKS_PER_ALLOCATION:]
+        kept = ([*kept, to_micros(now)])[-MAX_CLICKS_PER_ALLOCATION:]
         clicks[allocation.id] = kept
         while len(clicks) > MAX_CLICKED_ALLOCATIONS:
             del clicks[next(iter(clicks))]
