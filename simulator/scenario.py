@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,6 +119,10 @@ class PoolSpec:
             "allow_overflow": self.allow_overflow,
             "weight": self.weight,
         }
+
+
+#: the keys a ``[[pools]]`` table may hold: :class:`PoolSpec`'s fields (the one list)
+POOL_KEYS = frozenset(spec.name for spec in fields(PoolSpec))
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,11 +266,7 @@ class Scenario:
             label = f"pools[{index}]"
             if not isinstance(raw, Mapping):
                 raise _invalid(label, "must be a table")
-            _check_keys(
-                raw,
-                {"name", "max_pool_size", "lifetime_seconds", "allow_overflow", "weight"},
-                label,
-            )
+            _check_keys(raw, POOL_KEYS, label)
             try:
                 pools.append(PoolSpec(**{"name": f"pool{index + 1}", **raw}))
             except RecordInvalid as exc:
