@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,7 +79,7 @@ def _instant(value: Any, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _check_keys(data: Mapping[str, Any], allowed: set[str], label: str) -> None:
+def _check_keys(data: Mapping[str, Any], allowed: AbstractSet[str], label: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise _invalid(label or "scenario", f"has unknown keys: {', '.join(unknown)}")
