@@ -103,6 +103,7 @@ from simulator.number_shares import (
     check_number_settings,
 )
 from simulator.settings import PlatformSettings
+from simulator.shares import share_argument
 
 SERVERS = ("granian", "waitress")
 #: threads running requests at once: 2 per core + 1, at most 8 (more do not help a GIL-bound app)
@@ -160,9 +161,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sms-delivery-delay", type=float, default=None, metavar="SECONDS",
                    help="SMS: seconds from 'sent' to 'delivered' or 'failed' (0..86400; "
                         "default 5)")
-    p.add_argument("--sms-failure-rate", type=float, default=None, metavar="P",
+    p.add_argument("--sms-failure-rate", type=share_argument, default=None, metavar="P",
                    help="SMS: the share of messages the carrier fails, drawn from the seed "
-                        "(0..1; default 0)")
+                        "(2%% or 0.02; default 0)")
     return p
 
 

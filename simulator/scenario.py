@@ -25,6 +25,7 @@ from typing import Any
 
 from simulator.errors import RecordInvalid
 from simulator.events import iso_utc
+from simulator.shares import parse_share
 from simulator.traffic import Burst, Distribution, ParamSpec, TrafficProfile
 from simulator.visit_params import NORMALIZED_PARAMS
 
@@ -365,9 +366,12 @@ class Scenario:
             raise _invalid("calls", "must be a table")
         _check_keys(raw, {"probability", "delay", "duration"}, "calls")
         default = CallSpec()
+        probability = raw.get("probability", 0.0)
+        if isinstance(probability, str):  # "6%" and 0.06 alike
+            probability = parse_share(probability, name="calls.probability")
         try:
             return CallSpec(
-                probability=raw.get("probability", 0.0),
+                probability=probability,
                 delay=(
                     Distribution.from_dict(raw["delay"], name="calls.delay")
                     if "delay" in raw

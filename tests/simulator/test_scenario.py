@@ -404,3 +404,12 @@ def test_scenario_refused_naming_the_key_when_pool_key_has_a_typo() -> None:
     with pytest.raises(RecordInvalid) as caught:
         Scenario.from_dict(data)
     assert caught.value.to_dict() == {"errors": {"pools[0]": ["has unknown keys: max_poolsize"]}}
+
+
+@pytest.mark.parametrize("written", ["6%", "0.06", 0.06])
+def test_call_probability_is_the_same_share_when_written_as_percent_or_fraction(
+    written: Any,
+) -> None:
+    data = scenario_dict()
+    data["calls"] = {"probability": written}
+    assert Scenario.from_dict(data).calls.probability == pytest.approx(0.06)
