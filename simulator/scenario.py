@@ -43,6 +43,15 @@ DEFAULT_CALL_DELAY = Distribution("exponential", 300.0)
 DEFAULT_CALL_DURATION = Distribution("exponential", 240.0)
 
 
+#: the keys of each table of a scenario file (docs/scenario-file.md lists them all)
+SCENARIO_KEYS = frozenset({"name", "description", "seed", "start_at", "days", "traffic", "calls",
+                           "pools", "params"})
+TRAFFIC_KEYS = frozenset({"visitors_per_day", "daily", "weekly", "bursts"})
+BURST_KEYS = frozenset({"start_at", "start_offset_hours", "duration_minutes", "multiplier"})
+CALL_KEYS = frozenset({"probability", "delay", "duration"})
+PARAM_KEYS = frozenset({"name", "values", "weights", "faker", "count", "zipf"})
+
+
 def _invalid(field_name: str, message: str) -> RecordInvalid:
     return RecordInvalid(f"{field_name} {message}", field_errors={field_name: [message]})
 
@@ -251,8 +260,7 @@ class Scenario:
             raise _invalid("scenario", "must be a table")
         _check_keys(
             data,
-            {"name", "description", "seed", "start_at", "days", "traffic", "calls", "pools",
-             "params"},
+            SCENARIO_KEYS,
             "scenario",
         )
         start_at = _instant(data.get("start_at", DEFAULT_START_AT), "start_at")
@@ -269,6 +277,8 @@ class Scenario:
             if not isinstance(raw, Mapping):
                 raise _invalid(label, "must be a table")
             _check_keys(raw, POOL_KEYS, label)
+            if "max_pool_size" not in raw:
+                raise _invalid(f"{label}.max_pool_size", "can't be blank")
             try:
                 pools.append(PoolSpec(**{"name": f"pool{index + 1}", **raw}))
             except RecordInvalid as exc:
@@ -281,7 +291,7 @@ class Scenario:
             label = f"params[{index}]"
             if not isinstance(raw, Mapping):
                 raise _invalid(label, "must be a table")
-            _check_keys(raw, {"name", "values", "weights", "faker", "count", "zipf"}, label)
+            _check_keys(raw, PARAM_KEYS, label)
             try:
                 params.append(
                     ParamSpec(
@@ -316,7 +326,7 @@ class Scenario:
     def _traffic(raw: Any, start_at: datetime) -> TrafficProfile:
         if not isinstance(raw, Mapping):
             raise _invalid("traffic", "can't be blank (give a [traffic] table)")
-        _check_keys(raw, {"visitors_per_day", "daily", "weekly", "bursts"}, "traffic")
+        _check_keys(raw, TRAFFIC_KEYS, "traffic")
         bursts = []
         raw_bursts = raw.get("bursts", [])
         if not isinstance(raw_bursts, list):
@@ -327,7 +337,7 @@ class Scenario:
                 raise _invalid(label, "must be a table")
             _check_keys(
                 burst,
-                {"start_at", "start_offset_hours", "duration_minutes", "multiplier"},
+                BURST_KEYS,
                 label,
             )
             if ("start_at" in burst) == ("start_offset_hours" in burst):
@@ -364,7 +374,7 @@ class Scenario:
     def _calls(raw: Any) -> CallSpec:
         if not isinstance(raw, Mapping):
             raise _invalid("calls", "must be a table")
-        _check_keys(raw, {"probability", "delay", "duration"}, "calls")
+        _check_keys(raw, CALL_KEYS, "calls")
         default = CallSpec()
         probability = raw.get("probability", 0.0)
         if isinstance(probability, str):  # "6%" and 0.06 alike
