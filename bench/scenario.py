@@ -46,6 +46,10 @@ from simulator.erlang import offered_load, servers_for
 from simulator.scenario import CallSpec, PoolSpec, Scenario
 
 try:
+    from simulator.shares import share_argument
+except ImportError:  # the code before issue 19: shares were plain fractions
+    share_argument = float  # type: ignore[assignment]
+try:
     from simulator.runner import run_scenario
 except ImportError:  # the code before issue 14 (paired runs): the runner lived in scenario.py
     from simulator.scenario import run_scenario  # type: ignore[attr-defined,no-redef]
@@ -101,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visitors-per-day", type=float, default=100_000.0)
     parser.add_argument("--pool-size", type=int, default=500)
     parser.add_argument("--lifetime", type=int, default=1800)
-    parser.add_argument("--call-probability", type=float, default=0.1)
+    parser.add_argument("--call-probability", type=share_argument, default=0.1,
+                        help="share of visitors who call: 10%% or 0.1 (default 0.1)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--overflow-target", type=float, metavar="P",
-        help="size the pool for this Erlang B blocking instead of --pool-size (0.004: 0.4 %%)",
+        "--overflow-target", type=share_argument, metavar="P",
+        help="size the pool for this Erlang B blocking instead of --pool-size (0.4%% or 0.004)",
     )
     parser.add_argument("--skip-simpy", action="store_true")
     parser.add_argument("--gc-off", action="store_true",

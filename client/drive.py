@@ -350,39 +350,80 @@ def offline_allocation_log(events: EventLog) -> list[AllocationEntry]:
     return [entry for pool_id in sorted(by_pool) for entry in by_pool[pool_id]]
 
 
+def _campaign_path(world: Mapping[str, Any]) -> str:
+    return (f"/api/{NETWORK_VERSION}/{world['network_id']}/advertisers/"
+            f"{world['advertiser_id_from_network']}/advertiser_campaigns/"
+            f"{world['advertiser_campaign_id_from_network']}")
+
+
+#: what the target's world must name for a drive (``GET /_sandbox/world``)
+WORLD_NEEDS = ("api_token", "network_id", "advertiser_id_from_network",
+               "advertiser_campaign_id_from_network")
+
+
+def _unfit(message: str) -> RecordInvalid:
+    return RecordInvalid(message, field_errors={"against": [message]})
+
+
+def check_target(client: SandboxClient, scenario: Scenario, *,
+                 reset: bool = False) -> Mapping[str, Any]:
+    """Read-only checks that the target can run ``scenario``, before anything is changed: it
+    answers the control API (with the admin token, if it needs one), its clock is not past
+    ``start_at`` (a reset keeps the clock), its world has a network token and a campaign for
+    the pools, and (without ``reset``) the pools' ``sim-N`` ids are free. Returns the world."""
+    client.request("GET", "/_sandbox/health")
+    _, clock = client.request("GET", "/_sandbox/clock")
+    if _parse(clock["now"]) > scenario.start_at:
+        raise _unfit(f"the target's clock ({clock['now']}) is past the scenario's start_at "
+                     f"({scenario.start_at.isoformat().replace('+00:00', 'Z')}): start it with "
+                     "serve --clock manual --start <start_at or before>")
+    _, world = client.request("GET", "/_sandbox/world")
+    missing = [key for key in WORLD_NEEDS
+               if not isinstance(world, Mapping) or world.get(key) in (None, "")]
+    if missing:
+        raise _unfit(f"the target's world has no {', '.join(missing)} (a world file with a "
+                     "network token, an advertiser and a campaign)")
+    if not reset:
+        client.headers["Authorization"] = str(world["api_token"])
+        try:
+            for index in range(1, len(scenario.pools) + 1):
+                status, _ = client.request(
+                    "GET", f"{_campaign_path(world)}/ring_pools/sim-{index}.json",
+                    expect=(200, 404))
+                if status == 200:
+                    raise _unfit(f"the target already has ring pool sim-{index} (a previous "
+                                 "run): restart it, or pass --reset-target to reset it first")
+        finally:
+            client.headers.pop("Authorization", None)
+    return world
+
+
 def drive_scenario(
     scenario: Scenario,
     base_url: str,
     *,
     rng: random.Random | None = None,
     progress: Callable[[float], None] | None = None,
-    reset: bool = True,
+    reset: bool = False,
     admin_token: str | None = None,
 ) -> tuple[Report, list[AllocationEntry]]:
     """Run ``scenario`` against the sandbox at ``base_url``: the report (the runner's metrics)
     and the allocation log as the server answered it (pool after pool, each in time order).
 
-    ``reset`` posts ``/_sandbox/reset`` first (the demo world, so pool ids start afresh). The
-    target's clock must be manual (``serve --clock manual``) and not past ``start_at``.
-    ``admin_token`` is the target's admin token, when it has one.
+    The target is checked first and nothing is changed when a check fails
+    (:func:`check_target`). ``reset`` then posts ``/_sandbox/reset`` (the start world, so pool
+    ids start afresh; ``simulate --reset-target``). The target's clock must be manual
+    (``serve --clock manual``) and not past ``start_at``. ``admin_token`` is the target's
+    admin token, when it has one.
     """
     client = SandboxClient(base_url, admin_token=admin_token)
     try:
+        world = check_target(client, scenario, reset=reset)
         if reset:
             client.request("POST", "/_sandbox/reset")
-        _, world = client.request("GET", "/_sandbox/world")
+            _, world = client.request("GET", "/_sandbox/world")
         client.headers["Authorization"] = str(world["api_token"])
-        campaign_path = (
-            f"/api/{NETWORK_VERSION}/{world['network_id']}/advertisers/"
-            f"{world['advertiser_id_from_network']}/advertiser_campaigns/"
-            f"{world['advertiser_campaign_id_from_network']}"
-        )
-        _, clock = client.request("GET", "/_sandbox/clock")
-        if _parse(clock["now"]) > scenario.start_at:
-            raise RecordInvalid(
-                f"the target's clock ({clock['now']}) is past the scenario's start_at",
-                field_errors={"against": ["clock must not be past start_at (serve --start)"]},
-            )
+        campaign_path = _campaign_path(world)
         client.move_clock(to_micros(scenario.start_at))
         made: list[HttpRingPool] = []
 

@@ -4,13 +4,16 @@ Usage::
 
     invoca-sandbox simulate SCENARIO --against http://127.0.0.1:8080 [--seed N] [--days D]
         [--json out.json] [--plot out.png] [--log out.jsonl] [--admin-token TOKEN]
+        [--reset-target]
 
 Without ``--against`` every argument goes to :func:`simulator.cli.main` unchanged. With it, the
 scenario is driven through the running sandbox (:func:`client.drive.drive_scenario`) and
 the same report is printed (and written with ``--json``/``--plot``). ``--log`` writes the
 allocation log as the server answered it, one JSON array ``[allocated_at, promo number,
-overflow]`` a line. The target must run ``serve --clock manual --start <start_at or before>``;
-its state is reset (``POST /_sandbox/reset``) first. ``--admin-token`` (default
+overflow]`` a line. The target must run ``serve --clock manual --start <start_at or before>``.
+It is checked before anything is changed (:func:`client.drive.check_target`: reachable, clock
+not past ``start_at``, a world with a token and a campaign, the pools' ids free) and reset
+(``POST /_sandbox/reset``) only with ``--reset-target``. ``--admin-token`` (default
 ``$INVOCA_SANDBOX_ADMIN_TOKEN``) is the target's admin token, for its control API.
 ``--recommend`` is offline only.
 
@@ -53,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", type=Path, metavar="PATH",
                         help="write the allocation log (JSON lines)")
     parser.add_argument("--no-progress", action="store_true", help="accepted; no bar is shown")
+    parser.add_argument("--reset-target", action="store_true",
+                        help="reset the target (POST /_sandbox/reset) after checking it, "
+                             "before the run (default: leave its state alone)")
     parser.add_argument("--admin-token", metavar="TOKEN",
                         default=os.environ.get("INVOCA_SANDBOX_ADMIN_TOKEN") or None,
                         help="the target's admin token, for its control API "
@@ -80,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise RecordInvalid("days must be a number greater than 0",
                                     field_errors={"days": ["must be a number greater than 0"]})
             scenario = dataclasses.replace(scenario, days=args.days)
-        report, log = drive_scenario(scenario, args.against, admin_token=args.admin_token)
+        report, log = drive_scenario(scenario, args.against, admin_token=args.admin_token,
+                                     reset=args.reset_target)
     except SandboxError as exc:
         print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
         return 2

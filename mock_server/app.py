@@ -119,6 +119,7 @@ from simulator.number_shares import (
     check_number_settings,
 )
 from simulator.platform import Platform, PlatformSettings
+from simulator.shares import parse_share
 
 __all__ = ["BOUNDS", "VERSION_HEADER", "Answer", "body_limit", "build_platform", "create_app",
            "number_options", "sandbox_state", "strictness_of", "world_settings"]
@@ -184,6 +185,9 @@ def sms_options(config: Mapping[str, Any]) -> dict[str, float]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise RecordInvalid(f"{name} must be a number in {low:g}..{high:g}")
+        if name.endswith("_rate"):  # a share: "2%" and 0.02 alike
+            options[name] = parse_share(value, name=name)
+            continue
         try:
             number = float(value)
         except ValueError:

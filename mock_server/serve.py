@@ -103,6 +103,7 @@ from simulator.number_shares import (
     check_number_settings,
 )
 from simulator.settings import PlatformSettings
+from simulator.shares import share_argument
 
 SERVERS = ("granian", "waitress")
 #: threads running requests at once: 2 per core + 1, at most 8 (more do not help a GIL-bound app)
@@ -160,9 +161,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sms-delivery-delay", type=float, default=None, metavar="SECONDS",
                    help="SMS: seconds from 'sent' to 'delivered' or 'failed' (0..86400; "
                         "default 5)")
-    p.add_argument("--sms-failure-rate", type=float, default=None, metavar="P",
+    p.add_argument("--sms-failure-rate", type=share_argument, default=None, metavar="P",
                    help="SMS: the share of messages the carrier fails, drawn from the seed "
-                        "(0..1; default 0)")
+                        "(2%% or 0.02; default 0)")
     return p
 
 
@@ -350,20 +351,20 @@ def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
     network_id = summary.get("network_id")
     basic = summary.get("basic_auth") or {}
     pool = summary.get("ring_pool") or {}
-    if summary:
-        lines += [
-            f"  network_id       {network_id}",
-            f"  API token        {token}",
-            f"  HTTP Basic       {basic.get('username')}:{basic.get('password')}",
-            f"  advertiser       {summary.get('advertiser_id_from_network')}",
-            f"  campaign         {summary.get('advertiser_campaign_id_from_network')}",
-            f"  affiliate        {summary.get('affiliate_id_from_network')}",
-            f"  ring pool        id {pool.get('id')}, key {pool.get('api_key')}",
-        ]
-        bulk = summary.get("bulk_ring_pool") or {}
-        if bulk:
-            lines.append(f"  bulk ring pool   id {bulk.get('id')}, key {bulk.get('api_key')}")
-        lines.append("")
+    bulk = summary.get("bulk_ring_pool") or {}
+    shown = [  # only what the world has: a world file without Basic credentials shows none
+        ("network_id", network_id),
+        ("API token", token),
+        ("HTTP Basic", f"{basic.get('username')}:{basic.get('password')}" if basic else None),
+        ("advertiser", summary.get("advertiser_id_from_network")),
+        ("campaign", summary.get("advertiser_campaign_id_from_network")),
+        ("affiliate", summary.get("affiliate_id_from_network")),
+        ("ring pool", f"id {pool.get('id')}, key {pool.get('api_key')}" if pool else None),
+        ("bulk ring pool", f"id {bulk.get('id')}, key {bulk.get('api_key')}" if bulk else None),
+    ]
+    credentials = [f"  {label:<16} {value}" for label, value in shown if value is not None]
+    if credentials:
+        lines += [*credentials, ""]
     if state.config.get("ADMIN_TOKEN"):  # the banner never prints the admin token itself
         curl_control = f'{curl} -H "{ADMIN_HEADER}: ${ADMIN_ENV}"'
     else:

@@ -45,6 +45,7 @@ from simulator.recommend import DEFAULT_LIFETIMES, Recommendation, Targets, reco
 from simulator.report import PoolMetrics, Report
 from simulator.runner import run_scenario
 from simulator.scenario import Scenario
+from simulator.shares import parse_share
 
 __all__ = ["bundled_scenarios", "load_scenario", "main", "parse_share"]
 
@@ -84,24 +85,6 @@ def load_scenario(source: str) -> Scenario:
             field_errors={"scenario": [f"is not valid TOML: {exc}"]},
         ) from None
     return Scenario.from_dict(data)
-
-
-def parse_share(text: str, *, name: str) -> float:
-    """``"1%"`` -> 0.01; ``"0.01"`` -> 0.01 (a bare number is a fraction from 0 to 1)."""
-    raw = text.strip()
-    try:
-        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
-    except ValueError:
-        raise RecordInvalid(
-            f"{name} must be a percentage like 1% or a fraction like 0.01, got {text!r}",
-            field_errors={name: ["must be a percentage like 1% or a fraction like 0.01"]},
-        ) from None
-    if not 0.0 <= value <= 1.0:
-        raise RecordInvalid(
-            f"{name} must be from 0% to 100%, got {text!r}",
-            field_errors={name: ["must be from 0% to 100%"]},
-        )
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from simulator.errors import RecordInvalid
 from simulator.events import iso_utc
+from simulator.shares import parse_share
 from simulator.traffic import Burst, Distribution, ParamSpec, TrafficProfile
 from simulator.visit_params import NORMALIZED_PARAMS
 
@@ -39,6 +41,15 @@ DEFAULT_START_AT = datetime(2026, 1, 5, tzinfo=UTC)
 #: calls come 5 minutes after the visit and last 4 minutes on average (sandbox defaults)
 DEFAULT_CALL_DELAY = Distribution("exponential", 300.0)
 DEFAULT_CALL_DURATION = Distribution("exponential", 240.0)
+
+
+#: the keys of each table of a scenario file (docs/scenario-file.md lists them all)
+SCENARIO_KEYS = frozenset({"name", "description", "seed", "start_at", "days", "traffic", "calls",
+                           "pools", "params"})
+TRAFFIC_KEYS = frozenset({"visitors_per_day", "daily", "weekly", "bursts"})
+BURST_KEYS = frozenset({"start_at", "start_offset_hours", "duration_minutes", "multiplier"})
+CALL_KEYS = frozenset({"probability", "delay", "duration"})
+PARAM_KEYS = frozenset({"name", "values", "weights", "faker", "count", "zipf"})
 
 
 def _invalid(field_name: str, message: str) -> RecordInvalid:
@@ -78,7 +89,7 @@ def _instant(value: Any, name: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _check_keys(data: Mapping[str, Any], allowed: set[str], label: str) -> None:
+def _check_keys(data: Mapping[str, Any], allowed: AbstractSet[str], label: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise _invalid(label or "scenario", f"has unknown keys: {', '.join(unknown)}")
@@ -119,6 +130,10 @@ class PoolSpec:
             "allow_overflow": self.allow_overflow,
             "weight": self.weight,
         }
+
+
+#: the keys a ``[[pools]]`` table may hold: :class:`PoolSpec`'s fields (the one list)
+POOL_KEYS = frozenset(spec.name for spec in fields(PoolSpec))
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +260,7 @@ class Scenario:
             raise _invalid("scenario", "must be a table")
         _check_keys(
             data,
-            {"name", "description", "seed", "start_at", "days", "traffic", "calls", "pools",
-             "params"},
+            SCENARIO_KEYS,
             "scenario",
         )
         start_at = _instant(data.get("start_at", DEFAULT_START_AT), "start_at")
@@ -262,11 +276,9 @@ class Scenario:
             label = f"pools[{index}]"
             if not isinstance(raw, Mapping):
                 raise _invalid(label, "must be a table")
-            _check_keys(
-                raw,
-                {"name", "max_pool_size", "lifetime_seconds", "allow_overflow", "weight"},
-                label,
-            )
+            _check_keys(raw, POOL_KEYS, label)
+            if "max_pool_size" not in raw:
+                raise _invalid(f"{label}.max_pool_size", "can't be blank")
             try:
                 pools.append(PoolSpec(**{"name": f"pool{index + 1}", **raw}))
             except RecordInvalid as exc:
@@ -279,7 +291,7 @@ class Scenario:
             label = f"params[{index}]"
             if not isinstance(raw, Mapping):
                 raise _invalid(label, "must be a table")
-            _check_keys(raw, {"name", "values", "weights", "faker", "count", "zipf"}, label)
+            _check_keys(raw, PARAM_KEYS, label)
             try:
                 params.append(
                     ParamSpec(
@@ -314,7 +326,7 @@ class Scenario:
     def _traffic(raw: Any, start_at: datetime) -> TrafficProfile:
         if not isinstance(raw, Mapping):
             raise _invalid("traffic", "can't be blank (give a [traffic] table)")
-        _check_keys(raw, {"visitors_per_day", "daily", "weekly", "bursts"}, "traffic")
+        _check_keys(raw, TRAFFIC_KEYS, "traffic")
         bursts = []
         raw_bursts = raw.get("bursts", [])
         if not isinstance(raw_bursts, list):
@@ -325,7 +337,7 @@ class Scenario:
                 raise _invalid(label, "must be a table")
             _check_keys(
                 burst,
-                {"start_at", "start_offset_hours", "duration_minutes", "multiplier"},
+                BURST_KEYS,
                 label,
             )
             if ("start_at" in burst) == ("start_offset_hours" in burst):
@@ -362,11 +374,14 @@ class Scenario:
     def _calls(raw: Any) -> CallSpec:
         if not isinstance(raw, Mapping):
             raise _invalid("calls", "must be a table")
-        _check_keys(raw, {"probability", "delay", "duration"}, "calls")
+        _check_keys(raw, CALL_KEYS, "calls")
         default = CallSpec()
+        probability = raw.get("probability", 0.0)
+        if isinstance(probability, str):  # "6%" and 0.06 alike
+            probability = parse_share(probability, name="calls.probability")
         try:
             return CallSpec(
-                probability=raw.get("probability", 0.0),
+                probability=probability,
                 delay=(
                     Distribution.from_dict(raw["delay"], name="calls.delay")
                     if "delay" in raw

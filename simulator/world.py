@@ -54,11 +54,13 @@ A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.errors import RecordInvalid
+from simulator.fields import schema
 from simulator.principals import ROLES, Principal
 
 __all__ = [
@@ -84,6 +86,28 @@ OBJECT_TYPES = (
     "ring_pool",
     "prompt_recording",
 )
+#: each object type's body: the contract's write schema (its properties are the keys a body
+#: may hold; the API ignores other keys, a world file refuses them so a typo is not silent)
+BODY_SCHEMAS = {
+    "advertiser": "AdvertiserWrite",
+    "advertiser_campaign": "AdvertiserCampaignWrite",
+    "affiliate": "AffiliateWrite",
+    "advertiser_affiliate": "AdvertiserAffiliateWrite",
+    "affiliate_campaign": "AffiliateCampaignWrite",
+    "promo_number": "PromoNumberWrite",
+    "ring_pool": "RingPoolWrite",
+    "prompt_recording": "PromptRecording",
+}
+#: the keys of each table of a world file (``settings`` is the server's: it checks its keys)
+WORLD_KEYS = ("networks", "tokens", "basic_auth", "objects", "settings")
+NETWORK_KEYS = ("id", "name", "affiliate_id_param", "call_ingestion", "recording_direct_access")
+_PRINCIPAL_KEYS = ("role", "network_id", "advertiser_id_from_network",
+                   "affiliate_id_from_network")
+TOKEN_KEYS = ("token", *_PRINCIPAL_KEYS)
+BASIC_AUTH_KEYS = ("username", "password", *_PRINCIPAL_KEYS)
+OBJECT_KEYS = ("type", "network_id", "advertiser_id_from_network",
+               "advertiser_campaign_id_from_network", "affiliate_id_from_network", "version",
+               "body")
 #: the platform a world is built in (a :class:`~simulator.platform.Platform`, passed in: this
 #: module does not import the facade that builds worlds)
 Platform = Any
@@ -261,6 +285,25 @@ def populate_demo_world(platform: Platform) -> World:
     return world
 
 
+def body_keys(kind: str) -> tuple[str, ...]:
+    """The keys an object's ``body`` may hold: its write schema's properties (the contract)."""
+    return tuple(schema(BODY_SCHEMAS[kind]).get("properties") or ())
+
+
+def check_keys(spec: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    """Refuse the keys of ``spec`` that ``allowed`` does not list, naming the first one (and
+    the known key it is closest to, if any)."""
+    known = tuple(allowed)
+    unknown = [str(key) for key in spec if key not in known]
+    if not unknown:
+        return
+    key = unknown[0]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+    raise RecordInvalid(f"{where}: unknown key {key!r}{hint}",
+                        field_errors={f"{where}.{key}": ["is not a known key"]})
+
+
 def _text(spec: Mapping[str, Any], name: str, where: str) -> str:
     value = spec.get(name)
     if value is None or str(value) == "":
@@ -282,6 +325,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
     """Create a world file's networks, objects and credentials inside an empty platform."""
     if not isinstance(mapping, Mapping):
         raise RecordInvalid("a world file must be a mapping")
+    check_keys(mapping, WORLD_KEYS, "world")
     networks = mapping.get("networks")
     if not isinstance(networks, list) or not networks:
         raise RecordInvalid("a world file needs at least one entry in networks")
@@ -290,6 +334,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
         where = f"networks[{index}]"
         if not isinstance(spec, Mapping):
             raise RecordInvalid(f"{where} must be a table")
+        check_keys(spec, NETWORK_KEYS, where)
         network = platform.directory.add_network(
             str(spec.get("name") or f"Network {index + 1}"),
             id=int(spec["id"]) if spec.get("id") is not None else None,
@@ -308,6 +353,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
         where = f"objects[{index}]"
         if not isinstance(spec, Mapping):
             raise RecordInvalid(f"{where} must be a table")
+        check_keys(spec, OBJECT_KEYS, where)
         kind = str(spec.get("type") or "")
         if kind not in OBJECT_TYPES:
             raise RecordInvalid(f"{where}: type must be one of {', '.join(OBJECT_TYPES)}")
@@ -316,6 +362,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
         body = spec.get("body") or {}
         if not isinstance(body, Mapping):
             raise RecordInvalid(f"{where}: body must be a table")
+        check_keys(body, body_keys(kind), f"{where}.body")
         version = str(spec.get("version") or DEMO_VERSION)
         if kind == "advertiser":
             made = platform.create_advertiser(admin, network_id, body, version=version)
@@ -376,6 +423,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
         where = f"tokens[{index}]"
         if not isinstance(spec, Mapping):
             raise RecordInvalid(f"{where} must be a table")
+        check_keys(spec, TOKEN_KEYS, where)
         principal = _principal(platform, spec, where)
         token = str(spec.get("token") or "") or platform.new_token()
         platform.add_token(token, principal)
@@ -386,6 +434,7 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
         where = f"basic_auth[{index}]"
         if not isinstance(spec, Mapping):
             raise RecordInvalid(f"{where} must be a table")
+        check_keys(spec, BASIC_AUTH_KEYS, where)
         principal = _principal(platform, spec, where)
         pair = (_text(spec, "username", where), _text(spec, "password", where))
         platform.add_basic_credentials(*pair, principal)

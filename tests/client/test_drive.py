@@ -174,3 +174,52 @@ def test_cli_drives_a_sandbox_when_given_its_admin_token(
         assert "Unauthorized" in capsys.readouterr().err
         assert simulate_main([str(path), "--against", base, "--admin-token", token]) == 0
     assert "visitors" in capsys.readouterr().out
+
+
+def _journal_size(base: str) -> int:
+    with urllib.request.urlopen(f"{base}/_sandbox/requests", timeout=5) as response:
+        body = json.loads(response.read())
+    return len(body["requests"] if isinstance(body, dict) else body)
+
+
+def test_target_left_unchanged_when_its_clock_is_past_start_even_with_reset_target(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(
+        'name = "small"\nseed = 7\ndays = 0.05\nstart_at = 2026-01-05T00:00:00Z\n'
+        "[traffic]\nvisitors_per_day = 100\n"
+        '[[pools]]\nname = "main"\nmax_pool_size = 5\n', encoding="utf-8")
+    with serving({"START": "2026-01-06T00:00:00Z"}) as base:
+        world = json.loads(urllib.request.urlopen(f"{base}/_sandbox/world", timeout=5).read())
+        request = urllib.request.Request(f"{base}/api/2022-08-01/{world['network_id']}/"
+                                         "advertisers.json",
+                                         headers={"Authorization": world["api_token"]})
+        urllib.request.urlopen(request, timeout=5).read()
+        assert _journal_size(base) == 1
+        assert simulate_main([str(path), "--against", base, "--reset-target"]) == 2
+        assert _journal_size(base) == 1  # not reset: the journal still holds the request
+    assert "past the scenario's start_at" in capsys.readouterr().err
+
+
+def test_second_run_refused_naming_reset_target_when_target_already_has_the_pools(
+    small_scenario: Scenario,
+) -> None:
+    short = dataclasses.replace(small_scenario, days=0.02)
+    later = dataclasses.replace(short, start_at=short.start_at.replace(day=6))
+    with serving({"START": START, "SEED": 7}) as base:
+        drive_scenario(short, base)
+        with pytest.raises(RecordInvalid, match=r"ring pool sim-1 .*--reset-target"):
+            drive_scenario(later, base)
+        report, _ = drive_scenario(later, base, reset=True)
+    assert report.total.visitors > 0
+
+
+def test_target_refused_before_any_change_when_its_world_has_no_campaign(
+    small_scenario: Scenario,
+) -> None:
+    world = {"networks": [{"id": 3}], "tokens": [{"token": "T" * 32, "network_id": 3}]}
+    with serving({"START": START, "WORLD": world}) as base, \
+            pytest.raises(RecordInvalid, match="no advertiser_id_from_network, "
+                                               "advertiser_campaign_id_from_network"):
+        drive_scenario(small_scenario, base)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 from mock_server.app import create_app
-from mock_server.serve import parser, read_world
+from mock_server.serve import banner, main, parser, read_world
 from mock_server.state import sandbox_state
 from mock_server.tuning import pace_collector
 
@@ -293,3 +294,39 @@ def test_young_passes_every_pace_requests_and_same_answers_when_collector_is_pac
     assert answers == [plain.test_client().get(url).data for _ in range(60)]
     # before requests 3, 6, ... 60: young passes, the tenth of them (30, 60) the middle one
     assert passes == [0] * 9 + [1] + [0] * 9 + [1]
+
+
+def test_serve_refuses_naming_the_key_when_world_file_has_a_typo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    world_file = tmp_path / "world.toml"
+    world_file.write_text(WORLD_TOML + """
+[[objects]]
+type = "advertiser_campaign"
+advertiser_id_from_network = "a1"
+body = { id_from_network = "c1", name = "Spring" }
+
+[[objects]]
+type = "ring_pool"
+advertiser_id_from_network = "a1"
+advertiser_campaign_id_from_network = "c1"
+body = { id_from_network = "rp1", pool_type = "Custom", max_poolsize = 40 }
+""", encoding="utf-8")
+    assert main(["--world", str(world_file), "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'max_poolsize'" in err and "did you mean 'max_pool_size'" in err
+
+
+def test_banner_prints_only_credentials_that_exist_when_world_has_no_basic_auth() -> None:
+    world = read_world_text(WORLD_TOML.replace("[[basic_auth]]", "[[unused]]"))
+    world.pop("unused")
+    text = banner(create_app({"SEED": 0, "CLOCK": "manual", "WORLD": world}), "127.0.0.1", 1)
+    assert "API token        TOKENTOKENTOKENTOKENTOKENTOKEN12" in text
+    assert "HTTP Basic" not in text
+    assert "ring pool" not in text and "campaign " not in text
+    assert "None" not in text
+
+
+def read_world_text(text: str) -> dict[str, Any]:
+    data: dict[str, Any] = tomllib.loads(text)
+    return data

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server.app import create_app
+from mock_server.app import create_app, sms_options
 from mock_server.serve import config_from, parser
 from simulator.errors import RecordInvalid
 from simulator.sms import segments
@@ -447,3 +447,16 @@ def test_world_settings_set_the_failure_rate_when_the_world_names_one() -> None:
 def test_app_is_refused_when_the_failure_rate_is_out_of_range(rate: Any) -> None:
     with pytest.raises(RecordInvalid):
         make_app(SMS_FAILURE_RATE=rate)
+
+
+@pytest.mark.parametrize("written", ["25%", "0.25"])
+def test_serve_failure_rate_is_the_same_when_written_as_percent_or_fraction(
+    written: str,
+) -> None:
+    config = config_from(parser().parse_args(["--sms-failure-rate", written]))
+    assert config["SMS_FAILURE_RATE"] == pytest.approx(0.25)
+
+
+def test_world_failure_rate_read_as_a_share_when_written_as_percent() -> None:
+    assert sms_options({"WORLD": {"settings": {"sms_failure_rate": "50%"}}}) == {
+        "sms_failure_rate": 0.5}

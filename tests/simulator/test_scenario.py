@@ -396,3 +396,28 @@ def test_collector_left_as_it_was_when_a_scenario_runs(
     finally:
         (gc.enable if was else gc.disable)()
     assert seen and all(state is enabled for state in seen)
+
+
+def test_scenario_refused_naming_the_key_when_pool_key_has_a_typo() -> None:
+    data = scenario_dict()
+    data["pools"] = [{"name": "web", "max_poolsize": 40}]
+    with pytest.raises(RecordInvalid) as caught:
+        Scenario.from_dict(data)
+    assert caught.value.to_dict() == {"errors": {"pools[0]": ["has unknown keys: max_poolsize"]}}
+
+
+@pytest.mark.parametrize("written", ["6%", "0.06", 0.06])
+def test_call_probability_is_the_same_share_when_written_as_percent_or_fraction(
+    written: Any,
+) -> None:
+    data = scenario_dict()
+    data["calls"] = {"probability": written}
+    assert Scenario.from_dict(data).calls.probability == pytest.approx(0.06)
+
+
+def test_scenario_refused_naming_the_key_when_a_pool_has_no_max_pool_size() -> None:
+    data = scenario_dict()
+    data["pools"] = [{"name": "web"}]
+    with pytest.raises(RecordInvalid) as caught:
+        Scenario.from_dict(data)
+    assert caught.value.to_dict() == {"errors": {"pools[0].max_pool_size": ["can't be blank"]}}

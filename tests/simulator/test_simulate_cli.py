@@ -13,6 +13,7 @@ from mock_server.cli import main as invoca_sandbox
 from simulator.cli import bundled_scenarios, load_scenario, main, parse_share
 from simulator.errors import RecordInvalid
 from simulator.runner import run_scenario
+from simulator.shares import share_argument
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -265,3 +266,14 @@ def test_png_bytes_are_identical_when_the_same_run_is_plotted(
     assert main([str(scenario_path), "--plot", str(first)]) == 0
     assert main([str(scenario_path), "--plot", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("text", ["1%", "0.01", " 1 %"])
+def test_same_share_when_written_as_percent_or_fraction(text: str) -> None:
+    assert share_argument(text) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("text", ["nan", "inf%", "abc"])
+def test_share_refused_when_not_a_finite_share(text: str) -> None:
+    with pytest.raises(RecordInvalid):
+        parse_share(text, name="target_overflow")

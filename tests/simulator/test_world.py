@@ -161,3 +161,42 @@ def test_no_world_when_demo_disabled() -> None:
     assert platform.world is None
     assert platform.world_summary() == {}
     assert platform.export_state()["networks"] == []
+
+
+def test_world_refused_naming_the_key_when_ring_pool_body_has_a_typo(platform: Platform) -> None:
+    mapping = world_file()
+    pool = mapping["objects"][5]["body"]
+    pool["max_poolsize"] = pool.pop("max_pool_size")
+    with pytest.raises(RecordInvalid, match=r"objects\[5\]\.body: unknown key 'max_poolsize' "
+                                            r"\(did you mean 'max_pool_size'\?\)") as caught:
+        load_world(platform, mapping)
+    assert caught.value.field_errors == {"objects[5].body.max_poolsize": ["is not a known key"]}
+
+
+@pytest.mark.parametrize(("where", "key"), [
+    ("top", "network"),
+    ("networks", "nmae"),
+    ("tokens", "roles"),
+    ("basic_auth", "pasword"),
+    ("objects", "bodyy"),
+])
+def test_world_refused_naming_the_key_when_a_table_has_an_unknown_key(
+    platform: Platform, where: str, key: str,
+) -> None:
+    mapping = world_file()
+    table = mapping if where == "top" else mapping[where][0]
+    table[key] = "x"
+    with pytest.raises(RecordInvalid, match=f"unknown key '{key}'"):
+        load_world(platform, mapping)
+
+
+def test_every_documented_body_field_accepted_when_world_file_uses_write_schema_keys(
+    platform: Platform,
+) -> None:
+    mapping = world_file()
+    mapping["objects"][5]["body"].update({"lifetime_seconds": 600, "param1": "utm_source",
+                                          "allow_overflow": False})
+    world = load_world(platform, mapping)
+    admin = platform.authenticate(token="N" * 32)
+    pool = platform.get_ring_pool(admin, 7, "acme-adv", "acme-c", "acme-rp")
+    assert (pool["lifetime_seconds"], world.network_id) == (600, 7)
