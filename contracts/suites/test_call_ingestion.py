@@ -19,11 +19,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import jsonschema
 import pytest
 import requests
 
-from contracts.deserializers import resolve, response_schema
 from contracts.errors import (
     CALL_INGESTION_VERSION,
     NETWORK_VERSION,
@@ -31,10 +29,10 @@ from contracts.errors import (
     Request,
     error_class,
     ingestion_call,
-    operation_definition,
     operation_label,
 )
-from contracts.report import FailureRecord, Report
+from contracts.probe import Probe as BaseProbe
+from contracts.report import Report
 from contracts.target import Target
 
 #: the documented longest processing time
@@ -42,50 +40,17 @@ PROCESSING_SECONDS = 24 * 3600
 _ids = itertools.count(1)
 
 
-class Probe:
+class Probe(BaseProbe):
     """Sends the suite's requests and turns departures into recorded failures."""
 
-    def __init__(self, target: Target, report: Report, document: Any) -> None:
-        self.target = target
-        self.report = report
-        self.document = document
-        self.problems: list[str] = []
-        report.checks.add("call_ingestion")
+    CHECK = "call_ingestion"
+    SUITE = "call_ingestion"
 
     def send(self, request: Request, operation_id: str) -> requests.Response:
         self.report.record_case(operation_label(self.document, operation_id))
         response = request.send(self.target)
         response.request_curl = request.curl(self.target)  # type: ignore[attr-defined]
         return response
-
-    def expect(self, ok: bool, problem: str, response: requests.Response,
-               operation_id: str) -> None:
-        if ok:
-            return
-        curl: str = getattr(response, "request_curl", "")
-        self.problems.append(f"{problem}\n  reproduce: {curl}\n  body: {response.text[:300]}")
-        self.report.record_failure(FailureRecord(
-            check="call_ingestion", operation=operation_label(self.document, operation_id),
-            title=problem, message=response.text[:500], curl=curl, suite="call_ingestion"))
-
-    def conforms(self, response: requests.Response, operation_id: str) -> bool:
-        """Whether the answer's body validates against the contract's schema of its status."""
-        operation = operation_definition(self.document, operation_id)
-        schema = response_schema(self.document, operation, response.status_code,
-                                 "application/json")
-        if schema is None:
-            return False
-        try:
-            value = response.json()
-        except ValueError:
-            return False
-        validator = jsonschema.Draft202012Validator(
-            {**resolve(self.document, schema), "components": self.document["components"]})
-        return not list(validator.iter_errors(value))
-
-    def finish(self) -> None:
-        if self.problems:
-            pytest.fail("\n".join(self.problems), pytrace=False)
 
 
 def _unique(target: Target) -> str:

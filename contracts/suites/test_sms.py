@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import pytest
 import requests
 
-from contracts.deserializers import resolve, response_schema
-from contracts.errors import NETWORK_VERSION, Request, operation_definition, operation_label
-from contracts.report import FailureRecord, Report
+from contracts.errors import NETWORK_VERSION, Request, operation_label
+from contracts.probe import Probe as BaseProbe
+from contracts.report import Report
 from contracts.target import Target
 
 SMS = "/sms/2022-08-01"
@@ -30,15 +29,11 @@ TEXT = "Your table is ready 😀 " + "Please come to the front desk now." * 2
 RECIPIENT = "+12125550123"
 
 
-class Probe:
+class Probe(BaseProbe):
     """Sends the suite's requests and turns departures into recorded failures."""
 
-    def __init__(self, target: Target, report: Report, document: Any) -> None:
-        self.target = target
-        self.report = report
-        self.document = document
-        self.problems: list[str] = []
-        report.checks.add("sms_messaging")
+    CHECK = "sms_messaging"
+    SUITE = "sms"
 
     def headers(self) -> dict[str, str]:
         if self.target.token is None:
@@ -54,36 +49,6 @@ class Probe:
                     f"the {response.status_code} body does not match the contract",
                     response, operation_id)
         return response
-
-    def expect(self, ok: bool, problem: str, response: requests.Response,
-               operation_id: str) -> None:
-        if ok:
-            return
-        curl: str = getattr(response, "request_curl", "")
-        self.problems.append(f"{problem}\n  reproduce: {curl}\n  body: {response.text[:300]}")
-        self.report.record_failure(FailureRecord(
-            check="sms_messaging", operation=operation_label(self.document, operation_id),
-            title=problem, message=response.text[:500], curl=curl, suite="sms"))
-
-    def conforms(self, response: requests.Response, operation_id: str) -> bool:
-        operation = operation_definition(self.document, operation_id)
-        if response.status_code == 204:
-            return not response.content
-        schema = response_schema(self.document, operation, response.status_code,
-                                 "application/json")
-        if schema is None:
-            return False
-        try:
-            value = response.json()
-        except ValueError:
-            return False
-        validator = jsonschema.Draft202012Validator(
-            {**resolve(self.document, schema), "components": self.document["components"]})
-        return not list(validator.iter_errors(value))
-
-    def finish(self) -> None:
-        if self.problems:
-            pytest.fail("\n".join(self.problems), pytrace=False)
 
 
 def _promo_number(probe: Probe) -> str:

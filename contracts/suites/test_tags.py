@@ -17,13 +17,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import jsonschema
 import pytest
 import requests
 
-from contracts.deserializers import resolve, response_schema
-from contracts.errors import Request, operation_definition, operation_label
-from contracts.report import FailureRecord, Report
+from contracts.errors import Request, operation_label
+from contracts.probe import Probe as BaseProbe
+from contracts.report import Report
 from contracts.target import Target
 
 #: the version of the Invoca Tag and Destination documents
@@ -32,15 +31,11 @@ DRAFT_ONLY = "Validation failed: This action can only be applied to the draft re
 _ids = itertools.count(1)
 
 
-class Probe:
+class Probe(BaseProbe):
     """Sends the suite's requests and turns departures into recorded failures."""
 
-    def __init__(self, target: Target, report: Report, document: Any) -> None:
-        self.target = target
-        self.report = report
-        self.document = document
-        self.problems: list[str] = []
-        report.checks.add("tags")
+    CHECK = "tags"
+    SUITE = "tags"
 
     def send(self, method: str, path: str, operation_id: str, body: Any = None,
              params: dict[str, str] | None = None) -> requests.Response:
@@ -53,34 +48,6 @@ class Probe:
                     f"{operation_id} {response.status_code}: the body does not match the "
                     "contract", response, operation_id)
         return response
-
-    def expect(self, ok: bool, problem: str, response: requests.Response,
-               operation_id: str) -> None:
-        if ok:
-            return
-        curl: str = getattr(response, "request_curl", "")
-        self.problems.append(f"{problem}\n  reproduce: {curl}\n  body: {response.text[:300]}")
-        self.report.record_failure(FailureRecord(
-            check="tags", operation=operation_label(self.document, operation_id),
-            title=problem, message=response.text[:500], curl=curl, suite="tags"))
-
-    def conforms(self, response: requests.Response, operation_id: str) -> bool:
-        operation = operation_definition(self.document, operation_id)
-        schema = response_schema(self.document, operation, response.status_code,
-                                 "application/json")
-        if schema is None:
-            return False
-        try:
-            value = response.json()
-        except ValueError:
-            return False
-        validator = jsonschema.Draft202012Validator(
-            {**resolve(self.document, schema), "components": self.document["components"]})
-        return not list(validator.iter_errors(value))
-
-    def finish(self) -> None:
-        if self.problems:
-            pytest.fail("\n".join(self.problems), pytrace=False)
 
 
 def _tags(target: Target, rest: str = "") -> str:
