@@ -58,6 +58,7 @@ from itertools import count, repeat
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from client.sandbox import ADMIN_HEADER
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.events import EventLog, NumberAllocated, OverflowServed, from_micros, to_micros
 from simulator.report import Report
@@ -67,9 +68,9 @@ from simulator.scenario import Scenario
 
 __all__ = [
     "AllocationEntry",
+    "DriveConnection",
     "DriveError",
     "HttpRingPool",
-    "SandboxClient",
     "allocate_in_time_order",
     "drive_scenario",
     "offline_allocation_log",
@@ -84,8 +85,6 @@ ALLOCATION_VERSION = "2015-12-09"
 #: one allocation as compared across runs: (allocated_at ISO, promo number, overflow)
 AllocationEntry = tuple[str, str, bool]
 
-#: the control API's admin token header (the sandbox's ``mock_server.admin.ADMIN_HEADER``)
-ADMIN_HEADER = "X-Sandbox-Admin-Token"
 
 
 class DriveError(SandboxError):
@@ -98,8 +97,9 @@ def _iso(micros: int) -> str:
     return from_micros(micros).isoformat().replace("+00:00", "Z")
 
 
-class SandboxClient:
-    """A small JSON client for one sandbox base URL on one kept-alive connection."""
+class DriveConnection:
+    """The driver's JSON connection to one sandbox base URL, kept alive (one request per visitor
+    must be cheap; :class:`client.sandbox.SandboxClient` is the general client for tests)."""
 
     def __init__(self, base_url: str, *, timeout: float = 30.0,
                  admin_token: str | None = None) -> None:
@@ -173,7 +173,7 @@ class HttpRingPool:
 
     def __init__(
         self,
-        client: SandboxClient,
+        client: DriveConnection,
         campaign_path: str,
         *,
         id: int,
@@ -365,7 +365,7 @@ def _unfit(message: str) -> RecordInvalid:
     return RecordInvalid(message, field_errors={"against": [message]})
 
 
-def check_target(client: SandboxClient, scenario: Scenario, *,
+def check_target(client: DriveConnection, scenario: Scenario, *,
                  reset: bool = False) -> Mapping[str, Any]:
     """Read-only checks that the target can run ``scenario``, before anything is changed: it
     answers the control API (with the admin token, if it needs one), its clock is not past
@@ -416,7 +416,7 @@ def drive_scenario(
     (``serve --clock manual``) and not past ``start_at``. ``admin_token`` is the target's
     admin token, when it has one.
     """
-    client = SandboxClient(base_url, admin_token=admin_token)
+    client = DriveConnection(base_url, admin_token=admin_token)
     try:
         world = check_target(client, scenario, reset=reset)
         if reset:
