@@ -217,5 +217,5 @@ def test_failure_message_is_printed_once_and_whole_with_its_leading_requests_whe
     post(f"{broken}/_sandbox/reset")  # the fault switch stays on
     outputs = replay(commands)
     assert [status_and_body(output)[0] for output in outputs] == [200, 200, 200, 201]
-    status, body = status_and_body(outputs[-1])
+    _, body = status_and_body(outputs[-1])
     assert json.loads(body) == json.loads(printed_body)  # whole: nothing cut
