@@ -24,6 +24,7 @@ from contracts.reproduction import (
     curl,
     secrets_of,
 )
+from contracts.target import Target
 from tests.contracts.sandbox_thread import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +34,9 @@ FAKE_CURL = 'curl() { for a in "$@"; do printf "<%s>\\n" "$a"; done; [ -t 0 ] ||
 
 
 def sent(method: str = "POST", url: str = "http://h/x", body: bytes | None = None,
-         **headers: str) -> Sent:
-    return Sent(method=method, url=url, headers=tuple(headers.items()), body=body, status=200)
+         headers: dict[str, str] | None = None) -> Sent:
+    return Sent(method=method, url=url, headers=tuple((headers or {}).items()), body=body,
+                status=200)
 
 
 def run_bash(script: str, env: dict[str, str] | None = None) -> str:
@@ -45,7 +47,7 @@ def run_bash(script: str, env: dict[str, str] | None = None) -> str:
 
 def test_body_with_quotes_is_one_argument_when_rendered() -> None:
     body = b'{"name": "O\'Brien \\"the\\" $HOME `id`", "n": 1}'
-    command = curl(sent(body=body, **{"Content-Type": "application/json"}))
+    command = curl(sent(body=body, headers={"Content-Type": "application/json"}))
     words = shlex.split(command)
     assert words[words.index("--data-raw") + 1] == body.decode()
     assert words[words.index("-H") + 1] == "Content-Type: application/json"
@@ -60,8 +62,8 @@ def test_query_string_stays_whole_when_rendered() -> None:
 
 
 def test_default_headers_are_left_to_curl_when_rendered() -> None:
-    command = curl(sent("GET", **{"User-Agent": "python-requests/2", "Accept": "*/*",
-                                  "Connection": "keep-alive", "X-Custom": "a b 'c'"}))
+    command = curl(sent("GET", headers={"User-Agent": "python-requests/2", "Accept": "*/*",
+                                        "Connection": "keep-alive", "X-Custom": "a b 'c'"}))
     assert shlex.split(command) == ["curl", "-sS", "-i", "-X", "GET", "-H", "X-Custom: a b 'c'",
                                     "http://h/x"]
 
@@ -89,7 +91,7 @@ def test_request_too_long_to_print_says_so_when_rendered() -> None:
 def test_secrets_become_shell_variables_when_the_target_is_no_sandbox() -> None:
     secrets = secrets_of([("token", "s3cr3t-token"), ("ring_pool_key", "KEY1234")])
     command = curl(sent("GET", "http://h/x?ring_pool_key=KEY1234&a=1",
-                        Authorization="Bearer s3cr3t-token"), secrets)
+                        headers={"Authorization": "Bearer s3cr3t-token"}), secrets)
     assert "s3cr3t-token" not in command and "KEY1234" not in command
     env = {"PATH": "/usr/bin:/bin", "INVOCA_API_TOKEN": "tok'en", "INVOCA_RING_POOL_KEY": "k"}
     lines = run_bash(FAKE_CURL + command, env).splitlines()
@@ -99,7 +101,7 @@ def test_secrets_become_shell_variables_when_the_target_is_no_sandbox() -> None:
 
 def test_basic_credentials_are_encoded_in_bash_when_hidden() -> None:
     secrets = secrets_of([("basic", "dXNlcjpwYXNz")])  # user:pass
-    command = curl(sent("GET", Authorization="Basic dXNlcjpwYXNz"), secrets)
+    command = curl(sent("GET", headers={"Authorization": "Basic dXNlcjpwYXNz"}), secrets)
     assert "dXNlcjpwYXNz" not in command
     env = {"PATH": "/usr/bin:/bin", "INVOCA_BASIC": "user:pass"}
     assert "<Authorization: Basic dXNlcjpwYXNz>" in run_bash(FAKE_CURL + command, env)
@@ -219,3 +221,25 @@ def test_failure_message_is_printed_once_and_whole_with_its_leading_requests_whe
     assert [status_and_body(output)[0] for output in outputs] == [200, 200, 200, 201]
     _, body = status_and_body(outputs[-1])
     assert json.loads(body) == json.loads(printed_body)  # whole: nothing cut
+
+
+def test_credentials_are_hidden_only_when_the_target_is_no_sandbox() -> None:
+    far = Target(base_url="https://network.example", token="far-token-1",
+                 basic=("user", "pass"))
+    near = Target(base_url="http://127.0.0.1:1", token="near-token-1",
+                  capabilities=frozenset({"sandbox"}))
+    assert {secret.variable for secret in far.secrets()} == {"INVOCA_API_TOKEN",
+                                                              "INVOCA_BASIC"}
+    assert near.secrets() == []
+
+
+def test_failure_a_suite_did_not_record_is_printed_once_with_its_requests_when_the_test_fails(
+        broken: str) -> None:
+    post(f"{broken}/_sandbox/faults", {"switch": "wrong_upsert_status"})
+    summary = contract(broken, "sms")
+    assert "\nfailed_test: 1" in summary, summary
+    title = "creating a promo number answered 200: "
+    assert summary.count(title) == 1, summary
+    line = next(line for line in summary.splitlines() if title in line)
+    commands = commands_of(failure_block(summary, line.split(": ", 1)[1]))
+    assert len(commands) == 1 and "promo_numbers.json" in commands[0]
