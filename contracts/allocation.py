@@ -75,10 +75,11 @@ ALLOCATION_CHECKS = (
 
 
 class AllocationViolation(AssertionError):
-    """An allocation invariant failed; carries the check name and a reproducing curl."""
+    """An allocation invariant failed; carries the check name and the failing request's curl
+    (the whole reproduction, from the machine's reset, is in the run's summary)."""
 
     def __init__(self, check: str, message: str, curl: str) -> None:
-        super().__init__(f"{check}: {message}\n  reproduce: {curl}")
+        super().__init__(f"{check}: {message}")
         self.check = check
         self.message = message
         self.curl = curl
@@ -132,17 +133,6 @@ class Model:
 def parse_instant(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def curl_for(method: str, url: str, headers: dict[str, str] | None = None,
-             body: str | None = None) -> str:
-    parts = ["curl", "-s", "-X", method]
-    for name, value in (headers or {}).items():
-        parts += ["-H", f"'{name}: {value}'"]
-    if body is not None:
-        parts += ["-H", "'Content-Type: application/json'", "-d", f"'{body}'"]
-    parts.append(f"'{url}'")
-    return " ".join(parts)
 
 
 def decode_allocation(fmt: str, response: requests.Response) -> str:
@@ -202,16 +192,18 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             self.model = Model(lifetime={pid: cfg.lifetime for pid, cfg in pools.items()})
             self.tokens = itertools.count(1)
             self.served: list[str] = []
-            self.last_curl = ""
 
         # ----------------------------------------------------------------- helpers
 
         def fail(self, check: str, message: str) -> None:
+            # one failure per check: shrinking finds the same one at other instants
+            reproduction = target.reproduction()
             report.record_failure(FailureRecord(check=check, operation="RingPool allocation",
-                                                title=message.splitlines()[0][:160],
-                                                message=message, curl=self.last_curl,
-                                                suite="allocation"))
-            raise AllocationViolation(check, message, self.last_curl)
+                                                title=message.splitlines()[0],
+                                                message=message, curl=reproduction.failing,
+                                                suite="allocation", reproduction=reproduction,
+                                                key=check))
+            raise AllocationViolation(check, message, reproduction.failing)
 
         def now(self) -> datetime:
             data = target.request("GET", "/_sandbox/clock").json()
@@ -258,7 +250,6 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             query = urlencode({"ring_pool_key": legacy.credentials.key, "param1": token})
             path = (f"/api/{RINGPOOL_VERSION}/ring_pools/{legacy.credentials.id}"
                     f"/allocate_number.{fmt}?{query}")
-            self.last_curl = curl_for("GET", target.url(path))
             earliest = self.now()
             response = target.request("GET", path)
             latest = self.now()
@@ -335,7 +326,6 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             path = f"/api/{BULK_VERSION}/bulk.json"
             body = {"requests": requests_body}
             text = json.dumps(body)
-            self.last_curl = curl_for("POST", target.url(path), body=text)
             earliest = self.now()
             response = target.request("POST", path, data=text,
                                       headers={"Content-Type": "application/json"})
@@ -357,8 +347,6 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
 
         @rule(seconds=st.sampled_from(advances))
         def advance_clock(self, seconds: int) -> None:
-            self.last_curl = curl_for("POST", target.url("/_sandbox/clock"),
-                                      body=f'{{"advance_seconds": {seconds}}}')
             target.advance_clock(seconds)
             report.record_case("POST /_sandbox/clock")
 
@@ -371,8 +359,6 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
             at = self.now()
             holder = self.model.holders.get(number)
             expected = holder.token if holder is not None else ""
-            self.last_curl = curl_for("POST", target.url("/_sandbox/calls"),
-                                      body=f'{{"promo_number": "{number}"}}')
             transaction = target.simulate_call(number)
             report.record_case("POST /_sandbox/calls")
             got = str(transaction.get(ATTRIBUTION_FIELD) or "")
@@ -389,7 +375,6 @@ def allocation_machine(target: Target, legacy: PoolConfig | None, bulk: PoolConf
         def read_transactions(self) -> None:
             path = (f"/api/{TRANSACTIONS_VERSION}/networks/transactions/"
                     f"{target.network_id}.json?limit=4000")
-            self.last_curl = curl_for("GET", target.url(path), headers=target.auth_headers())
             response = target.request("GET", path, headers=target.auth_headers())
             report.record_case(TRANSACTIONS_LABEL)
             if response.status_code != 200:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import requests
 
+from contracts.reproduction import answer_text
 from contracts.target import Target
 from openapi.contract import Operation, load_spec, resolve, version_in_range
 
@@ -262,7 +263,7 @@ def problems(target: Target, request: HostileRequest) -> tuple[list[str], int]:
     status = response.status_code
     found: list[str] = []
     if status >= 500:
-        found.append(f"{request.label}: {status} {response.text[:200]}")
+        found.append(f"{request.label}: answered {status}\n{answer_text(response)}")
     elif status >= 400 and before is not None and exported_state(target) != before:
         found.append(f"{request.label}: refused with {status} and changed the state")
     if status < 400 and not target.read_only:

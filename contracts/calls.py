@@ -21,7 +21,7 @@ calls it makes are its own, so it needs no reset):
    object; ``caller_agent_block``: the agent's block then the caller's; the conversation: one
    object per utterance, whose texts make the blocks); an unknown call record is 404.
 
-Every departure is a problem (check name, text, curl), reported by the suite.
+Every departure is a problem (check name, text, reproduction), reported by the suite.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import Any
 import requests
 
 from contracts.errors import NETWORK_VERSION, Request
+from contracts.reproduction import Reproduction, answer_text
 from contracts.target import Target, TargetError
 
 CALLS_IN_PROGRESS_VERSION = "2022-08-01"
@@ -60,7 +61,8 @@ class Flow:
     """The flow's requests and the problems found."""
 
     target: Target
-    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (check, message, reproduction: the flow's requests up to the failing answer)
+    problems: list[tuple[str, str, Reproduction]] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
 
     def send(self, request: Request, operation_id: str) -> requests.Response:
@@ -72,8 +74,8 @@ class Flow:
     def expect(self, ok: bool, check: str, problem: str, response: requests.Response | None
                ) -> bool:
         if not ok:
-            curl = getattr(response, "request_curl", "") if response is not None else ""
-            self.problems.append((check, problem, curl))
+            message = problem if response is None else f"{problem}\n{answer_text(response)}"
+            self.problems.append((check, message, self.target.reproduction(response)))
         return ok
 
     # ---------------------------------------------------------------- requests

@@ -11,7 +11,8 @@ Usage::
 
 It runs the suites of ``contracts/suites`` with pytest and the :mod:`contracts.plugin`, isolated
 from the caller's pytest configuration (``-c /dev/null``), then prints the summary: operations
-covered, cases run, failures grouped by check, each with a curl command that reproduces it.
+covered, cases run, failures grouped by check, each with its message (once, whole) and the curl
+commands of the requests that led up to it, the failing one last (:mod:`contracts.reproduction`).
 Exit status: 0 only when nothing failed; 1 when something failed; 2 for a usage error or an
 unreachable target.
 

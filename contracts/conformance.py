@@ -88,6 +88,8 @@ def load_schema(target: Target, profile: Profile, *, spec: Path | None = None,
         config.seed = seed
     # a sandbox's credentials are no secret: print curl commands that work as shown
     config.output.sanitization.update(enabled=not target.has("sandbox"))
+    # a failure's message is printed whole (fidelity CR5): no schema or value cut at 10 lines
+    config.output.truncation.update(enabled=False)
     if target.read_only:
         schema = schema.exclude(method=["POST", "PUT", "DELETE", "PATCH"]).exclude(
             operation_id=sorted(stateful_gets(schema.raw_schema)))
@@ -187,14 +189,27 @@ def _failures(exc: BaseException) -> Iterable[Failure]:
         yield exc
 
 
+#: checks that send requests of their own: their reproduction ends with the last one sent
+SENDING_CHECKS = frozenset({"ignored_auth"})
+
+
+def _answer(check: str, response: Any) -> Any:
+    """The answer a failure of ``check`` is about (``None``: the last request sent)."""
+    return None if check in SENDING_CHECKS else response
+
+
 def record_failures(report: Report, exc: BaseException, case: Case, suite: str,
-                    headers: Mapping[str, str] | None = None) -> None:
-    curl = case.as_curl_command(headers=dict(headers or {}))
+                    headers: Mapping[str, str] | None = None, *, response: Any = None
+                    ) -> None:
+    """Record each failure of ``exc``; its reproduction is the case's requests up to
+    ``response`` (the stateful phase's: the run's, from its start)."""
+    curl = case.as_curl_command(headers=dict(headers or {}))  # when nothing was recorded
     for failure in _failures(exc):
+        check = check_name(failure)
         report.record_failure(FailureRecord(
-            check=check_name(failure), operation=case.operation.label,
+            check=check, operation=case.operation.label,
             title=failure.title or "", message=failure.message or "", curl=curl, suite=suite,
-        ))
+        ), answer=_answer(check, response))
 
 
 def split_known(target: Target, exc: BaseException, case: Case,
@@ -230,11 +245,11 @@ def validate(case: Case, response: Response, target: Target, report: Report, *, 
             report.record_known(FailureRecord(
                 check=check_name(failure), operation=case.operation.label,
                 title=f"{failure.title} ({reason})", message=failure.message or "", curl=curl,
-                suite=suite))
+                suite=suite), answer=_answer(check_name(failure), response))
         if fresh:
             whole = not known and len(fresh) == len(found)
             group = FailureGroup(fresh, str(exc)) if whole else FailureGroup(fresh)
-            record_failures(report, group, case, suite, headers)
+            record_failures(report, group, case, suite, headers, response=response)
             raise group from None
 
 
@@ -250,6 +265,7 @@ def run_case(case: Case, target: Target, report: Report, *, suite: str = "confor
         report.checks.update(check_names())
     headers = authorize(case, target)
     report.record_case(case.operation.label)
+    target.recorder.start(since="the case")
     response = case.call(base_url=target.base_url, session=target.session,
                          headers=headers or None)
     validate(case, response, target, report, suite=suite, headers=headers,
@@ -262,6 +278,10 @@ def state_machine(schema: Any, target: Target, report: Report) -> type[APIStateM
     base = schema.as_state_machine()
 
     class ContractStateMachine(base):  # type: ignore[misc,valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            target.recorder.start(since="the start of the stateful run")
+
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             headers = authorize(case, target)
             report.record_case(case.operation.label)

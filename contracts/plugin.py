@@ -9,6 +9,11 @@ Fixtures: ``contract_target`` (the probed :class:`~contracts.target.Target`),
 ``contract_profile``, ``contract_report`` (the run's :class:`~contracts.report.Report`),
 ``contract_schema`` (the schemathesis schema bound to the target).
 
+Reproductions: every request of a test is recorded (:mod:`contracts.reproduction`; the
+scenario starts with the test, or at its last reset); a failure, recorded by its suite or, for a
+test that failed without recording one, by :func:`pytest_runtest_makereport`, is printed in the
+summary with the curl commands that led up to it.
+
 Markers: ``@pytest.mark.needs("clock", "calls", ...)`` skips, with the reason printed, where the
 target lacks a capability; ``@pytest.mark.changes_state`` skips under ``--read-only``.
 
@@ -19,6 +24,7 @@ plugin loaded with ``-p`` and not a conftest inside ``contracts/suites``.
 from __future__ import annotations
 
 import os
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,7 @@ import yaml
 
 from contracts.conformance import default_spec, load_schema
 from contracts.profile import PROFILES, Profile
-from contracts.report import Report
+from contracts.report import FailureRecord, Report
 from contracts.target import (
     ADMIN_ENV,
     ADMIN_HEADER,
@@ -113,11 +119,14 @@ def _target(config: pytest.Config) -> Target:
         admin_token=config.getoption("--admin-token"),
     )
     config.stash[TARGET_KEY] = target
+    config.stash[REPORT_KEY].reproduce = target.reproduction
     return target
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     item.config.stash[REPORT_KEY].current_test = item.nodeid
+    if TARGET_KEY in item.config.stash:
+        item.config.stash[TARGET_KEY].recorder.start()
     needs = [name for mark in item.iter_markers("needs") for name in mark.args]
     changes = item.get_closest_marker("changes_state") is not None
     if not needs and not changes:
@@ -212,6 +221,43 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     terminalreporter.section("invoca contract summary")
     terminalreporter.write_line(report.summary(base_url=config.stash[TARGET_KEY].base_url,
                                                tests_failed=failed))
+
+
+#: the check of a test that failed without recording a failure of its own
+FAILED_TEST = "failed_test"
+
+
+def _failure_text(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """A failed test's message: ``pytest.fail``'s text, else the exception's last line."""
+    if isinstance(excinfo.value, pytest.fail.Exception):
+        return str(excinfo.value.msg or "")
+    return excinfo.exconly()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test that failed without recording a failure (a suite's own ``pytest.fail``, an
+    unexpected exception) is recorded too, with the requests it sent: every failure is in the
+    summary, once."""
+    report = yield
+    _record_unrecorded(item, call, report)
+    return report
+
+
+def _record_unrecorded(item: pytest.Item, call: pytest.CallInfo[None],
+                       report: pytest.TestReport) -> None:
+    config = item.config
+    if (not report.failed or call.excinfo is None or REPORT_KEY not in config.stash
+            or TARGET_KEY not in config.stash):
+        return
+    contract = config.stash[REPORT_KEY]
+    if contract.recorded_by(item.nodeid):
+        return
+    text = _failure_text(call.excinfo).strip() or "failed"
+    contract.record_failure(FailureRecord(
+        check=FAILED_TEST, operation=item.name, title=text.splitlines()[0], message=text,
+        curl="", suite=Path(str(item.path)).stem.removeprefix("test_"), test=item.nodeid))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -1,6 +1,8 @@
 """The base of the stateful suites' probes (call ingestion, Invoca Tags, SMS): record each case,
-turn a departure into a recorded failure with its reproduction, check an answer's body
-against the contract's schema of its status, fail the test once with every problem."""
+turn a departure into a recorded failure with its reproduction (the test's requests up to the
+failing answer, :mod:`contracts.reproduction`), check an answer's body against the contract's
+schema of its status, fail the test once with every problem (their messages and
+reproductions are printed whole in the run's summary)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import requests
 from contracts.deserializers import resolve, response_schema
 from contracts.errors import operation_definition, operation_label
 from contracts.report import FailureRecord, Report
+from contracts.reproduction import answer_text
 from contracts.target import Target
 
 
@@ -34,11 +37,11 @@ class Probe:
                operation_id: str) -> None:
         if ok:
             return
-        curl: str = getattr(response, "request_curl", "")
-        self.problems.append(f"{problem}\n  reproduce: {curl}\n  body: {response.text[:300]}")
+        self.problems.append(problem)
         self.report.record_failure(FailureRecord(
             check=self.CHECK, operation=operation_label(self.document, operation_id),
-            title=problem, message=response.text[:500], curl=curl, suite=self.SUITE))
+            title=problem, message=answer_text(response),
+            curl=getattr(response, "request_curl", ""), suite=self.SUITE), answer=response)
 
     def conforms(self, response: requests.Response, operation_id: str) -> bool:
         """Whether the answer's body validates against the contract's schema of its status (a

@@ -1,14 +1,21 @@
 """What a contract run saw: operations covered, cases run, failures grouped by check.
 
 The suites record into one :class:`Report` per pytest session (``config.stash``); the CLI
-prints :meth:`Report.summary`. A failure is kept once per (check, operation, title): the last
-case recorded for it wins, which after Hypothesis shrinking is the smallest reproduction.
+prints :meth:`Report.summary`. A failure is kept once per (check, operation, title, or its
+``key`` when it names one): the last case recorded for it wins, which after Hypothesis
+shrinking is the smallest reproduction. The summary prints each failure's message once and
+whole, then its reproduction (:mod:`contracts.reproduction`): the curl commands of the
+requests that led up to it, the failing one last.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+from contracts.reproduction import Reproduction
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,32 @@ class FailureRecord:
     suite: str
     #: the pytest node that recorded it
     test: str = ""
+    #: the requests that led up to it, the failing one last (filled by the report when the
+    #: suite gives none)
+    reproduction: Reproduction | None = None
+    #: what makes it distinct when not its title (a title that names instants, say)
+    key: str = ""
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The reproduction's curl commands (the one ``curl`` when there is no sequence)."""
+        if self.reproduction is not None and self.reproduction.commands:
+            return self.reproduction.commands
+        return (self.curl,) if self.curl else ()
+
+    def details(self) -> list[str]:
+        """The lines printed under the title: the message (whole, without the title's
+        repetition), then the reproduction."""
+        message = self.message.strip("\n")
+        lines = message.splitlines()
+        if lines and lines[0].strip() == self.title.strip():
+            lines = lines[1:]
+        lines = [line.rstrip() for line in lines]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if self.reproduction is not None and self.reproduction.commands:
+            return lines + self.reproduction.lines()
+        return lines + ([f"reproduce (bash): {self.curl}"] if self.curl else [])
 
 
 @dataclass
@@ -36,18 +69,37 @@ class Report:
     current_test: str = ""
     #: names of the checks that ran
     checks: set[str] = field(default_factory=set)
+    #: the running scenario's reproduction up to an answer (the plugin sets the target's)
+    reproduce: Callable[[Any], Reproduction] | None = None
 
     def record_case(self, operation: str) -> None:
         self.cases[operation] += 1
 
-    def record_failure(self, record: FailureRecord) -> None:
+    def _complete(self, record: FailureRecord, answer: Any) -> FailureRecord:
         if not record.test and self.current_test:
             record = replace(record, test=self.current_test)
-        self.failures[(record.check, record.operation, record.title)] = record
+        if record.reproduction is None and self.reproduce is not None:
+            reproduction = self.reproduce(answer)
+            if reproduction.commands:
+                record = replace(record, reproduction=reproduction,
+                                 curl=record.curl or reproduction.failing)
+        return record
 
-    def record_known(self, record: FailureRecord) -> None:
+    def record_failure(self, record: FailureRecord, answer: Any = None) -> None:
+        """Keep ``record``; its reproduction, when it has none, is the running scenario's up
+        to ``answer`` (the failing response; else the scenario's last request)."""
+        record = self._complete(record, answer)
+        self.failures[(record.check, record.operation, record.key or record.title)] = record
+
+    def record_known(self, record: FailureRecord, answer: Any = None) -> None:
         """A failure that is a known deviation of the target (reported apart, not counted)."""
-        self.known[(record.check, record.operation, record.title)] = record
+        record = self._complete(record, answer)
+        self.known[(record.check, record.operation, record.key or record.title)] = record
+
+    def recorded_by(self, test: str) -> bool:
+        """Whether ``test`` recorded a failure (a known one included)."""
+        return any(record.test == test
+                   for record in (*self.failures.values(), *self.known.values()))
 
     def mark_expected(self, test: str) -> None:
         """The failures ``test`` recorded are a known deviation (the test is xfail)."""
@@ -86,11 +138,8 @@ class Report:
         for check, records in self.by_check().items():
             lines += ["", f"{check}: {len(records)}"]
             for record in records:
-                first = record.message.strip().splitlines()[0] if record.message.strip() else ""
                 lines.append(f"  - [{record.suite}] {record.operation}: {record.title}")
-                if first and first != record.title:
-                    lines.append(f"      {first[: width - 6]}")
-                lines.append(f"      {record.curl}")
+                lines += [f"      {line}" if line else "" for line in record.details()]
         if self.known:
             lines += ["", "known deviations (xfail, not counted):"]
             for record in (self.known[key] for key in sorted(self.known)):

@@ -13,6 +13,8 @@ Rules:
 5. An admin token (``--admin-token``, ``$INVOCA_SANDBOX_ADMIN_TOKEN``) goes in the
    :data:`ADMIN_HEADER` header of every control request (a path with ``/_sandbox/``) and of no
    other request (:class:`AdminToken`, the session's auth).
+6. Every request of the session is recorded (:class:`~contracts.reproduction.Recorder`, a
+   response hook): :meth:`Target.reproduction` turns a failure's into curl commands.
 
 Choices (open in the documents): a capability is present when ``OPTIONS`` of its endpoint does
 not answer 404/405; a ``capabilities`` list in the health body, when a target sends one, wins
@@ -29,6 +31,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.auth import AuthBase
+
+from contracts.reproduction import Recorder, Reproduction, Secret, secrets_of
 
 #: capability -> (method, control path) used to change state through it
 CONTROL_ENDPOINTS: dict[str, tuple[str, str]] = {
@@ -102,6 +106,11 @@ class Target:
     locked: bool = False
     session: requests.Session = field(default_factory=requests.Session, compare=False,
                                       repr=False)
+    #: every request of ``session`` since the running scenario started (rule 6)
+    recorder: Recorder = field(default_factory=Recorder, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.recorder.install(self.session)
 
     # ------------------------------------------------------------------ capabilities
 
@@ -135,6 +144,27 @@ class Target:
     def basic_headers(self) -> dict[str, str]:
         """HTTP Basic (required by Conversion Reporting); empty when no Basic credentials."""
         return {"Authorization": basic_header(*self.basic)} if self.basic is not None else {}
+
+    def secrets(self) -> list[Secret]:
+        """The credentials a reproduction writes as shell variables: all of them on a target
+        that is no sandbox, the admin token on any (a sandbox's world credentials are no
+        secret: its reproductions run as printed)."""
+        auth = self.session.auth
+        kinds: list[tuple[str, str | None]] = [
+            ("admin", auth.token if isinstance(auth, AdminToken) else None)]
+        if not self.has("sandbox"):
+            kinds += [("token", self.token),
+                      ("basic", basic_header(*self.basic).split(" ", 1)[1] if self.basic
+                       else None),
+                      ("ring_pool_key", self.ring_pool.key if self.ring_pool else None),
+                      ("bulk_ring_pool_key",
+                       self.bulk_ring_pool.key if self.bulk_ring_pool else None)]
+        return secrets_of(kinds)
+
+    def reproduction(self, response: requests.Response | None = None) -> Reproduction:
+        """The curl commands of the running scenario up to ``response`` (else its last
+        request)."""
+        return self.recorder.reproduction(response, self.secrets())
 
     # ------------------------------------------------------------------ HTTP
 

@@ -32,10 +32,11 @@ def test_live_call_becomes_its_transaction_when_it_ends(contract_target: Target,
     for label in flow.cases:
         contract_report.record_case(label)
     contract_report.checks.update(calls.CHECKS)
-    for check, problem, curl in flow.problems:
+    for check, problem, reproduction in flow.problems:
         contract_report.record_failure(FailureRecord(
-            check=check, operation="POST /_sandbox/calls", title=problem, message=problem,
-            curl=curl, suite="allocation"))
+            check=check, operation="POST /_sandbox/calls", title=problem.splitlines()[0],
+            message=problem, curl=reproduction.failing, suite="allocation",
+            reproduction=reproduction))
     if flow.problems:
-        pytest.fail("\n".join(f"{check}: {problem}\n  reproduce: {curl}"
-                              for check, problem, curl in flow.problems), pytrace=False)
+        pytest.fail("\n".join(f"{check}: {problem.splitlines()[0]}"
+                              for check, problem, _ in flow.problems), pytrace=False)

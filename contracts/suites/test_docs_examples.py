@@ -10,6 +10,7 @@ from contracts.docs_shapes import body_problems, status_problems
 from contracts.docs_walk import Case, Walk, WalkError, WalkSkip, cases, documented_creates
 from contracts.errors import operation_label
 from contracts.report import FailureRecord, Report
+from contracts.reproduction import answer_text
 from contracts.target import Target
 from openapi.docs_expectations import OWNERS, expected_failures
 
@@ -62,9 +63,9 @@ def test_example_is_answered_as_documented_when_sent(case: Case, docs_walk: Walk
     if not found:
         found = body_problems(case.response, response.text)
     if found:
-        curl = sent.curl(target)
         contract_report.record_failure(FailureRecord(
             check="docs_example", operation=label, title=f"{case.id}: {found[0]}",
-            message=response.text[:500], curl=curl, suite="docs"))
-        pytest.fail(f"{case.id} ({case.example['title']}):\n  " + "\n  ".join(found[:12])
-                    + f"\n  reproduce: {curl}\n  body: {response.text[:300]}", pytrace=False)
+            message="\n".join([*found[1:], answer_text(response)]), curl=sent.curl(target),
+            suite="docs"), answer=response)
+        pytest.fail(f"{case.id} ({case.example['title']}):\n  " + "\n  ".join(found),
+                    pytrace=False)

@@ -10,6 +10,7 @@ import yaml
 from contracts.conformance import STATEFUL_GETS, default_spec
 from contracts.errors import ErrorExample, examples, operation_label, problems
 from contracts.report import FailureRecord, Report
+from contracts.reproduction import answer_text
 from contracts.target import Target
 
 
@@ -56,11 +57,9 @@ def test_error_has_documented_shape_when_provoked(example: ErrorExample, contrac
                                                 example.operation_id))
     found = problems(contract_schema.raw_schema, example, response)
     if found:
-        curl = sent.curl(contract_target)
         for problem in found:
             contract_report.record_failure(FailureRecord(
                 check="error_shape", operation=f"{example.api} {example.operation_id}",
-                title=f"{example.name}: {problem}", message=response.text[:500], curl=curl,
-                suite="errors"))
-        pytest.fail(f"{example.name}: " + "; ".join(found) + f"\n  reproduce: {curl}\n"
-                    f"  body: {response.text[:300]}", pytrace=False)
+                title=f"{example.name}: {problem}", message=answer_text(response),
+                curl=sent.curl(contract_target), suite="errors"), answer=response)
+        pytest.fail(f"{example.name}: " + "; ".join(found), pytrace=False)

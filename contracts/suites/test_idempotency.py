@@ -28,6 +28,7 @@ from contracts.idempotency import (
     success_statuses,
 )
 from contracts.report import FailureRecord, Report
+from contracts.reproduction import answer_text
 from contracts.target import Target
 
 _ids = itertools.count(1)
@@ -41,7 +42,7 @@ class Probe:
         self.report = report
         self.document = document
         self.check = check
-        self.problems: list[tuple[str, str]] = []
+        self.problems: list[str] = []
         report.checks.add(check)
 
     def send(self, request: Request, operation_id: str) -> requests.Response:
@@ -54,16 +55,16 @@ class Probe:
                operation_id: str) -> None:
         if ok:
             return
-        curl: str = getattr(response, "request_curl", "")
-        self.problems.append((problem, curl))
+        self.problems.append(problem)
         self.report.record_failure(FailureRecord(
             check=self.check, operation=operation_label(self.document, operation_id), title=problem,
-            message=response.text[:500], curl=curl, suite="idempotency"))
+            message=answer_text(response), curl=getattr(response, "request_curl", ""),
+            suite="idempotency"), answer=response)
 
     def finish(self) -> None:
+        """Fail the test once (messages and reproductions: the run's summary)."""
         if self.problems:
-            pytest.fail("\n".join(f"{problem}\n  reproduce: {curl}"
-                                  for problem, curl in self.problems), pytrace=False)
+            pytest.fail("\n".join(self.problems), pytrace=False)
 
 
 def _path(target: Target, version: str, rest: str) -> str:
