@@ -299,12 +299,32 @@ def _by_id(items: Iterable[Any], obj: Callable[[Any], Mapping[str, Any]]) -> lis
     return sorted(items, key=key)
 
 
-def _campaign_body(campaign: Mapping[str, Any], secrets: bool) -> dict[str, Any]:
-    """The campaign's own fields and its live terms (its staged terms when never live)."""
-    terms = campaign.get("current_terms") or campaign.get("future_terms") or {}
-    return _body("advertiser_campaign", {**terms, **{
-        k: v for k, v in campaign.items() if k not in ("current_terms", "future_terms")}},
-        secrets)
+def _campaign_body(campaign: Mapping[str, Any], terms: Mapping[str, Any] | None,
+                   secrets: bool) -> dict[str, Any]:
+    """The campaign's own fields with ``terms`` (its flat terms fields)."""
+    own = {k: v for k, v in campaign.items()
+           if k not in ("current_terms", "future_terms", "status")}
+    return _body("advertiser_campaign", {**(terms or {}), **own}, secrets)
+
+
+def _campaign_bodies(campaign: Mapping[str, Any], secrets: bool) -> list[dict[str, Any]]:
+    """A campaign's world entries. One that went live: its live terms with ``status: Live``
+    (the world makes them live), then its staged terms when they differ (``future_terms``);
+    one never live: its staged terms. ``Archived`` or ``Paused`` is asked for last."""
+    current, future = campaign.get("current_terms"), campaign.get("future_terms")
+    status = str(campaign.get("status") or "Entry")
+    went_live = bool((current or {}).get("go_live_date")) or status == "Live"
+    if went_live:
+        bodies = [{**_campaign_body(campaign, current, secrets), "status": "Live"}]
+        if future:
+            bodies.append(_campaign_body(campaign, future, secrets))
+    else:
+        bodies = [_campaign_body(campaign, future or current, secrets)]
+    if status not in ("Entry", "Live"):
+        if "status" in bodies[-1]:  # made live: archived afterwards, on its own
+            bodies.append({"id_from_network": campaign["id_from_network"]})
+        bodies[-1]["status"] = status
+    return bodies
 
 
 def _status_path(start: str, target: str) -> list[str] | None:
@@ -328,7 +348,7 @@ def _affiliate_campaign_steps(pulled: Pulled, warnings: list[str]
     """The status updates after each affiliate campaign's creation. It is created while its
     relationship is held (not Approved), so it starts ``Applied`` (``Approved`` when its
     campaign auto-approves every affiliate); the path to the source's status follows."""
-    auto = {(adv, str(c["id_from_network"])): _campaign_body(c, False).get("auto_approve")
+    auto = {(adv, str(c["id_from_network"])): _campaign_bodies(c, False)[-1].get("auto_approve")
             for adv, c in pulled.campaigns}
     steps: dict[tuple[str, str, str], list[str]] = {}
     for adv, camp, held in pulled.affiliate_campaigns:
@@ -370,8 +390,8 @@ def build_world(pulled: Pulled, network_id: int, *, token: str | None = None,
     for affiliate in _by_id(pulled.affiliates, lambda a: a):
         add("affiliate", _body("affiliate", affiliate, secrets))
     for adv, campaign in _by_id(pulled.campaigns, lambda c: c[1]):
-        add("advertiser_campaign", _campaign_body(campaign, secrets),
-            advertiser_id_from_network=adv)
+        for body in _campaign_bodies(campaign, secrets):
+            add("advertiser_campaign", body, advertiser_id_from_network=adv)
 
     steps = _affiliate_campaign_steps(pulled, warnings)
     with_campaigns = {(adv, str(h["affiliate_id_from_network"]))

@@ -3,6 +3,7 @@ the same reads; refusals, an unreachable source, pacing and the progress output.
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from client import world_pull
 from client.sandbox import SandboxClient
 from client.world_pull import POOL_FIELDS_VERSION, VERSION, Source, pull_world
 from mock_server import cli
@@ -119,9 +121,35 @@ ISSUED = ("api_key", "overflow_number", "promo_number", "promo_numbers", "sample
           "test_click_url")
 
 
+def campaign_path(adv: str, camp: str, action: str = "") -> str:
+    return (f"/api/{VERSION}/{NETWORK}/advertisers/{adv}/advertiser_campaigns/{camp}"
+            f"{'/' + action if action else ''}.json")
+
+
+#: what the source's API is asked after its world loaded: campaigns made live (one with
+#: staged changes), archived, unarchived, and a campaign created live then archived
+SOURCE_CHANGES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("POST", campaign_path("a1", "c1", "go_live"), None),
+    ("PUT", campaign_path("a1", "c1"), {"description": "Staged", "url": "https://x.example"}),
+    ("POST", campaign_path("a2", "c3", "go_live"), None),
+    ("POST", campaign_path("a1", "c2", "archive"), None),
+    ("POST", campaign_path("a2", "c4", "archive"), None),
+    ("POST", campaign_path("a2", "c4", "unarchive"), None),
+    ("POST", f"/api/{VERSION}/{NETWORK}/advertisers/a2/advertiser_campaigns.json",
+     {"id_from_network": "c5", "name": "Old Roofs", "campaign_type": "AffiliateEnabled"}),
+    ("POST", campaign_path("a2", "c5", "go_live"), None),
+    ("POST", campaign_path("a2", "c5", "archive"), None),
+]
+
+
 @pytest.fixture(scope="module")
 def source() -> Iterator[ThreadedSandbox]:
     with ThreadedSandbox({"WORLD": SOURCE_WORLD}) as server:
+        client = SandboxClient(server.url)
+        for method, path, body in SOURCE_CHANGES:
+            answer = client.request(method, path, json_body=body if body is not None else {},
+                                    headers={"Authorization": TOKEN})
+            assert answer.status in (200, 201), (path, answer.text)
         yield server
 
 
@@ -141,7 +169,6 @@ def cli_world(argv: list[str], **pacing: Any) -> int:
     pacing seams of :func:`client.world_pull.main` when given."""
     if not pacing:
         return cli.main(["world", *argv])
-    from client import world_pull
     return world_pull.main(argv, **pacing)
 
 
@@ -213,6 +240,13 @@ def test_statuses_and_pool_settings_kept_when_pulled(pulled_file: Path) -> None:
     assert statuses == {"p1": "Approved", "p2": "Applied", "p3": "Declined"}
     [suspended] = seen["advertisers/a1/advertiser_campaigns/c2/affiliate_campaigns.json"]
     assert suspended["status"] == "Suspended"
+    campaigns = [*seen["advertisers/a1/advertiser_campaigns.json"],
+                 *seen["advertisers/a2/advertiser_campaigns.json"]]
+    assert {c["id_from_network"]: c["status"] for c in campaigns} == {
+        "c1": "Live", "c2": "Archived", "c3": "Live", "c4": "Paused", "c5": "Archived"}
+    [spring] = [c for c in campaigns if c["id_from_network"] == "c1"]
+    assert spring["current_terms"]["url"] == "https://www.example.com"
+    assert spring["future_terms"]["url"] == "https://x.example"
     legacy = seen[f"{POOL_FIELDS_VERSION}:advertisers/a1/advertiser_campaigns/c1/ring_pools.json"]
     assert [(p["id_from_network"], p["pool_type"], p["param2"], p["lifetime_seconds"])
             for p in legacy] == [("rp1", "Custom", "gclid", 900), ("rp3", "Custom", "", 1800)]
@@ -316,7 +350,7 @@ def test_requests_paced_when_a_pace_is_given(source: ThreadedSandbox) -> None:
     world, _ = pull_world(paced, NETWORK)
     assert world["networks"] == [{"id": NETWORK, "name": "Acme Network"}]
     assert paced.requests == len(starts) > 10
-    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [0.25] * (len(starts) - 1)
+    assert [b - a for a, b in itertools.pairwise(starts)] == [0.25] * (len(starts) - 1)
     assert fake.slept == [0.25] * (len(starts) - 1)
 
 
