@@ -167,6 +167,9 @@ class Source:
             raise PullError(
                 f"{self.base_url} refused the token ({response.status} on GET {target}): "
                 f"check --token and --network-id ({_said(text)})")
+        if response.status == 429:
+            raise PullError(f"{self.base_url} is limiting the rate (429 on GET {target}): "
+                            f"pull again with a lower --pace")
         if response.status != 200:
             raise PullError(f"GET {target} answered {response.status}: {_said(text)}")
         try:
@@ -285,10 +288,18 @@ def _writable(kind: str) -> tuple[str, ...]:
                  and (not props[name].get("readOnly") or props[name].get("x-world-field")))
 
 
+def _without_secrets(value: Any) -> Any:
+    """``value`` without the :data:`SECRET_FIELDS`, at any depth (users carry them too)."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k not in SECRET_FIELDS}
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    return value
+
+
 def _body(kind: str, answered: Mapping[str, Any], secrets: bool) -> dict[str, Any]:
-    keep = _writable(kind)
-    return {name: answered[name] for name in keep if name in answered
-            and (secrets or name not in SECRET_FIELDS)}
+    body = {name: answered[name] for name in _writable(kind) if name in answered}
+    return body if secrets else _without_secrets(body)
 
 
 def _by_id(items: Iterable[Any], obj: Callable[[Any], Mapping[str, Any]]) -> list[Any]:

@@ -49,7 +49,10 @@ World file layout (every section optional except ``networks``)::
     numbers = "valid"                   # mock_server.app.number_options (fictional | valid;
     number_quarantine_seconds = 3600    #   numbers_per_network too)
 
-A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the seed.
+A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the seed. An
+object written again (same type and id) is updated, as by the API's PUT; an
+``advertiser_campaign`` body's ``status`` (``Live``, ``Archived``, ``Paused``) is reached by
+the campaign's own action after the body is written (:data:`CAMPAIGN_STATUS_ACTIONS`).
 """
 
 from __future__ import annotations

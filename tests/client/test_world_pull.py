@@ -54,6 +54,10 @@ SOURCE_WORLD: dict[str, Any] = {
                            "web_integration_phone_number": "8005550123",
                            "oauth_refresh_token": "REFRESHSECRET",
                            "sites": [{"id_from_network": "s1", "name": "www.example.com"}],
+                           "users": [{"id_from_network": "u1", "first_name": "Chris",
+                                      "last_name": "Dean", "role": "Manager",
+                                      "email_address": "chris@example.com",
+                                      "oauth_refresh_token": "USERSECRET"}],
                            "custom_data": {"region": "west"}}),
         obj("affiliate", {"id_from_network": "p1", "name": "Lead Co"}),
         obj("advertiser", {"id_from_network": "a2", "name": "Acme Roofing",
@@ -260,7 +264,8 @@ def test_no_secret_written_when_pulled_without_include_secrets(
     out = tmp_path / "world.json"
     assert pull(source.url, out, "--quiet") == 0
     text = out.read_text(encoding="utf-8")
-    assert TOKEN not in text and "REFRESHSECRET" not in text
+    assert TOKEN not in text and "REFRESHSECRET" not in text and "USERSECRET" not in text
+    assert "chris@example.com" in text
     world = json.loads(text)
     assert world["tokens"] == [{"token": "", "role": "network", "network_id": NETWORK}]
     with ThreadedSandbox({"WORLD": world}) as copy:
@@ -397,3 +402,19 @@ def test_same_file_written_when_pulled_twice(source: ThreadedSandbox, tmp_path: 
     assert pull(source.url, first, "--quiet") == 0
     assert pull(source.url, second, "--quiet") == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_nothing_written_when_a_read_fails_midway(
+    source: ThreadedSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = SandboxClient(source.url)
+    client.add_fault(operation="listPromoNumber", status=500, count=1)
+    out = tmp_path / "world.json"
+    try:
+        status = pull(source.url, out, "--quiet")
+    finally:
+        client.clear_faults()
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "promo_numbers.json answered 500" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
