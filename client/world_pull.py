@@ -52,7 +52,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from simulator.clock import ManualClock
-from simulator.errors import SandboxError
+from simulator.errors import NumbersExhausted, SandboxError
 from simulator.fields import schema
 from simulator.platform import Platform
 from simulator.resources.campaigns import AFFILIATE_CAMPAIGN_TRANSITIONS
@@ -359,8 +359,9 @@ def _affiliate_campaign_steps(pulled: Pulled, warnings: list[str]
     """The status updates after each affiliate campaign's creation. It is created while its
     relationship is held (not Approved), so it starts ``Applied`` (``Approved`` when its
     campaign auto-approves every affiliate); the path to the source's status follows."""
-    auto = {(adv, str(c["id_from_network"])): _campaign_bodies(c, False)[-1].get("auto_approve")
-            for adv, c in pulled.campaigns}
+    auto = {(adv, str(c["id_from_network"])): next(
+        (b["auto_approve"] for b in reversed(_campaign_bodies(c, False)) if "auto_approve" in b),
+        None) for adv, c in pulled.campaigns}
     steps: dict[tuple[str, str, str], list[str]] = {}
     for adv, camp, held in pulled.affiliate_campaigns:
         aff = str(held["affiliate_id_from_network"])
@@ -449,14 +450,31 @@ def build_world(pulled: Pulled, network_id: int, *, token: str | None = None,
     }
 
 
-def check_world(world: Mapping[str, Any]) -> None:
-    """Load ``world`` into an offline platform as ``serve --world`` would (PullError if it
-    does not load: nothing is written)."""
+def _load(world: Mapping[str, Any]) -> None:
+    settings = world.get("settings") or {}
+    Platform(ManualClock(datetime(2016, 10, 1, tzinfo=UTC)), 0, settings=PlatformSettings(
+        world=world, numbers=str(settings.get("numbers") or "fictional")))
+
+
+def check_world(world: dict[str, Any], warnings: list[str] | None = None) -> dict[str, Any]:
+    """``world`` once it loads into an offline platform as ``serve --world`` would; with
+    ``[settings] numbers = "valid"`` added when the fictional range cannot hold its numbers
+    (a warning says so). PullError when it does not load: nothing is written."""
     try:
-        Platform(ManualClock(datetime(2016, 10, 1, tzinfo=UTC)), 0,
-                 settings=PlatformSettings(world=world))
+        _load(world)
+        return world
+    except NumbersExhausted:
+        wider = {**world, "settings": {**(world.get("settings") or {}), "numbers": "valid"}}
     except SandboxError as exc:
         raise PullError(f"the pulled world does not load: {exc}") from None
+    try:
+        _load(wider)
+    except SandboxError as exc:
+        raise PullError(f"the pulled world does not load: {exc}") from None
+    if warnings is not None:
+        warnings.append("the network holds more numbers than the sandbox's fictional range: "
+                        "the world serves valid-looking numbers ([settings] numbers = valid)")
+    return wider
 
 
 def pull_world(source: Source, network_id: int, *, secrets: bool = False,
@@ -469,8 +487,7 @@ def pull_world(source: Source, network_id: int, *, secrets: bool = False,
         source.close()
     world = build_world(pulled, network_id, token=source.token if secrets else None,
                         secrets=secrets, warnings=warnings)
-    check_world(world)
-    return world, pulled
+    return check_world(world, warnings), pulled
 
 
 def world_text(world: Mapping[str, Any]) -> str:
@@ -581,10 +598,10 @@ def main(argv: Sequence[str] | None = None, *, sleep: Callable[[float], None] = 
         return 2
     if not args.quiet:
         for warning in warnings:
-            console.print(f"warning: {warning}", soft_wrap=True)
+            console.print(f"warning: {warning}", soft_wrap=True, markup=False)
         counts = ", ".join(f"{n} {what}" for what, n in pulled.counts().items())
         where = "standard output" if out is None else str(out)
         console.print(f"Pulled network {args.network_id} "
                       f"({pulled.network.get('name') or 'unnamed'}): {counts}; "
-                      f"{source.requests} requests -> {where}", soft_wrap=True)
+                      f"{source.requests} requests -> {where}", soft_wrap=True, markup=False)
     return 0

@@ -418,3 +418,50 @@ def test_nothing_written_when_a_read_fails_midway(
     assert status == 2
     assert "promo_numbers.json answered 500" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def small_world(*objects: dict[str, Any]) -> dict[str, Any]:
+    return {"networks": [{"id": NETWORK, "name": "Small"}],
+            "tokens": [{"token": TOKEN, "role": "network", "network_id": NETWORK}],
+            "objects": [obj("advertiser", {"id_from_network": "a1", "name": "A"}),
+                        obj("advertiser_campaign", {"id_from_network": "c1", "name": "C"},
+                            advertiser_id_from_network="a1"),
+                        *objects]}
+
+
+def test_warning_shown_when_a_status_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = small_world(obj("affiliate", {"id_from_network": "p1", "name": "P"}),
+                        held("a1", "c1", "p1", status="Applied"),
+                        held("a1", "c1", "p1", status="Declined"))
+    with ThreadedSandbox({"WORLD": world}) as small:
+        answer = SandboxClient(small.url).request(
+            "PUT", campaign_path("a1", "c1"), json_body={"auto_approve": "All"},
+            headers={"Authorization": TOKEN})
+        assert answer.status == 200
+        assert pull(small.url, tmp_path / "world.json") == 0
+    err = capsys.readouterr().err
+    assert ("warning: affiliate campaign a1/c1/p1: status Declined cannot be reached from "
+            "Approved; it loads as Approved") in err
+
+
+def test_valid_numbers_asked_for_when_the_fictional_range_cannot_hold_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    numbers = [obj("promo_number", {"id_from_network": f"n{i}", "description": "TV",
+                                    "media_type": "Offline: TV"},
+                   advertiser_id_from_network="a1", advertiser_campaign_id_from_network="c1")
+               for i in range(710)]
+    with ThreadedSandbox({"WORLD": small_world(*numbers), "NUMBERS": "valid"}) as big:
+        out = tmp_path / "world.json"
+        assert pull(big.url, out) == 0
+    assert "([settings] numbers = valid)" in capsys.readouterr().err
+    world = read_world(out)
+    assert world["settings"] == {"numbers": "valid"}
+    with ThreadedSandbox({"WORLD": world}) as copy:
+        client = SandboxClient(copy.url)
+        listed = client.get(f"/api/{VERSION}/{NETWORK}/advertisers/a1/advertiser_campaigns/c1/"
+                            f"promo_numbers.json",
+                            headers={"Authorization": client.world["api_token"]})
+    assert len(listed.json()) == 710
