@@ -338,6 +338,26 @@ def _campaign_bodies(campaign: Mapping[str, Any], secrets: bool) -> list[dict[st
     return bodies
 
 
+def _ring_pool_bodies(pool: Mapping[str, Any], secrets: bool) -> list[dict[str, Any]]:
+    """A ring pool's world entries: its fields, then one write per Destination (customer
+    phone number) in the order shown, as the API adds them (the last written is the
+    default); the read-only ``customer_phone_numbers`` cannot be written otherwise."""
+    body = _body("ring_pool", pool, secrets)
+    writes = []
+    for destination in pool.get("customer_phone_numbers") or ():
+        if not isinstance(destination, Mapping) or not destination.get("destination_phone_number"):
+            continue
+        write = {"destination_phone_number": destination["destination_phone_number"]}
+        tag = (destination.get("js_tag") or {}).get("obfuscated_tag_id")
+        if tag:
+            write["obfuscated_tag_id"] = tag
+        writes.append(write)
+    if not writes:
+        return [body]
+    key = {"id_from_network": pool["id_from_network"]}
+    return [{**body, **writes[0]}, *({**key, **write} for write in writes[1:])]
+
+
 def _status_path(start: str, target: str) -> list[str] | None:
     """The statuses an affiliate campaign is set to, in turn, from ``start`` to ``target``
     (the platform's transitions; None when it cannot get there)."""
@@ -433,8 +453,9 @@ def build_world(pulled: Pulled, network_id: int, *, token: str | None = None,
             affiliate_id_from_network=aff)
 
     for adv, camp, pool in _by_id(pulled.ring_pools, lambda p: p[2]):
-        add("ring_pool", _body("ring_pool", pool, secrets), advertiser_id_from_network=adv,
-            advertiser_campaign_id_from_network=camp)
+        for body in _ring_pool_bodies(pool, secrets):
+            add("ring_pool", body, advertiser_id_from_network=adv,
+                advertiser_campaign_id_from_network=camp)
     for adv, camp, aff, number in _by_id(pulled.promo_numbers, lambda n: n[3]):
         add("promo_number", _body("promo_number", number, secrets),
             advertiser_id_from_network=adv, advertiser_campaign_id_from_network=camp,

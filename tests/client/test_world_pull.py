@@ -113,6 +113,7 @@ SOURCE_WORLD: dict[str, Any] = {
             advertiser_id_from_network="a1", advertiser_campaign_id_from_network="c1",
             affiliate_id_from_network="p1"),
         obj("ring_pool", {"id_from_network": "rp3", "name": "Second", "max_pool_size": 3,
+                          "destination_phone_number": "8056173768",
                           "pool_type": "Custom", "destination_type": "Advertiser"},
             advertiser_id_from_network="a1", advertiser_campaign_id_from_network="c1"),
         obj("promo_number", {"description": "Print", "media_type": "Offline: Newspaper"},
@@ -131,7 +132,8 @@ def campaign_path(adv: str, camp: str, action: str = "") -> str:
 
 
 #: what the source's API is asked after its world loaded: campaigns made live (one with
-#: staged changes), archived, unarchived, and a campaign created live then archived
+#: staged changes), archived, unarchived, a campaign created live then archived, a second
+#: Destination for a ring pool
 SOURCE_CHANGES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", campaign_path("a1", "c1", "go_live"), None),
     ("PUT", campaign_path("a1", "c1"), {"description": "Staged", "url": "https://x.example"}),
@@ -143,6 +145,8 @@ SOURCE_CHANGES: list[tuple[str, str, dict[str, Any] | None]] = [
      {"id_from_network": "c5", "name": "Old Roofs", "campaign_type": "AffiliateEnabled"}),
     ("POST", campaign_path("a2", "c5", "go_live"), None),
     ("POST", campaign_path("a2", "c5", "archive"), None),
+    ("PUT", f"/api/{VERSION}/{NETWORK}/advertisers/a1/advertiser_campaigns/c1/ring_pools/rp3.json",
+     {"destination_phone_number": "805-555-0199", "obfuscated_tag_id": "tag123"}),
 ]
 
 
@@ -254,6 +258,10 @@ def test_statuses_and_pool_settings_kept_when_pulled(pulled_file: Path) -> None:
     legacy = seen[f"{POOL_FIELDS_VERSION}:advertisers/a1/advertiser_campaigns/c1/ring_pools.json"]
     assert [(p["id_from_network"], p["pool_type"], p["param2"], p["lifetime_seconds"])
             for p in legacy] == [("rp1", "Custom", "gclid", 900), ("rp3", "Custom", "", 1800)]
+    [_, second] = seen[f"{VERSION}:advertisers/a1/advertiser_campaigns/c1/ring_pools.json"]
+    assert [d["destination_phone_number"] for d in second["customer_phone_numbers"]] == [
+        "8056173768", "8055550199"]
+    assert second["default_customer_phone_number"]["js_tag"] == {"obfuscated_tag_id": "tag123"}
     [search] = seen[f"{VERSION}:advertisers/a2/advertiser_campaigns/c3/ring_pools.json"]
     assert (search["bulk"], search["allow_overflow"], search["max_pool_size"]) == (True, False, 4)
 
