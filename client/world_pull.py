@@ -14,7 +14,9 @@ Rules:
   contract's ``apiToken`` scheme). Ring pools are read a second time with
   :data:`POOL_FIELDS_VERSION`, the last version that shows ``pool_type``, the destination
   and ``param1``..``param10`` (the sandbox allocates by them). The lists are not paged.
-* Paced: at most ``--pace`` requests a second (the clock and the sleep are injectable).
+* Paced: at most ``--pace`` requests a second (the clock and the sleep are injectable). A
+  progress bar on stderr when it is a terminal (gone when done), then one summary line;
+  ``--quiet``: neither.
 * What is read: the network (id, name, prompt recordings), advertisers (and their prompt
   recordings), affiliates, advertiser campaigns, advertiser-affiliate relationships,
   affiliate campaigns, ring pools, promo numbers (the advertiser campaigns' and the affiliate
@@ -596,7 +598,9 @@ def main(argv: Sequence[str] | None = None, *, sleep: Callable[[float], None] = 
         with Progress(SpinnerColumn(), TextColumn("{task.description}"),
                       TextColumn("{task.fields[objects]} objects read, {task.completed} "
                                  "requests"),
-                      TimeElapsedColumn(), console=console, disable=args.quiet) as progress:
+                      TimeElapsedColumn(), console=console,
+                      disable=args.quiet or not console.is_terminal,
+                      transient=True) as progress:
             task = progress.add_task(f"Pulling network {args.network_id}", total=None,
                                      objects=0)
             source = Source(args.base_url, args.token, pace=args.pace, timeout=args.timeout,

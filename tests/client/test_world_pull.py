@@ -293,6 +293,7 @@ def test_exit_2_with_one_line_when_the_token_is_refused(
     err = capsys.readouterr().err
     assert status == 2
     assert "refused the token (401" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 
@@ -367,17 +368,29 @@ def test_requests_paced_when_a_pace_is_given(source: ThreadedSandbox) -> None:
     assert fake.slept == [0.25] * (len(starts) - 1)
 
 
-def test_progress_shown_unless_quiet(
+def test_progress_shown_on_a_terminal_unless_quiet(
     source: ThreadedSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: stderr is a terminal
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")
     assert pull(source.url, tmp_path / "loud.json") == 0
     loud = capsys.readouterr()
-    assert "objects read" in loud.err and "Pulled network 7 (Acme Network)" in loud.err
-    assert "3 advertisers" not in loud.err and "2 advertisers" in loud.err
+    assert "Pulling network 7" in loud.err and "objects read" in loud.err
+    assert "Pulled network 7 (Acme Network): 2 advertisers, 3 affiliates" in loud.err
     assert loud.out == ""
     assert pull(source.url, tmp_path / "quiet.json", "--quiet") == 0
     quiet = capsys.readouterr()
     assert quiet.err == "" and quiet.out == ""
+
+
+def test_only_the_summary_line_shown_when_stderr_is_not_a_terminal(
+    source: ThreadedSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert pull(source.url, tmp_path / "log.json") == 0
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("Pulled network 7 (Acme Network): 2 advertisers, 3 affiliates")
+    assert line.endswith(f"requests -> {tmp_path / 'log.json'}")
 
 
 def test_world_written_to_standard_output_when_out_is_a_dash(
