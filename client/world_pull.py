@@ -506,6 +506,9 @@ def pull_world(source: Source, network_id: int, *, secrets: bool = False,
     """Read the network, build its world and check that it loads."""
     try:
         pulled = read_network(source, network_id, on_objects)
+    except KeyError as exc:  # an object without the id the next path needs
+        raise PullError(f"an answer of {source.base_url} has an object without {exc}"
+                        ) from None
     finally:
         source.close()
     world = build_world(pulled, network_id, token=source.token if secrets else None,
