@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("client.simulate", "main", "run a traffic scenario (offline or --against)"),
     "contract": ("contracts.cli", "main", "run the contract suites against a base URL"),
     "spec": ("openapi.cli", "main", "print or validate the OpenAPI contract"),
+    "world": ("client.world_pull", "main", "world pull: a network read into a world file"),
 }
 
 

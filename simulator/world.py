@@ -49,7 +49,10 @@ World file layout (every section optional except ``networks``)::
     numbers = "valid"                   # mock_server.app.number_options (fictional | valid;
     number_quarantine_seconds = 3600    #   numbers_per_network too)
 
-A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the seed.
+A token value of ``""`` (or no ``token`` key) is replaced by one drawn from the seed. An
+object written again (same type and id) is updated, as by the API's PUT; an
+``advertiser_campaign`` body's ``status`` (``Live``, ``Archived``, ``Paused``) is reached by
+the campaign's own action after the body is written (:data:`CAMPAIGN_STATUS_ACTIONS`).
 """
 
 from __future__ import annotations
@@ -311,6 +314,25 @@ def _text(spec: Mapping[str, Any], name: str, where: str) -> str:
     return str(value)
 
 
+#: a campaign body's ``status`` (read-only to the API) -> the campaign action reaching it
+CAMPAIGN_STATUS_ACTIONS = {"Live": "go_live", "Archived": "archive", "Paused": "unarchive"}
+
+
+def _campaign_status(platform: Platform, admin: Principal, network_id: int, advertiser: str,
+                     made: Mapping[str, Any], *, status: Any, where: str) -> None:
+    """A campaign brought to the ``status`` its world body names, by the platform's own
+    action (``Live``: go_live, its staged terms made live; ``Archived``: archive; ``Paused``:
+    unarchive); nothing when it already has it (fidelity WP4)."""
+    if status is None or status == made["status"]:
+        return
+    action = CAMPAIGN_STATUS_ACTIONS.get(str(status))
+    if action is None:
+        raise RecordInvalid(f"{where}.body: status {status!r} cannot be reached by a world "
+                            f"file (one of {', '.join(CAMPAIGN_STATUS_ACTIONS)})")
+    getattr(platform, f"{action}_advertiser_campaign")(admin, network_id, advertiser,
+                                                       str(made["id_from_network"]))
+
+
 def load_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
     """Rebuild ``platform`` with the world of a parsed JSON/TOML file; returns that world.
 
@@ -381,6 +403,8 @@ def populate_world(platform: Platform, mapping: Mapping[str, Any]) -> World:
             if kind == "advertiser_campaign":
                 made = platform.create_advertiser_campaign(admin, network_id, advertiser, body,
                                                            version=version)
+                _campaign_status(platform, admin, network_id, advertiser, made,
+                                 status=body.get("status"), where=where)
                 if made["current_terms"].get("campaign_type") == "ExternalOnly":
                     world.external_campaign_id_from_network = (
                         world.external_campaign_id_from_network or made["id_from_network"])

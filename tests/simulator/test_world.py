@@ -200,3 +200,45 @@ def test_every_documented_body_field_accepted_when_world_file_uses_write_schema_
     admin = platform.authenticate(token="N" * 32)
     pool = platform.get_ring_pool(admin, 7, "acme-adv", "acme-c", "acme-rp")
     assert (pool["lifetime_seconds"], world.network_id) == (600, 7)
+
+
+@pytest.mark.parametrize("status", ["Live", "Archived", "Paused"])
+def test_campaign_reaches_its_status_when_world_body_names_one(
+    platform: Platform, status: str,
+) -> None:
+    mapping = world_file()
+    mapping["objects"][2]["body"].update({"status": status, "url": "https://a.example"})
+    load_world(platform, mapping)
+    admin = Principal("network", 7)
+    campaign = platform.get_advertiser_campaign(admin, 7, "acme-adv", "acme-c")
+    assert campaign["status"] == status
+    live = campaign["current_terms"]["go_live_date"]
+    assert (live is not None) == (status == "Live")
+
+
+def test_staged_terms_kept_when_a_live_campaign_is_written_again(platform: Platform) -> None:
+    mapping = world_file()
+    mapping["objects"][2]["body"]["status"] = "Live"
+    mapping["objects"].insert(3, {
+        "type": "advertiser_campaign", "advertiser_id_from_network": "acme-adv",
+        "body": {"id_from_network": "acme-c", "name": "Spring", "description": "staged",
+                 "status": "Live"}})
+    load_world(platform, mapping)
+    campaign = platform.get_advertiser_campaign(Principal("network", 7), 7, "acme-adv",
+                                                "acme-c")
+    assert campaign["status"] == "Live"
+    assert campaign["current_terms"]["description"] == ""
+    assert campaign["future_terms"]["description"] == "staged"
+
+
+def test_world_refused_when_a_campaign_status_cannot_be_reached(platform: Platform) -> None:
+    mapping = world_file()
+    mapping["objects"][2]["body"]["status"] = "Entry"
+    mapping["objects"].insert(3, {
+        "type": "advertiser_campaign", "advertiser_id_from_network": "acme-adv",
+        "body": {"id_from_network": "acme-c", "status": "Live"}})
+    mapping["objects"].insert(4, {
+        "type": "advertiser_campaign", "advertiser_id_from_network": "acme-adv",
+        "body": {"id_from_network": "acme-c", "status": "Entry"}})
+    with pytest.raises(RecordInvalid, match=r"objects\[4\].body: status 'Entry' cannot be"):
+        load_world(platform, mapping)
