@@ -70,7 +70,12 @@ class ThreadedSandbox:
         server = make_server(self.host, self.port, self._wsgi, threaded=True,
                              request_handler=_Quiet)
         self._server = server
-        self.app = create_app({"BASE_URL": self.url, **self.config})
+        try:
+            self.app = create_app({"BASE_URL": self.url, **self.config})
+        except BaseException:  # a world that does not load: release the socket, then say why
+            server.server_close()
+            self._server = None
+            raise
         self._thread = threading.Thread(target=server.serve_forever, name="invoca-sandbox",
                                         daemon=True)
         self._thread.start()
