@@ -26,16 +26,19 @@
     }).then(function (world) {
       if (!world) { return; }
       var filled = [];
+      var authorized = function (scheme) { return ui.authSelectors.authorized().has(scheme); };
       if (world.api_token) {
-        if (ui.preauthorizeApiKey("apiToken", world.api_token)) { filled.push("API token"); }
+        ui.preauthorizeApiKey("apiToken", world.api_token);
         ui.preauthorizeApiKey("smsBearer", world.api_token);
+        if (authorized("apiToken")) { filled.push("API token"); }
       }
-      if (world.basic_auth && ui.preauthorizeBasic("basicAuth", world.basic_auth.username,
-                                                   world.basic_auth.password)) {
-        filled.push("HTTP Basic");
+      if (world.basic_auth) {
+        ui.preauthorizeBasic("basicAuth", world.basic_auth.username, world.basic_auth.password);
+        if (authorized("basicAuth")) { filled.push("HTTP Basic"); }
       }
-      if (world.ring_pool && ui.preauthorizeApiKey("ringPoolKey", world.ring_pool.api_key)) {
-        filled.push("ring pool " + world.ring_pool.id + " key");
+      if (world.ring_pool) {
+        ui.preauthorizeApiKey("ringPoolKey", world.ring_pool.api_key);
+        if (authorized("ringPoolKey")) { filled.push("ring pool " + world.ring_pool.id + " key"); }
       }
       var where = world.network_id !== undefined ? " (network_id " + world.network_id + ")" : "";
       say(filled.length ? "Demo credentials prefilled" + where + ": " + filled.join(", ") +
