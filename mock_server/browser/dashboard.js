@@ -113,7 +113,7 @@
         ? el("div", {"class": "muted small"}, ["affiliate " + hold.affiliate_id_from_network])
         : null]),
       el("td", {"class": "mono small"}, [params(hold.params) || "\u2014"]),
-      el("td", {}, [clockTime(hold.allocated_at)]),
+      el("td", {"class": "nowrap"}, [clockTime(hold.allocated_at)]),
       el("td", {}, [el("div", {"class": "left"}, [
         el("span", {"class": "time-left"}, [duration(hold.seconds_left)]),
         el("span", {"class": "track"}, [el("span", {
@@ -133,7 +133,7 @@
     if (pool.affiliate_id_from_network) { where.push("affiliate " + pool.affiliate_id_from_network); }
     if (pool.fill_at) { where.push("local fill at " + when(pool.fill_at)); }
     var holds = pool.holds.length
-      ? table(["Number", "Held by", "Visit parameters", "Since", "Time left"],
+      ? table(["Number", "Allocation", "Visit parameters", "Since", "Time left"],
               pool.holds.map(function (h) { return holdRow(h, pool.lifetime_seconds); }))
       : el("p", {"class": "empty"}, ["No number is held right now."]);
     return el("article", {"class": "card pool", "data-pool-id": pool.id}, [
@@ -176,7 +176,7 @@
     var rows = entries.slice().reverse().map(function (entry) {
       var code = String(entry.status);
       return el("tr", {}, [
-        el("td", {}, [clockTime(entry.at)]),
+        el("td", {"class": "nowrap"}, [when(entry.at)]),
         el("td", {"class": "mono"}, [entry.method]),
         el("td", {"class": "path mono small"}, [entry.path]),
         el("td", {}, [entry.operation_id || ""]),
@@ -191,7 +191,8 @@
   function drawTransactions(rows) {
     var lines = rows.slice().reverse().map(function (row) {
       return el("tr", {}, [
-        el("td", {}, [when(row.start_time_xml || row.start_time || "")]),
+        el("td", {"class": "nowrap"}, [typeof row.start_time_utc === "number"
+          ? when(new Date(row.start_time_utc).toISOString()) : ""]),
         el("td", {"class": "mono small"}, [row.transaction_id]),
         el("td", {}, [row.transaction_type || ""]),
         el("td", {"class": "mono"}, [row.calling_phone_number || ""]),
