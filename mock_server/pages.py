@@ -16,10 +16,12 @@ token (they hold no state: docs/fidelity.md UI1) and the data calls need it.
 
 from __future__ import annotations
 
+import mimetypes
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response
 
 from simulator.errors import RecordNotFound
 
@@ -34,8 +36,17 @@ DOCS_FILES = frozenset({"docs.js"})
 DASHBOARD_FILES = frozenset({"dashboard.css", "dashboard.js"})
 
 
-def _file(name: str) -> Response:
-    response = send_from_directory(BROWSER_FILES, name)
+@cache
+def _read(path: Path) -> bytes:
+    """A file's bytes, read once (a few small files, and Swagger UI's ~2.5 MB)."""
+    return path.read_bytes()
+
+
+def _file(path: Path) -> Response:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind.endswith(("javascript", "json")):
+        kind += "; charset=utf-8"
+    response = Response(_read(path), content_type=kind)
     response.headers["Cache-Control"] = "no-cache"  # a new release shows at once
     return response
 
@@ -49,30 +60,38 @@ def swagger_ui_directory() -> Path | None:
     return directory if (directory / "swagger-ui-bundle.js").is_file() else None
 
 
+@cache
+def _swagger_ui_files(directory: Path) -> frozenset[str]:
+    """The names of Swagger UI's files (only these are served: no path is joined)."""
+    return frozenset(entry.name for entry in directory.iterdir() if entry.is_file())
+
+
 @pages.get("/_sandbox/docs")
 @pages.get("/_sandbox/docs/")
 def docs() -> Response:
-    return _file("docs.html")
+    return _file(BROWSER_FILES / "docs.html")
 
 
 @pages.get("/_sandbox/docs/<path:filename>")
 def docs_file(filename: str) -> Response:
     if filename in DOCS_FILES:
-        return _file(filename)
+        return _file(BROWSER_FILES / filename)
     directory = swagger_ui_directory()
     if directory is None:
         raise RecordNotFound("The API docs need the flask-swagger-ui package: "
                              "pip install flask-swagger-ui")
-    return send_from_directory(directory, filename)
+    if filename not in _swagger_ui_files(directory):
+        raise RecordNotFound(f"No API docs file {filename!r}"[:200])
+    return _file(directory / filename)
 
 
 @pages.get("/_sandbox/")
 def dashboard() -> Response:
-    return _file("dashboard.html")
+    return _file(BROWSER_FILES / "dashboard.html")
 
 
 @pages.get("/_sandbox/dashboard/<filename>")
 def dashboard_file(filename: str) -> Response:
     if filename not in DASHBOARD_FILES:
         raise RecordNotFound(f"No dashboard file {filename!r}"[:200])
-    return _file(filename)
+    return _file(BROWSER_FILES / filename)
