@@ -48,6 +48,8 @@ def test_every_operation_renders_with_the_credentials_prefilled_when_the_docs_lo
     assert "API token, HTTP Basic, ring pool" in page.locator("#credentials").inner_text()
     assert page.locator(".servers select option").first.inner_text().startswith(sandbox.url)
     page.screenshot(path=str(artifacts / "docs-page.png"))
+    page.locator(".opblock-tag-section").first.evaluate("node => node.scrollIntoView()")
+    page.screenshot(path=str(artifacts / "docs-operations.png"))
     assert watched.errors == []
     assert watched.outside == []
 
