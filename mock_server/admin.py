@@ -2,8 +2,9 @@
 
 Rules:
 1. Config ``ADMIN_TOKEN`` (``serve --admin-token TOKEN`` or the environment variable
-   :data:`ADMIN_ENV`): when set, every request under ``/_sandbox/`` but the API docs
-   (Swagger UI's page and files: no state) must carry it in the :data:`ADMIN_HEADER` header,
+   :data:`ADMIN_ENV`): when set, every request under ``/_sandbox/`` but the pages' static files
+   (the API docs and Swagger UI's files; the dashboard's page and files: no state, and the
+   dashboard's data calls need the token) must carry it in the :data:`ADMIN_HEADER` header,
    compared in constant time (:func:`simulator.principals.same_secret`); otherwise 401
    ``Unauthorized`` in the control API's error shape, and nothing happens. Unset, the control
    API is open, as on loopback by default.
@@ -23,22 +24,29 @@ from simulator.errors import Unauthorized
 from simulator.principals import same_secret
 
 __all__ = ["ADMIN_ENV", "ADMIN_HEADER", "add_admin_flags", "admin_config", "admin_problem",
-           "is_loopback", "require_admin_token"]
+           "is_loopback", "is_open", "require_admin_token"]
 
 #: the request header carrying the admin token
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
 #: the environment variable ``serve`` reads the admin token from (``--admin-token`` wins)
 ADMIN_ENV = "INVOCA_SANDBOX_ADMIN_TOKEN"
-#: the control paths, and the ones among them open without the token (static API docs)
+#: the control paths
 CONTROL_PREFIX = "/_sandbox/"
-OPEN_PATH = "/_sandbox/docs"
+#: the ones open without the token: the pages' static files, which hold no state (the API
+#: docs and Swagger UI's files; the dashboard's page and files, whose data calls need it)
+OPEN_PATHS = frozenset({"/_sandbox/", "/_sandbox/docs"})
+OPEN_PREFIXES = ("/_sandbox/docs/", "/_sandbox/dashboard/")
+
+
+def is_open(path: str) -> bool:
+    """Whether ``path`` is served without the admin token (rule 1)."""
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def require_admin_token(config: Mapping[str, Any], path: str, sent: str | None) -> None:
     """Rule 1: ``Unauthorized`` unless the request may reach ``path`` with ``sent``."""
     expected = config.get("ADMIN_TOKEN")
-    if not expected or not path.startswith(CONTROL_PREFIX) or (
-            path == OPEN_PATH or path.startswith(OPEN_PATH + "/")):
+    if not expected or not path.startswith(CONTROL_PREFIX) or is_open(path):
         return
     if sent is None:
         raise Unauthorized(f"The control API needs the admin token in the {ADMIN_HEADER} header")

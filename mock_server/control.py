@@ -70,43 +70,28 @@ from typing import Any
 
 import orjson
 import yaml
-from flask import Blueprint, Response, current_app, request, send_from_directory
+from flask import Blueprint, Response, current_app, request
 
 import openapi
 from mock_server.admin import ADMIN_HEADER, require_admin_token
 from mock_server.faults import SWITCHES, FaultMiddleware, fault_from, fault_middleware
 from mock_server.objects import url_writer
+from mock_server.pages import pages
 from mock_server.rendering import JSON_TYPE, json_body, render_error
 from mock_server.request_journal import compile_matcher, matcher_from_args
 from mock_server.state import SandboxState, sandbox_state
 from mock_server.validation import MAX_BODY_DEPTH, deeper_than
 from mock_server.wsgi import complete_body
-from simulator.errors import RecordInvalid, RecordNotFound, SandboxError
+from simulator.clock import ManualClock
+from simulator.errors import RecordInvalid, SandboxError
 from simulator.platform import MAX_CALL_SECONDS
 
 control = Blueprint("sandbox", __name__)
+control.register_blueprint(pages)  # the docs and the dashboard, under the same admin rule
 
 #: an integer id as the control API takes it: 1 to 10 ASCII digits (``str.isdigit`` and
 #: ``int`` also read other scripts' digits)
 ASCII_ID = re.compile(r"[0-9]{1,10}")
-
-DOCS_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>invoca-sandbox API</title>
-  <link rel="stylesheet" href="/_sandbox/docs/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="/_sandbox/docs/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});
-  </script>
-</body>
-</html>
-"""
-
 
 def iso(instant: datetime) -> str:
     """``2016-10-01T00:00:00Z`` (microseconds kept when present)."""
@@ -139,6 +124,11 @@ def _faults() -> FaultMiddleware:
 def _now() -> datetime:
     now: datetime = _state().platform.now()
     return now
+
+
+def clock_mode(clock: Any) -> str:
+    """``manual`` (moves only when told) or ``system`` (real time plus an offset)."""
+    return "manual" if isinstance(clock, ManualClock) else "system"
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -313,6 +303,33 @@ def allocations() -> Response:
         return _json(state.platform.allocations(int(ring_pool_id)))
 
 
+@control.get("/_sandbox/pools")
+def pools() -> Response:
+    """Every ring pool's numbers, holds (who holds them, the time left) and overflow, now
+    (:mod:`simulator.pool_overview`), with the clock: ``{"now", "clock", "pools"}``."""
+    state = _state()
+    with state.lock:
+        overview = state.platform.ring_pools_overview()
+        now, mode = _now(), clock_mode(state.platform.clock)
+    return _json({"now": iso(now), "clock": mode, "pools": overview})
+
+
+#: how many transactions ``GET /_sandbox/transactions`` answers without ``limit``
+DEFAULT_TRANSACTIONS = 20
+
+
+@control.get("/_sandbox/transactions")
+def transactions() -> Response:
+    """The last transactions recorded (``limit=N``, default :data:`DEFAULT_TRANSACTIONS`),
+    oldest first, every column."""
+    limit = request.args.get("limit", str(DEFAULT_TRANSACTIONS))
+    if not (ASCII_ID.fullmatch(limit) and int(limit) > 0):
+        raise RecordInvalid("limit must be a positive integer")
+    state = _state()
+    with state.lock:
+        return _json(state.platform.latest_transactions(int(limit)))
+
+
 @control.get("/_sandbox/requests")
 def requests_journal() -> Response:
     """The last requests the contract routes answered (bounded: config REQUEST_JOURNAL),
@@ -419,22 +436,62 @@ def clear_faults() -> Response:
 # ---------------------------------------------------------------------------- the contract
 
 
-def _documents() -> dict[str, bytes]:
+#: how many hosts' copies of the contract are kept (the Host header is the client's to choose)
+DOCUMENT_CACHE_SIZE = 16
+#: the description of the first server of a served contract
+SERVED_HERE = "This sandbox (the address this document was served from)"
+#: a top-level ``servers:`` block list, and the indentation of its items
+_SERVERS_BLOCK = re.compile(rb"^servers:[ \t]*(?:#[^\n]*)?\n(?=([ \t]*)- )", re.MULTILINE)
+
+
+def _sources() -> dict[str, Any]:
+    """The contract's YAML text (the file as written, when the app serves the bundled one)."""
     state = _state()
-    cached: dict[str, bytes] | None = state.config.get("_documents")
+    cached: dict[str, Any] | None = state.config.get("_documents")
     if cached is None:
         source: Path | None = None
-        yaml_text: bytes
         if state.config.get("SPEC") is None:
             candidate = Path(openapi.__file__).parent / "invoca.yaml"
             source = candidate if candidate.exists() else None
-        if source is not None:
-            yaml_text = Path(source).read_bytes()
-        else:
-            yaml_text = yaml.safe_dump(dict(state.spec), sort_keys=False).encode()
-        cached = {"yaml": yaml_text, "json": orjson.dumps(state.spec)}
+        yaml_text = (source.read_bytes() if source is not None
+                     else yaml.safe_dump(dict(state.spec), sort_keys=False).encode())
+        cached = {"yaml": yaml_text, "by_host": {}}
         state.config["_documents"] = cached
     return cached
+
+
+def _yaml_with_server(yaml_text: bytes, spec: dict[str, Any], server: dict[str, str]) -> bytes:
+    """The YAML text with ``server`` first in its top-level ``servers`` (the rest as written)."""
+    entry = "".join(f"{'- ' if i == 0 else '  '}{key}: {orjson.dumps(value).decode()}\n"
+                    for i, (key, value) in enumerate(server.items()))
+    found = _SERVERS_BLOCK.search(yaml_text)
+    if found is not None:
+        indent = found.group(1).decode()
+        lines = "".join(indent + line + "\n" for line in entry.splitlines())
+        return yaml_text[:found.end()] + lines.encode() + yaml_text[found.end():]
+    if re.search(rb"^servers:", yaml_text, re.MULTILINE) is None:
+        return yaml_text.rstrip(b"\n") + b"\nservers:\n" + entry.encode()
+    return yaml.safe_dump(spec, sort_keys=False).encode()  # an unusual servers value: re-dumped
+
+
+def _documents() -> dict[str, bytes]:
+    """The contract as served to this request: the address it reached first in ``servers``
+    (where Swagger UI's "Try it out" sends its calls), the documented servers after it."""
+    state = _state()
+    sources = _sources()
+    here = request.host_url.rstrip("/")
+    by_host: dict[str, dict[str, bytes]] = sources["by_host"]
+    documents = by_host.get(here)
+    if documents is None:
+        server = {"url": here, "description": SERVED_HERE}
+        spec = dict(state.spec)
+        spec["servers"] = [server, *(spec.get("servers") or [])]
+        documents = {"json": orjson.dumps(spec),
+                     "yaml": _yaml_with_server(sources["yaml"], spec, server)}
+        if len(by_host) >= DOCUMENT_CACHE_SIZE:
+            by_host.clear()
+        by_host[here] = documents
+    return documents
 
 
 @control.get("/openapi.yaml")
@@ -445,27 +502,3 @@ def openapi_yaml() -> Response:
 @control.get("/openapi.json")
 def openapi_json() -> Response:
     return Response(_documents()["json"], content_type=JSON_TYPE)
-
-
-@control.get("/_sandbox/docs")
-@control.get("/_sandbox/docs/")
-def docs() -> Response:
-    return Response(DOCS_PAGE, content_type="text/html; charset=utf-8")
-
-
-def swagger_ui_directory() -> str | None:
-    """Where the ``swagger-ui-bundle`` package keeps Swagger UI's files (None if missing)."""
-    try:
-        from swagger_ui_bundle import swagger_ui_path  # noqa: PLC0415 - optional package
-    except ImportError:
-        return None
-    return str(swagger_ui_path)
-
-
-@control.get("/_sandbox/docs/<path:filename>")
-def docs_file(filename: str) -> Response:
-    directory = swagger_ui_directory()
-    if directory is None:
-        raise RecordNotFound("API docs need the swagger-ui-bundle package: "
-                             "pip install swagger-ui-bundle")
-    return send_from_directory(directory, filename)

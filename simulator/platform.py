@@ -64,7 +64,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from simulator import allocation_api, links
+from simulator import allocation_api, links, pool_overview
 from simulator.access_tokens import AccessTokens
 from simulator.allocation_api import AllocationResult
 from simulator.call_desk import MAX_CALL_SECONDS, CallAttributed, CallDesk
@@ -423,6 +423,21 @@ class Platform(CallDesk, ConversionDesk, SmsDesk, Journaled):
         return [{**a.to_dict(),
                  "clicks": [iso_utc(from_micros(t)) for t in links.clicks_of(pool, a.id)]}
                 for a in pool.allocations()]
+
+    def ring_pools_overview(self) -> list[dict[str, Any]]:
+        """Every ring pool's figures and live holds now (``/_sandbox/pools``;
+        :mod:`simulator.pool_overview`)."""
+        with self._lock:
+            return pool_overview.pools_overview(
+                list(self.directory.ring_pools_by_id.values()), self.now())
+
+    def latest_transactions(self, limit: int) -> list[dict[str, Any]]:
+        """The last ``limit`` transactions recorded, oldest first, every column (ended calls
+        settled first; ``/_sandbox/transactions``)."""
+        with self._lock:
+            self._settle_calls()
+            rows = self.transactions.all()
+        return [row.to_dict() for row in rows[-limit:]] if limit > 0 else []
 
     def follow_tracking_link(self, network_id: int | str, triple: str,
                              query: Mapping[str, str]) -> links.Followed:  # journaled

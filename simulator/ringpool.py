@@ -316,6 +316,16 @@ class RingPool:
             self._advance_to_locked(now)
             return list(self._free)
 
+    def holds(self, now: datetime) -> list[Allocation]:
+        """The holds live at ``now`` (ending after it), the one ending first first; a pure read:
+        nothing is recycled (the overflow number is never held)."""
+        at_us = _micros(now, "now")
+        with self._lock:
+            live = [record for segment in self._segments for record in segment
+                    if record.expires_at_us > at_us]
+        live.sort(key=lambda record: (record.expires_at_us, record.id))
+        return [Allocation.of(record, self.id) for record in live]
+
     def allocations(self) -> list[Allocation]:
         """The retained allocation log, oldest first (overflow allocations included)."""
         with self._lock:

@@ -36,6 +36,8 @@ CONTROL_REQUESTS = [
     ("POST", "/_sandbox/faults", {"switch": "ignore_auth"}),
     ("DELETE", "/_sandbox/faults", None),
     ("GET", "/_sandbox/allocations?ring_pool_id=1", None),
+    ("GET", "/_sandbox/pools", None),
+    ("GET", "/_sandbox/transactions", None),
     ("POST", "/_sandbox/calls", {"promo_number": "8005550100"}),
     ("OPTIONS", "/_sandbox/reset", None),
 ]
@@ -100,8 +102,10 @@ def test_control_api_is_open_when_no_admin_token_is_set() -> None:
 
 
 @pytest.mark.parametrize("path", ["/openapi.yaml", "/openapi.json", "/_sandbox/docs",
-                                  "/_sandbox/docs/"])
-def test_contract_and_docs_are_served_without_the_admin_token_when_one_is_set(
+                                  "/_sandbox/docs/", "/_sandbox/docs/docs.js",
+                                  "/_sandbox/docs/swagger-ui.css", "/_sandbox/",
+                                  "/_sandbox/dashboard/dashboard.js"])
+def test_contract_and_pages_are_served_without_the_admin_token_when_one_is_set(
     guarded: FlaskClient, path: str
 ) -> None:
     assert guarded.get(path).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -9,6 +10,11 @@ import pytest
 import yaml
 from flask.testing import FlaskClient
 
+import openapi
+from mock_server.app import create_app
+from mock_server.control import SERVED_HERE
+from mock_server.pages import swagger_ui_directory
+from openapi.contract import load_spec
 from tests.mock_server.conftest import TOKEN, FakePlatform
 
 POOLS = "/api/2016-10-01/1/advertisers/a1/advertiser_campaigns/c1/ring_pools.json"
@@ -87,22 +93,49 @@ def test_contract_is_served_as_json_and_yaml_when_asked(
     as_json = client.get("/openapi.json")
     as_yaml = client.get("/openapi.yaml")
     assert as_json.status_code == as_yaml.status_code == 200
-    assert as_json.get_json() == fixture_spec
-    assert yaml.safe_load(as_yaml.data) == fixture_spec
+    here = {"url": "http://localhost", "description": SERVED_HERE}
+    served = {**fixture_spec, "servers": [here, *fixture_spec.get("servers", [])]}
+    assert as_json.get_json() == served
+    assert yaml.safe_load(as_yaml.data) == served
 
 
-def test_docs_page_loads_swagger_ui_locally_when_asked(client: FlaskClient) -> None:
-    pytest.importorskip("swagger_ui_bundle", reason="swagger-ui-bundle is not installed")
+def test_first_server_is_the_address_asked_when_the_contract_is_served() -> None:
+    client = create_app({"SEED": 0, "CLOCK": "manual"}).test_client()
+    documented = load_spec()["servers"]
+    for base in ("http://127.0.0.1:8123", "https://localhost:9443"):
+        as_json = client.get("/openapi.json", base_url=base).get_json()
+        as_yaml = yaml.safe_load(client.get("/openapi.yaml", base_url=base).data)
+        assert as_json["servers"] == as_yaml["servers"] == [
+            {"url": base, "description": SERVED_HERE}, *documented]
+
+
+def test_bundled_yaml_keeps_its_text_when_served_with_the_first_server() -> None:
+    client = create_app({"SEED": 0, "CLOCK": "manual"}).test_client()
+    written = (Path(openapi.__file__).parent / "invoca.yaml").read_text("utf-8")
+    served = client.get("/openapi.yaml", base_url="http://127.0.0.1:8123").get_data(as_text=True)
+    inserted = f'- url: "http://127.0.0.1:8123"\n  description: "{SERVED_HERE}"\n'
+    assert inserted in served
+    assert served.replace(inserted, "", 1) == written
+
+
+def test_docs_page_loads_swagger_ui_5_locally_when_asked(client: FlaskClient) -> None:
     page = client.get("/_sandbox/docs")
     assert page.status_code == 200
     text = page.data.decode()
     assert "/_sandbox/docs/swagger-ui-bundle.js" in text
-    assert "/openapi.json" in text
+    assert "/_sandbox/docs/docs.js" in text
     assert "http" not in text.replace("http-equiv", "")
-    script = client.get("/_sandbox/docs/swagger-ui-bundle.js")
+    script = client.get("/_sandbox/docs/docs.js")
     assert script.status_code == 200
-    assert len(script.data) > 100_000
+    assert b'url: "/openapi.json"' in script.data and b"preauthorizeApiKey" in script.data
     script.close()
+    bundle = client.get("/_sandbox/docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert len(bundle.data) > 100_000
+    bundle.close()
+    directory = swagger_ui_directory()
+    assert directory is not None
+    assert (directory / "VERSION").read_text().strip().startswith("v5.")
 
 
 def test_unknown_path_is_json_404_when_requested(client: FlaskClient) -> None:
