@@ -388,7 +388,8 @@ def banner(app: Flask, host: str, port: int, *, tls: bool = False) -> str:
             "strict versions, lenient inputs" if strictness.versions else
             "lenient (--strict for the docs-literal reading)")
     lines += ["", f"Mode: {mode}",
-              f"API docs: {base}/_sandbox/docs   contract: {base}/openapi.yaml",
+              f"Dashboard: {base}/_sandbox/   API docs: {base}/_sandbox/docs   "
+              f"contract: {base}/openapi.yaml",
               f"Serving on {base} (Ctrl-C to stop)"]
     return "\n".join(lines)
 
