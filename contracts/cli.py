@@ -87,6 +87,8 @@ def pytest_args(options: argparse.Namespace) -> list[str]:
     args += ["-p", "contracts.plugin", "-c", os.devnull, "--rootdir", str(SUITES),
              "-p", "no:cacheprovider", "-q", "--no-header",
              "--tb=short" if options.verbose else "--tb=no",
+             # our summary names each failure once; pytest's own would repeat it
+             "-rfE" if options.verbose else "-rN",
              "-W", "ignore::pytest.PytestAssertRewriteWarning",
              "--base-url", options.base_url, "--profile", options.profile,
              "--contract-seed", str(options.seed), f"--hypothesis-seed={options.seed}",
