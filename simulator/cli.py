@@ -312,6 +312,7 @@ def _print_report(console: Console, report: Report) -> None:
     for index, (label, _) in enumerate(rows[0]):
         table.add_row(label, *(row[index][1] for row in rows))
     console.print(table)
+    _print_costs(console, report)
     busiest = sorted(
         (hour for hour in report.timeline if hour.overflows),
         key=lambda hour: (-hour.overflows, hour.hour_at),
@@ -336,6 +337,34 @@ def _print_report(console: Console, report: Report) -> None:
             f"[yellow]{report.allocations_forgotten} calls came after their allocation was "
             "forgotten (counted as unattributed).[/yellow]"
         )
+
+
+def _print_costs(console: Console, report: Report) -> None:
+    """Numbers' cost and lost calls per pool (shown when the scenario prices anything)."""
+    spec = report.scenario_spec.get("costs", {})
+    priced = any(spec.values()) or any(
+        pool.get(key) for pool in report.scenario_spec.get("pools", ())
+        for key in ("number_monthly_cost", "call_value")
+    )
+    if not priced or report.total_costs is None:
+        return
+    columns = list(report.costs) + ([report.total_costs] if len(report.costs) > 1 else [])
+    table = Table(title=f"Cost and lost calls over {report.days:g} days")
+    table.add_column("")
+    for cost in columns:
+        table.add_column("all pools" if cost.name == "all" else f"pool {cost.name}",
+                         justify="right")
+    rows = [
+        ("numbers", lambda c: f"{c.numbers:,}"),
+        ("numbers' cost", lambda c: f"{c.number_cost:,.2f}"),
+        ("calls lost to overflow", lambda c: f"{c.lost_to_overflow:,}"),
+        ("calls lost to misattribution", lambda c: f"{c.lost_to_misattribution:,}"),
+        ("value of lost calls", lambda c: f"{c.lost_value:,.2f}"),
+        ("total cost", lambda c: f"{c.total_cost:,.2f}"),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(cost) for cost in columns))
+    console.print(table)
 
 
 def _print_recommendation(console: Console, result: Recommendation) -> None:

@@ -19,6 +19,10 @@ Metric definitions (sandbox choices, listed for docs/fidelity.md):
   ``max_pool_size``. The overflow number is not counted: the RingPool keeps it apart from the
   ``max_pool_size`` numbers, so a pool is an Erlang loss system with ``max_pool_size`` servers.
 
+* Costs (:mod:`simulator.costs`): per pool, the numbers' cost over the run (pro-rated from
+  monthly) and the calls lost to overflow (``unattributed``) and to misattribution, with
+  their value; ``total_costs`` sums them.
+
 ``to_dict()`` is JSON-safe and deterministic: same scenario, same seed -> same JSON.
 """
 
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from simulator.costs import PoolCosts
 from simulator.events import iso_utc
 
 __all__ = ["HourMetrics", "PoolMetrics", "Report"]
@@ -133,6 +138,9 @@ class Report:
     timeline: tuple[HourMetrics, ...]
     allocations_forgotten: int = 0
     scenario_spec: dict[str, Any] = field(default_factory=dict)
+    #: per pool (in pool order) and in total: numbers' cost and lost calls (simulator/costs.py)
+    costs: tuple[PoolCosts, ...] = ()
+    total_costs: PoolCosts | None = None
 
     def pool(self, name: str) -> PoolMetrics:
         for metrics in self.pools:
@@ -150,5 +158,9 @@ class Report:
             "pools": [pool.to_dict() for pool in self.pools],
             "timeline": [hour.to_dict() for hour in self.timeline],
             "allocations_forgotten": self.allocations_forgotten,
+            "costs": {
+                "pools": [cost.to_dict() for cost in self.costs],
+                "total": None if self.total_costs is None else self.total_costs.to_dict(),
+            },
             "spec": self.scenario_spec,
         }

@@ -53,6 +53,7 @@ from typing import Any, cast
 import numpy as np
 
 from simulator.clock import ManualClock
+from simulator.costs import pool_costs, total_costs
 from simulator.events import EventLog, to_micros
 from simulator.numbers import NumberInventory
 from simulator.report import HourMetrics, PoolMetrics, Report
@@ -479,6 +480,10 @@ def _report(
         call_minutes=math.fsum(pool.call_minutes for pool in pools),
         **{name: sum(getattr(pool, name) for pool in pools) for name in _OUTCOMES},
     )
+    costs = tuple(
+        pool_costs(metrics, state.spec.costs(scenario.costs), scenario.days)
+        for metrics, state in zip(pools, states, strict=True)
+    )
     return Report(
         scenario=scenario.name,
         seed=scenario.seed,
@@ -489,4 +494,6 @@ def _report(
         timeline=tuple(timeline),
         allocations_forgotten=forgotten,
         scenario_spec=scenario.to_dict(),
+        costs=costs,
+        total_costs=total_costs(costs),
     )

@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from simulator.costs import COST_KEYS, CostSpec
 from simulator.errors import RecordInvalid
 from simulator.events import iso_utc
 from simulator.shares import parse_share
@@ -45,7 +46,7 @@ DEFAULT_CALL_DURATION = Distribution("exponential", 240.0)
 
 #: the keys of each table of a scenario file (docs/scenario-file.md lists them all)
 SCENARIO_KEYS = frozenset({"name", "description", "seed", "start_at", "days", "traffic", "calls",
-                           "pools", "params"})
+                           "pools", "params", "costs"})
 TRAFFIC_KEYS = frozenset({"visitors_per_day", "daily", "weekly", "bursts"})
 BURST_KEYS = frozenset({"start_at", "start_offset_hours", "duration_minutes", "multiplier"})
 CALL_KEYS = frozenset({"probability", "delay", "duration"})
@@ -104,6 +105,9 @@ class PoolSpec:
     lifetime_seconds: int = 1800
     allow_overflow: bool = True
     weight: float = 1.0
+    #: the pool's own costs (None: the scenario's ``[costs]``; simulator/costs.py)
+    number_monthly_cost: float | None = None
+    call_value: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -121,15 +125,33 @@ class PoolSpec:
             or self.weight < 0
         ):
             raise _invalid("weight", "must be a finite number >= 0")
+        CostSpec.from_dict(
+            {key: getattr(self, key) for key in COST_KEYS if getattr(self, key) is not None},
+            label="",
+        )
+
+    def costs(self, default: CostSpec) -> CostSpec:
+        """This pool's costs: its own keys over the scenario's ``[costs]``."""
+        return CostSpec(
+            number_monthly_cost=(
+                default.number_monthly_cost
+                if self.number_monthly_cost is None
+                else self.number_monthly_cost
+            ),
+            call_value=default.call_value if self.call_value is None else self.call_value,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "max_pool_size": self.max_pool_size,
             "lifetime_seconds": self.lifetime_seconds,
             "allow_overflow": self.allow_overflow,
             "weight": self.weight,
         }
+        data.update({key: getattr(self, key) for key in sorted(COST_KEYS)
+                     if getattr(self, key) is not None})
+        return data
 
 
 #: the keys a ``[[pools]]`` table may hold: :class:`PoolSpec`'s fields (the one list)
@@ -170,6 +192,8 @@ class Scenario:
     start_at: datetime = DEFAULT_START_AT
     seed: int = 0
     description: str = ""
+    #: the scenario-level number cost and call value (``[costs]``; pools may override)
+    costs: CostSpec = field(default_factory=CostSpec)
 
     def __post_init__(self) -> None:
         if not self.pools:
@@ -249,6 +273,7 @@ class Scenario:
             "calls": self.calls.to_dict(),
             "pools": [pool.to_dict() for pool in self.pools],
             "params": [param.to_dict() for param in self.params],
+            "costs": self.costs.to_dict(),
         }
 
     @classmethod
@@ -320,6 +345,7 @@ class Scenario:
             calls=calls,
             pools=tuple(pools),
             params=tuple(params),
+            costs=CostSpec.from_dict(data.get("costs", {}), label="costs"),
         )
 
     @staticmethod
