@@ -4,7 +4,8 @@ Usage::
 
     invoca-sandbox simulate SCENARIO [--seed N] [--days D] [--plot out.png] [--json out.json]
     invoca-sandbox simulate --recommend SCENARIO --target-overflow 1% [--target-attribution 99%]
-        [--pool NAME] [--search-lifetime [--lifetimes 300,600,1800]] [--plot ...] [--json ...]
+        [--minimise-cost] [--pool NAME] [--search-lifetime [--lifetimes 300,600,1800]]
+        [--plot ...] [--json ...]
     invoca-sandbox simulate --list
 
 ``SCENARIO`` is a TOML file, or the name of a bundled example (``simulate --list``).
@@ -39,9 +40,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
 
+from simulator.erlang_gap import ErlangGap, explain_gap
 from simulator.errors import RecordInvalid, SandboxError
 from simulator.plot import plot_recommendation, plot_report
-from simulator.recommend import DEFAULT_LIFETIMES, Recommendation, Targets, recommend
+from simulator.recommend import (
+    DEFAULT_LIFETIMES,
+    Recommendation,
+    SizePoint,
+    Targets,
+    recommend,
+)
 from simulator.report import PoolMetrics, Report
 from simulator.runner import run_scenario
 from simulator.scenario import Scenario
@@ -110,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="highest acceptable overflow rate, e.g. 1%%")
     sizing.add_argument("--target-attribution", metavar="PCT",
                         help="lowest acceptable share of correctly attributed calls, e.g. 99%%")
+    sizing.add_argument("--minimise-cost", "--minimize-cost", dest="minimise_cost",
+                        action="store_true",
+                        help="search the size with the lowest total cost (numbers' cost + "
+                        "value of lost calls; the scenario's [costs])")
     sizing.add_argument("--pool", help="the pool to size (default: the first)")
     sizing.add_argument("--search-lifetime", action="store_true",
                         help="also search lifetime_seconds among --lifetimes")
@@ -153,9 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = dataclasses.replace(scenario, days=args.days)
         if args.recommend:
             return _recommend(args, scenario, console, show_progress)
-        if args.target_overflow or args.target_attribution or args.search_lifetime:
+        if (args.target_overflow or args.target_attribution or args.search_lifetime
+                or args.minimise_cost):
             raise RecordInvalid(
-                "--target-overflow, --target-attribution and --search-lifetime need --recommend",
+                "--target-overflow, --target-attribution, --minimise-cost and "
+                "--search-lifetime need --recommend",
                 field_errors={"recommend": ["is required by the sizing options"]},
             )
         with _progress_bar(console, show_progress, f"Simulating {scenario.name}") as tick:
@@ -171,19 +185,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _recommend(
     args: argparse.Namespace, scenario: Scenario, console: Console, show_progress: bool
 ) -> int:
-    if not args.target_overflow:
+    if not args.target_overflow and not args.minimise_cost:
         raise RecordInvalid(
-            "--recommend needs --target-overflow (e.g. 1%)",
+            "--recommend needs --target-overflow (e.g. 1%) or --minimise-cost",
             field_errors={"target_overflow": ["can't be blank"]},
         )
-    targets = Targets(
-        overflow_rate=parse_share(args.target_overflow, name="target_overflow"),
-        attribution_rate=(
-            parse_share(args.target_attribution, name="target_attribution")
-            if args.target_attribution
-            else None
-        ),
-    )
+    if args.target_attribution and not args.target_overflow:
+        raise RecordInvalid(
+            "--target-attribution needs --target-overflow too",
+            field_errors={"target_overflow": ["can't be blank with --target-attribution"]},
+        )
+    targets = None
+    if args.target_overflow:
+        targets = Targets(
+            overflow_rate=parse_share(args.target_overflow, name="target_overflow"),
+            attribution_rate=(
+                parse_share(args.target_attribution, name="target_attribution")
+                if args.target_attribution
+                else None
+            ),
+        )
     lifetimes: tuple[int, ...] | None = None
     if args.search_lifetime or args.lifetimes:
         lifetimes = DEFAULT_LIFETIMES if not args.lifetimes else _lifetimes(args.lifetimes)
@@ -195,12 +216,17 @@ def _recommend(
             pool=args.pool,
             lifetimes=lifetimes,
             curve_points=curve_points,
-            progress=lambda message: tick(None, message),
+            minimise_cost=args.minimise_cost,
+            progress=tick,
         )
+    with _progress_bar(console, show_progress, "Explaining the gap to Erlang B") as tick:
+        gap = explain_gap(scenario, result, progress=tick)
     report = result.report
     _print_recommendation(console, result)
+    _print_gap(console, gap)
     body: dict[str, Any] = {
         "recommendation": result.to_dict(),
+        "erlang_gap": None if gap is None else gap.to_dict(),
         "report": None if report is None else report.to_dict(),
     }
     _write_outputs(
@@ -268,7 +294,7 @@ def _progress_bar(
 
         def tick(fraction: float | None, message: str | None) -> None:
             if message is not None:
-                progress.update(task, description=f"{title}: {message}", total=None)
+                progress.update(task, description=f"{title}: {message}")
             if fraction is not None:
                 progress.update(task, completed=fraction)
 
@@ -368,14 +394,22 @@ def _print_costs(console: Console, report: Report) -> None:
 
 
 def _print_recommendation(console: Console, result: Recommendation) -> None:
-    targets = f"overflow <= {_pct(result.targets.overflow_rate)}"
-    if result.targets.attribution_rate is not None:
-        targets += f", attribution >= {_pct(result.targets.attribution_rate)}"
-    console.print(f"Scenario {result.scenario}, pool {result.pool} (seed {result.seed}): {targets}")
+    asked = []
+    if result.targets is not None:
+        asked.append(f"overflow <= {_pct(result.targets.overflow_rate)}")
+        if result.targets.attribution_rate is not None:
+            asked.append(f"attribution >= {_pct(result.targets.attribution_rate)}")
+    if result.minimise_cost:
+        asked.append("lowest total cost")
+    console.print(
+        f"Scenario {result.scenario}, pool {result.pool} (seed {result.seed}): {', '.join(asked)}"
+    )
     console.print(
         f"Erlang B estimate at the peak hour ({result.peak_arrivals_per_hour:,.1f} visitors/hour "
         f"x {result.lifetime_seconds} s = {result.offered_load:,.1f} erlangs): "
         f"{result.erlang_estimate:,} numbers"
+        + (f" for the target; {result.erlang_cost_estimate:,} for the lowest cost"
+           if result.erlang_cost_estimate is not None else "")
     )
     if result.max_pool_size is None or result.at_size is None:
         console.print("[red]No pool size up to the search cap meets the targets.[/red]")
@@ -395,4 +429,66 @@ def _print_recommendation(console: Console, result: Recommendation) -> None:
     for index, (label, _) in enumerate(rows[0]):
         table.add_row(label, *(row[index][1] for row in rows))
     table.add_row("Erlang B (peak hour)", *(_pct(point.erlang_b) for point in points))
+    if result.minimise_cost:
+        for label, cell in _cost_rows():
+            table.add_row(label, *(cell(point) for point in points))
+    console.print(table)
+    if result.minimise_cost:
+        if result.target_size is not None and result.cheapest_size is not None:
+            console.print(
+                f"Cheapest size: {result.cheapest_size:,}; smallest meeting the targets: "
+                f"{result.target_size:,}; recommended: the larger."
+            )
+        _print_cost_curve(console, result)
+
+
+def _cost_rows() -> list[tuple[str, Callable[[SizePoint], str]]]:
+    def cell(attribute: str, money: bool) -> Callable[[SizePoint], str]:
+        def show(point: SizePoint) -> str:
+            value = getattr(point.costs, attribute, 0)
+            return f"{value:,.2f}" if money else f"{value:,}"
+        return show
+    return [
+        ("numbers' cost", cell("number_cost", True)),
+        ("calls lost (overflow + misattributed)", cell("lost_calls", False)),
+        ("value of lost calls", cell("lost_value", True)),
+        ("total cost", cell("total_cost", True)),
+    ]
+
+
+def _print_cost_curve(console: Console, result: Recommendation) -> None:
+    """What each extra number buys: total cost at every size simulated."""
+    points = [p for p in result.evaluated
+              if p.lifetime_seconds == result.lifetime_seconds and p.costs is not None]
+    table = Table(title="What each number buys (sizes simulated)")
+    for name in ("numbers", "numbers' cost", "lost calls", "value of lost calls",
+                 "total cost", "next number saves"):
+        table.add_column(name, justify="right")
+    by_size = {p.max_pool_size: p for p in points}
+    for point in points:
+        assert point.costs is not None
+        following = by_size.get(point.max_pool_size + 1)
+        saves = "" if following is None or following.costs is None else (
+            f"{point.costs.lost_value - following.costs.lost_value:,.2f}")
+        table.add_row(f"{point.max_pool_size:,}", f"{point.costs.number_cost:,.2f}",
+                      f"{point.costs.lost_calls:,}", f"{point.costs.lost_value:,.2f}",
+                      f"{point.costs.total_cost:,.2f}", saves)
+    console.print(table)
+
+
+def _print_gap(console: Console, gap: ErlangGap | None) -> None:
+    if gap is None:
+        return
+    table = Table(title=(f"From Erlang B's answer ({gap.erlang:,}) to the simulated one "
+                         f"({gap.simulated:,})"))
+    for name in ("step", "numbers", "change", "why"):
+        table.add_column(name, justify="left" if name in {"step", "why"} else "right")
+    table.add_row("Erlang B at the peak hour", f"{gap.erlang:,}", "", "")
+    for step in gap.steps:
+        table.add_row(
+            step.label,
+            "-" if step.size is None else f"{step.size:,}",
+            "" if step.change is None else f"{step.change:+,}",
+            step.why,
+        )
     console.print(table)

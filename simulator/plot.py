@@ -126,8 +126,9 @@ def _draw_curve(recommendation: Recommendation, axes: Axes) -> None:
     axes.plot(grid, [100.0 * erlang_b(c, recommendation.offered_load) for c in grid],
               linestyle="--",
               label=f"Erlang B at the peak hour ({recommendation.offered_load:.1f} erlangs)")
-    axes.axhline(100.0 * recommendation.targets.overflow_rate, color="#555555", linewidth=1,
-                 label="target overflow rate")
+    if recommendation.targets is not None:  # (none with --minimise-cost alone)
+        axes.axhline(100.0 * recommendation.targets.overflow_rate, color="#555555",
+                     linewidth=1, label="target overflow rate")
     if recommendation.max_pool_size is not None:
         axes.axvline(recommendation.max_pool_size, color="#2e7d32", linewidth=1,
                      label=f"recommended: {recommendation.max_pool_size}")
