@@ -15,7 +15,8 @@ It is checked before anything is changed (:func:`client.drive.check_target`: rea
 not past ``start_at``, a world with a token and a campaign, the pools' ids free) and reset
 (``POST /_sandbox/reset``) only with ``--reset-target``. ``--admin-token`` (default
 ``$INVOCA_SANDBOX_ADMIN_TOKEN``) is the target's admin token, for its control API.
-``--recommend`` is offline only.
+``--recommend`` is offline only. ``simulate network FILE ...`` is
+:mod:`client.network_command` (a network of pools, sized on Dask or serially).
 
 Errors: bad input or a target that misbehaves prints ``{"errors": {...}}`` on stderr and exits
 with status 2.
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from client import network_command
 from client.drive import drive_scenario
 from simulator import cli as offline
 from simulator.errors import RecordInvalid, SandboxError
@@ -68,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["network"]:  # simulate network FILE: client/network_command.py
+        return network_command.main(args_list[1:])
     if not any(arg == "--against" or arg.startswith("--against=") for arg in args_list):
         return offline.main(args_list)
     try:

@@ -172,19 +172,20 @@ def greedy_allocation(
     for pool in range(count):
         push(pool)
     threshold: float | None = None
+    blocked: list[int] = []  # pools whose next number is not simulated yet but could win
     while spent < budget and heap:
-        value, _, pool, known = heap[0]
+        value, _, pool, known = heapq.heappop(heap)
         if -value <= 0:
             break
-        if not known:  # this pool could win: simulate it further first
-            blocking = sorted({entry[2] for entry in heap if not entry[3] and -entry[0] > 0
-                               and entry[0] <= value})
-            return Allocation(tuple(sizes), spent, tuple(blocking), threshold)
-        heapq.heappop(heap)
+        if not known:  # could win: set aside, and go on without it to find the others
+            blocked.append(pool)  # (every pool whose bound beats a number placed after it)
+            continue
         sizes[pool] += 1
         spent += 1
         threshold = -value
         push(pool)
+    if blocked:
+        return Allocation(tuple(sizes), spent, tuple(sorted(blocked)), threshold)
     return Allocation(tuple(sizes), spent, (), threshold)
 
 
@@ -330,6 +331,10 @@ def _first_lengths(network: Network, budget: int) -> list[int]:
     return [min(cap, max(2, math.ceil(guess * budget / total) + 2)) for guess in guesses]
 
 
+#: most sizes one task simulates (smaller tasks balance the workers' load)
+SIZES_PER_TASK = 6
+
+
 def _within_budget(network: Network, budget: int, map_tasks: Mapper) -> NetworkReport:
     pools = network.pools
     cap = budget - len(pools) + 1
@@ -340,14 +345,17 @@ def _within_budget(network: Network, budget: int, map_tasks: Mapper) -> NetworkR
     names = [pool.name for pool in pools]
     runs = rounds = 0
     while True:
-        todo = [index for index, curve in enumerate(curves) if len(curve) < wanted[index]]
-        tasks = [CurveTask(pools[i].scenario, seeds[i],
-                           tuple(range(len(curves[i]) + 1, wanted[i] + 1))) for i in todo]
-        if tasks:
+        todo = [  # (pool, sizes) in chunks of at most SIZES_PER_TASK sizes
+            (i, tuple(range(first, min(first + SIZES_PER_TASK, wanted[i] + 1))))
+            for i, curve in enumerate(curves)
+            for first in range(len(curve) + 1, wanted[i] + 1, SIZES_PER_TASK)
+        ]
+        if todo:
             rounds += 1
-            runs += sum(len(task.sizes) for task in tasks)
-            for index, outcomes in zip(todo, map_tasks(simulate_sizes, tasks), strict=True):
-                curves[index].extend(outcomes)
+            runs += sum(len(sizes) for _, sizes in todo)
+            tasks = [CurveTask(pools[i].scenario, seeds[i], sizes) for i, sizes in todo]
+            for (index, _), outcomes in zip(todo, map_tasks(simulate_sizes, tasks), strict=True):
+                curves[index].extend(outcomes)  # (chunks of a pool come in size order)
         lost = [[outcome.costs.lost_value for outcome in curve] for curve in curves]
         allocation = greedy_allocation(lost, costs_each, budget, names)
         grown = [i for i in allocation.extend if len(curves[i]) < cap]

@@ -1,0 +1,246 @@
+"""``invoca-sandbox simulate network FILE``: size every pool of a network, or share a budget.
+
+Usage::
+
+    invoca-sandbox simulate network FILE [--budget N] [--seed N] [--days D]
+        [--workers N | --scheduler ADDRESS | --serial] [--json PATH] [--plot PATH] [--quiet]
+    invoca-sandbox simulate network --list
+
+``FILE`` is a network TOML file (docs/network-file.md) or the name of a bundled one
+(``simulator/networks/``). A pool's ``scenario = "..."`` is read relative to the file.
+
+Rules:
+
+* The I/O shell of :mod:`simulator.network_sizing`: reads the file, fans the runs out
+  (:mod:`client.fanout`: a local Dask cluster of this machine's cores by default), prints the
+  table, writes the JSON and the plot (:mod:`client.network_plot`).
+* The printed table and the JSON hold no timings: the same file and seed give the same
+  bytes, serial or on any cluster. A progress bar (rich, on stderr) follows the fan-out when
+  stderr is a terminal, never with ``--quiet``.
+* Errors: bad input prints ``{"errors": {...}}`` on stderr and exits with status 2; a pool
+  whose targets no size within the search cap meets exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from client.fanout import fanout
+from client.network_plot import plot_network
+from simulator import cli as offline
+from simulator.errors import RecordInvalid, SandboxError
+from simulator.network_file import Network, parse_network
+from simulator.network_sizing import NetworkReport, size_network
+from simulator.scenario import Scenario
+
+__all__ = ["bundled_networks", "load_network", "main"]
+
+
+def bundled_networks() -> dict[str, str]:
+    """Example network name -> its first comment line (``simulator/networks/*.toml``)."""
+    found: dict[str, str] = {}
+    folder = resources.files("simulator") / "networks"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            first = entry.read_text(encoding="utf-8").splitlines()[:1]
+            found[entry.name.removesuffix(".toml")] = (
+                first[0].lstrip("# ").strip() if first else ""
+            )
+    return found
+
+
+def load_network(source: str) -> Network:
+    """Read a network from a TOML path, or a bundled example by name."""
+    path = Path(source)
+    if path.is_file():
+        text, folder = path.read_text(encoding="utf-8"), path.parent
+    else:
+        bundled = resources.files("simulator") / "networks" / f"{source}.toml"
+        if not bundled.is_file():
+            names = ", ".join(bundled_networks())
+            raise RecordInvalid(
+                f"no network file {source!r} (bundled examples: {names})",
+                field_errors={"network": [f"file not found: {source}"]},
+            )
+        text, folder = bundled.read_text(encoding="utf-8"), Path(".")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecordInvalid(
+            f"{source} is not valid TOML: {exc}",
+            field_errors={"network": [f"is not valid TOML: {exc}"]},
+        ) from None
+
+    def load_scenario(name: str) -> Scenario:
+        candidate = folder / name
+        return offline.load_scenario(str(candidate) if candidate.is_file() else name)
+
+    return parse_network(data, load_scenario=load_scenario)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="invoca-sandbox simulate network",
+        description="Size every ring pool of a network, or share a budget of numbers.",
+    )
+    parser.add_argument("network", nargs="?", help="network TOML file or bundled example name")
+    parser.add_argument("--list", action="store_true", help="list the bundled networks")
+    parser.add_argument("--budget", type=int, metavar="N",
+                        help="numbers to share across the pools (default: the file's budget; "
+                        "none: each pool sized to its targets)")
+    parser.add_argument("--seed", type=int, help="network seed (default: the file's)")
+    parser.add_argument("--days", type=float, help="override the network's days")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="local Dask worker processes (default: this machine's cores)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="a Dask scheduler to run on (e.g. tcp://10.0.0.5:8786)")
+    where.add_argument("--serial", action="store_true", help="no Dask: one run after another")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
+    parser.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parser().parse_args(args_list)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    console = Console(file=sys.stdout, highlight=False,
+                      width=None if sys.stdout.isatty() else 150)
+    if args.list:
+        table = Table("network", "description", title="Bundled example networks")
+        for name, summary in bundled_networks().items():
+            table.add_row(name, summary)
+        console.print(table)
+        return 0
+    if not args.network:
+        print("invoca-sandbox simulate network: error: a network FILE is required",
+              file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print(json.dumps({"errors": {"workers": ["must be at least 1"]}}), file=sys.stderr)
+        return 2
+    show = sys.stderr.isatty() and not args.quiet
+    try:
+        network = load_network(args.network)
+        if args.seed is not None:
+            network = network.with_seed(args.seed)
+        if args.days is not None:
+            network = _with_days(network, args.days)
+        with _bar(show) as progress, fanout(
+            serial=args.serial, workers=args.workers, scheduler=args.scheduler,
+            progress=progress,
+        ) as map_tasks:
+            report = size_network(network, budget=args.budget, map_tasks=map_tasks)
+    except SandboxError as exc:
+        print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
+        return 2
+    print_network(console, report)
+    if args.json is not None:
+        args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        console.print(f"JSON report written to {args.json}")
+    if args.plot is not None:
+        plot_network(report, args.plot)
+        console.print(f"Plot written to {args.plot}")
+    return 0 if all(row.numbers is not None for row in report.rows) else 1
+
+
+def _with_days(network: Network, days: float) -> Network:
+    if days <= 0:
+        raise RecordInvalid("days must be a number greater than 0",
+                            field_errors={"days": ["must be a number greater than 0"]})
+    from dataclasses import replace  # noqa: PLC0415
+
+    pools = tuple(replace(pool, scenario=replace(pool.scenario, days=days))
+                  for pool in network.pools)
+    return replace(network, pools=pools, days=days)
+
+
+@contextmanager
+def _bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """``progress(done, total)`` of each map (a round of runs), on stderr; None when off."""
+    if not enabled:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(file=sys.stderr), transient=True) as bar:
+        current: list[TaskID] = []  # the bar of the running round
+
+        def progress(done: int, total: int) -> None:
+            if done == 1 or not current:  # a new round of runs
+                if current:
+                    bar.remove_task(current.pop())
+                current.append(bar.add_task(f"Round {_next_round()}: pools", total=total))
+            bar.update(current[0], completed=done)
+
+        rounds = iter(range(1, 1_000_000))
+
+        def _next_round() -> int:
+            return next(rounds)
+
+        yield progress
+
+
+def _money(value: float | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def print_network(console: Console, report: NetworkReport) -> None:
+    """The table of pools (the most numbers first) and the totals."""
+    if report.mode == "budget":
+        title = (f"Network {report.network} (seed {report.seed}, {report.days:g} days): "
+                 f"{report.spent:,} of a budget of {report.budget:,} numbers placed")
+    else:
+        title = (f"Network {report.network} (seed {report.seed}, {report.days:g} days): "
+                 "each pool sized to its targets")
+    table = Table(title=title)
+    for name in ("pool", "visitors/day", "numbers", "overflow", "lost calls",
+                 "numbers' cost", "lost value", "last number saved", "next would save"):
+        table.add_column(name, justify="left" if name == "pool" else "right")
+    rows = sorted(report.rows, key=lambda row: (-(row.numbers or 0), row.name))
+    for row in rows:
+        outcome = row.outcome
+        if outcome is None:
+            table.add_row(row.name, f"{row.visitors_per_day:,.0f}", "none meets the targets",
+                          *[""] * 6)
+            continue
+        table.add_row(
+            row.name, f"{row.visitors_per_day:,.0f}", f"{outcome.size:,}",
+            f"{100 * outcome.metrics.overflow_rate:.2f} %", f"{outcome.costs.lost_calls:,}",
+            _money(outcome.costs.number_cost), _money(outcome.costs.lost_value),
+            _money(row.last_number_saves), _money(row.next_number_saves),
+        )
+    total = report.total
+    table.add_row("all pools", "", f"{total.numbers:,}", "", f"{total.lost_calls:,}",
+                  _money(total.number_cost), _money(total.lost_value), "", "",
+                  end_section=True)
+    console.print(table)
+    console.print(
+        f"Total cost over {report.days:g} days: {total.total_cost:,.2f} "
+        f"(numbers {total.number_cost:,.2f} + lost calls {total.lost_value:,.2f}: "
+        f"{total.lost_to_overflow:,} to overflow, {total.lost_to_misattribution:,} "
+        "misattributed)"
+    )
+    if report.mode == "budget" and report.threshold is not None:
+        console.print(
+            f"Why: each number went where it saved the most; the last one placed saved "
+            f"{report.threshold:,.2f} net of its cost. Every pool's next number would save "
+            "less than that (or nothing), so it went elsewhere."
+        )
+    if report.mode == "budget" and report.spent < (report.budget or 0):
+        console.print(f"{(report.budget or 0) - report.spent:,} numbers left unplaced: no "
+                      "pool's next number saved more than it costs.")

@@ -1,0 +1,1 @@
+"""Example scenarios for ``invoca-sandbox simulate`` (TOML files; ``simulate --list``)."""
