@@ -71,7 +71,7 @@ def load_network(source: str) -> Network:
             names = ", ".join(bundled_networks())
             raise RecordInvalid(
                 f"no network file {source!r} (bundled examples: {names})",
-                field_errors={"network": [f"file not found: {source}"]},
+                field_errors={"network": [f"file not found: {source} (bundled: {names})"]},
             )
         text, folder = bundled.read_text(encoding="utf-8"), Path(".")
     try:
