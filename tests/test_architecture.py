@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "simulator": {
         "flask", "werkzeug", "requests", "httpx", "urllib3", "http", "socket", "aiohttp",
-        "granian", "mock_server", "contracts", "schemathesis", "client",
+        "granian", "mock_server", "contracts", "schemathesis", "client", "dask", "distributed",
     },
     "mock_server": {"contracts", "client"},
     "client": {"mock_server", "contracts", "flask", "werkzeug", "granian"},
