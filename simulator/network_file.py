@@ -282,8 +282,9 @@ def _from_scenario_file(
         loaded,
         name=pool["name"],
         pools=(replace(spec, name=pool["name"], max_pool_size=1, weight=1.0, **own),),
-        traffic=replace(loaded.traffic,
-                        visitors_per_day=loaded.traffic.visitors_per_day * share),
+        traffic=(loaded.traffic if share == 1.0 else  # (a one-pool scenario: as it is)
+                 replace(loaded.traffic,
+                         visitors_per_day=loaded.traffic.visitors_per_day * share)),
         calls=shell.calls,
         costs=shell.costs,
         params=(),

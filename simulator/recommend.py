@@ -294,9 +294,10 @@ def planned_runs(estimate: int) -> int:
 
 
 def run_weight(scenario: Scenario) -> float:
-    """A run's expected visitor-days (the unit of progress)."""
+    """A run's expected visitor-days (visitors a day x days: its expected visitors), the unit
+    of progress."""
     segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
-    return expected_visitors(segments) * scenario.days
+    return max(1.0, expected_visitors(segments))
 
 
 def _cost_weights(scenario: Scenario, pool: str, costs: CostSpec) -> tuple[float, float]:
