@@ -179,18 +179,15 @@ def _bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=Console(file=sys.stderr), transient=True) as bar:
         current: list[TaskID] = []  # the bar of the running round
+        rounds = iter(range(1, 1_000_000))
 
         def progress(done: int, total: int) -> None:
             if done == 1 or not current:  # a new round of runs
                 if current:
                     bar.remove_task(current.pop())
-                current.append(bar.add_task(f"Round {_next_round()}: pools", total=total))
+                label = f"Round {next(rounds)}: tasks of simulated sizes"
+                current.append(bar.add_task(label, total=total))
             bar.update(current[0], completed=done)
-
-        rounds = iter(range(1, 1_000_000))
-
-        def _next_round() -> int:
-            return next(rounds)
 
         yield progress
 
