@@ -17,7 +17,10 @@ this process, then on a ``LocalCluster`` of ``--workers`` processes (``client/fa
 the cluster's start is timed apart), checks the two JSON reports are byte-identical, and
 prints wall times, the speedup, CPU time of this process, the load average before and after,
 and a projection for 10,000 pools at 1, 2, 8 and 32 workers (Amdahl's law with the serial
-fraction the measured speedup implies; per-pool time scaled linearly with the pool count).
+fraction the measured speedup implies; per-pool time scaled linearly with the pool count), and
+an ideal one (the cluster's CPU seconds per pool, split evenly over the workers: what a
+quiet machine with that many free cores would give). ``cluster_cpu_s`` is the CPU time of the
+cluster's processes (start-up included), read once they are reaped.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import math
 import os
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -91,6 +95,7 @@ def measure(setting: str, pools: int, days: float, workers: int) -> dict[str, An
     print(f"[{setting}] serial: {serial_wall:.1f} s wall ({serial.runs} runs, "
           f"{serial.rounds} rounds)", flush=True)
     load_middle = _load()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with fanout(workers=workers) as map_tasks:
         cluster_start = time.perf_counter() - started
@@ -98,6 +103,9 @@ def measure(setting: str, pools: int, days: float, workers: int) -> dict[str, An
         parallel = size_network(network, map_tasks=map_tasks)
         parallel_wall = time.perf_counter() - wall
     load_after = _load()
+    # the cluster's processes, once reaped: CPU of the workers (start-up included)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cluster_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     identical = json.dumps(parallel.to_dict(), indent=2) == serial_json
     speedup = serial_wall / parallel_wall
     print(f"[{setting}] {workers} workers: {parallel_wall:.1f} s wall (+{cluster_start:.1f} s "
@@ -109,6 +117,9 @@ def measure(setting: str, pools: int, days: float, workers: int) -> dict[str, An
         str(n): round(10_000 * per_pool * (fraction + (1 - fraction) / n), 1)
         for n in (1, 2, 8, 32)
     }
+    # ideal: each worker as fast as the serial run, per CPU-second of work done on the cluster
+    per_pool_cluster = cluster_cpu / pools
+    ideal = {str(n): round(10_000 * per_pool_cluster / n, 1) for n in (1, 2, 8, 32)}
     return {
         "setting": setting, "pools": pools, "days": days, "budget": network.budget,
         "runs": serial.runs, "rounds": serial.rounds,
@@ -117,6 +128,8 @@ def measure(setting: str, pools: int, days: float, workers: int) -> dict[str, An
         "cluster_start_s": round(cluster_start, 2), "speedup": round(speedup, 3),
         "identical": identical, "serial_fraction": round(fraction, 3),
         "projected_10000_pools_s": projection,
+        "cluster_cpu_s": round(cluster_cpu, 2),
+        "projected_10000_pools_ideal_s": ideal,
         "load_average": [round(load_before, 2), round(load_middle, 2), round(load_after, 2)],
         "nproc": os.cpu_count(),
     }
