@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from simulator.erlang import erlang_b
 from simulator.recommend import Recommendation
-from simulator.report import HourMetrics, Report
+from simulator.report import IntervalMetrics, Report
 
 __all__ = ["plot_recommendation", "plot_report"]
 
@@ -105,7 +105,7 @@ def _draw_report(report: Report, axes: Sequence[Axes]) -> None:
     calls_axes.legend(loc="upper right", fontsize="small")
 
 
-def _call_buckets(timeline: Sequence[HourMetrics]) -> tuple[list[int], list[dict[str, int]]]:
+def _call_buckets(timeline: Sequence[IntervalMetrics]) -> tuple[list[int], list[dict[str, int]]]:
     size = 1 if len(timeline) <= HOURLY_BARS_UP_TO else 24
     rows: list[dict[str, int]] = []
     for start in range(0, len(timeline), size):

@@ -35,7 +35,6 @@ from simulator.errors import RecordInvalid
 from simulator.report import PoolMetrics, Report
 from simulator.runner import run_scenario
 from simulator.scenario import Scenario
-from simulator.traffic import rate_segments
 
 __all__ = [
     "DEFAULT_LIFETIMES",
@@ -153,15 +152,18 @@ def peak_hourly_rate(scenario: Scenario, pool: str) -> float:
             f"{pool!r} is not a pool of scenario {scenario.name!r}",
             field_errors={"pool": ["is not a pool of this scenario"]},
         )
+    index = scenario.pools.index(spec)
     share = spec.weight / sum(p.weight for p in scenario.pools)
     per_hour: dict[int, float] = {}
-    for segment in rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds):
+    for segment in scenario.rate_segments():
         hour = int(segment.start // 3600)
-        per_hour[hour] = per_hour.get(hour, 0.0) + segment.rate_per_second * (
-            segment.end - segment.start
+        rate = (
+            segment.rate_per_second * share if segment.pool_rates is None
+            else segment.pool_rates[index]
         )
+        per_hour[hour] = per_hour.get(hour, 0.0) + rate * (segment.end - segment.start)
     busiest = max(per_hour.values(), default=0.0)
-    return busiest * share / 3600.0
+    return busiest / 3600.0
 
 
 def recommend(
