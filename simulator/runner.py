@@ -26,13 +26,14 @@ Rules:
   live just after each allocation are a ``searchsorted`` count.
 * Randomness comes in independent streams split off the given rng (traffic, calls, visit
   parameters, number inventory, Faker, then pool choice: by weight, or, when the traffic is
-  per pool, by each pool's rate in the segment). Arrivals and calls are drawn in
-  bulk by numpy Generators seeded from the traffic and call streams (callers: one uniform per
+  per pool, by each pool's rate in the segment). Arrivals and calls are drawn in bulk by
+  numpy Generators seeded from the traffic and call streams (callers: one uniform per
   visitor, compared with the call probability; delays and durations: one bulk draw each per
-  segment). Same seed, same numbers, same report JSON. Traffic and calls never depend on the
-  pool's answers, so runs of the same seed with different pool sizes see the same visitors
-  and the same calls (common random numbers: :mod:`simulator.recommend` compares sizes on
-  identical traffic).
+  chunk; per pool, a stream each for callers, delays and durations, so how the run is cut
+  into the report's intervals changes no visitor and no call). Same seed, same numbers,
+  same report JSON. Traffic and calls never depend on the pool's answers, so runs of the
+  same seed with different pool sizes see the same visitors and the same calls (common
+  random numbers: :mod:`simulator.recommend` compares sizes on identical traffic).
 * Offline runs keep no event log unless the caller passes one (``events=``): without one the
   pools record no events at all (``RingPool(events=None)``).
 * The runner leaves the process alone (no collector tuning, no global state).
@@ -266,7 +267,12 @@ def run_scenario(
     sample_durations = scenario.calls.duration.sample_many
     # bulk draws (numpy), seeded from the split streams: deterministic per seed
     traffic_generator = np.random.default_rng(traffic_rng.getrandbits(64))
-    call_generator = np.random.default_rng(call_rng.getrandbits(64))
+    # per pool, one stream each for callers, delays and durations: a pool's calls never
+    # depend on how the run is cut into chunks (the report's resolution)
+    call_generators = [
+        tuple(np.random.default_rng(call_rng.getrandbits(64)) for _ in range(3))
+        for _ in scenario.pools
+    ]
     base_us = to_micros(start_at)  # instants in the loop: integer us since the epoch
     end_of_run_us = base_us + duration_us
     forgotten = 0
@@ -384,12 +390,12 @@ def run_scenario(
         if p_call >= 1.0:
             callers = np.arange(count)
         else:
-            callers = np.flatnonzero(call_generator.random(count) < p_call)
+            callers = np.flatnonzero(call_generators[pool_index][0].random(count) < p_call)
         calling = len(callers)
         if not calling:
             return
-        delays = np.asarray(sample_delays(call_generator, calling), np.float64)
-        durations = sample_durations(call_generator, calling)
+        delays = np.asarray(sample_delays(call_generators[pool_index][1], calling), np.float64)
+        durations = sample_durations(call_generators[pool_index][2], calling)
         state.call_minutes += math.fsum(durations) / 60.0
         state.calls[interval] += calling
         visit_us = np.asarray(times, np.int64)[callers]
