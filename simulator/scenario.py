@@ -221,9 +221,8 @@ class Scenario:
     resolution_minutes: int = 60
     #: replayed traffic: each pool's visitors per interval, in pool order (empty: the profile)
     sessions: tuple[SessionSeries, ...] = ()
-    #: where the traffic and calls came from (``traffic.csv``, ``traffic.mode``,
-    #: ``calls.fit_from``): shown in ``to_dict``
-    sources: tuple[tuple[str, str], ...] = ()
+    #: where replayed traffic came from (``[traffic] csv``: the path), shown in ``to_dict``
+    sessions_csv: str = ""
 
     def __post_init__(self) -> None:
         zone_of(self.timezone)
@@ -315,19 +314,17 @@ class Scenario:
         return replace(self, seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
-        sources = dict(self.sources)
-        traffic: dict[str, Any] = {}
-        if "traffic.csv" in sources:
-            traffic = {"csv": sources["traffic.csv"], "mode": sources["traffic.mode"]}
-        if not self.sessions:
-            traffic |= {
+        # fitted traffic and calls are written as what was fitted (the spec runs without the
+        # files); replayed traffic names its CSV
+        traffic: dict[str, Any]
+        if self.sessions:
+            traffic = {"csv": self.sessions_csv, "mode": "replay"}
+        else:
+            traffic = {
                 "visitors_per_day": self.traffic.visitors_per_day,
                 "daily": list(self.traffic.daily),
                 "weekly": list(self.traffic.weekly),
             }
-        calls = self.calls.to_dict()
-        if "calls.fit_from" in sources:
-            calls = {"fit_from": sources["calls.fit_from"], **calls}
         return {
             "name": self.name,
             "description": self.description,
@@ -349,8 +346,12 @@ class Scenario:
                     for burst in self.traffic.bursts
                 ],
             },
-            "calls": calls,
-            "pools": [pool.to_dict() for pool in self.pools],
+            "calls": self.calls.to_dict(),
+            "pools": [
+                # replayed, the data gives each pool's traffic (a weight would be refused)
+                {k: v for k, v in pool.to_dict().items() if k != "weight" or not self.sessions}
+                for pool in self.pools
+            ],
             "params": [param.to_dict() for param in self.params],
         }
 
@@ -383,13 +384,13 @@ class Scenario:
             raise _invalid("pools", "can't be blank (give at least one [[pools]] table)")
         data_source = cls._data_source(raw_traffic, raw_pools, files, zone)
         sessions: tuple[SessionSeries, ...] = ()
+        sessions_csv = ""
         shares: dict[str, float] = {}
-        sources: list[tuple[str, str]] = []
         default_start, default_days = DEFAULT_START_AT.replace(tzinfo=zone), 1.0
         if data_source is not None:
             mode, series = data_source
-            sources += [("traffic.csv", raw_traffic["csv"]), ("traffic.mode", mode)]
             if mode == "replay":
+                sessions_csv = raw_traffic["csv"]
                 sessions = tuple(series.values())
                 default_start = min(one.start_at for one in sessions)
                 end = max(one.end_at for one in sessions)
@@ -414,8 +415,6 @@ class Scenario:
                     bursts=traffic.bursts,
                 )
         calls = cls._calls(data.get("calls", {}), files)
-        if isinstance(data.get("calls"), Mapping) and "fit_from" in data["calls"]:
-            sources.append(("calls.fit_from", data["calls"]["fit_from"]))
         pools = []
         for index, raw in enumerate(raw_pools):
             label = f"pools[{index}]"
@@ -471,7 +470,7 @@ class Scenario:
             timezone=timezone,
             resolution_minutes=data.get("resolution_minutes", 60),
             sessions=sessions,
-            sources=tuple(sources),
+            sessions_csv=sessions_csv,
         )
 
     @staticmethod
