@@ -29,6 +29,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -163,8 +164,6 @@ def _with_days(network: Network, days: float) -> Network:
     if days <= 0:
         raise RecordInvalid("days must be a number greater than 0",
                             field_errors={"days": ["must be a number greater than 0"]})
-    from dataclasses import replace  # noqa: PLC0415
-
     pools = tuple(replace(pool, scenario=replace(pool.scenario, days=days))
                   for pool in network.pools)
     return replace(network, pools=pools, days=days)

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="base URL of a running sandbox (serve --clock manual)")
     parser.add_argument("--seed", type=int, help="random seed (default: the scenario's seed)")
     parser.add_argument("--days", type=float, help="override the scenario's duration in days")
+    parser.add_argument("--resolution", type=int, metavar="MINUTES",
+                        help="the report's interval in minutes (1 to 60, dividing an hour)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot")
     parser.add_argument("--log", type=Path, metavar="PATH",
@@ -90,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise RecordInvalid("days must be a number greater than 0",
                                     field_errors={"days": ["must be a number greater than 0"]})
             scenario = dataclasses.replace(scenario, days=args.days)
+        if args.resolution is not None:
+            scenario = dataclasses.replace(scenario, resolution_minutes=args.resolution)
         report, log = drive_scenario(scenario, args.against, admin_token=args.admin_token,
                                      reset=args.reset_target)
     except SandboxError as exc:

@@ -2,7 +2,8 @@
 
 Usage::
 
-    invoca-sandbox simulate SCENARIO [--seed N] [--days D] [--plot out.png] [--json out.json]
+    invoca-sandbox simulate SCENARIO [--seed N] [--days D] [--resolution MINUTES]
+        [--plot out.png] [--json out.json]
     invoca-sandbox simulate --recommend SCENARIO --target-overflow 1% [--target-attribution 99%]
         [--minimise-cost] [--pool NAME] [--search-lifetime [--lifetimes 300,600,1800]]
         [--plot ...] [--json ...]
@@ -33,6 +34,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +74,16 @@ def bundled_scenarios() -> dict[str, str]:
 
 
 def load_scenario(source: str) -> Scenario:
-    """Read a scenario from a TOML path, or a bundled example by name."""
+    """Read a scenario from a TOML path, or a bundled example by name; the data files it
+    names (``[traffic] csv``, ``[calls] fit_from``) are read relative to the scenario file."""
     path = Path(source)
+    folder: Traversable
     if path.is_file():
         text = path.read_text(encoding="utf-8")
+        folder = path.parent
     else:
-        bundled = resources.files("simulator") / "scenarios" / f"{source}.toml"
+        folder = resources.files("simulator") / "scenarios"
+        bundled = folder / f"{source}.toml"
         if not bundled.is_file():
             names = ", ".join(bundled_scenarios())
             raise RecordInvalid(
@@ -92,7 +98,36 @@ def load_scenario(source: str) -> Scenario:
             f"{source} is not valid TOML: {exc}",
             field_errors={"scenario": [f"is not valid TOML: {exc}"]},
         ) from None
-    return Scenario.from_dict(data)
+    return Scenario.from_dict(data, files=_data_files(data, folder))
+
+
+def _data_files(data: Any, folder: Traversable) -> dict[str, str]:
+    """The texts of the data files a scenario names, by the path it gives (relative paths
+    from the scenario file's folder)."""
+    named: list[tuple[str, Any]] = []
+    if isinstance(data, dict):
+        for table, key in (("traffic", "csv"), ("calls", "fit_from")):
+            if isinstance(data.get(table), dict) and key in data[table]:
+                named.append((f"{table}.{key}", data[table][key]))
+    files: dict[str, str] = {}
+    for label, name in named:
+        if not isinstance(name, str) or not name:
+            raise RecordInvalid(f"{label} must be a file path", field_errors={label: [
+                "must be a file path"]})
+        target: Traversable = Path(name) if Path(name).is_absolute() else folder / name
+        if not target.is_file():
+            raise RecordInvalid(
+                f"{label}: no file {name!r} (paths are relative to the scenario file)",
+                field_errors={label: [f"file not found: {name}"]},
+            )
+        try:
+            files[name] = target.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RecordInvalid(
+                f"{label}: {name!r} can't be read: {exc}",
+                field_errors={label: [f"can't be read: {exc}"]},
+            ) from None
+    return files
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +139,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the bundled example scenarios")
     parser.add_argument("--seed", type=int, help="random seed (default: the scenario's seed)")
     parser.add_argument("--days", type=float, help="override the scenario's duration in days")
+    parser.add_argument("--resolution", type=int, metavar="MINUTES",
+                        help="the report's and plot's interval in minutes, 1 to 60 dividing an "
+                        "hour (default: the scenario's resolution_minutes, else 60)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot")
     progress = parser.add_mutually_exclusive_group()
@@ -163,6 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = scenario.with_seed(args.seed)
         if args.days is not None:
             scenario = dataclasses.replace(scenario, days=args.days)
+        if args.resolution is not None:
+            scenario = dataclasses.replace(scenario, resolution_minutes=args.resolution)
         if args.recommend:
             return _recommend(args, scenario, console, show_progress)
         if (args.target_overflow or args.target_attribution or args.search_lifetime
@@ -341,15 +381,15 @@ def _print_report(console: Console, report: Report) -> None:
     _print_costs(console, report)
     busiest = sorted(
         (hour for hour in report.timeline if hour.overflows),
-        key=lambda hour: (-hour.overflows, hour.hour_at),
+        key=lambda hour: (-hour.overflows, hour.interval_at),
     )[:5]
     if busiest:
-        hours = Table(title="Hours with the most overflow")
-        for name in ("hour (UTC)", "visitors", "overflowed", "overflow rate", "peak held"):
+        hours = Table(title=f"{report.resolution_minutes}-minute intervals with the most overflow")
+        for name in ("interval (UTC)", "visitors", "overflowed", "overflow rate", "peak held"):
             hours.add_column(name, justify="right")
         for hour in busiest:
             hours.add_row(
-                f"{hour.hour_at:%Y-%m-%d %H:00}",
+                f"{hour.interval_at:%Y-%m-%d %H:%M}",
                 f"{hour.visitors:,}",
                 f"{hour.overflows:,}",
                 _pct(hour.overflow_rate),

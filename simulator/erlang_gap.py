@@ -17,8 +17,8 @@ Rules (docs/fidelity.md NS5):
   4. *+ bursts*: the scenario as written (the recommended size).
 
   The steps telescope: their changes add up to the recommended size minus Erlang B's.
-* The flat traffic keeps the total arrival rate of the peak hour (every pool keeps its
-  share). Sans-IO and deterministic, like the search it re-runs.
+* The flat traffic is the pool alone at its peak hour's rate (replayed traffic too). Sans-IO
+  and deterministic, like the search it re-runs.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from simulator.recommend import (
     run_weight,
 )
 from simulator.scenario import Scenario
-from simulator.traffic import FLAT_DAY, FLAT_WEEK
+from simulator.traffic import FLAT_DAY, FLAT_WEEK, TrafficProfile
 
 __all__ = ["ErlangGap", "GapStep", "explain_gap"]
 
@@ -74,14 +74,16 @@ class ErlangGap:
 
 
 def flattened(scenario: Scenario, pool: str) -> Scenario:
-    """The scenario with every hour at the pool's peak-hour rate and no bursts."""
+    """The pool alone, every hour at its peak-hour rate, no bursts (replayed traffic too)."""
     spec = next(p for p in scenario.pools if p.name == pool)
-    share = spec.weight / sum(p.weight for p in scenario.pools)
-    per_day = peak_hourly_rate(scenario, pool) / share * 86_400.0
-    traffic = dataclasses.replace(
-        scenario.traffic, visitors_per_day=per_day, daily=FLAT_DAY, weekly=FLAT_WEEK, bursts=()
+    traffic = TrafficProfile(
+        visitors_per_day=peak_hourly_rate(scenario, pool) * 86_400.0,
+        daily=FLAT_DAY, weekly=FLAT_WEEK, bursts=(),
     )
-    return dataclasses.replace(scenario, traffic=traffic)
+    return dataclasses.replace(
+        scenario, pools=(dataclasses.replace(spec, weight=1.0),), traffic=traffic,
+        sessions=(), sessions_csv="",
+    )
 
 
 def without_bursts(scenario: Scenario) -> Scenario:

@@ -282,9 +282,11 @@ def _from_scenario_file(
         loaded,
         name=pool["name"],
         pools=(replace(spec, name=pool["name"], max_pool_size=1, weight=1.0, **own),),
-        traffic=(loaded.traffic if share == 1.0 else  # (a one-pool scenario: as it is)
+        # replayed traffic: the pool's own series; a profile: the pool's share of it
+        traffic=(loaded.traffic if share == 1.0 or loaded.sessions else
                  replace(loaded.traffic,
                          visitors_per_day=loaded.traffic.visitors_per_day * share)),
+        sessions=(loaded.sessions[loaded.pools.index(spec)],) if loaded.sessions else (),
         calls=shell.calls,
         costs=shell.costs,
         params=(),

@@ -45,6 +45,7 @@ from simulator.recommend import Targets, peak_hourly_rate, recommend
 from simulator.report import PoolMetrics
 from simulator.runner import run_scenario
 from simulator.scenario import Scenario
+from simulator.traffic import expected_visitors
 
 __all__ = [
     "Allocation",
@@ -271,6 +272,12 @@ class NetworkReport:
         }
 
 
+def _visitors_per_day(pool: NetworkPool) -> float:
+    """The pool's mean visitors a day over the run (its profile's, or its replayed series')."""
+    scenario = pool.scenario
+    return expected_visitors(scenario.rate_segments()) / scenario.days
+
+
 def _cost_each(pool: NetworkPool) -> float:
     scenario = pool.scenario
     return number_cost(1, scenario.pools[0].costs(scenario.costs), scenario.days)
@@ -304,7 +311,7 @@ def _to_targets(network: Network, map_tasks: Mapper) -> NetworkReport:
         saves = None
         if at_size is not None and below is not None:
             saves = below.costs.lost_value - at_size.costs.lost_value
-        rows.append(PoolRow(pool.name, pool.scenario.traffic.visitors_per_day, at_size, saves,
+        rows.append(PoolRow(pool.name, _visitors_per_day(pool), at_size, saves,
                             None, _cost_each(pool), pool.targets))
     return NetworkReport(
         network=network.name, seed=network.seed, days=network.days, mode="targets",
@@ -374,7 +381,7 @@ def _within_budget(network: Network, budget: int, map_tasks: Mapper) -> NetworkR
             curve[size - 1].costs.lost_value - curve[size].costs.lost_value
             if size < len(curve) else None
         )
-        rows.append(PoolRow(pool.name, pool.scenario.traffic.visitors_per_day, curve[size - 1],
+        rows.append(PoolRow(pool.name, _visitors_per_day(pool), curve[size - 1],
                             last, following, costs_each[index], pool.targets))
     return NetworkReport(
         network=network.name, seed=network.seed, days=network.days, mode="budget",

@@ -47,7 +47,7 @@ from simulator.errors import RecordInvalid
 from simulator.report import PoolMetrics, Report
 from simulator.runner import run_scenario
 from simulator.scenario import Scenario
-from simulator.traffic import expected_visitors, rate_segments
+from simulator.traffic import expected_visitors
 
 __all__ = [
     "DEFAULT_LIFETIMES",
@@ -259,15 +259,18 @@ def peak_hourly_rate(scenario: Scenario, pool: str) -> float:
             f"{pool!r} is not a pool of scenario {scenario.name!r}",
             field_errors={"pool": ["is not a pool of this scenario"]},
         )
+    index = scenario.pools.index(spec)
     share = spec.weight / sum(p.weight for p in scenario.pools)
     per_hour: dict[int, float] = {}
-    for segment in rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds):
+    for segment in scenario.rate_segments():
         hour = int(segment.start // 3600)
-        per_hour[hour] = per_hour.get(hour, 0.0) + segment.rate_per_second * (
-            segment.end - segment.start
+        rate = (
+            segment.rate_per_second * share if segment.pool_rates is None
+            else segment.pool_rates[index]
         )
+        per_hour[hour] = per_hour.get(hour, 0.0) + rate * (segment.end - segment.start)
     busiest = max(per_hour.values(), default=0.0)
-    return busiest * share / 3600.0
+    return busiest / 3600.0
 
 
 def erlang_cost_size(
@@ -296,17 +299,21 @@ def planned_runs(estimate: int) -> int:
 def run_weight(scenario: Scenario) -> float:
     """A run's expected visitor-days (visitors a day x days: its expected visitors), the unit
     of progress."""
-    segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
-    return max(1.0, expected_visitors(segments))
+    return max(1.0, expected_visitors(scenario.rate_segments()))
 
 
 def _cost_weights(scenario: Scenario, pool: str, costs: CostSpec) -> tuple[float, float]:
     """Erlang B's view of one pool's cost: a number's cost over the run, and the value lost
     if every call were lost (the pool's expected calls x ``call_value``)."""
     spec = next(p for p in scenario.pools if p.name == pool)
+    index = scenario.pools.index(spec)
     share = spec.weight / sum(p.weight for p in scenario.pools)
-    segments = rate_segments(scenario.traffic, scenario.start_at, scenario.duration_seconds)
-    calls = expected_visitors(segments) * share * scenario.calls.probability
+    visitors = math.fsum(
+        (segment.rate_per_second * share if segment.pool_rates is None
+         else segment.pool_rates[index]) * (segment.end - segment.start)
+        for segment in scenario.rate_segments()
+    )
+    calls = visitors * scenario.calls.probability
     return number_cost(1, costs, scenario.days), calls * costs.call_value
 
 

@@ -1,4 +1,4 @@
-"""What a scenario run measured: per pool, per hour and in total (:class:`Report`).
+"""What a scenario run measured: per pool, per interval and in total (:class:`Report`).
 
 Metric definitions (sandbox choices, listed for docs/fidelity.md):
 
@@ -10,14 +10,18 @@ Metric definitions (sandbox choices, listed for docs/fidelity.md):
   overflow number or the page's original number (or the pool had forgotten the allocation;
   see ``retention`` in :func:`simulator.runner.run_scenario`). A number keeps its last
   visitor after the hold ends, as the RingPool does.
-* Calls are counted in the hour the visitor *arrived* (a cohort view), so every call of the
-  scenario's visitors is counted, including calls made after the scenario ends.
-* Numbers held: a pool's peak is exact (the maximum just after any allocation or at an hour
-  start); with several pools, the all-pools peak of an hour is the sum of the pools' peaks
-  (an upper bound: the pools may peak at different instants). Mean held is time-weighted (the
-  integral of held numbers over the hour, divided by the hour). ``utilisation`` is mean held /
-  ``max_pool_size``. The overflow number is not counted: the RingPool keeps it apart from the
-  ``max_pool_size`` numbers, so a pool is an Erlang loss system with ``max_pool_size`` servers.
+* The timeline is cut in intervals of ``resolution_minutes`` (1 to 60, dividing an hour;
+  default 60) from ``start_at``; each interval says how many visitors and overflows each pool
+  had (``visitors_by_pool``, ``overflows_by_pool``), so a 10-minute burst shows at 10 minutes.
+* Calls are counted in the interval the visitor *arrived* (a cohort view), so every call of
+  the scenario's visitors is counted, including calls made after the scenario ends.
+* Numbers held: a pool's peak is exact (the maximum just after any allocation or at an
+  interval's start); with several pools, the all-pools peak of an interval is the sum of the
+  pools' peaks (an upper bound: the pools may peak at different instants). Mean held is
+  time-weighted (the integral of held numbers over the interval, divided by its length).
+  ``utilisation`` is mean held / ``max_pool_size``. The overflow number is not counted: the
+  RingPool keeps it apart from the ``max_pool_size`` numbers, so a pool is an Erlang loss
+  system with ``max_pool_size`` servers.
 
 * Costs (:mod:`simulator.costs`): per pool, the numbers' cost over the run (pro-rated from
   monthly) and the calls lost to overflow (``unattributed``) and to misattribution, with
@@ -35,7 +39,7 @@ from typing import Any
 from simulator.costs import PoolCosts
 from simulator.events import iso_utc
 
-__all__ = ["HourMetrics", "PoolMetrics", "Report"]
+__all__ = ["IntervalMetrics", "PoolMetrics", "Report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +93,10 @@ class PoolMetrics:
 
 
 @dataclass(frozen=True, slots=True)
-class HourMetrics:
-    """One hour of the timeline (all pools together; ``held`` per pool, in pool order)."""
+class IntervalMetrics:
+    """One interval of the timeline (all pools together; ``*_by_pool`` in pool order)."""
 
-    hour_at: datetime
+    interval_at: datetime
     visitors: int
     overflows: int
     calls: int
@@ -103,6 +107,8 @@ class HourMetrics:
     mean_held: float
     held_peak_by_pool: tuple[int, ...]
     held_mean_by_pool: tuple[float, ...]
+    visitors_by_pool: tuple[int, ...] = ()
+    overflows_by_pool: tuple[int, ...] = ()
 
     @property
     def overflow_rate(self) -> float:
@@ -110,7 +116,7 @@ class HourMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "hour_at": iso_utc(self.hour_at),
+            "interval_at": iso_utc(self.interval_at),
             "visitors": self.visitors,
             "overflows": self.overflows,
             "overflow_rate": round(self.overflow_rate, 6),
@@ -122,6 +128,8 @@ class HourMetrics:
             "mean_held": round(self.mean_held, 4),
             "held_peak_by_pool": list(self.held_peak_by_pool),
             "held_mean_by_pool": [round(v, 4) for v in self.held_mean_by_pool],
+            "visitors_by_pool": list(self.visitors_by_pool),
+            "overflows_by_pool": list(self.overflows_by_pool),
         }
 
 
@@ -135,7 +143,8 @@ class Report:
     days: float
     total: PoolMetrics
     pools: tuple[PoolMetrics, ...]
-    timeline: tuple[HourMetrics, ...]
+    timeline: tuple[IntervalMetrics, ...]
+    resolution_minutes: int = 60
     allocations_forgotten: int = 0
     scenario_spec: dict[str, Any] = field(default_factory=dict)
     #: per pool (in pool order) and in total: numbers' cost and lost calls (simulator/costs.py)
@@ -154,6 +163,7 @@ class Report:
             "seed": self.seed,
             "start_at": iso_utc(self.start_at),
             "days": self.days,
+            "resolution_minutes": self.resolution_minutes,
             "total": self.total.to_dict(),
             "pools": [pool.to_dict() for pool in self.pools],
             "timeline": [hour.to_dict() for hour in self.timeline],

@@ -12,22 +12,46 @@ Rules:
   its seed. At most 10 custom visit parameters (they become ``param1``..``param10``).
 * Call durations are drawn and reported (``call_minutes``); whether an active call extends a
   hold is not documented by Invoca, and the sandbox's RingPool does not extend it.
+* Traffic from data (:mod:`simulator.traffic_data`): ``[traffic] csv`` names an analytics
+  export, replayed per pool (``mode = "replay"``: :class:`~simulator.traffic.SessionSeries`
+  in pool order) or fitted (``mode = "fit"``: a profile, and each pool's share as its
+  weight); ``[calls] fit_from`` names a Transactions export. ``from_dict`` takes the files'
+  texts by the paths the scenario names (``files=``): the caller reads them.
+* ``timezone`` (IANA) is where the profiles' hours and weekdays are; naive instants in the
+  file are local. ``resolution_minutes`` is the report's interval.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator.costs import COST_KEYS, CostSpec
 from simulator.errors import RecordInvalid
 from simulator.events import iso_utc
 from simulator.shares import parse_share
-from simulator.traffic import Burst, Distribution, ParamSpec, TrafficProfile
+from simulator.traffic import (
+    Burst,
+    Distribution,
+    ParamSpec,
+    RateSegment,
+    SessionSeries,
+    TrafficProfile,
+    rate_segments,
+    series_segments,
+)
+from simulator.traffic_data import (
+    DEFAULT_VISIT_PARAM,
+    fit_calls,
+    fit_profile,
+    pool_shares,
+    read_sessions,
+)
 from simulator.visit_params import NORMALIZED_PARAMS
 
 __all__ = [
@@ -35,6 +59,8 @@ __all__ = [
     "CallSpec",
     "PoolSpec",
     "Scenario",
+    "fit_scenario",
+    "zone_of",
 ]
 
 #: a Monday, so weekly profiles line up with the first day
@@ -46,10 +72,14 @@ DEFAULT_CALL_DURATION = Distribution("exponential", 240.0)
 
 #: the keys of each table of a scenario file (docs/scenario-file.md lists them all)
 SCENARIO_KEYS = frozenset({"name", "description", "seed", "start_at", "days", "traffic", "calls",
-                           "pools", "params", "costs"})
-TRAFFIC_KEYS = frozenset({"visitors_per_day", "daily", "weekly", "bursts"})
+                           "pools", "params", "timezone", "resolution_minutes", "costs"})
+TRAFFIC_KEYS = frozenset({"visitors_per_day", "daily", "weekly", "bursts", "csv", "mode"})
 BURST_KEYS = frozenset({"start_at", "start_offset_hours", "duration_minutes", "multiplier"})
-CALL_KEYS = frozenset({"probability", "delay", "duration"})
+CALL_KEYS = frozenset({"probability", "delay", "duration", "fit_from", "visit_param"})
+#: what ``[traffic] mode`` does with the CSV: replay its rates, or fit a profile to them
+TRAFFIC_MODES = ("replay", "fit")
+#: the report's interval: 1 to 60 minutes, a divisor of an hour
+RESOLUTIONS = tuple(m for m in range(1, 61) if 60 % m == 0)
 PARAM_KEYS = frozenset({"name", "values", "weights", "faker", "count", "zipf"})
 
 
@@ -77,16 +107,31 @@ def _number(data: Mapping[str, Any], key: str, default: Any = None, *, label: st
     return value
 
 
-def _instant(value: Any, name: str) -> datetime:
+def zone_of(name: Any) -> ZoneInfo:
+    """The IANA time zone ``name`` (``timezone`` of a scenario)."""
+    if not isinstance(name, str) or not name:
+        raise _invalid("timezone", "must be an IANA time zone name (e.g. America/New_York)")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _invalid(
+            "timezone", f"{name!r} is not an IANA time zone name (e.g. America/New_York)"
+        ) from None
+
+
+def _instant(value: Any, name: str, zone: tzinfo = UTC) -> datetime:
+    """An instant of the file: with a zone, or naive (local time in ``zone``)."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise _invalid(name, "must be an ISO-8601 instant with a zone") from None
+            raise _invalid(
+                name, "must be an ISO-8601 instant (e.g. 2026-01-05T00:00:00Z)"
+            ) from None
     if not isinstance(value, datetime):
         raise _invalid(name, "must be an instant (e.g. 2026-01-05T00:00:00Z)")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise _invalid(name, "must have a zone (e.g. 2026-01-05T00:00:00Z)")
+        value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)
 
 
@@ -192,10 +237,28 @@ class Scenario:
     start_at: datetime = DEFAULT_START_AT
     seed: int = 0
     description: str = ""
+    #: the IANA zone of the profiles' hours and weekdays
+    timezone: str = "UTC"
+    #: the report's interval in minutes (a divisor of 60)
+    resolution_minutes: int = 60
+    #: replayed traffic: each pool's visitors per interval, in pool order (empty: the profile)
+    sessions: tuple[SessionSeries, ...] = ()
+    #: where replayed traffic came from (``[traffic] csv``: the path), shown in ``to_dict``
+    sessions_csv: str = ""
     #: the scenario-level number cost and call value (``[costs]``; pools may override)
     costs: CostSpec = field(default_factory=CostSpec)
 
     def __post_init__(self) -> None:
+        zone_of(self.timezone)
+        r = self.resolution_minutes
+        if isinstance(r, bool) or not isinstance(r, int) or r not in RESOLUTIONS:
+            raise _invalid(
+                "resolution_minutes",
+                "must be minutes from 1 to 60 dividing an hour "
+                f"({', '.join(map(str, RESOLUTIONS))})",
+            )
+        if self.sessions:
+            self._check_sessions()
         if not self.pools:
             raise _invalid("pools", "can't be blank (give at least one [[pools]] table)")
         names = [pool.name for pool in self.pools]
@@ -216,9 +279,35 @@ class Scenario:
         if len(custom) > 10:
             raise _invalid("params", "at most 10 custom parameters (param1..param10)")
 
+    def _check_sessions(self) -> None:
+        if len(self.sessions) != len(self.pools):
+            raise _invalid("traffic.csv", "must give one series per pool")
+        first = min(series.start_at for series in self.sessions)
+        last = max(series.end_at for series in self.sessions)
+        end = self.start_at + timedelta(seconds=self.duration_seconds)
+        if self.start_at < first or end > last:
+            raise _invalid(
+                "traffic.csv",
+                f"covers {iso_utc(first)} to {iso_utc(last)}; the scenario runs from "
+                f"{iso_utc(self.start_at)} to {iso_utc(end)} (replay needs data for all of it)",
+            )
+
     @property
     def duration_seconds(self) -> float:
         return self.days * 86_400.0
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_of(self.timezone)
+
+    def rate_segments(self) -> list[RateSegment]:
+        """The scenario's piecewise-constant arrival rate: the replayed series (each segment
+        with every pool's rate), or the profile in the scenario's time zone."""
+        if self.sessions:
+            return series_segments(
+                self.sessions, self.start_at, self.duration_seconds, self.traffic.bursts
+            )
+        return rate_segments(self.traffic, self.start_at, self.duration_seconds, self.zone)
 
     def with_pool(
         self,
@@ -249,16 +338,27 @@ class Scenario:
         return replace(self, seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
+        # fitted traffic and calls are written as what was fitted (the spec runs without the
+        # files); replayed traffic names its CSV
+        traffic: dict[str, Any]
+        if self.sessions:
+            traffic = {"csv": self.sessions_csv, "mode": "replay"}
+        else:
+            traffic = {
+                "visitors_per_day": self.traffic.visitors_per_day,
+                "daily": list(self.traffic.daily),
+                "weekly": list(self.traffic.weekly),
+            }
         return {
             "name": self.name,
             "description": self.description,
             "seed": self.seed,
+            "timezone": self.timezone,
             "start_at": iso_utc(self.start_at),
             "days": self.days,
+            "resolution_minutes": self.resolution_minutes,
             "traffic": {
-                "visitors_per_day": self.traffic.visitors_per_day,
-                "daily": list(self.traffic.daily),
-                "weekly": list(self.traffic.weekly),
+                **traffic,
                 "bursts": [
                     {
                         "start_at": iso_utc(
@@ -271,16 +371,25 @@ class Scenario:
                 ],
             },
             "calls": self.calls.to_dict(),
-            "pools": [pool.to_dict() for pool in self.pools],
+            "pools": [
+                # replayed, the data gives each pool's traffic (a weight would be refused)
+                {k: v for k, v in pool.to_dict().items() if k != "weight" or not self.sessions}
+                for pool in self.pools
+            ],
             "params": [param.to_dict() for param in self.params],
             "costs": self.costs.to_dict(),
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
+    def from_dict(
+        cls, data: Mapping[str, Any], *, files: Mapping[str, str] | None = None
+    ) -> Scenario:
         """Build and validate a scenario (the layout of the TOML files in
         ``simulator/scenarios/``). Errors are :class:`RecordInvalid` with Rails-style field
-        errors keyed by the path of the offending value, e.g. ``pools[0].max_pool_size``."""
+        errors keyed by the path of the offending value, e.g. ``pools[0].max_pool_size``.
+
+        ``files`` maps the paths the scenario names (``[traffic] csv``, ``[calls] fit_from``)
+        to their texts (the caller reads them: :func:`simulator.cli.load_scenario`)."""
         if not isinstance(data, Mapping):
             raise _invalid("scenario", "must be a table")
         _check_keys(
@@ -288,14 +397,49 @@ class Scenario:
             SCENARIO_KEYS,
             "scenario",
         )
-        start_at = _instant(data.get("start_at", DEFAULT_START_AT), "start_at")
-        days = _number(data, "days", 1.0, label="")
-        seed = data.get("seed", 0)
-        traffic = cls._traffic(data.get("traffic"), start_at)
-        calls = cls._calls(data.get("calls", {}))
+        files = files or {}
+        timezone = data.get("timezone", "UTC")
+        zone = zone_of(timezone)
+        raw_traffic = data.get("traffic")
+        if not isinstance(raw_traffic, Mapping):
+            raise _invalid("traffic", "can't be blank (give a [traffic] table)")
+        _check_keys(raw_traffic, TRAFFIC_KEYS, "traffic")
         raw_pools = data.get("pools")
         if not isinstance(raw_pools, list) or not raw_pools:
             raise _invalid("pools", "can't be blank (give at least one [[pools]] table)")
+        data_source = cls._data_source(raw_traffic, raw_pools, files, zone)
+        sessions: tuple[SessionSeries, ...] = ()
+        sessions_csv = ""
+        shares: dict[str, float] = {}
+        default_start, default_days = DEFAULT_START_AT.replace(tzinfo=zone), 1.0
+        if data_source is not None:
+            mode, series = data_source
+            if mode == "replay":
+                sessions_csv = raw_traffic["csv"]
+                sessions = tuple(series.values())
+                default_start = min(one.start_at for one in sessions)
+                end = max(one.end_at for one in sessions)
+                default_days = (end - default_start).total_seconds() / 86_400.0
+            else:
+                shares = pool_shares(series)
+        start_at = _instant(data.get("start_at", default_start), "start_at", zone)
+        days = _number(data, "days", default_days, label="")
+        seed = data.get("seed", 0)
+        traffic = cls._traffic(raw_traffic, start_at, zone)
+        if data_source is not None:
+            series = data_source[1]
+            if sessions:
+                total = math.fsum(one.total for one in sessions)
+                traffic = replace(traffic, visitors_per_day=total / default_days)
+            else:
+                fitted = fit_profile(list(series.values()), zone=zone)
+                given = raw_traffic.get("visitors_per_day")
+                traffic = replace(
+                    fitted,
+                    visitors_per_day=fitted.visitors_per_day if given is None else given,
+                    bursts=traffic.bursts,
+                )
+        calls = cls._calls(data.get("calls", {}), files)
         pools = []
         for index, raw in enumerate(raw_pools):
             label = f"pools[{index}]"
@@ -304,8 +448,11 @@ class Scenario:
             _check_keys(raw, POOL_KEYS, label)
             if "max_pool_size" not in raw:
                 raise _invalid(f"{label}.max_pool_size", "can't be blank")
+            body = {"name": f"pool{index + 1}", **raw}
+            if shares:
+                body["weight"] = shares[body["name"]]
             try:
-                pools.append(PoolSpec(**{"name": f"pool{index + 1}", **raw}))
+                pools.append(PoolSpec(**body))
             except RecordInvalid as exc:
                 raise _prefixed(label, exc) from None
         params = []
@@ -345,14 +492,58 @@ class Scenario:
             calls=calls,
             pools=tuple(pools),
             params=tuple(params),
+            timezone=timezone,
+            resolution_minutes=data.get("resolution_minutes", 60),
+            sessions=sessions,
+            sessions_csv=sessions_csv,
             costs=CostSpec.from_dict(data.get("costs", {}), label="costs"),
         )
 
     @staticmethod
-    def _traffic(raw: Any, start_at: datetime) -> TrafficProfile:
-        if not isinstance(raw, Mapping):
-            raise _invalid("traffic", "can't be blank (give a [traffic] table)")
-        _check_keys(raw, TRAFFIC_KEYS, "traffic")
+    def _data_source(
+        raw: Mapping[str, Any],
+        raw_pools: Sequence[Any],
+        files: Mapping[str, str],
+        zone: tzinfo,
+    ) -> tuple[str, dict[str, SessionSeries]] | None:
+        """``(mode, each scenario pool's series in pool order)`` of ``[traffic] csv``, or None
+        when the traffic is a written profile."""
+        if "csv" not in raw:
+            if "mode" in raw:
+                raise _invalid("traffic.mode", "needs traffic.csv")
+            return None
+        path = raw["csv"]
+        mode = raw.get("mode", "replay")
+        if mode not in TRAFFIC_MODES:
+            raise _invalid("traffic.mode", f"must be one of {', '.join(TRAFFIC_MODES)}")
+        refused = {"daily", "weekly"} | ({"visitors_per_day"} if mode == "replay" else set())
+        given = sorted(refused & set(raw))
+        if given:
+            raise _invalid(
+                f"traffic.{given[0]}", f"is given by traffic.csv (mode {mode}): remove it"
+            )
+        if not isinstance(path, str) or path not in files:
+            raise _invalid("traffic.csv", f"file {path!r} was not read")
+        series = read_sessions(files[path], zone=zone, source=path)
+        chosen: dict[str, SessionSeries] = {}
+        for index, pool in enumerate(raw_pools):
+            if not isinstance(pool, Mapping):
+                continue
+            name = pool.get("name", f"pool{index + 1}")
+            if "weight" in pool:
+                raise _invalid(
+                    f"pools[{index}].weight", "is given by traffic.csv (each pool's visitors)"
+                )
+            if name not in series:
+                raise _invalid(
+                    f"pools[{index}].name",
+                    f"{name!r} is not a pool of {path} (its pools: {', '.join(series)})",
+                )
+            chosen[name] = series[name]
+        return mode, chosen
+
+    @staticmethod
+    def _traffic(raw: Mapping[str, Any], start_at: datetime, zone: tzinfo) -> TrafficProfile:
         bursts = []
         raw_bursts = raw.get("bursts", [])
         if not isinstance(raw_bursts, list):
@@ -370,7 +561,7 @@ class Scenario:
                 raise _invalid(f"{label}.start_at", "give start_at or start_offset_hours")
             if "start_at" in burst:
                 offset = (
-                    _instant(burst["start_at"], f"{label}.start_at") - start_at
+                    _instant(burst["start_at"], f"{label}.start_at", zone) - start_at
                 ).total_seconds()
             else:
                 offset = _number(burst, "start_offset_hours", label=f"{label}.") * 3600.0
@@ -388,7 +579,10 @@ class Scenario:
                 raise _prefixed(label, exc) from None
         try:
             return TrafficProfile(
-                visitors_per_day=_number(raw, "visitors_per_day", label="traffic."),
+                visitors_per_day=(
+                    _number(raw, "visitors_per_day", label="traffic.") if "csv" not in raw
+                    else _number(raw, "visitors_per_day", 0.0, label="traffic.")
+                ),
                 daily=tuple(raw.get("daily", (1.0,) * 24)),
                 weekly=tuple(raw.get("weekly", (1.0,) * 7)),
                 bursts=tuple(bursts),
@@ -397,11 +591,24 @@ class Scenario:
             raise _prefixed("traffic", exc) from None
 
     @staticmethod
-    def _calls(raw: Any) -> CallSpec:
+    def _calls(raw: Any, files: Mapping[str, str]) -> CallSpec:
         if not isinstance(raw, Mapping):
             raise _invalid("calls", "must be a table")
         _check_keys(raw, CALL_KEYS, "calls")
         default = CallSpec()
+        if "fit_from" in raw:
+            path = raw["fit_from"]
+            if not isinstance(path, str) or path not in files:
+                raise _invalid("calls.fit_from", f"file {path!r} was not read")
+            visit_param = raw.get("visit_param", DEFAULT_VISIT_PARAM)
+            if not isinstance(visit_param, str) or not visit_param:
+                raise _invalid("calls.visit_param", "must be a RingPool parameter name")
+            fit = fit_calls(files[path], source=path, visit_param=visit_param)
+            default = CallSpec(
+                delay=default.delay if fit.delay is None else fit.delay, duration=fit.duration
+            )
+        elif "visit_param" in raw:
+            raise _invalid("calls.visit_param", "needs calls.fit_from")
         probability = raw.get("probability", 0.0)
         if isinstance(probability, str):  # "6%" and 0.06 alike
             probability = parse_share(probability, name="calls.probability")
@@ -421,3 +628,48 @@ class Scenario:
             )
         except RecordInvalid as exc:
             raise _prefixed("calls", exc) from None
+
+
+def fit_scenario(
+    sessions_csv: str,
+    transactions: str | None = None,
+    *,
+    pools: Mapping[str, int] | None = None,
+    mode: str = "fit",
+    name: str = "fitted",
+    timezone: str = "UTC",
+    days: float | None = None,
+    probability: float | str = 0.0,
+    lifetime_seconds: int = 1800,
+    max_pool_size: int = 10,
+    seed: int = 0,
+) -> Scenario:
+    """A scenario from the texts of an analytics CSV and (optionally) a Transactions export
+    (CSV or JSON): the same as a scenario file with ``[traffic] csv`` and ``[calls]
+    fit_from``. ``pools`` maps pool name -> ``max_pool_size`` (default: every pool of the CSV
+    at ``max_pool_size``); ``days`` defaults to 7 when fitting, the CSV's span when replaying."""
+    zone = zone_of(timezone)
+    names = list(pools) if pools is not None else list(read_sessions(sessions_csv, zone=zone))
+    data: dict[str, Any] = {
+        "name": name,
+        "seed": seed,
+        "timezone": timezone,
+        "traffic": {"csv": "traffic.csv", "mode": mode},
+        "calls": {"probability": probability},
+        "pools": [
+            {
+                "name": pool,
+                "max_pool_size": max_pool_size if pools is None else pools[pool],
+                "lifetime_seconds": lifetime_seconds,
+            }
+            for pool in names
+        ],
+    }
+    files = {"traffic.csv": sessions_csv}
+    if days is not None or mode == "fit":
+        data["days"] = 7.0 if days is None else days
+    if transactions is not None:
+        path = "transactions.json" if transactions.lstrip()[:1] in "[{" else "transactions.csv"
+        data["calls"]["fit_from"] = path
+        files[path] = transactions
+    return Scenario.from_dict(data, files=files)

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from simulator.cli import load_scenario
 from simulator.errors import RecordInvalid
 from simulator.network_file import parse_network
 from simulator.scenario import Scenario
+from simulator.traffic import expected_visitors
 
 
 def _data(**changes: Any) -> dict[str, Any]:
@@ -102,3 +104,15 @@ def test_unknown_scenario_pool_refused_when_the_scenario_has_no_such_pool() -> N
                                  "pools": [{"name": "web", "max_pool_size": 1}]})
     data = _data(pools=[{"name": "a", "scenario": "f.toml", "scenario_pool": "app"}])
     assert "pools[0].scenario_pool" in _error(data, load_scenario=lambda name: fitted)
+
+
+def test_pool_replays_its_own_series_when_its_scenario_replays_a_csv() -> None:
+    replayed = load_scenario("retail-replay")
+    data = _data(days=2, start_at="2026-03-02T05:00:00Z", pools=[
+        {"name": "tv", "scenario": "retail-replay", "scenario_pool": "tv"},
+        {"name": "search", "scenario": "retail-replay", "scenario_pool": "search"},
+    ])
+    network = parse_network(data, load_scenario=lambda name: replayed)
+    tv, search = (pool.scenario for pool in network.pools)
+    assert len(tv.sessions) == 1 and tv.sessions[0] == replayed.sessions[2]
+    assert expected_visitors(search.rate_segments()) > expected_visitors(tv.rate_segments())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
+from simulator.cli import load_scenario
 from simulator.costs import CostSpec
 from simulator.erlang_gap import explain_gap
 from simulator.errors import RecordInvalid
@@ -82,3 +84,11 @@ def test_progress_is_monotone_and_ends_at_one_when_a_callback_is_given() -> None
     assert seen == sorted(seen)
     assert seen[-1] == 1.0 and seen.count(1.0) <= 2
     assert len(seen) > 20 and seen[len(seen) // 2] > 0.1  # it moves along the way
+
+
+def test_gap_is_explained_when_the_traffic_is_replayed_from_a_csv() -> None:
+    replayed = dataclasses.replace(load_scenario("retail-replay"), days=2.0)
+    result = recommend(replayed, Targets(0.02), pool="tv")
+    gap = explain_gap(replayed, result)
+    assert gap is not None and result.max_pool_size is not None
+    assert sum(step.change or 0 for step in gap.steps) == result.max_pool_size - gap.erlang

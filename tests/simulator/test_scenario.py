@@ -67,7 +67,7 @@ def test_outcomes_add_up_when_scenario_has_calls_and_overflow(small_scenario: Sc
     assert total.calls == total.attributed + total.misattributed + total.unattributed > 0
     assert total.calls == sum(hour.calls for hour in report.timeline)
     assert len(report.timeline) == 24
-    assert report.timeline[1].hour_at == START_AT + timedelta(hours=1)
+    assert report.timeline[1].interval_at == START_AT + timedelta(hours=1)
     assert 0 < total.peak_held <= 20
     assert all(hour.peak_held <= 20 for hour in report.timeline)
     assert all(hour.mean_held <= hour.peak_held + 1e-9 for hour in report.timeline)
@@ -239,8 +239,18 @@ def test_burst_start_at_becomes_an_offset_when_given_as_instant() -> None:
             {"calls.delay.kind": ["must be one of exponential, lognormal, fixed"]},
         ),
         (
-            {"start_at": "2026-01-05T00:00:00"},
-            {"start_at": ["must have a zone (e.g. 2026-01-05T00:00:00Z)"]},
+            {"start_at": "Monday"},
+            {"start_at": ["must be an ISO-8601 instant (e.g. 2026-01-05T00:00:00Z)"]},
+        ),
+        (
+            {"timezone": "Mars/Olympus_Mons"},
+            {"timezone": ["'Mars/Olympus_Mons' is not an IANA time zone name "
+                          "(e.g. America/New_York)"]},
+        ),
+        (
+            {"resolution_minutes": 7},
+            {"resolution_minutes": ["must be minutes from 1 to 60 dividing an hour "
+                                    "(1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)"]},
         ),
         ({"colour": "blue"}, {"scenario": ["has unknown keys: colour"]}),
         (

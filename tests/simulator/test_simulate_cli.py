@@ -204,17 +204,20 @@ def test_progress_bar_does_not_change_the_report_when_forced(
     assert with_bar.read_bytes() == without.read_bytes()
 
 
-def test_three_examples_are_listed_when_list_is_asked(
+BUNDLED = ["small-business", "national-campaign", "tv-spot", "retail-replay", "retail-fit"]
+
+
+def test_bundled_examples_are_listed_when_list_is_asked(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["--list"]) == 0
     printed = capsys.readouterr().out
-    assert set(bundled_scenarios()) == {"small-business", "national-campaign", "tv-spot"}
+    assert set(bundled_scenarios()) == set(BUNDLED)
     for name in bundled_scenarios():
         assert name in printed
 
 
-@pytest.mark.parametrize("name", ["small-business", "national-campaign", "tv-spot"])
+@pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_example_runs_when_named(name: str) -> None:
     scenario = load_scenario(name)
     assert scenario.name == name and scenario.description
