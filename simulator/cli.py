@@ -447,8 +447,10 @@ def _print_recommendation(console: Console, result: Recommendation) -> None:
     console.print(
         f"Erlang B estimate at the peak hour ({result.peak_arrivals_per_hour:,.1f} visitors/hour "
         f"x {result.lifetime_seconds} s = {result.offered_load:,.1f} erlangs): "
-        f"{result.erlang_estimate:,} numbers"
-        + (f" for the target; {result.erlang_cost_estimate:,} for the lowest cost"
+        + (f"{result.erlang_estimate:,} numbers" if result.targets is not None else "")
+        + (" for the target; " if result.targets is not None
+           and result.erlang_cost_estimate is not None else "")
+        + (f"{result.erlang_cost_estimate:,} numbers for the lowest cost"
            if result.erlang_cost_estimate is not None else "")
     )
     if result.max_pool_size is None or result.at_size is None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from simulator.cli import load_scenario
+from simulator.cli import main as simulate
 from simulator.costs import CostSpec
 from simulator.erlang_gap import explain_gap
 from simulator.errors import RecordInvalid
@@ -92,3 +95,23 @@ def test_gap_is_explained_when_the_traffic_is_replayed_from_a_csv() -> None:
     gap = explain_gap(replayed, result)
     assert gap is not None and result.max_pool_size is not None
     assert sum(step.change or 0 for step in gap.steps) == result.max_pool_size - gap.erlang
+
+
+def test_cli_prints_costs_and_the_gap_when_minimising_cost(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "r.json"
+    code = simulate(["--recommend", "small-business", "--minimise-cost", "--days", "4",
+                     "--no-progress", "--json", str(out)])
+    printed = " ".join(capsys.readouterr().out.split())  # (the console wraps at 100)
+    assert code == 0
+    assert "numbers for the lowest cost" in printed and "for the target" not in printed
+    assert "What each number buys" in printed and "+ bursts" in printed
+    body = json.loads(out.read_text(encoding="utf-8"))
+    assert body["recommendation"]["minimise_cost"] is True
+    assert body["erlang_gap"]["simulated"] == body["recommendation"]["max_pool_size"]
+
+
+def test_cli_refuses_minimise_cost_without_recommend(capsys: pytest.CaptureFixture[str]) -> None:
+    assert simulate(["small-business", "--minimise-cost", "--no-progress"]) == 2
+    assert "recommend" in json.loads(capsys.readouterr().err)["errors"]
