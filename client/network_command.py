@@ -129,7 +129,8 @@ def load_world_network(args: argparse.Namespace) -> WorldNetwork:
     targets = {} if args.target_overflow is None else {"overflow": args.target_overflow}
     return network_from_world(
         world_ring_pools(world), _read(args.traffic, "traffic"), transactions,
-        mode=args.mode or "fit", timezone=args.timezone or "UTC", seed=0 if args.seed is None else args.seed,
+        mode=args.mode or "fit", timezone=args.timezone or "UTC",
+        seed=0 if args.seed is None else args.seed,
         name=args.world.stem if args.world is not None else "demo-world",
         costs=costs, targets=targets,
     )
@@ -306,9 +307,9 @@ def print_network(console: Console, report: NetworkReport) -> None:
     total = report.total
     current_total = (
         (f"{sum(row.current_numbers or 0 for row in report.rows):,}",) if now else ())
-    table.add_row("all pools", "", *current_total, f"{total.numbers:,}", "", f"{total.lost_calls:,}",
-                  _money(total.number_cost), _money(total.lost_value), "", "",
-                  end_section=True)
+    table.add_row("all pools", "", *current_total, f"{total.numbers:,}", "",
+                  f"{total.lost_calls:,}", _money(total.number_cost),
+                  _money(total.lost_value), "", "", end_section=True)
     console.print(table)
     console.print(
         f"Total cost over {report.days:g} days: {total.total_cost:,.2f} "

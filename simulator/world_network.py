@@ -2,7 +2,7 @@
 an analytics CSV (``simulate network --world WORLD --traffic SESSIONS.csv``).
 
 Rules (reference: docs/network-file.md "From a world file and your traffic"; choices:
-docs/fidelity.md NS12-NS15):
+docs/fidelity.md NS12, NS13):
 
 * Sans-IO: :func:`world_ring_pools` builds the world (a parsed world file, None: the demo
   world) in an offline platform at a fixed instant and reads its ring pools;
@@ -93,17 +93,17 @@ def _match(csv_pools: Sequence[str],
     names = [ring_pool.name for ring_pool in ring_pools]
     matched: dict[str, WorldRingPool] = {}
     for csv_pool in csv_pools:
-        ring_pool = by_id.get(csv_pool)
-        if ring_pool is None and names.count(csv_pool) == 1:
-            ring_pool = ring_pools[names.index(csv_pool)]
-        if ring_pool is None:
+        found = by_id.get(csv_pool)
+        if found is None and names.count(csv_pool) == 1:
+            found = ring_pools[names.index(csv_pool)]
+        if found is None:
             known = ", ".join(by_id) or "none"
             raise _invalid("traffic.pool", f"{csv_pool!r} names no ring pool of the world "
                            f"(by id_from_network or a unique name; ring pools: {known})")
-        if any(other is ring_pool for other in matched.values()):
+        if any(other is found for other in matched.values()):
             raise _invalid("traffic.pool", f"{csv_pool!r} names ring pool "
-                           f"{ring_pool.id_from_network!r}, already named by another CSV pool")
-        matched[csv_pool] = ring_pool
+                           f"{found.id_from_network!r}, already named by another CSV pool")
+        matched[csv_pool] = found
     return matched
 
 
