@@ -320,8 +320,9 @@ def print_network(console: Console, report: NetworkReport) -> None:
     if report.mode == "budget" and report.threshold is not None:
         console.print(
             f"Why: each number went where it saved the most; the last one placed saved "
-            f"{report.threshold:,.2f} net of its cost. Every pool's next number would save "
-            "less than that (or nothing), so it went elsewhere."
+            f"{report.threshold:,.2f} net of its cost (a number, on average over its run). "
+            "No pool's next numbers would save more than that, on average over any run the "
+            "budget could still buy, so they went elsewhere."
         )
     if report.mode == "budget" and report.spent < (report.budget or 0):
         console.print(f"{(report.budget or 0) - report.spent:,} numbers left unplaced: no "

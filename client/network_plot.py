@@ -54,7 +54,8 @@ def plot_network(report: NetworkReport, path: Path | str) -> Path:
                   label="a number's cost", zorder=2)
     if report.threshold is not None:
         right.axvline(report.threshold, color="#ef6c00", linewidth=1,
-                      label=f"the budget's last number bought {report.threshold:,.2f} (net)")
+                      label=f"the budget's last number bought {report.threshold:,.2f} "
+                            "(net, on its run)")
     right.set_xlabel(f"value of lost calls saved over {report.days:g} days")
     right.set_title("Why: what the last number and the next one save")
     right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize="small")

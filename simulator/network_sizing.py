@@ -14,16 +14,17 @@ Rules (docs/fidelity.md NS6-NS11):
 * Targets mode: each pool gets :func:`simulator.recommend.recommend`'s answer to its targets.
 * Budget mode (greedy on marginal value, checked by simulation): every pool starts with one
   number; each next number goes to the pool where it buys the most, that is where the value
-  of the calls it saves (lost value at ``n`` minus at ``n + 1``, both simulated) minus the
-  number's own cost over the run is highest; ties go to the pool whose name sorts first. A
-  number that would buy nothing (net value <= 0) is not placed: the budget is a cap.
-  Simulated lost value need not be convex, so this is the greedy answer, not always the
-  optimum; with common random numbers it is close (fidelity NS10).
+  of the calls its next numbers save (lost value at ``n`` minus at ``n + k``, both simulated,
+  over ``k``: the best run the budget left can buy) minus a number's own cost over the run is
+  highest; ties go to the pool whose name sorts first. A number that would buy nothing (net
+  value <= 0) is not placed: the budget is a cap. Runs, not single numbers, because lost
+  value is not convex: a busy pool's second number saves little while both are always held,
+  its twentieth a lot. This is the greedy answer, not always the optimum (fidelity NS10).
 * Curves are simulated in rounds: first each pool up to a guess (its share of the budget by
   Erlang B at 1 % overflow, plus 2); the greedy then runs on what is known, and a pool whose
-  next number is not simulated yet, and could still win (lost value at its last simulated
-  size is an upper bound of what any further number saves: lost value never goes below 0),
-  has its curve doubled in the next round. The greedy re-runs from the start on the longer
+  best run could reach past its simulated sizes and still win (a run of ``k`` numbers saves
+  at most the value still lost, over ``k``: lost value never goes below 0) has its curve
+  doubled in the next round. The greedy re-runs from the start on the longer
   curves, so the answer is the same as with every size simulated up front.
 """
 
@@ -143,6 +144,20 @@ class Allocation:
     threshold: float | None = None
 
 
+def run_saving(curve: Sequence[float], size: int, longest: int) -> tuple[float, bool]:
+    """What the next numbers of a pool at ``size`` save, a number on average: the best of
+    ``(lost[size] - lost[size + k]) / k`` over the runs of ``k <= longest`` numbers simulated,
+    and whether that is known. A run past the simulated sizes saves at most everything still
+    lost; when that bound beats the runs known, the answer is the bound, marked unknown."""
+    best = -math.inf
+    for k in range(1, min(longest, len(curve) - size) + 1):
+        best = max(best, (curve[size - 1] - curve[size - 1 + k]) / k)
+    unsimulated = len(curve) - size + 1  # the shortest run that reaches past the curve
+    if unsimulated <= longest and curve[size - 1] / unsimulated > best:
+        return curve[size - 1] / unsimulated, False
+    return best, True
+
+
 def greedy_allocation(
     lost_values: Sequence[Sequence[float]],
     costs_per_number: Sequence[float],
@@ -152,8 +167,10 @@ def greedy_allocation(
     """Greedy on marginal value. ``lost_values[p][k]`` is pool ``p``'s lost value at ``k + 1``
     numbers (the sizes simulated so far, at least size 1); ``costs_per_number[p]`` is one of
     its numbers' cost over the run. Each pool gets one number, then each next number goes to
-    the pool with the highest net saving ``lost[n] - lost[n + 1] - cost`` (ties: the name that
-    sorts first), while it is above 0 and the budget lasts."""
+    the pool whose next numbers save the most, net, a number on average over the best run the
+    budget left can buy (:func:`run_saving`: a pool whose first few numbers save little, all
+    of them held at once, still gets the run that ends its overflow); ties: the name that
+    sorts first; while it is above 0 and the budget lasts."""
     count = len(lost_values)
     names = [str(index) for index in range(count)] if names is None else list(names)
     check_budget(budget, count)
@@ -161,21 +178,21 @@ def greedy_allocation(
     spent = count
     heap: list[tuple[float, str, int, bool]] = []
 
-    def push(pool: int) -> None:
-        curve, size = lost_values[pool], sizes[pool]
-        if size < len(curve):  # the next number's saving is simulated
-            heapq.heappush(heap, (-(curve[size - 1] - curve[size] - costs_per_number[pool]),
-                                  names[pool], pool, True))
-        else:  # not simulated yet: at most everything still lost
-            heapq.heappush(heap, (-(curve[size - 1] - costs_per_number[pool]), names[pool],
-                                  pool, False))
+    def entry(pool: int) -> tuple[float, str, int, bool]:
+        saving, known = run_saving(lost_values[pool], sizes[pool], budget - spent)
+        return -(saving - costs_per_number[pool]), names[pool], pool, known
 
     for pool in range(count):
-        push(pool)
+        heapq.heappush(heap, entry(pool))
     threshold: float | None = None
-    blocked: list[int] = []  # pools whose next number is not simulated yet but could win
+    blocked: list[int] = []  # pools whose next numbers are not simulated yet but could win
     while spent < budget and heap:
-        value, _, pool, known = heapq.heappop(heap)
+        popped = heapq.heappop(heap)
+        current = entry(popped[2])  # (a smaller budget left buys shorter runs: never more)
+        if current != popped:
+            heapq.heappush(heap, current)
+            continue
+        value, _, pool, known = popped
         if -value <= 0:
             break
         if not known:  # could win: set aside, and go on without it to find the others
@@ -184,7 +201,7 @@ def greedy_allocation(
         sizes[pool] += 1
         spent += 1
         threshold = -value
-        push(pool)
+        heapq.heappush(heap, entry(pool))
     if blocked:
         return Allocation(tuple(sizes), spent, tuple(sorted(blocked)), threshold)
     return Allocation(tuple(sizes), spent, (), threshold)

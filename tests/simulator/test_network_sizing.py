@@ -46,10 +46,14 @@ curves = st.lists(
 
 def _naive_greedy(lost: list[list[float]], costs: list[float], budget: int,
                   names: list[str]) -> list[int]:
-    """The definition: every step, the pool whose next number saves most (net; ties by name)."""
+    """The definition: every step, the pool whose next numbers save most, a number on average
+    over the best run the budget left buys (net; ties by name)."""
     sizes = [1] * len(lost)
-    for _ in range(budget - len(lost)):
-        options = [(lost[p][sizes[p] - 1] - lost[p][sizes[p]] - costs[p], names[p], p)
+    for step in range(budget - len(lost)):
+        left = budget - len(lost) - step
+        options = [(max((lost[p][sizes[p] - 1] - lost[p][sizes[p] - 1 + k]) / k
+                        for k in range(1, min(left, len(lost[p]) - sizes[p]) + 1)) - costs[p],
+                    names[p], p)
                    for p in range(len(lost)) if sizes[p] < len(lost[p])]
         best = max(options, key=lambda o: (o[0], [-ord(c) for c in o[1]]), default=None)
         if best is None or best[0] <= 0:
@@ -83,9 +87,9 @@ def test_greedy_asks_for_more_sizes_when_an_unsimulated_number_could_win(
     lost = [curve[:-1] or curve for curve in lost]  # (curves cut short: some still losing)
     allocation = greedy_allocation(lost, [0.5] * len(lost), budget)
     assert allocation.spent <= budget and min(allocation.sizes) >= 1
-    for pool in allocation.extend:  # only pools at the end of their curve, still losing
-        assert allocation.sizes[pool] == len(lost[pool])
-        assert lost[pool][-1] > 0.5
+    for pool in allocation.extend:  # a run past the curve could save more than the cost
+        size, curve = allocation.sizes[pool], lost[pool]
+        assert curve[-1] > 0 and curve[size - 1] / (len(curve) - size + 1) > 0.5
 
 
 def test_greedy_refused_when_the_budget_is_below_one_number_a_pool() -> None:
@@ -132,3 +136,14 @@ def test_targets_mode_refused_when_a_pool_has_no_target() -> None:
 def test_pool_seed_depends_on_network_seed_and_name_only() -> None:
     assert pool_seed(1, "a") == pool_seed(1, "a")
     assert len({pool_seed(1, "a"), pool_seed(2, "a"), pool_seed(1, "b")}) == 3
+
+
+def test_busy_pool_gets_the_run_that_ends_its_overflow_when_its_first_numbers_save_little(
+) -> None:
+    # a busy pool: every number is held until about the tenth, then overflow falls fast
+    busy = [1000.0, 995, 990, 985, 980, 975, 970, 965, 960, 100, 10, 0]
+    quiet = [60.0, 20, 5, 0]  # a quiet pool: its second number saves 40, more than any one
+    allocation = greedy_allocation([busy, quiet], [1.0, 1.0], 14, ["busy", "quiet"])
+    # (a number at a time, the busy pool's next one, 5, never beats the quiet pool's: it
+    # would stay at 1 number and lose 1,000)
+    assert allocation.sizes == (11, 3)
