@@ -4,10 +4,15 @@ Usage::
 
     invoca-sandbox simulate network FILE [--budget N] [--seed N] [--days D]
         [--workers N | --scheduler ADDRESS | --serial] [--json PATH] [--plot PATH] [--quiet]
+    invoca-sandbox simulate network --traffic SESSIONS.csv [--world WORLD.json|toml]
+        [--transactions EXPORT.csv|json] [--mode fit|replay] [--timezone TZ]
+        [--number-monthly-cost X] [--call-value X] [--target-overflow SHARE] [the flags above]
     invoca-sandbox simulate network --list
 
 ``FILE`` is a network TOML file (docs/network-file.md) or the name of a bundled one
 (``simulator/networks/``). A pool's ``scenario = "..."`` is read relative to the file.
+With ``--traffic`` instead of ``FILE``, the network is the world's ring pools (``--world``: a
+world file; default the demo world) and their traffic the CSV's (:mod:`simulator.world_network`).
 
 Rules:
 
@@ -32,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -44,8 +50,9 @@ from simulator.errors import RecordInvalid, SandboxError
 from simulator.network_file import Network, parse_network
 from simulator.network_sizing import NetworkReport, size_network
 from simulator.scenario import Scenario
+from simulator.world_network import WorldNetwork, network_from_world, world_ring_pools
 
-__all__ = ["bundled_networks", "load_network", "main"]
+__all__ = ["bundled_networks", "load_network", "load_world_network", "main"]
 
 
 def bundled_networks() -> dict[str, str]:
@@ -90,6 +97,45 @@ def load_network(source: str) -> Network:
     return parse_network(data, load_scenario=load_scenario)
 
 
+def _read(path: Path, field: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordInvalid(f"{field}: cannot read {path}: {exc.strerror}",
+                            field_errors={field: [f"cannot read {path}: {exc.strerror}"]}) from None
+
+
+def _read_world(path: Path) -> dict[str, Any]:
+    """A world file: JSON (``.json``) or TOML (anything else), as ``serve --world`` reads it."""
+    text = _read(path, "world")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise RecordInvalid(f"world: {path} cannot be parsed: {exc}",
+                            field_errors={"world": [f"cannot be parsed: {exc}"]}) from None
+    if not isinstance(data, dict):
+        raise RecordInvalid("world: a world file holds one object at the top level",
+                            field_errors={"world": ["must be an object"]})
+    return data
+
+
+def load_world_network(args: argparse.Namespace) -> WorldNetwork:
+    """The network of a world file's ring pools and the traffic of ``--traffic``."""
+    world = None if args.world is None else _read_world(args.world)
+    transactions = (None if args.transactions is None
+                    else _read(args.transactions, "transactions"))
+    costs = {key: value for key, value in (("number_monthly_cost", args.number_monthly_cost),
+                                            ("call_value", args.call_value)) if value is not None}
+    targets = {} if args.target_overflow is None else {"overflow": args.target_overflow}
+    return network_from_world(
+        world_ring_pools(world), _read(args.traffic, "traffic"), transactions,
+        mode=args.mode or "fit", timezone=args.timezone or "UTC",
+        seed=0 if args.seed is None else args.seed,
+        name=args.world.stem if args.world is not None else "demo-world",
+        costs=costs, targets=targets,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="invoca-sandbox simulate network",
@@ -111,6 +157,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the report as JSON")
     parser.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG plot")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    world = parser.add_argument_group("a network from a world file and your traffic")
+    world.add_argument("--traffic", type=Path, metavar="SESSIONS.csv",
+                       help="analytics CSV (timestamp,pool,sessions): size the world's ring "
+                       "pools from it (instead of FILE)")
+    world.add_argument("--world", type=Path, metavar="WORLD",
+                       help="world file, JSON or TOML (default: the demo world)")
+    world.add_argument("--transactions", type=Path, metavar="EXPORT",
+                       help="Transactions export (CSV or JSON): the calls fitted from it")
+    world.add_argument("--mode", choices=("fit", "replay"),
+                       help="fit a profile to the CSV (default) or replay it")
+    world.add_argument("--timezone", help="the CSV's zone (default UTC)")
+    world.add_argument("--number-monthly-cost", type=float, metavar="X",
+                       help="one number's monthly cost (default 0)")
+    world.add_argument("--call-value", type=float, metavar="X",
+                       help="what one call is worth (default 0)")
+    world.add_argument("--target-overflow", metavar="SHARE",
+                       help="highest acceptable overflow rate, e.g. 1%% (targets mode)")
     return parser
 
 
@@ -128,16 +191,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             table.add_row(name, summary)
         console.print(table)
         return 0
-    if not args.network:
-        print("invoca-sandbox simulate network: error: a network FILE is required",
+    if bool(args.network) == (args.traffic is not None):
+        print("invoca-sandbox simulate network: error: give a network FILE or --traffic "
+              "(one of the two)", file=sys.stderr)
+        return 2
+    world_only = ("world", "transactions", "mode", "timezone", "number_monthly_cost",
+                  "call_value", "target_overflow")
+    stray = [f"--{key.replace('_', '-')}" for key in world_only
+             if args.traffic is None and getattr(args, key) is not None]
+    if stray:
+        print(f"invoca-sandbox simulate network: error: {', '.join(stray)} needs --traffic",
               file=sys.stderr)
         return 2
     if args.workers is not None and args.workers < 1:
         print(json.dumps({"errors": {"workers": ["must be at least 1"]}}), file=sys.stderr)
         return 2
     show = sys.stderr.isatty() and not args.quiet
+    skipped: tuple[str, ...] = ()
     try:
-        network = load_network(args.network)
+        if args.traffic is not None:
+            from_world = load_world_network(args)
+            network, skipped = from_world.network, from_world.skipped
+        else:
+            network = load_network(args.network)
         if args.seed is not None:
             network = network.with_seed(args.seed)
         if args.days is not None:
@@ -151,6 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
         return 2
     print_network(console, report)
+    if skipped:
+        console.print(f"Not sized (no rows in {args.traffic}): ring pools "
+                      f"{', '.join(skipped)}")
     if args.json is not None:
         args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
         console.print(f"JSON report written to {args.json}")
@@ -204,26 +283,33 @@ def print_network(console: Console, report: NetworkReport) -> None:
         title = (f"Network {report.network} (seed {report.seed}, {report.days:g} days): "
                  "each pool sized to its targets")
     table = Table(title=title)
-    for name in ("pool", "visitors/day", "numbers", "overflow", "lost calls",
-                 "numbers' cost", "lost value", "last number saved", "next would save"):
+    # the pools' numbers today beside the answer, when the network knows them (a world's)
+    now = any(row.current_numbers is not None for row in report.rows)
+    for name in ("pool", "visitors/day", *(("numbers now",) if now else ()), "numbers",
+                 "overflow", "lost calls", "numbers' cost", "lost value", "last number saved",
+                 "next would save"):
         table.add_column(name, justify="left" if name == "pool" else "right")
     rows = sorted(report.rows, key=lambda row: (-(row.numbers or 0), row.name))
     for row in rows:
         outcome = row.outcome
+        current = (("" if row.current_numbers is None else f"{row.current_numbers:,}",)
+                   if now else ())
         if outcome is None:
-            table.add_row(row.name, f"{row.visitors_per_day:,.0f}", "none meets the targets",
-                          *[""] * 6)
+            table.add_row(row.name, f"{row.visitors_per_day:,.0f}", *current,
+                          "none meets the targets", *[""] * 6)
             continue
         table.add_row(
-            row.name, f"{row.visitors_per_day:,.0f}", f"{outcome.size:,}",
+            row.name, f"{row.visitors_per_day:,.0f}", *current, f"{outcome.size:,}",
             f"{100 * outcome.metrics.overflow_rate:.2f} %", f"{outcome.costs.lost_calls:,}",
             _money(outcome.costs.number_cost), _money(outcome.costs.lost_value),
             _money(row.last_number_saves), _money(row.next_number_saves),
         )
     total = report.total
-    table.add_row("all pools", "", f"{total.numbers:,}", "", f"{total.lost_calls:,}",
-                  _money(total.number_cost), _money(total.lost_value), "", "",
-                  end_section=True)
+    current_total = (
+        (f"{sum(row.current_numbers or 0 for row in report.rows):,}",) if now else ())
+    table.add_row("all pools", "", *current_total, f"{total.numbers:,}", "",
+                  f"{total.lost_calls:,}", _money(total.number_cost),
+                  _money(total.lost_value), "", "", end_section=True)
     console.print(table)
     console.print(
         f"Total cost over {report.days:g} days: {total.total_cost:,.2f} "

@@ -45,7 +45,7 @@ TARGET_KEYS = frozenset({"overflow", "attribution"})
 PROFILE_KEYS = frozenset({"daily", "weekly"})
 POOL_KEYS = frozenset({"name", "traffic", "scenario", "scenario_pool", "calls",
                        "lifetime_seconds", "allow_overflow", "number_monthly_cost", "call_value",
-                       "target_overflow", "target_attribution"})
+                       "target_overflow", "target_attribution", "current_size"})
 #: most pools a network may hold (each is simulated at several sizes)
 MAX_POOLS = 100_000
 
@@ -75,11 +75,14 @@ class NetworkPool:
     name: str
     scenario: Scenario
     targets: Targets | None = None
+    #: the numbers the pool has today (shown beside the answer; None: not known)
+    current_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "targets": None if self.targets is None else self.targets.to_dict(),
+            "current_size": self.current_size,
             "scenario": self.scenario.to_dict(),
         }
 
@@ -188,7 +191,12 @@ def parse_network(
             raw.get("target_attribution", default_targets[1]),
             f"{label}.target_",
         )
-        pools.append(NetworkPool(name=name, scenario=scenario, targets=targets))
+        current = raw.get("current_size")
+        if current is not None and (isinstance(current, bool) or not isinstance(current, int)
+                                    or current < 1):
+            raise _invalid(f"{label}.current_size", "must be an integer greater than 0")
+        pools.append(NetworkPool(name=name, scenario=scenario, targets=targets,
+                                 current_size=current))
     return Network(
         name=str(data.get("name", "network")),
         description=str(data.get("description", "")),

@@ -220,6 +220,8 @@ class PoolRow:
     #: one number's cost over the run
     number_cost: float
     targets: Targets | None
+    #: the numbers the pool has today (a pool's ``current_size``; None: not known)
+    current_numbers: int | None = None
 
     @property
     def numbers(self) -> int | None:
@@ -237,6 +239,7 @@ class PoolRow:
         return {
             "name": self.name,
             "numbers": self.numbers,
+            "current_numbers": self.current_numbers,
             "visitors_per_day": round(self.visitors_per_day, 4),
             "targets": None if self.targets is None else self.targets.to_dict(),
             "meets_targets": self.meets_targets,
@@ -329,7 +332,7 @@ def _to_targets(network: Network, map_tasks: Mapper) -> NetworkReport:
         if at_size is not None and below is not None:
             saves = below.costs.lost_value - at_size.costs.lost_value
         rows.append(PoolRow(pool.name, _visitors_per_day(pool), at_size, saves,
-                            None, _cost_each(pool), pool.targets))
+                            None, _cost_each(pool), pool.targets, pool.current_size))
     return NetworkReport(
         network=network.name, seed=network.seed, days=network.days, mode="targets",
         budget=None, rows=tuple(rows),
@@ -399,7 +402,8 @@ def _within_budget(network: Network, budget: int, map_tasks: Mapper) -> NetworkR
             if size < len(curve) else None
         )
         rows.append(PoolRow(pool.name, _visitors_per_day(pool), curve[size - 1],
-                            last, following, costs_each[index], pool.targets))
+                            last, following, costs_each[index], pool.targets,
+                            pool.current_size))
     return NetworkReport(
         network=network.name, seed=network.seed, days=network.days, mode="budget",
         budget=budget, rows=tuple(rows),

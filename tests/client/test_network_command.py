@@ -133,3 +133,57 @@ def test_pool_reads_a_scenario_file_relative_to_the_network_file(tmp_path: Path)
                       encoding="utf-8")
     network = load_network(str(source))
     assert network.pools[0].scenario.traffic.visitors_per_day == 240
+
+
+def _hourly_csv(pools: dict[str, int], days: int = 2) -> str:
+    rows = ["timestamp,pool,sessions"]
+    for hour in range(24 * days):
+        at = f"2026-01-{5 + hour // 24:02d}T{hour % 24:02d}:00:00+00:00"
+        rows += [f"{at},{pool},{count}" for pool, count in pools.items()]
+    return "\n".join(rows) + "\n"
+
+
+def test_network_command_sizes_the_world_ring_pools_when_given_a_world_and_traffic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps({"networks": [{"id": 1}], "objects": [
+        {"type": "advertiser", "body": {"id_from_network": "a", "name": "A"}},
+        {"type": "advertiser_campaign", "advertiser_id_from_network": "a",
+         "body": {"id_from_network": "c", "name": "C"}},
+        *({"type": "ring_pool", "advertiser_id_from_network": "a",
+           "advertiser_campaign_id_from_network": "c",
+           "body": {"id_from_network": pool, "pool_type": "Custom",
+                    "destination_type": "Advertiser", "max_pool_size": 6,
+                    "lifetime_seconds": lifetime}}
+          for pool, lifetime in (("rp-a", 600), ("rp-b", 1200))),
+    ]}), encoding="utf-8")
+    traffic = tmp_path / "sessions.csv"
+    traffic.write_text(_hourly_csv({"rp-a": 20, "rp-b": 6}), encoding="utf-8")
+    out_json = tmp_path / "report.json"
+    code = invoca_sandbox(["simulate", "network", "--world", str(world), "--traffic",
+                           str(traffic), "--target-overflow", "2%", "--call-value", "30",
+                           "--serial", "--json", str(out_json)])
+    assert code == 0
+    assert "numbers now" in capsys.readouterr().out
+    body = json.loads(out_json.read_text(encoding="utf-8"))
+    assert body["network"] == "world" and body["mode"] == "targets"
+    assert sorted((pool["name"], pool["current_numbers"]) for pool in body["pools"]) == [
+        ("rp-a", 6), ("rp-b", 6)]
+
+
+def test_network_command_exits_2_naming_the_pool_when_the_csv_names_no_ring_pool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    traffic = tmp_path / "sessions.csv"
+    traffic.write_text(_hourly_csv({"rp-1": 20, "elsewhere": 3}), encoding="utf-8")
+    assert invoca_sandbox(["simulate", "network", "--traffic", str(traffic), "--budget", "9",
+                           "--serial"]) == 2
+    assert "'elsewhere' names no ring pool" in capsys.readouterr().err
+
+
+def test_network_command_exits_2_when_world_flags_come_without_traffic(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoca_sandbox(["simulate", "network", "regional-network", "--mode", "replay"]) == 2
+    assert "--mode needs --traffic" in capsys.readouterr().err
