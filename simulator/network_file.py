@@ -227,7 +227,7 @@ def _pool_scenario(
         raise _invalid(f"{label}.traffic", "give traffic or scenario (one of the two)")
     if "scenario" in raw:
         return _from_scenario_file(raw, label, pool=pool, common=common, costs=costs,
-                                   own_calls=own_calls, load_scenario=load_scenario)
+                                   calls={**calls, **own_calls}, load_scenario=load_scenario)
     traffic = dict(_table(raw, "traffic", f"{label}.traffic"))
     profile_name: Any = traffic.pop("profile", None)
     _check_keys(traffic, TRAFFIC_KEYS, f"{label}.traffic")
@@ -259,10 +259,11 @@ def _from_scenario_file(
     pool: dict[str, Any],
     common: Mapping[str, Any],
     costs: Mapping[str, Any],
-    own_calls: Mapping[str, Any],
+    calls: Mapping[str, Any],
     load_scenario: Callable[[str], Scenario] | None,
 ) -> Scenario:
-    """A pool whose traffic and calls are a scenario's (one of its pools, by its weight)."""
+    """A pool whose traffic and calls are a scenario's (one of its pools, by its weight);
+    ``calls``: the network's ``[calls]`` under the pool's own, over the scenario's."""
     source = raw["scenario"]
     if not isinstance(source, str) or not source:
         raise _invalid(f"{label}.scenario", "must be a scenario file name")
@@ -279,7 +280,7 @@ def _from_scenario_file(
     share = spec.weight / sum(p.weight for p in loaded.pools)
     # the pool's own keys and the network's over the scenario's; its traffic kept (its share)
     check = {**common, "traffic": {"visitors_per_day": 0}, "pools": [pool],
-             "calls": {**loaded.calls.to_dict(), **own_calls},
+             "calls": {**loaded.calls.to_dict(), **calls},
              "costs": {**loaded.costs.to_dict(), **costs}}
     try:
         shell = Scenario.from_dict(check)

@@ -116,3 +116,20 @@ def test_pool_replays_its_own_series_when_its_scenario_replays_a_csv() -> None:
     tv, search = (pool.scenario for pool in network.pools)
     assert len(tv.sessions) == 1 and tv.sessions[0] == replayed.sessions[2]
     assert expected_visitors(search.rate_segments()) > expected_visitors(tv.rate_segments())
+
+
+def test_networks_calls_win_over_the_scenarios_when_a_pool_names_a_scenario() -> None:
+    fitted = Scenario.from_dict({
+        "name": "fitted", "traffic": {"visitors_per_day": 400},
+        "calls": {"probability": 0.07, "duration": {"kind": "exponential", "mean_minutes": 3}},
+        "pools": [{"name": "web", "max_pool_size": 5}],
+    })
+    data = _data(pools=[{"name": "a", "scenario": "fitted.toml"},
+                        {"name": "b", "scenario": "fitted.toml",
+                         "calls": {"probability": "1%"}}],
+                 calls={"probability": "4%"})
+    network = parse_network(data, load_scenario=lambda name: fitted)
+    first, second = (pool.scenario.calls for pool in network.pools)
+    assert first.probability == pytest.approx(0.04)  # the network's, key by key
+    assert first.duration == fitted.calls.duration  # the scenario's where the network is silent
+    assert second.probability == pytest.approx(0.01)  # the pool's own over both
