@@ -35,7 +35,6 @@ import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -57,38 +56,12 @@ __all__ = ["bundled_networks", "load_network", "load_world_network", "main"]
 
 def bundled_networks() -> dict[str, str]:
     """Example network name -> its first comment line (``simulator/networks/*.toml``)."""
-    found: dict[str, str] = {}
-    folder = resources.files("simulator") / "networks"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            first = entry.read_text(encoding="utf-8").splitlines()[:1]
-            found[entry.name.removesuffix(".toml")] = (
-                first[0].lstrip("# ").strip() if first else ""
-            )
-    return found
+    return offline.bundled_examples("network")
 
 
 def load_network(source: str) -> Network:
     """Read a network from a TOML path, or a bundled example by name."""
-    path = Path(source)
-    if path.is_file():
-        text, folder = path.read_text(encoding="utf-8"), path.parent
-    else:
-        bundled = resources.files("simulator") / "networks" / f"{source}.toml"
-        if not bundled.is_file():
-            names = ", ".join(bundled_networks())
-            raise RecordInvalid(
-                f"no network file {source!r} (bundled examples: {names})",
-                field_errors={"network": [f"file not found: {source} (bundled: {names})"]},
-            )
-        text, folder = bundled.read_text(encoding="utf-8"), Path(".")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RecordInvalid(
-            f"{source} is not valid TOML: {exc}",
-            field_errors={"network": [f"is not valid TOML: {exc}"]},
-        ) from None
+    data, folder = offline.read_example(source, "network")
 
     def load_scenario(name: str) -> Scenario:
         candidate = folder / name

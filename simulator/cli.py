@@ -60,10 +60,10 @@ from simulator.shares import parse_share
 __all__ = ["bundled_scenarios", "load_scenario", "main", "parse_share"]
 
 
-def bundled_scenarios() -> dict[str, str]:
-    """Example scenario name -> its first comment line (``simulator/scenarios/*.toml``)."""
+def bundled_examples(kind: str) -> dict[str, str]:
+    """Example name -> its first comment line (``simulator/{kind}s/*.toml``)."""
     found: dict[str, str] = {}
-    folder = resources.files("simulator") / "scenarios"
+    folder = resources.files("simulator") / f"{kind}s"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             first = entry.read_text(encoding="utf-8").splitlines()[:1]
@@ -73,31 +73,42 @@ def bundled_scenarios() -> dict[str, str]:
     return found
 
 
-def load_scenario(source: str) -> Scenario:
-    """Read a scenario from a TOML path, or a bundled example by name; the data files it
-    names (``[traffic] csv``, ``[calls] fit_from``) are read relative to the scenario file."""
+def bundled_scenarios() -> dict[str, str]:
+    """Example scenario name -> its first comment line (``simulator/scenarios/*.toml``)."""
+    return bundled_examples("scenario")
+
+
+def read_example(source: str, kind: str) -> tuple[Any, Traversable]:
+    """The TOML table of a ``kind`` file (``scenario``, ``network``) at path ``source``, or of
+    the bundled example of that name, and the folder its relative paths start from."""
     path = Path(source)
     folder: Traversable
     if path.is_file():
         text = path.read_text(encoding="utf-8")
         folder = path.parent
     else:
-        folder = resources.files("simulator") / "scenarios"
+        folder = resources.files("simulator") / f"{kind}s"
         bundled = folder / f"{source}.toml"
         if not bundled.is_file():
-            names = ", ".join(bundled_scenarios())
+            names = ", ".join(bundled_examples(kind))
             raise RecordInvalid(
-                f"no scenario file {source!r} (bundled examples: {names})",
-                field_errors={"scenario": [f"file not found: {source}"]},
+                f"no {kind} file {source!r} (bundled examples: {names})",
+                field_errors={kind: [f"file not found: {source}"]},
             )
         text = bundled.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), folder
     except tomllib.TOMLDecodeError as exc:
         raise RecordInvalid(
             f"{source} is not valid TOML: {exc}",
-            field_errors={"scenario": [f"is not valid TOML: {exc}"]},
+            field_errors={kind: [f"is not valid TOML: {exc}"]},
         ) from None
+
+
+def load_scenario(source: str) -> Scenario:
+    """Read a scenario from a TOML path, or a bundled example by name; the data files it
+    names (``[traffic] csv``, ``[calls] fit_from``) are read relative to the scenario file."""
+    data, folder = read_example(source, "scenario")
     return Scenario.from_dict(data, files=_data_files(data, folder))
 
 
