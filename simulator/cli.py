@@ -93,7 +93,7 @@ def read_example(source: str, kind: str) -> tuple[Any, Traversable]:
             names = ", ".join(bundled_examples(kind))
             raise RecordInvalid(
                 f"no {kind} file {source!r} (bundled examples: {names})",
-                field_errors={kind: [f"file not found: {source}"]},
+                field_errors={kind: [f"file not found: {source} (bundled: {names})"]},
             )
         text = bundled.read_text(encoding="utf-8")
     try:

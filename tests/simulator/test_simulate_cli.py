@@ -161,7 +161,9 @@ def test_exit_status_is_2_when_scenario_file_is_missing(
 ) -> None:
     assert main([str(tmp_path / "nope.toml")]) == 2
     error = json.loads(capsys.readouterr().err)
-    assert error["errors"]["scenario"] == [f"file not found: {tmp_path / 'nope.toml'}"]
+    [message] = error["errors"]["scenario"]
+    assert message.startswith(f"file not found: {tmp_path / 'nope.toml'} (bundled: ")
+    assert "small-business" in message
 
 
 def test_exit_status_is_2_when_recommend_has_no_target(
