@@ -70,7 +70,9 @@ def fanout(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            host="127.0.0.1",  # loopback only
+            dashboard_address="127.0.0.1:0",  # (None still takes :8787, busy or not)
+            worker_dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
