@@ -33,6 +33,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, tzinfo
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -228,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SandboxError as exc:
         print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
         return 2
-    _print_report(console, report)
+    _print_report(console, report, scenario.zone)
     _write_outputs(console, args, report.to_dict(), lambda path: _plot_report(report, path))
     return 0
 
@@ -373,12 +374,13 @@ def _metric_rows(metrics: PoolMetrics) -> list[tuple[str, str]]:
     ]
 
 
-def _print_report(console: Console, report: Report) -> None:
+def _print_report(console: Console, report: Report, zone: tzinfo = UTC) -> None:
+    """The report's tables; instants in the scenario's time zone (``zone``), as its profiles."""
     columns = list(report.pools) + ([report.total] if len(report.pools) > 1 else [])
     table = Table(
         title=(
             f"Scenario {report.scenario} (seed {report.seed}): {report.days:g} days from "
-            f"{report.start_at:%Y-%m-%d %H:%M} UTC"
+            f"{report.start_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
         )
     )
     table.add_column("metric")
@@ -396,11 +398,11 @@ def _print_report(console: Console, report: Report) -> None:
     )[:5]
     if busiest:
         hours = Table(title=f"{report.resolution_minutes}-minute intervals with the most overflow")
-        for name in ("interval (UTC)", "visitors", "overflowed", "overflow rate", "peak held"):
+        for name in ("interval", "visitors", "overflowed", "overflow rate", "peak held"):
             hours.add_column(name, justify="right")
         for hour in busiest:
             hours.add_row(
-                f"{hour.interval_at:%Y-%m-%d %H:%M}",
+                f"{hour.interval_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
                 f"{hour.visitors:,}",
                 f"{hour.overflows:,}",
                 _pct(hour.overflow_rate),

@@ -282,3 +282,13 @@ def test_same_share_when_written_as_percent_or_fraction(text: str) -> None:
 def test_share_refused_when_not_a_finite_share(text: str) -> None:
     with pytest.raises(RecordInvalid):
         parse_share(text, name="target_overflow")
+
+
+def test_report_prints_instants_in_the_scenarios_zone_when_it_has_a_timezone(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    # retail-replay runs in America/New_York across the spring change (EST, then EDT)
+    assert main(["retail-replay", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "2026-03-02 00:00 EST" in printed  # (the start, in the title)
+    assert " EDT " in printed and " UTC " not in printed
