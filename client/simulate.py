@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SandboxError as exc:
         print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
         return 2
-    offline._print_report(console, report)
+    offline._print_report(console, report, scenario.zone)
     if args.json is not None:
         args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
         console.print(f"JSON report written to {args.json}")
@@ -108,6 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                             encoding="utf-8")
         console.print(f"Allocation log written to {args.log}")
     if args.plot is not None:
-        plot_report(report, args.plot)
+        plot_report(report, args.plot, scenario.zone)
         console.print(f"Plot written to {args.plot}")
     return 0

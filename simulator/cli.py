@@ -230,7 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(exc.to_dict(), sort_keys=True), file=sys.stderr)
         return 2
     _print_report(console, report, scenario.zone)
-    _write_outputs(console, args, report.to_dict(), lambda path: _plot_report(report, path))
+    _write_outputs(console, args, report.to_dict(),
+                   lambda path: plot_report(report, path, scenario.zone))
     return 0
 
 
@@ -282,7 +283,7 @@ def _recommend(
         "report": None if report is None else report.to_dict(),
     }
     _write_outputs(
-        console, args, body, lambda path: _plot_recommendation(result, report, path)
+        console, args, body, lambda path: _plot_recommendation(result, report, path, scenario.zone)
     )
     return 0 if result.max_pool_size is not None else 1
 
@@ -300,17 +301,15 @@ def _lifetimes(text: str) -> tuple[int, ...]:
     return values
 
 
-def _plot_report(report: Report, path: Path) -> Path:
-    return plot_report(report, path)
-
-
-def _plot_recommendation(result: Recommendation, report: Report | None, path: Path) -> Path:
+def _plot_recommendation(
+    result: Recommendation, report: Report | None, path: Path, zone: tzinfo
+) -> Path:
     if report is None:
         raise RecordInvalid(
             "no pool size met the targets: nothing to plot",
             field_errors={"plot": ["needs a recommended size"]},
         )
-    return plot_recommendation(result, report, path)
+    return plot_recommendation(result, report, path, zone)
 
 
 def _write_outputs(

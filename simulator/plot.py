@@ -12,6 +12,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -29,24 +30,24 @@ HOURLY_BARS_UP_TO = 72
 COLOURS = {"attributed": "#2e7d32", "misattributed": "#c62828", "unattributed": "#9e9e9e"}
 
 
-def plot_report(report: Report, path: Path | str) -> Path:
+def plot_report(report: Report, path: Path | str, zone: tzinfo = UTC) -> Path:
     """Write a PNG with numbers held and overflowed visitors per pool per interval (the
-    report's resolution) and attribution outcomes."""
+    report's resolution) and attribution outcomes; the start named in ``zone``."""
     figure = Figure(figsize=(11, 10), layout="constrained")
     axes = figure.subplots(3, 1)
-    _draw_report(report, axes)
+    _draw_report(report, axes, zone)
     figure.suptitle(f"Scenario {report.scenario} (seed {report.seed})")
     return _save(figure, path)
 
 
 def plot_recommendation(
-    recommendation: Recommendation, report: Report, path: Path | str
+    recommendation: Recommendation, report: Report, path: Path | str, zone: tzinfo = UTC
 ) -> Path:
     """Write a PNG: the report panels at the recommended size, plus overflow vs pool size
     (simulated) beside Erlang B at the peak-hour offered load."""
     figure = Figure(figsize=(11, 13), layout="constrained")
     axes = figure.subplots(4, 1)
-    _draw_report(report, axes[:3])
+    _draw_report(report, axes[:3], zone)
     _draw_curve(recommendation, axes[3])
     size = recommendation.max_pool_size
     figure.suptitle(
@@ -64,7 +65,7 @@ def _save(figure: Figure, path: Path | str) -> Path:
     return target
 
 
-def _draw_report(report: Report, axes: Sequence[Axes]) -> None:
+def _draw_report(report: Report, axes: Sequence[Axes], zone: tzinfo) -> None:
     held_axes, overflow_axes, calls_axes = axes[0], axes[1], axes[2]
     timeline = report.timeline
     step = report.resolution_minutes / 60.0
@@ -81,7 +82,7 @@ def _draw_report(report: Report, axes: Sequence[Axes]) -> None:
         held_axes.axhline(pool.max_pool_size, color=colour, linestyle="--",
                           linewidth=1, label=f"{pool.name}: max_pool_size {pool.max_pool_size}")
     held_axes.set_ylabel("numbers held")
-    held_axes.set_xlabel(f"hours since {report.start_at:%Y-%m-%d %H:%M} UTC")
+    held_axes.set_xlabel(f"hours since {report.start_at.astimezone(zone):%Y-%m-%d %H:%M %Z}")
     held_axes.set_title(f"Numbers held per interval ({interval}) against max_pool_size")
     held_axes.legend(loc="upper right", fontsize="small")
 
@@ -90,7 +91,7 @@ def _draw_report(report: Report, axes: Sequence[Axes]) -> None:
         overflow_axes.stairs(overflowed, edges, fill=len(report.pools) == 1, alpha=0.8,
                              label=f"{pool.name}: {100 * pool.overflow_rate:.2f} % overflowed")
     overflow_axes.set_ylabel(f"visitors overflowed\nper {report.resolution_minutes} minutes")
-    overflow_axes.set_xlabel(f"hours since {report.start_at:%Y-%m-%d %H:%M} UTC")
+    overflow_axes.set_xlabel(f"hours since {report.start_at.astimezone(zone):%Y-%m-%d %H:%M %Z}")
     overflow_axes.set_title(
         f"Visitors served the overflow number, per pool ({interval}): "
         f"{100 * report.total.overflow_rate:.2f} % overall"
