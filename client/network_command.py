@@ -6,7 +6,8 @@ Usage::
         [--workers N | --scheduler ADDRESS | --serial] [--json PATH] [--plot PATH] [--quiet]
     invoca-sandbox simulate network --traffic SESSIONS.csv [--world WORLD.json|toml]
         [--transactions EXPORT.csv|json] [--mode fit|replay] [--timezone TZ]
-        [--number-monthly-cost X] [--call-value X] [--target-overflow SHARE] [the flags above]
+        [--number-monthly-cost X] [--call-value X] [--call-probability SHARE]
+        [--target-overflow SHARE] [the flags above]
     invoca-sandbox simulate network --list
 
 ``FILE`` is a network TOML file (docs/network-file.md) or the name of a bundled one
@@ -100,12 +101,13 @@ def load_world_network(args: argparse.Namespace) -> WorldNetwork:
     costs = {key: value for key, value in (("number_monthly_cost", args.number_monthly_cost),
                                             ("call_value", args.call_value)) if value is not None}
     targets = {} if args.target_overflow is None else {"overflow": args.target_overflow}
+    calls = {} if args.call_probability is None else {"probability": args.call_probability}
     return network_from_world(
         world_ring_pools(world), _read(args.traffic, "traffic"), transactions,
         mode=args.mode or "fit", timezone=args.timezone or "UTC",
         seed=0 if args.seed is None else args.seed,
         name=args.world.stem if args.world is not None else "demo-world",
-        costs=costs, targets=targets,
+        costs=costs, targets=targets, calls=calls,
     )
 
 
@@ -145,6 +147,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="one number's monthly cost (default 0)")
     world.add_argument("--call-value", type=float, metavar="X",
                        help="what one call is worth (default 0)")
+    world.add_argument("--call-probability", metavar="SHARE",
+                       help="share of visitors who call, e.g. 5%% (default 0: an export shows "
+                            "only the visitors who called)")
     world.add_argument("--target-overflow", metavar="SHARE",
                        help="highest acceptable overflow rate, e.g. 1%% (targets mode)")
     return parser
@@ -169,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "(one of the two)", file=sys.stderr)
         return 2
     world_only = ("world", "transactions", "mode", "timezone", "number_monthly_cost",
-                  "call_value", "target_overflow")
+                  "call_value", "call_probability", "target_overflow")
     stray = [f"--{key.replace('_', '-')}" for key in world_only
              if args.traffic is None and getattr(args, key) is not None]
     if stray:

@@ -118,10 +118,12 @@ def network_from_world(
     seed: int = 0,
     costs: Mapping[str, Any] | None = None,
     targets: Mapping[str, Any] | None = None,
+    calls: Mapping[str, Any] | None = None,
     budget: int | None = None,
 ) -> WorldNetwork:
-    """The network of the ring pools the CSV has rows for (the module's rules). ``costs`` and
-    ``targets`` are a network file's ``[costs]`` and ``[targets]`` tables."""
+    """The network of the ring pools the CSV has rows for (the module's rules). ``costs``,
+    ``targets`` and ``calls`` are a network file's ``[costs]``, ``[targets]`` and ``[calls]``
+    tables (``calls`` over what the export fitted, key by key)."""
     if not ring_pools:
         raise _invalid("world", "has no ring pools")
     fitted = fit_scenario(sessions_csv, transactions, mode=mode, timezone=timezone,
@@ -135,7 +137,8 @@ def network_from_world(
         for csv_pool, ring_pool in matched.items()
     ]
     data: dict[str, Any] = {"name": name, "seed": seed, "days": fitted.days, "pools": pools,
-                            "costs": dict(costs or {}), "targets": dict(targets or {})}
+                            "costs": dict(costs or {}), "targets": dict(targets or {}),
+                            "calls": dict(calls or {})}
     if budget is not None:
         data["budget"] = budget
 

@@ -172,6 +172,25 @@ def test_network_command_sizes_the_world_ring_pools_when_given_a_world_and_traff
         ("rp-a", 6), ("rp-b", 6)]
 
 
+def test_world_pools_lose_calls_worth_their_value_when_a_call_probability_is_given(
+    tmp_path: Path
+) -> None:
+    traffic = tmp_path / "sessions.csv"
+    traffic.write_text(_hourly_csv({"rp-1": 40}), encoding="utf-8")
+    reports = []
+    for extra in ([], ["--call-probability", "10%"]):
+        out_json = tmp_path / f"report{len(reports)}.json"
+        assert invoca_sandbox(["simulate", "network", "--traffic", str(traffic), "--budget",
+                               "4", "--call-value", "30", "--number-monthly-cost", "1",
+                               *extra, "--serial", "--quiet", "--json", str(out_json)]) == 0
+        reports.append(json.loads(out_json.read_text(encoding="utf-8")))
+    silent, calling = (report["total"] for report in reports)
+    assert silent["lost_value"] == 0  # no calls: nothing to lose
+    assert calling["lost_value"] > 0
+    assert calling["lost_value"] == 30 * (calling["lost_to_overflow"]
+                                          + calling["lost_to_misattribution"])
+
+
 def test_network_command_exits_2_naming_the_pool_when_the_csv_names_no_ring_pool(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

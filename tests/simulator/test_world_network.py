@@ -93,3 +93,12 @@ def test_replayed_pool_keeps_its_own_series_when_mode_is_replay() -> None:
                                sessions(("rp-dallas", 30), ("rp-tv", 2)), mode="replay")
     assert built.network.days == 2
     assert all(len(pool.scenario.sessions) == 1 for pool in built.network.pools)
+
+
+def test_pools_call_at_the_given_probability_when_calls_are_given() -> None:
+    csv = sessions(("rp-dallas", 30))
+    silent = network_from_world(world_ring_pools(WORLD), csv)
+    calling = network_from_world(world_ring_pools(WORLD), csv, calls={"probability": "5%"})
+    [without], [with_calls] = silent.network.pools, calling.network.pools
+    assert without.scenario.calls.probability == 0  # nothing in a sessions CSV says who calls
+    assert with_calls.scenario.calls.probability == pytest.approx(0.05)
